@@ -1,0 +1,80 @@
+// The Worker's HTTP surface: one OpenAPIHono app, one error path, one API document.
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from './env.ts';
+import { ApiError, codeForStatus, errorBody } from './lib/errors.ts';
+import { createRouter } from './lib/router.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { accountRouter } from './routes/account/account.handlers.ts';
+import { adminRouter } from './routes/admin/admin.handlers.ts';
+import { authRouter } from './routes/auth/auth.handlers.ts';
+import { clientsRouter } from './routes/clients/clients.handlers.ts';
+import { docsRouter } from './routes/docs/docs.handlers.ts';
+import { healthRouter } from './routes/health/health.handlers.ts';
+import { internalRouter } from './routes/internal/internal.handlers.ts';
+
+export const API_INFO = {
+  title: 'Switchboard API',
+  version: '0.1.0',
+  description:
+    'One typed API and one signed webhook stream for WhatsApp, SMS, USSD and phone notifications. ' +
+    'Authenticate with `x-api-key` (an account key, or a client key for that client only) or, for dashboard routes, the session cookie from `POST /auth/login`. ' +
+    'Every error is JSON: `{"success": false, "code": "CLIENT_NOT_FOUND", "error": "Client not found"}`.',
+};
+
+export function createApp() {
+  const app = createRouter();
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyAuth', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+    description: 'An account API key (all your clients) or a client API key (that client only)',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'SessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'sb_session',
+    description: 'Dashboard session from POST /auth/login',
+  });
+
+  app.use('*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB'); } }));
+  app.use('/api/*', rateLimit('api'));
+
+  app.route('/', healthRouter);
+  app.route('/', authRouter);
+  app.route('/', adminRouter);
+  app.route('/', accountRouter);
+  app.route('/', clientsRouter);
+  app.route('/', internalRouter);
+  app.route('/', docsRouter);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: API_INFO,
+    tags: [
+      { name: 'System' },
+      { name: 'Auth', description: 'Dashboard sessions' },
+      { name: 'Account' },
+      { name: 'Clients', description: 'WhatsApp numbers' },
+      { name: 'Webhooks' },
+      { name: 'Admin' },
+    ],
+  });
+
+  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    if (err instanceof HTTPException) {
+      const status = err.status >= 500 ? 500 : err.status;
+      return c.json(errorBody(codeForStatus(status), err.message || 'Request refused'), status);
+    }
+    console.error('unhandled error', c.req.method, c.req.path, err);
+    return c.json(errorBody('INTERNAL_ERROR', 'Internal error'), 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,28 @@
+// The Worker's bindings and per-request variables, shared by every router.
+import type { RateLimiter } from './objects/rate-limiter.ts';
+
+export interface Bindings {
+  DB: D1Database;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  ASSETS?: Fetcher;
+  /** base64 of 32 random bytes: the AES-GCM key that seals API keys and webhook secrets */
+  SEAL_KEY: string;
+  /** bearer token for /internal/* (first-start bootstrap; later the bridge link) */
+  INTERNAL_TOKEN: string;
+  ALLOW_PRIVATE_WEBHOOK_URLS?: string;
+  /** JSON overriding limiter rules by name */
+  RATE_LIMITS?: string;
+}
+
+export interface AuthContext {
+  userId: number;
+  username: string;
+  role: 'admin' | 'user';
+  via: 'key' | 'session';
+  /** set when authenticated by a client key: the internal id of that one client */
+  clientRef: number | null;
+  /** `account` or `client:<clientId>`, for usage counting */
+  keyLabel: string;
+}
+
+export type AppEnv = { Bindings: Bindings; Variables: { auth: AuthContext } };

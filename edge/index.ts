@@ -1,0 +1,16 @@
+// Worker entry: HTTP (Hono), the cron tick, and the Durable Object classes.
+import { createApp } from './app.ts';
+import { getDb } from './db/client.ts';
+import type { Bindings } from './env.ts';
+import { purgeExpiredSessions } from './services/sessions.ts';
+
+export { RateLimiter } from './objects/rate-limiter.ts';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(purgeExpiredSessions(getDb(env.DB)));
+  },
+} satisfies ExportedHandler<Bindings>;

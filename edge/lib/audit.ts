@@ -1,0 +1,17 @@
+// Security and application events, kept per user for GET /api/logs.
+import type { Context } from 'hono';
+import { getDb } from '../db/client.ts';
+import { auditLog } from '../db/schema.ts';
+import type { AppEnv } from '../env.ts';
+import { clientIp } from './request.ts';
+
+export interface AuditEntry {
+  userId: number | null;
+  category: 'security' | 'app';
+  event: string;
+  message: string;
+}
+
+export async function audit(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {
+  await getDb(c.env.DB).insert(auditLog).values({ ...entry, ip: clientIp(c) });
+}

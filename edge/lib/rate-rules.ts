@@ -1,0 +1,38 @@
+// Limiter rules: the spec's defaults, overridable by the RATE_LIMITS variable (JSON by rule name).
+import { z } from '@hono/zod-openapi';
+
+export const RuleSchema = z.object({ limit: z.number().int().positive(), windowSec: z.number().positive() });
+export type Rule = z.infer<typeof RuleSchema>;
+export type RuleName = 'sensitive' | 'delete' | 'api' | 'chat';
+
+export const DEFAULT_RULES: Record<RuleName, Rule> = {
+  sensitive: { limit: 5, windowSec: 3600 },
+  delete: { limit: 10, windowSec: 900 },
+  api: { limit: 100, windowSec: 900 },
+  chat: { limit: 60, windowSec: 60 },
+};
+
+const OverridesSchema = z.record(z.enum(['sensitive', 'delete', 'api', 'chat']), RuleSchema.partial());
+
+let cached: { raw: string; rules: Record<RuleName, Rule> } | undefined;
+
+/** Rules in force; a malformed RATE_LIMITS is reported and the defaults kept. */
+export function rulesFrom(raw: string | undefined): Record<RuleName, Rule> {
+  const text = raw?.trim() ?? '';
+  if (cached?.raw === text) return cached.rules;
+  const rules = { ...DEFAULT_RULES };
+  if (text) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const result = OverridesSchema.safeParse(parsed);
+    if (result.success) {
+      for (const [name, rule] of Object.entries(result.data) as [RuleName, Partial<Rule>][]) rules[name] = { ...rules[name], ...rule };
+    } else console.error('RATE_LIMITS is not valid JSON of {rule: {limit, windowSec}}; using the defaults');
+  }
+  cached = { raw: text, rules };
+  return rules;
+}

@@ -1,0 +1,15 @@
+// Every area router is made here, so one defaultHook shapes every validation error.
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import type { AppEnv } from '../env.ts';
+import { errorBody } from './errors.ts';
+
+export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length ? `${issue.path.join('.')}: ` : '';
+    const message = issue ? `${where}${issue.message}` : 'Invalid request';
+    return c.json(errorBody('VALIDATION_ERROR', message), 400);
+  }
+};
+
+export const createRouter = () => new OpenAPIHono<AppEnv>({ defaultHook });

@@ -1,0 +1,59 @@
+// One Durable Object per (rule, IP): an exact sliding-window log in SQLite storage, so it survives eviction.
+import { DurableObject } from 'cloudflare:workers';
+import type { Bindings } from '../env.ts';
+
+export interface LimitResult {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** ms until the window has room again (0 when it has room now) */
+  retryAfterMs: number;
+  /** ms until the whole window is clear */
+  resetMs: number;
+}
+
+export class RateLimiter extends DurableObject<Bindings> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec('CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL)');
+  }
+
+  /** Counts one hit if the window has room; never counts a refused one. */
+  hit(limit: number, windowMs: number): LimitResult {
+    return this.evaluate(limit, windowMs, true);
+  }
+
+  /** Reports whether a hit would be allowed, without counting it. */
+  peek(limit: number, windowMs: number): LimitResult {
+    return this.evaluate(limit, windowMs, false);
+  }
+
+  private evaluate(limit: number, windowMs: number, record: boolean): LimitResult {
+    const now = Date.now();
+    this.sql.exec('DELETE FROM hits WHERE ts <= ?', now - windowMs);
+    const row = this.sql.exec<{ n: number; oldest: number | null }>('SELECT count(*) AS n, min(ts) AS oldest FROM hits').one();
+    const count = row.n;
+    const oldest = row.oldest ?? now;
+    if (count >= limit) {
+      // Room again when enough of the oldest hits leave the window.
+      const nth = this.sql
+        .exec<{ ts: number }>('SELECT ts FROM hits ORDER BY ts ASC LIMIT 1 OFFSET ?', count - limit)
+        .one().ts;
+      return { allowed: false, limit, remaining: 0, retryAfterMs: Math.max(1, nth + windowMs - now), resetMs: oldest + windowMs - now };
+    }
+    if (record) {
+      this.sql.exec('INSERT INTO hits (ts) VALUES (?)', now);
+      void this.ctx.storage.setAlarm(now + windowMs + 1000);
+    }
+    const used = count + (record ? 1 : 0);
+    return { allowed: true, limit, remaining: limit - used, retryAfterMs: 0, resetMs: (count ? oldest : now) + windowMs - now };
+  }
+
+  /** Set one second past the newest hit's window: by then every hit has left it. */
+  override async alarm(): Promise<void> {
+    this.sql.exec('DELETE FROM hits');
+  }
+}

@@ -1,0 +1,96 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { rateLimit } from '../../middleware/rate-limit.ts';
+import { errorResponses } from '../../lib/errors.ts';
+import { ApiKeySecurity, json, jsonBody, UsernameSchema } from '../../lib/schemas.ts';
+
+const ProfileSchema = z
+  .object({
+    username: z.string().openapi({ example: 'admin' }),
+    role: z.enum(['admin', 'user']),
+    apiKey: z.string().openapi({ example: '1f92bf99680b32fedeb1' }),
+    clientCount: z.number().int().openapi({ example: 5 }),
+    maxClients: z.number().int().nullable().openapi({ description: 'Client limit; null = unlimited' }),
+  })
+  .openapi('Profile');
+
+export const profileRoute = createRoute({
+  method: 'get',
+  path: '/api/profile',
+  tags: ['Account'],
+  summary: 'Your username, role, account API key and client count',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope()] as const,
+  responses: { 200: json(ProfileSchema, 'Your profile'), ...errorResponses(401, 403, 429) },
+});
+
+const ResetKeySchema = z
+  .object({ username: UsernameSchema, currentApiKey: z.string().min(1, 'currentApiKey is required').max(256) })
+  .openapi('ResetApiKey');
+
+export const resetKeyRoute = createRoute({
+  method: 'post',
+  path: '/api/reset-api-key',
+  tags: ['Account'],
+  summary: 'Replace an API key, proving it with the key and your username',
+  description:
+    'Works for the account key or a client key of that user; the old key stops working at once. Rate limited to 5 attempts per hour per IP (`sensitive`).',
+  middleware: [rateLimit('sensitive')] as const,
+  request: { body: jsonBody(ResetKeySchema) },
+  responses: {
+    200: json(z.object({ message: z.string(), newApiKey: z.string() }).openapi('ResetApiKeyResult'), 'The new key'),
+    ...errorResponses(400, 401, 429),
+  },
+});
+
+const LogSchema = z
+  .object({
+    id: z.number().int(),
+    category: z.enum(['security', 'app']),
+    event: z.string().openapi({ example: 'login_failed' }),
+    message: z.string(),
+    ip: z.string().nullable(),
+    createdAt: z.string().openapi({ example: '2025-11-01T12:00:00.000Z' }),
+  })
+  .openapi('LogEntry');
+
+export const logsRoute = createRoute({
+  method: 'get',
+  path: '/api/logs',
+  tags: ['Account'],
+  summary: 'Your application and security events, newest first',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope()] as const,
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+      before: z.coerce.number().int().positive().optional().openapi({ description: 'Cursor: the `nextBefore` of the previous page' }),
+      category: z.enum(['security', 'app']).optional(),
+    }),
+  },
+  responses: {
+    200: json(z.object({ logs: z.array(LogSchema), nextBefore: z.number().int().nullable() }).openapi('LogPage'), 'A page of events'),
+    ...errorResponses(400, 401, 403, 429),
+  },
+});
+
+const UsageSchema = z
+  .object({
+    day: z.string().openapi({ example: '2025-11-01' }),
+    key: z.string().openapi({ description: '`account` or `client:<clientId>`', example: 'account' }),
+    method: z.string(),
+    route: z.string().openapi({ example: '/api/clients' }),
+    count: z.number().int(),
+  })
+  .openapi('UsageRow');
+
+export const usageRoute = createRoute({
+  method: 'get',
+  path: '/api/usage',
+  tags: ['Account'],
+  summary: 'API calls per key, route and day',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope()] as const,
+  request: { query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }) },
+  responses: { 200: json(z.object({ usage: z.array(UsageSchema) }), 'Usage, newest day first'), ...errorResponses(400, 401, 403, 429) },
+});

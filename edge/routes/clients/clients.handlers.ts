@@ -1,0 +1,103 @@
+import { asc, count, eq } from 'drizzle-orm';
+import { getDb } from '../../db/client.ts';
+import { apiKeys, clients, users } from '../../db/schema.ts';
+import { audit } from '../../lib/audit.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { verifyPassword } from '../../lib/password.ts';
+import { createRouter } from '../../lib/router.ts';
+import { seal, toB64, unseal } from '../../lib/secrets.ts';
+import { findOwnClient, statusLabel } from '../../services/clients.ts';
+import { issueKey } from '../../services/keys.ts';
+import { allowPrivateUrls, checkOutboundUrl } from '../../webhooks/url-guard.ts';
+import { addNumberRoute, deleteClientRoute, listClientsRoute, updateWebhookRoute } from './clients.routes.ts';
+
+const newWebhookSecret = () => `whsec_${toB64(crypto.getRandomValues(new Uint8Array(24)))}`;
+
+export const clientsRouter = createRouter()
+  .openapi(addNumberRoute, async (c) => {
+    const { clientId, phoneNumber } = c.req.valid('json');
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const [[user], [owned]] = await Promise.all([
+      db.select({ maxClients: users.maxClients }).from(users).where(eq(users.id, auth.userId)),
+      db.select({ n: count() }).from(clients).where(eq(clients.userId, auth.userId)),
+    ]);
+    const limit = user?.maxClients ?? null;
+    if (limit !== null && (owned?.n ?? 0) >= limit) {
+      throw new ApiError(403, 'PLAN_LIMIT_EXCEEDED', `Your plan allows ${limit} client${limit === 1 ? '' : 's'}`);
+    }
+    const [created] = await db
+      .insert(clients)
+      .values({ userId: auth.userId, clientId, phoneNumber })
+      .onConflictDoNothing()
+      .returning({ id: clients.id });
+    if (!created) throw new ApiError(409, 'CLIENT_EXISTS', `Client ${clientId} already exists`);
+    const apiKey = await issueKey(db, c.env.SEAL_KEY, auth.userId, created.id);
+    await audit(c, { userId: auth.userId, category: 'app', event: 'client_added', message: `Added client ${clientId} (${phoneNumber})` });
+    return c.json(
+      { status: 'pending_auth' as const, message: 'Client created; pair it by scanning the QR code once the bridge holds its session', qrCode: null, apiKey },
+      200,
+    );
+  })
+  .openapi(listClientsRoute, async (c) => {
+    const auth = c.get('auth');
+    const rows = await getDb(c.env.DB)
+      .select({ client: clients, keySealed: apiKeys.keySealed })
+      .from(clients)
+      .leftJoin(apiKeys, eq(apiKeys.clientRef, clients.id))
+      .where(eq(clients.userId, auth.userId))
+      .orderBy(asc(clients.id));
+    const visible = rows.filter((r) => auth.clientRef === null || r.client.id === auth.clientRef);
+    const list = await Promise.all(
+      visible.map(async ({ client, keySealed }) => ({
+        clientId: client.clientId,
+        phoneNumber: client.phoneNumber,
+        apiKey: keySealed ? await unseal(c.env.SEAL_KEY, keySealed) : '',
+        connectedNumber: client.connectedNumber ?? 'Not Connected',
+        status: statusLabel(client.status),
+        webhookUrl: client.webhookUrl,
+      })),
+    );
+    return c.json(list, 200);
+  })
+  .openapi(deleteClientRoute, async (c) => {
+    const { clientId } = c.req.valid('param');
+    const { password } = c.req.valid('json');
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, auth, clientId);
+    const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, auth.userId));
+    if (!user || !(await verifyPassword(password, user.passwordHash))) {
+      await audit(c, { userId: auth.userId, category: 'security', event: 'delete_refused', message: `Wrong password deleting client ${clientId}` });
+      throw new ApiError(403, 'ACCESS_DENIED', 'Invalid password');
+    }
+    await db.delete(clients).where(eq(clients.id, client.id));
+    await audit(c, { userId: auth.userId, category: 'security', event: 'client_deleted', message: `Deleted client ${clientId}` });
+    return c.json({ message: 'Client deleted successfully.' }, 200);
+  })
+  .openapi(updateWebhookRoute, async (c) => {
+    const { clientId, webhookUrl, rotateSecret } = c.req.valid('json');
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, auth, clientId);
+    const url = webhookUrl?.trim() || null;
+    if (url) {
+      const checked = checkOutboundUrl(url, { allowPrivate: allowPrivateUrls(c.env) });
+      if (!checked.ok) throw new ApiError(400, 'INVALID_WEBHOOK_URL', `Webhook URL refused: ${checked.reason}`);
+    }
+    let sealed = client.webhookSecretSealed;
+    if (url && (!sealed || rotateSecret)) sealed = await seal(c.env.SEAL_KEY, newWebhookSecret());
+    await db.update(clients).set({ webhookUrl: url, webhookSecretSealed: sealed }).where(eq(clients.id, client.id));
+    await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed` });
+    return c.json(
+      {
+        success: true as const,
+        message: url ? 'Webhook URL updated.' : 'Webhook removed.',
+        clientId,
+        webhookUrl: url,
+        webhookSecret: sealed ? await unseal(c.env.SEAL_KEY, sealed) : null,
+      },
+      200,
+    );
+  });
+

@@ -1,0 +1,109 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { rateLimit } from '../../middleware/rate-limit.ts';
+import { sessionAuth } from '../../middleware/session.ts';
+import { errorResponses } from '../../lib/errors.ts';
+import { ApiKeySecurity, ClientIdSchema, json, jsonBody, PhoneNumberSchema, SessionSecurity } from '../../lib/schemas.ts';
+
+const AddNumberSchema = z.object({ clientId: ClientIdSchema, phoneNumber: PhoneNumberSchema }).openapi('AddNumber');
+
+const AddNumberResultSchema = z
+  .object({
+    status: z.enum(['pending_auth', 'connected']),
+    message: z.string().openapi({ example: 'QR Code generated for authentication' }),
+    qrCode: z.string().nullable().openapi({ description: 'data:image/png;base64 QR code; null when connected or not yet issued', example: 'data:image/png;base64,iVBORw0KGgo...' }),
+    apiKey: z.string().openapi({ description: 'The client-specific API key', example: 'client-api-key-here' }),
+  })
+  .openapi('AddNumberResult');
+
+export const addNumberRoute = createRoute({
+  method: 'post',
+  path: '/api/add-number',
+  tags: ['Clients'],
+  summary: 'Add a WhatsApp client phone number',
+  description: 'Creates the client and its API key with status `pending_auth`. Needs the account key. Over your plan limit: 403 PLAN_LIMIT_EXCEEDED; an existing clientId: 409.',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope()] as const,
+  request: { body: jsonBody(AddNumberSchema) },
+  responses: { 200: json(AddNumberResultSchema, 'Client created'), ...errorResponses(400, 401, 403, 409, 429) },
+});
+
+const ClientSchema = z
+  .object({
+    clientId: z.string().openapi({ example: 'client-id' }),
+    phoneNumber: z.string().openapi({ example: '9721234567' }),
+    apiKey: z.string().openapi({ example: 'client-api-key' }),
+    connectedNumber: z.string().openapi({ description: '`<number>@c.us` once paired, else "Not Connected"', example: '9721234567@c.us' }),
+    status: z.string().openapi({ description: 'Pending Authentication, Authenticated, Disconnected or Logged Out', example: 'Authenticated' }),
+    webhookUrl: z.string().nullable(),
+  })
+  .openapi('Client');
+
+export const listClientsRoute = createRoute({
+  method: 'get',
+  path: '/api/clients',
+  tags: ['Clients'],
+  summary: 'All clients of your account (a client key sees only its own)',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  responses: { 200: json(z.array(ClientSchema), 'Your clients, oldest first'), ...errorResponses(401, 429) },
+});
+
+export const ClientParamsSchema = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }) });
+
+export const deleteClientRoute = createRoute({
+  method: 'delete',
+  path: '/clients/{clientId}',
+  tags: ['Clients'],
+  summary: 'Delete a client permanently (dashboard session and password)',
+  description: 'Rate limited: 5 attempts per hour per IP (`sensitive`) and the `delete` limiter (10 per 15 minutes).',
+  security: SessionSecurity,
+  middleware: [rateLimit('sensitive'), rateLimit('delete'), sessionAuth()] as const,
+  request: {
+    params: ClientParamsSchema,
+    body: jsonBody(z.object({ password: z.string({ error: 'Password is required' }).min(1, 'Password is required').max(256) }).openapi('ConfirmPassword')),
+  },
+  responses: {
+    200: json(z.object({ message: z.string().openapi({ example: 'Client deleted successfully.' }) }), 'Deleted'),
+    ...errorResponses(400, 401, 403, 404, 429),
+  },
+});
+
+const UpdateWebhookSchema = z
+  .object({
+    clientId: ClientIdSchema,
+    webhookUrl: z
+      .string()
+      .max(2048)
+      .nullable()
+      .openapi({ description: 'http(s) URL on a public host; null or "" removes the webhook', example: 'https://your-domain.com/webhook.php' }),
+    rotateSecret: z.boolean().optional().openapi({ description: 'Issue a new signing secret (the old one stops signing at once)' }),
+  })
+  .openapi('UpdateWebhook');
+
+export const updateWebhookRoute = createRoute({
+  method: 'post',
+  path: '/api/update-webhook',
+  tags: ['Webhooks'],
+  summary: 'Set the webhook URL of a client',
+  description:
+    'Answers the endpoint\'s Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: { body: jsonBody(UpdateWebhookSchema) },
+  responses: {
+    200: json(
+      z
+        .object({
+          success: z.literal(true),
+          message: z.string(),
+          clientId: z.string(),
+          webhookUrl: z.string().nullable(),
+          webhookSecret: z.string().nullable().openapi({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+        })
+        .openapi('WebhookSettings'),
+      'Saved',
+    ),
+    ...errorResponses(400, 401, 404, 429),
+  },
+});

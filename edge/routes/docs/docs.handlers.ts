@@ -1,0 +1,47 @@
+// /docs: the API reference (Scalar), its script served by this Worker from its static assets — no CDN.
+import { Hono } from 'hono';
+import type { AppEnv } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+
+export const SCALAR_PATH = '/docs/vendor/scalar-standalone.js';
+
+const page = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Switchboard API reference</title>
+</head>
+<body>
+  <div id="app"></div>
+  <script src="${SCALAR_PATH}"></script>
+  <script src="/docs/init.js"></script>
+</body>
+</html>`;
+
+const init = `Scalar.createApiReference('#app', {
+  url: '/openapi.json',
+  withDefaultFonts: false,
+  hideClientButton: false,
+  telemetry: false,
+  defaultHttpClient: { targetKey: 'shell', clientKey: 'curl' },
+});`;
+
+const CSP =
+  "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'";
+
+export const docsRouter = new Hono<AppEnv>()
+  .get('/docs', (c) => {
+    c.header('Content-Security-Policy', CSP);
+    return c.html(page);
+  })
+  .get('/docs/init.js', (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(init);
+  })
+  .get('/docs/vendor/*', async (c) => {
+    if (!c.env.ASSETS) throw new ApiError(404, 'NOT_FOUND', 'Static assets are not bound');
+    const res = await c.env.ASSETS.fetch(c.req.raw);
+    if (!res.ok) throw new ApiError(404, 'NOT_FOUND', 'Not found');
+    return res;
+  });

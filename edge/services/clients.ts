@@ -1,0 +1,23 @@
+// Client lookups always go through the caller's scope: another user's client is simply not found.
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { clients } from '../db/schema.ts';
+import type { AuthContext } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
+
+export type ClientRow = typeof clients.$inferSelect;
+
+export async function findOwnClient(db: Db, auth: AuthContext, clientId: string): Promise<ClientRow> {
+  const [row] = await db
+    .select()
+    .from(clients)
+    .where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)))
+    .limit(1);
+  // A client key sees only its own client.
+  if (!row || (auth.clientRef !== null && auth.clientRef !== row.id)) throw new ApiError(404, 'CLIENT_NOT_FOUND', 'Client not found');
+  return row;
+}
+
+/** How GET /api/clients shows a status, as the spec does. */
+export const statusLabel = (status: ClientRow['status']): string =>
+  ({ pending_auth: 'Pending Authentication', connected: 'Authenticated', disconnected: 'Disconnected', logged_out: 'Logged Out' })[status];

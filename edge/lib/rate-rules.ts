@@ -12,7 +12,7 @@ export const DEFAULT_RULES: Record<RuleName, Rule> = {
   chat: { limit: 60, windowSec: 60 },
 };
 
-const OverridesSchema = z.record(z.enum(['sensitive', 'delete', 'api', 'chat']), RuleSchema.partial());
+const OverridesSchema = z.partialRecord(z.enum(['sensitive', 'delete', 'api', 'chat']), RuleSchema.partial());
 
 let cached: { raw: string; rules: Record<RuleName, Rule> } | undefined;
 

@@ -1,0 +1,82 @@
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES, type RuleName } from '../lib/rate-rules.ts';
+import { call, newUser } from '../test/helpers.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+const stubFor = (name: string) => env.RATE_LIMITER.getByName(name);
+
+describe('RateLimiter Durable Object', () => {
+  for (const [name, rule] of Object.entries(DEFAULT_RULES) as [RuleName, { limit: number; windowSec: number }][]) {
+    it(`${name}: allows exactly ${rule.limit} per ${rule.windowSec}s, refuses the next, also after eviction`, async () => {
+      const stub = stubFor(`${name}:test-${Math.random()}`);
+      const windowMs = rule.windowSec * 1000;
+      const half = Math.floor(rule.limit / 2);
+      for (let i = 0; i < half; i++) expect((await stub.hit(rule.limit, windowMs)).allowed).toBe(true);
+      await evictDurableObject(stub);
+      for (let i = half; i < rule.limit; i++) {
+        const r = await stub.hit(rule.limit, windowMs);
+        expect(r.allowed).toBe(true);
+        expect(r.remaining).toBe(rule.limit - i - 1);
+      }
+      const refused = await stub.hit(rule.limit, windowMs);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(windowMs);
+      await evictDurableObject(stub);
+      expect((await stub.hit(rule.limit, windowMs)).allowed).toBe(false);
+      expect((await stub.peek(rule.limit, windowMs)).allowed).toBe(false);
+    });
+  }
+
+  it('lets hits leave the window and refused hits never count', async () => {
+    const stub = stubFor(`slide:${Math.random()}`);
+    await runInDurableObject(stub, (instance: RateLimiter) => {
+      const realNow = Date.now;
+      let now = 1_000_000;
+      Date.now = () => now;
+      try {
+        expect(instance.hit(2, 1000).allowed).toBe(true);
+        now += 600;
+        expect(instance.hit(2, 1000).allowed).toBe(true);
+        for (let i = 0; i < 5; i++) expect(instance.hit(2, 1000).allowed).toBe(false);
+        expect(instance.hit(2, 1000).retryAfterMs).toBe(400);
+        now += 401;
+        expect(instance.hit(2, 1000).allowed).toBe(true);
+        expect(instance.hit(2, 1000).allowed).toBe(false);
+      } finally {
+        Date.now = realNow;
+      }
+    });
+  });
+
+  it('clears its storage by alarm once the window has passed', async () => {
+    const stub = stubFor(`alarm:${Math.random()}`);
+    await stub.hit(1, 60_000);
+    expect((await stub.hit(1, 60_000)).allowed).toBe(false);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.hit(1, 60_000)).allowed).toBe(true);
+  });
+});
+
+describe('limiter middleware over HTTP', () => {
+  it('sends RateLimit headers and answers the 101st /api call in 15 minutes with 429 + Retry-After', async () => {
+    const u = await newUser();
+    const ip = '100.64.7.7';
+    for (let i = 0; i < 100; i++) {
+      const res = await call('/api/clients', { key: u.apiKey, ip });
+      expect(res.status).toBe(200);
+      if (i === 0) {
+        expect(res.headers.get('ratelimit-policy')).toBe('100;w=900');
+        expect(res.headers.get('ratelimit-remaining')).toBe('99');
+      }
+    }
+    await evictDurableObject(stubFor(`api:${ip}`));
+    const limited = await call('/api/clients', { key: u.apiKey, ip });
+    expect(limited.status).toBe(429);
+    expect(limited.json).toMatchObject({ success: false, code: 'RATE_LIMITED' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+    expect((await call('/api/clients', { key: u.apiKey, ip: '100.64.7.8' })).status).toBe(200);
+  });
+});

@@ -1,0 +1,69 @@
+// Test helpers for workerd tests: real requests through the Worker's fetch handler.
+import { env, SELF } from 'cloudflare:test';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-123', apiKey: 'sba_test_admin_key_0123456789abcdef' };
+
+let ipCounter = 0;
+/** A fresh caller IP, so tests don't share limiter windows unless they mean to. */
+export const freshIp = () => `198.51.${Math.floor(Math.random() * 250)}.${(ipCounter++ % 250) + 1}`;
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  key?: string;
+  cookie?: string;
+  ip?: string;
+  headers?: Record<string, string>;
+}
+
+export async function call(path: string, opts: CallOptions = {}) {
+  const headers: Record<string, string> = { 'cf-connecting-ip': opts.ip ?? freshIp(), ...opts.headers };
+  if (opts.key) headers['x-api-key'] = opts.key;
+  if (opts.cookie) headers.cookie = opts.cookie;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await SELF.fetch(`http://sb.test${path}`, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export async function bootstrapAdmin(): Promise<string> {
+  const res = await call('/internal/bootstrap', {
+    body: { username: ADMIN.username, password: ADMIN.password, apiKey: ADMIN.apiKey },
+    headers: { authorization: `Bearer ${env.INTERNAL_TOKEN}` },
+  });
+  if (res.status !== 200) throw new Error(`bootstrap failed: ${res.status} ${res.text}`);
+  return ADMIN.apiKey;
+}
+
+let userCounter = 0;
+export async function newUser(opts: { maxClients?: number | null; role?: 'admin' | 'user' } = {}) {
+  const adminKey = await bootstrapAdmin();
+  const username = `user${Date.now().toString(36)}${userCounter++}`;
+  const password = 'password-of-' + username;
+  const res = await call('/api/admin/users', { key: adminKey, body: { username, password, ...opts } });
+  if (res.status !== 201) throw new Error(`user create failed: ${res.status} ${res.text}`);
+  return { username, password, apiKey: res.json.apiKey as string };
+}
+
+export async function login(username: string, password: string): Promise<string> {
+  const res = await call('/auth/login', { body: { username, password } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+  const cookie = res.headers.get('set-cookie') ?? '';
+  return cookie.split(';')[0] ?? '';
+}
+
+export async function addClient(key: string, clientId = `c${Math.random().toString(36).slice(2, 10)}`, phoneNumber = '972501234567') {
+  const res = await call('/api/add-number', { key, body: { clientId, phoneNumber } });
+  if (res.status !== 200) throw new Error(`add-number failed: ${res.status} ${res.text}`);
+  return { clientId, clientKey: res.json.apiKey as string };
+}

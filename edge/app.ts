@@ -62,7 +62,14 @@ export function createApp() {
     ],
   });
 
-  app.notFound((c) => c.json(errorBody('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), 404));
+  // No route: a static asset (docs bundle, favicon) if there is one, else the JSON 404.
+  app.notFound(async (c) => {
+    if (c.env?.ASSETS && (c.req.method === 'GET' || c.req.method === 'HEAD') && !c.req.path.startsWith('/api/')) {
+      const asset = await c.env.ASSETS.fetch(c.req.raw);
+      if (asset.status < 400) return asset;
+    }
+    return c.json(errorBody('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`), 404);
+  });
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);

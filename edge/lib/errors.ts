@@ -31,14 +31,14 @@ export const codeForStatus = (status: number): string =>
   (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
 
 const descriptions: Record<ErrorStatus, string> = {
-  400: 'Invalid request (VALIDATION_ERROR and the route-specific codes)',
-  401: 'Missing or invalid credentials (AUTH_ERROR)',
-  403: 'Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...)',
-  404: 'Not found — also another user\'s resource (CLIENT_NOT_FOUND, NOT_FOUND)',
+  400: 'Invalid request (`VALIDATION_ERROR` and the route-specific codes)',
+  401: 'Missing or invalid credentials (`AUTH_ERROR`)',
+  403: 'Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...)',
+  404: 'Not found — also another user\'s resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`)',
   409: 'Conflict with existing state',
   413: 'Request body too large',
   415: 'Unsupported content type',
-  429: 'Rate limited (RATE_LIMITED); see Retry-After',
+  429: 'Rate limited (`RATE_LIMITED`); see Retry-After',
   500: 'Internal error',
   502: 'Upstream failure',
   503: 'Service unavailable',

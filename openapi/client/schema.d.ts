@@ -74,7 +74,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -83,7 +83,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -92,7 +92,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -101,7 +101,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -149,7 +149,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -192,7 +192,7 @@ export interface paths {
                         "application/json": components["schemas"]["Me"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -243,7 +243,7 @@ export interface paths {
                         "application/json": components["schemas"]["CreatedUser"];
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -252,7 +252,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -261,7 +261,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -279,7 +279,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -322,7 +322,7 @@ export interface paths {
                         "application/json": components["schemas"]["Profile"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -331,7 +331,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -340,7 +340,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -394,7 +394,7 @@ export interface paths {
                         "application/json": components["schemas"]["ResetApiKeyResult"];
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -403,7 +403,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -412,7 +412,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -460,7 +460,7 @@ export interface paths {
                         "application/json": components["schemas"]["LogPage"];
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -469,7 +469,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -478,7 +478,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -487,7 +487,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -536,7 +536,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -545,7 +545,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -554,7 +554,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -563,7 +563,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -617,7 +617,7 @@ export interface paths {
                         "application/json": components["schemas"]["AddNumberResult"];
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -626,7 +626,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -635,7 +635,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -653,7 +653,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -696,7 +696,7 @@ export interface paths {
                         "application/json": components["schemas"]["Client"][];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -705,7 +705,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -765,7 +765,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -774,7 +774,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -783,7 +783,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed (ACCESS_DENIED, PLAN_LIMIT_EXCEEDED, ...) */
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -792,7 +792,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not found — also another user's resource (CLIENT_NOT_FOUND, NOT_FOUND) */
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -801,7 +801,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -852,7 +852,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookSettings"];
                     };
                 };
-                /** @description Invalid request (VALIDATION_ERROR and the route-specific codes) */
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -861,7 +861,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Missing or invalid credentials (AUTH_ERROR) */
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -870,7 +870,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not found — also another user's resource (CLIENT_NOT_FOUND, NOT_FOUND) */
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -879,7 +879,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Rate limited (RATE_LIMITED); see Retry-After */
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
                 429: {
                     headers: {
                         [name: string]: unknown;

@@ -1,7 +1,6 @@
-// /docs: the API reference (Scalar), its script served by this Worker from its static assets — no CDN.
+// /docs: the API reference (Scalar); its script is one of this Worker's static assets (no CDN).
 import { Hono } from 'hono';
 import type { AppEnv } from '../../env.ts';
-import { ApiError } from '../../lib/errors.ts';
 
 export const SCALAR_PATH = '/docs/vendor/scalar-standalone.js';
 
@@ -11,6 +10,7 @@ const page = `<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Switchboard API reference</title>
+  <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 </head>
 <body>
   <div id="app"></div>
@@ -22,8 +22,10 @@ const page = `<!doctype html>
 const init = `Scalar.createApiReference('#app', {
   url: '/openapi.json',
   withDefaultFonts: false,
-  hideClientButton: false,
   telemetry: false,
+  agent: { disabled: true },
+  showDeveloperTools: 'never',
+  documentDownloadType: 'json',
   defaultHttpClient: { targetKey: 'shell', clientKey: 'curl' },
 });`;
 
@@ -38,10 +40,4 @@ export const docsRouter = new Hono<AppEnv>()
   .get('/docs/init.js', (c) => {
     c.header('Content-Type', 'text/javascript; charset=utf-8');
     return c.body(init);
-  })
-  .get('/docs/vendor/*', async (c) => {
-    if (!c.env.ASSETS) throw new ApiError(404, 'NOT_FOUND', 'Static assets are not bound');
-    const res = await c.env.ASSETS.fetch(c.req.raw);
-    if (!res.ok) throw new ApiError(404, 'NOT_FOUND', 'Not found');
-    return res;
   });

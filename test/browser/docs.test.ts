@@ -50,7 +50,7 @@ describe('/docs API reference', () => {
     const copy = page.locator('button', { hasText: 'cURL' }).filter({ hasText: 'Copy' }).first();
     await copy.waitFor({ state: 'attached' });
     await copy.click({ force: true });
-    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const copied = await page.evaluate(() => (navigator as unknown as { clipboard: { readText(): Promise<string> } }).clipboard.readText());
     expect(copied).toContain('/api/add-number');
     expect(copied).toContain('x-api-key');
 

@@ -29,7 +29,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['bridge/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'openapi/**/*.test.ts'],
+          include: ['adapters/**/*.test.ts', 'bridge/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts', 'openapi/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

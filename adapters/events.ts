@@ -1,0 +1,158 @@
+// Every webhook event Switchboard sends: one zod discriminated union over the `{event, data}` envelope.
+// The WhatsApp events keep the spec's exact data fields; the others use the same envelope.
+import { z } from '@hono/zod-openapi';
+
+/** Where an inbound or outbound message travelled. */
+export const ChannelSchema = z.enum(['whatsapp', 'sms']).openapi({ description: '`whatsapp` (a bridge session or a phone) or `sms` (an Android device)' });
+
+const ms = z.number().int().openapi({ description: 'Unix time in milliseconds', example: 1699123456789 });
+
+export const MessageReceivedData = z
+  .object({
+    from: z.string().openapi({ example: '1234567890' }),
+    to: z.string().openapi({ description: 'The clientId (or deviceId) that received it', example: 'client-id' }),
+    body: z.string(),
+    message: z.string(),
+    timestamp: ms,
+    type: z.literal('received_message'),
+    channel: ChannelSchema.optional(),
+    messageId: z.string().optional(),
+    deviceId: z.string().optional(),
+    groupId: z.string().optional(),
+    mediaUrl: z.string().optional(),
+  })
+  .openapi('MessageReceivedData');
+
+export const MessageSentData = z
+  .object({
+    from: z.string().openapi({ example: 'client-id' }),
+    to: z.string().openapi({ example: '1234567890' }),
+    body: z.string(),
+    message: z.string(),
+    timestamp: ms,
+    type: z.literal('sent_message'),
+    channel: ChannelSchema.optional(),
+    messageId: z.string().optional(),
+    deviceId: z.string().optional(),
+  })
+  .openapi('MessageSentData');
+
+export const MessageAckData = z
+  .object({
+    messageId: z.string(),
+    from: z.string(),
+    to: z.string(),
+    ack: z.number().int().min(-1).max(4).openapi({ description: '-1 failed, 1 sent, 2 delivered, 3 read, 4 played' }),
+    status: z.enum(['failed', 'sent', 'delivered', 'read', 'played']),
+    timestamp: ms,
+    type: z.literal('message_ack'),
+    channel: ChannelSchema.optional(),
+    error: z.string().optional(),
+  })
+  .openapi('MessageAckData');
+
+export const CallRejectedData = z
+  .object({
+    from: z.string().openapi({ example: '1234567890' }),
+    to: z.string().openapi({ example: 'client-id' }),
+    isVideo: z.boolean(),
+    timestamp: ms,
+    type: z.literal('call_rejected'),
+    callId: z.string().optional(),
+  })
+  .openapi('CallRejectedData');
+
+export const ClientStatusData = z
+  .object({
+    clientId: z.string(),
+    status: z.enum(['pending_auth', 'connected', 'disconnected', 'logged_out']),
+    connectedNumber: z.string().nullable(),
+    reason: z.string().optional(),
+    timestamp: ms,
+    type: z.literal('client_status'),
+  })
+  .openapi('ClientStatusData');
+
+export const SmsReceivedData = z
+  .object({
+    from: z.string().openapi({ description: 'Sender phone number', example: '+639760713666' }),
+    to: z.string().openapi({ description: 'The deviceId that received it' }),
+    body: z.string(),
+    message: z.string(),
+    sim: z.number().int().nullable(),
+    deviceId: z.string(),
+    device: z.string().nullable().openapi({ description: 'The phone\'s own device id, as it reported it' }),
+    id: z.number().int().nullable().openapi({ description: 'The device\'s id for this payload' }),
+    rid: z.number().int().nullable(),
+    timestamp: ms,
+    type: z.literal('sms_received'),
+    channel: z.literal('sms'),
+  })
+  .openapi('SmsReceivedData');
+
+export const UssdResponseData = z
+  .object({
+    code: z.string().openapi({ example: '*143#' }),
+    response: z.string(),
+    sim: z.number().int().nullable(),
+    deviceId: z.string(),
+    device: z.string().nullable(),
+    id: z.number().int().nullable(),
+    timestamp: ms,
+    type: z.literal('ussd_response'),
+  })
+  .openapi('UssdResponseData');
+
+export const NotificationReceivedData = z
+  .object({
+    package: z.string().openapi({ example: 'com.facebook.katana' }),
+    title: z.string(),
+    content: z.string(),
+    deviceId: z.string(),
+    device: z.string().nullable(),
+    id: z.number().int().nullable(),
+    timestamp: ms,
+    type: z.literal('notification_received'),
+  })
+  .openapi('NotificationReceivedData');
+
+const envelope = <N extends string, D extends z.ZodType>(name: N, data: D) =>
+  z.object({ event: z.literal(name), data }).openapi(`${name}_event`);
+
+export const EVENT_SCHEMAS = {
+  message_received: envelope('message_received', MessageReceivedData),
+  message_sent: envelope('message_sent', MessageSentData),
+  message_ack: envelope('message_ack', MessageAckData),
+  call_rejected: envelope('call_rejected', CallRejectedData),
+  client_status: envelope('client_status', ClientStatusData),
+  sms_received: envelope('sms_received', SmsReceivedData),
+  ussd_response: envelope('ussd_response', UssdResponseData),
+  notification_received: envelope('notification_received', NotificationReceivedData),
+} as const;
+
+export const WebhookEventSchema = z.discriminatedUnion('event', [
+  EVENT_SCHEMAS.message_received,
+  EVENT_SCHEMAS.message_sent,
+  EVENT_SCHEMAS.message_ack,
+  EVENT_SCHEMAS.call_rejected,
+  EVENT_SCHEMAS.client_status,
+  EVENT_SCHEMAS.sms_received,
+  EVENT_SCHEMAS.ussd_response,
+  EVENT_SCHEMAS.notification_received,
+]);
+
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+export type EventName = WebhookEvent['event'];
+export const EVENT_NAMES = Object.keys(EVENT_SCHEMAS) as EventName[];
+export type EventOf<N extends EventName> = Extract<WebhookEvent, { event: N }>;
+
+/** What a webhook consumer may answer: `response` goes back to a message's sender, `rejectionMessage` to a caller. */
+export const WebhookReplySchema = z
+  .looseObject({
+    status: z.string().optional(),
+    message: z.string().optional(),
+    response: z.string().optional(),
+    rejectionMessage: z.string().optional(),
+  })
+  .openapi('WebhookReply');
+export type WebhookReply = z.infer<typeof WebhookReplySchema>;

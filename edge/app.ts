@@ -5,10 +5,14 @@ import type { AppEnv } from './env.ts';
 import { ApiError, codeForStatus, errorBody } from './lib/errors.ts';
 import { createRouter } from './lib/router.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { registerWebhooks } from './webhooks/openapi.ts';
 import { accountRouter } from './routes/account/account.handlers.ts';
 import { adminRouter } from './routes/admin/admin.handlers.ts';
 import { authRouter } from './routes/auth/auth.handlers.ts';
 import { clientsRouter } from './routes/clients/clients.handlers.ts';
+import { deliveriesRouter } from './routes/deliveries/deliveries.handlers.ts';
+import { devicesRouter } from './routes/devices/devices.handlers.ts';
+import { gatewayRouter } from './routes/gateway/gateway.handlers.ts';
 import { docsRouter } from './routes/docs/docs.handlers.ts';
 import { healthRouter } from './routes/health/health.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
@@ -37,6 +41,14 @@ export function createApp() {
     name: 'sb_session',
     description: 'Dashboard session from POST /auth/login',
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'DeviceSecret', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-device-secret',
+    description: 'An Android device\'s secret (also accepted as `secret` in the body)',
+  });
+
+  registerWebhooks(app.openAPIRegistry);
 
   app.use('*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB'); } }));
   app.use('/api/*', rateLimit('api'));
@@ -46,6 +58,9 @@ export function createApp() {
   app.route('/', adminRouter);
   app.route('/', accountRouter);
   app.route('/', clientsRouter);
+  app.route('/', devicesRouter);
+  app.route('/', gatewayRouter);
+  app.route('/', deliveriesRouter);
   app.route('/', internalRouter);
   app.route('/', docsRouter);
 
@@ -57,7 +72,9 @@ export function createApp() {
       { name: 'Auth', description: 'Dashboard sessions' },
       { name: 'Account' },
       { name: 'Clients', description: 'WhatsApp numbers' },
-      { name: 'Webhooks' },
+      { name: 'Webhooks', description: 'Settings, delivery log and replay' },
+      { name: 'Devices', description: 'Android companion devices' },
+      { name: 'Android gateway', description: 'What a device calls' },
       { name: 'Admin' },
     ],
   });

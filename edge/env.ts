@@ -1,9 +1,11 @@
 // The Worker's bindings and per-request variables, shared by every router.
 import type { RateLimiter } from './objects/rate-limiter.ts';
+import type { WebhookOutbox } from './objects/webhook-outbox.ts';
 
 export interface Bindings {
   DB: D1Database;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
   ASSETS?: Fetcher;
   /** base64 of 32 random bytes: the AES-GCM key that seals API keys and webhook secrets */
   SEAL_KEY: string;

@@ -3,14 +3,16 @@ import { createApp } from './app.ts';
 import { getDb } from './db/client.ts';
 import type { Bindings } from './env.ts';
 import { purgeExpiredSessions } from './services/sessions.ts';
+import { sweepOverdue } from './webhooks/outbox.ts';
 
 export { RateLimiter } from './objects/rate-limiter.ts';
+export { WebhookOutbox } from './objects/webhook-outbox.ts';
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(purgeExpiredSessions(getDb(env.DB)));
+    ctx.waitUntil(Promise.all([purgeExpiredSessions(getDb(env.DB)), sweepOverdue(env)]));
   },
 } satisfies ExportedHandler<Bindings>;

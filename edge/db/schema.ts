@@ -34,6 +34,8 @@ export const clients = sqliteTable(
     webhookUrl: text('webhook_url'),
     /** AES-GCM sealed `whsec_...` signing secret */
     webhookSecretSealed: text('webhook_secret_sealed'),
+    /** set when the endpoint answered 410 Gone; saving a URL again clears it */
+    webhookDisabledAt: integer('webhook_disabled_at'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('clients_user_client_id').on(t.userId, t.clientId)],
@@ -99,4 +101,95 @@ export const apiUsage = sqliteTable(
     count: integer('count').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.userId, t.keyLabel, t.method, t.route, t.day] })],
+);
+
+/** Android companion devices: authenticated by a secret (hashed for lookup, sealed to sign X-Api-Key). */
+export const devices = sqliteTable(
+  'devices',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** public id, `dev_...` */
+    deviceId: text('device_id').notNull().unique(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    secretHash: text('secret_hash').notNull().unique(),
+    secretSealed: text('secret_sealed').notNull(),
+    webhookUrl: text('webhook_url'),
+    webhookSecretSealed: text('webhook_secret_sealed'),
+    webhookDisabledAt: integer('webhook_disabled_at'),
+    lastSeenAt: integer('last_seen_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('devices_user').on(t.userId)],
+);
+
+/** Every event a device posted, kept for GET /api/devices/{deviceId}/events. */
+export const deviceEvents = sqliteTable(
+  'device_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceRef: integer('device_ref')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    /** SHA-256 of the normalizer's dedupe key: a repeated payload is dropped */
+    dedupeHash: text('dedupe_hash').notNull(),
+    payload: text('payload').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('device_events_dedupe').on(t.deviceRef, t.dedupeHash), index('device_events_list').on(t.deviceRef, t.event, t.id)],
+);
+
+/** The webhook outbox: one row per event per endpoint, worked by the WebhookOutbox Durable Object. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    /** the Standard Webhooks `webhook-id`, the same on every attempt: `msg_...` */
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** `client:<id>` or `device:<id>`: which endpoint, and which Durable Object works it */
+    endpoint: text('endpoint').notNull(),
+    event: text('event').notNull(),
+    /** the exact JSON body, sent unchanged on every attempt */
+    payload: text('payload').notNull(),
+    /** where a reply (`response`) goes back, JSON, for inbound messages */
+    replyRoute: text('reply_route'),
+    status: text('status', { enum: ['pending', 'delivered', 'dead', 'paused'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** due time; while an attempt is in flight it is pushed out by a lease, so a crash retries it */
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    lastStatus: integer('last_status'),
+    createdAt: createdAt(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [index('webhook_due').on(t.endpoint, t.status, t.nextAttemptAt), index('webhook_user').on(t.userId, t.createdAt), index('webhook_sweep').on(t.status, t.nextAttemptAt)],
+);
+
+/** Messages a device must send (SMS replies, WhatsApp-on-phone replies), fetched by the device. */
+export const deviceOutbox = sqliteTable(
+  'device_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceRef: integer('device_ref')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    channel: text('channel', { enum: ['sms', 'whatsapp'] }).notNull(),
+    to: text('to').notNull(),
+    sim: integer('sim'),
+    message: text('message').notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed'] }).notNull().default('pending'),
+    /** while `sending`: when the device's claim lapses and the message is offered again */
+    leaseUntil: integer('lease_until'),
+    error: text('error'),
+    /** the webhook delivery whose reply created it: one reply per delivery */
+    sourceDelivery: text('source_delivery').unique(),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at'),
+  },
+  (t) => [index('device_outbox_due').on(t.deviceRef, t.status, t.id)],
 );

@@ -896,10 +896,1547 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your devices */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Your devices, oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            devices: components["schemas"]["Device"][];
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register an Android companion device */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewDevice"];
+                };
+            };
+            responses: {
+                /** @description Registered; the secret is shown only now */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedDevice"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{deviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a device (its secret stops working at once) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{deviceId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Issue a new device secret; the old one stops working at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret, shown once */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedSecret"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{deviceId}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set the webhook URL of a device */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeviceWebhook"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            deviceId: string;
+                            webhookUrl: string | null;
+                            webhookSecret: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{deviceId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest events a device posted (100 at most) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this event, e.g. sms_received */
+                    type?: "message_received" | "message_sent" | "message_ack" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "notification_received";
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    deviceId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: components["schemas"]["DeviceEvent"][];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/gateway/android": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A device posts a received SMS, WhatsApp chat, USSD response or notification
+         * @description JSON or PHP-style form bodies (`type=sms&data[phone]=...`). The device authenticates with its secret (`secret` in the body or the `x-device-secret` header). The same payload posted again (same type and id) is acknowledged and dropped.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AndroidPayload"];
+                    "application/x-www-form-urlencoded": {
+                        type?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Stored (or a repeat, dropped) and queued for the device's webhook */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IngressResult"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unsupported content type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/gateway/android/outbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The device fetches messages it must send (replies from your webhook)
+         * @description Each message is leased to the device for 5 minutes; unreported, it is offered again.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Messages to send now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            messages: components["schemas"]["DeviceOutboxItem"][];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/gateway/android/outbox/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The device reports what happened to one outbound message
+         * @description `sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. Repeated reports change nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OutboxReport"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            id: number;
+                            /** @enum {string} */
+                            status: "pending" | "sending" | "sent" | "failed";
+                            changed: boolean;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook deliveries: status, attempts and last error, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "delivered" | "dead" | "paused";
+                    event?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: components["schemas"]["WebhookDelivery"][];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-deliveries/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again, with the same webhook-id and body, on a fresh retry schedule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued again */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            delivery: components["schemas"]["WebhookDelivery"];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with existing state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    message_received: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * message_received
+         * @description A message arrived (WhatsApp session, or WhatsApp on an Android phone). Answer `{"response": "..."}` to send it back to the sender. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["message_received_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    message_sent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * message_sent
+         * @description A message was sent (through the API, a reply, or a device). Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["message_sent_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    message_ack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * message_ack
+         * @description A sent message was delivered, read, or failed. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["message_ack_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    call_rejected: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * call_rejected
+         * @description A call was rejected. Answer `{"rejectionMessage": "..."}` to choose what the caller is sent. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["call_rejected_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    client_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * client_status
+         * @description A WhatsApp client changed state (pending QR, connected, disconnected, logged out). Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["client_status_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    sms_received: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * sms_received
+         * @description An Android device received an SMS. Answer `{"response": "..."}` to reply by SMS from the same SIM. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["sms_received_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    ussd_response: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ussd_response
+         * @description An Android device got a USSD response. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["ussd_response_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    notification_received: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * notification_received
+         * @description An Android device showed an app notification. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["notification_received_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        WebhookReply: {
+            status?: string;
+            message?: string;
+            response?: string;
+            rejectionMessage?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        message_received_event: {
+            /** @enum {string} */
+            event: "message_received";
+            data: components["schemas"]["MessageReceivedData"];
+        };
+        MessageReceivedData: {
+            /** @example 1234567890 */
+            from: string;
+            /**
+             * @description The clientId (or deviceId) that received it
+             * @example client-id
+             */
+            to: string;
+            body: string;
+            message: string;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "received_message";
+            /**
+             * @description `whatsapp` (a bridge session or a phone) or `sms` (an Android device)
+             * @enum {string}
+             */
+            channel?: "whatsapp" | "sms";
+            messageId?: string;
+            deviceId?: string;
+            groupId?: string;
+            mediaUrl?: string;
+        };
+        message_sent_event: {
+            /** @enum {string} */
+            event: "message_sent";
+            data: components["schemas"]["MessageSentData"];
+        };
+        MessageSentData: {
+            /** @example client-id */
+            from: string;
+            /** @example 1234567890 */
+            to: string;
+            body: string;
+            message: string;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "sent_message";
+            /**
+             * @description `whatsapp` (a bridge session or a phone) or `sms` (an Android device)
+             * @enum {string}
+             */
+            channel?: "whatsapp" | "sms";
+            messageId?: string;
+            deviceId?: string;
+        };
+        message_ack_event: {
+            /** @enum {string} */
+            event: "message_ack";
+            data: components["schemas"]["MessageAckData"];
+        };
+        MessageAckData: {
+            messageId: string;
+            from: string;
+            to: string;
+            /** @description -1 failed, 1 sent, 2 delivered, 3 read, 4 played */
+            ack: number;
+            /** @enum {string} */
+            status: "failed" | "sent" | "delivered" | "read" | "played";
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "message_ack";
+            /**
+             * @description `whatsapp` (a bridge session or a phone) or `sms` (an Android device)
+             * @enum {string}
+             */
+            channel?: "whatsapp" | "sms";
+            error?: string;
+        };
+        call_rejected_event: {
+            /** @enum {string} */
+            event: "call_rejected";
+            data: components["schemas"]["CallRejectedData"];
+        };
+        CallRejectedData: {
+            /** @example 1234567890 */
+            from: string;
+            /** @example client-id */
+            to: string;
+            isVideo: boolean;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "call_rejected";
+            callId?: string;
+        };
+        client_status_event: {
+            /** @enum {string} */
+            event: "client_status";
+            data: components["schemas"]["ClientStatusData"];
+        };
+        ClientStatusData: {
+            clientId: string;
+            /** @enum {string} */
+            status: "pending_auth" | "connected" | "disconnected" | "logged_out";
+            connectedNumber: string | null;
+            reason?: string;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "client_status";
+        };
+        sms_received_event: {
+            /** @enum {string} */
+            event: "sms_received";
+            data: components["schemas"]["SmsReceivedData"];
+        };
+        SmsReceivedData: {
+            /**
+             * @description Sender phone number
+             * @example +639760713666
+             */
+            from: string;
+            /** @description The deviceId that received it */
+            to: string;
+            body: string;
+            message: string;
+            sim: number | null;
+            deviceId: string;
+            /** @description The phone's own device id, as it reported it */
+            device: string | null;
+            /** @description The device's id for this payload */
+            id: number | null;
+            rid: number | null;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "sms_received";
+            /** @enum {string} */
+            channel: "sms";
+        };
+        ussd_response_event: {
+            /** @enum {string} */
+            event: "ussd_response";
+            data: components["schemas"]["UssdResponseData"];
+        };
+        UssdResponseData: {
+            /** @example *143# */
+            code: string;
+            response: string;
+            sim: number | null;
+            deviceId: string;
+            device: string | null;
+            id: number | null;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "ussd_response";
+        };
+        notification_received_event: {
+            /** @enum {string} */
+            event: "notification_received";
+            data: components["schemas"]["NotificationReceivedData"];
+        };
+        NotificationReceivedData: {
+            /** @example com.facebook.katana */
+            package: string;
+            title: string;
+            content: string;
+            deviceId: string;
+            device: string | null;
+            id: number | null;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "notification_received";
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -1057,6 +2594,130 @@ export interface components {
             webhookUrl: string | null;
             /** @description Issue a new signing secret (the old one stops signing at once) */
             rotateSecret?: boolean;
+        };
+        CreatedDevice: {
+            deviceId: string;
+            name: string;
+            /**
+             * @description Shown once: the device sends it as `secret` in the body or the `x-device-secret` header
+             * @example sbd_...
+             */
+            secret: string;
+            webhookUrl: string | null;
+            /** @description Standard Webhooks signing secret of the device's endpoint */
+            webhookSecret: string | null;
+        };
+        NewDevice: {
+            name: string;
+            /**
+             * @description http(s) URL on a public host; events of this device are delivered there; null removes it
+             * @example https://your-domain.com/sms-hook
+             */
+            webhookUrl?: string | null;
+        };
+        Device: {
+            deviceId: string;
+            name: string;
+            webhookUrl: string | null;
+            /** @description The endpoint answered 410 Gone; save its URL again to resume */
+            webhookDisabled: boolean;
+            lastSeenAt: string | null;
+            createdAt: string;
+        };
+        RotatedSecret: {
+            deviceId: string;
+            secret: string;
+        };
+        DeviceWebhook: {
+            /**
+             * @description http(s) URL on a public host; events of this device are delivered there; null removes it
+             * @example https://your-domain.com/sms-hook
+             */
+            webhookUrl: string | null;
+            rotateSecret?: boolean;
+        };
+        DeviceEvent: {
+            id: number;
+            /** @example sms_received */
+            event: string;
+            data: {
+                [key: string]: unknown;
+            };
+            receivedAt: string;
+        };
+        IngressResult: {
+            /** @enum {boolean} */
+            success: true;
+            event: string;
+            eventId: number | null;
+            duplicate: boolean;
+        };
+        AndroidPayload: {
+            /**
+             * @description sms, whatsapp, ussd or notification
+             * @enum {string}
+             */
+            type: "sms" | "whatsapp" | "ussd" | "notification";
+            /**
+             * @description As the device reports it (see the Android gateway payloads)
+             * @example {
+             *       "id": 2,
+             *       "rid": 10593,
+             *       "sim": 1,
+             *       "device": "00000000-0000-0000-d57d-f30cb6a89289",
+             *       "phone": "+639760713666",
+             *       "message": "Hello World!",
+             *       "timestamp": 1645684231
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            };
+            /** @description The device secret, unless sent as x-device-secret */
+            secret?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        DeviceOutboxItem: {
+            id: number;
+            /** @enum {string} */
+            channel: "sms" | "whatsapp";
+            to: string;
+            sim: number | null;
+            message: string;
+        };
+        OutboxReport: {
+            /** @enum {string} */
+            status: "sent" | "delivered" | "failed";
+            error?: string;
+            secret?: string;
+        };
+        WebhookDelivery: {
+            /**
+             * @description The webhook-id header of every attempt
+             * @example msg_2b8f0c7e4f5a4a0e9d0c3b1a2f4e6d8c
+             */
+            id: string;
+            /** @example sms_received */
+            event: string;
+            endpoint: {
+                /** @enum {string} */
+                kind: "client" | "device";
+                /** @description clientId or deviceId */
+                id: string;
+            };
+            /**
+             * @description pending (will be tried), delivered, dead (gave up; replayable) or paused (endpoint disabled by 410)
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead" | "paused";
+            attempts: number;
+            /** @description HTTP status of the last attempt */
+            lastStatus: number | null;
+            lastError: string | null;
+            nextAttemptAt: string | null;
+            createdAt: string;
+            deliveredAt: string | null;
         };
     };
     responses: never;

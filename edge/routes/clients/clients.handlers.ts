@@ -5,13 +5,12 @@ import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { verifyPassword } from '../../lib/password.ts';
 import { createRouter } from '../../lib/router.ts';
-import { seal, toB64, unseal } from '../../lib/secrets.ts';
+import { unseal } from '../../lib/secrets.ts';
 import { findOwnClient, statusLabel } from '../../services/clients.ts';
 import { issueKey } from '../../services/keys.ts';
-import { allowPrivateUrls, checkOutboundUrl } from '../../webhooks/url-guard.ts';
+import { saveWebhook } from '../../webhooks/endpoint.ts';
+import { kick } from '../../webhooks/outbox.ts';
 import { addNumberRoute, deleteClientRoute, listClientsRoute, updateWebhookRoute } from './clients.routes.ts';
-
-const newWebhookSecret = () => `whsec_${toB64(crypto.getRandomValues(new Uint8Array(24)))}`;
 
 export const clientsRouter = createRouter()
   .openapi(addNumberRoute, async (c) => {
@@ -78,26 +77,11 @@ export const clientsRouter = createRouter()
   .openapi(updateWebhookRoute, async (c) => {
     const { clientId, webhookUrl, rotateSecret } = c.req.valid('json');
     const auth = c.get('auth');
-    const db = getDb(c.env.DB);
-    const client = await findOwnClient(db, auth, clientId);
-    const url = webhookUrl?.trim() || null;
-    if (url) {
-      const checked = checkOutboundUrl(url, { allowPrivate: allowPrivateUrls(c.env) });
-      if (!checked.ok) throw new ApiError(400, 'INVALID_WEBHOOK_URL', `Webhook URL refused: ${checked.reason}`);
-    }
-    let sealed = client.webhookSecretSealed;
-    if (url && (!sealed || rotateSecret)) sealed = await seal(c.env.SEAL_KEY, newWebhookSecret());
-    await db.update(clients).set({ webhookUrl: url, webhookSecretSealed: sealed }).where(eq(clients.id, client.id));
+    const client = await findOwnClient(getDb(c.env.DB), auth, clientId);
+    const key = `client:${client.id}` as const;
+    const saved = await saveWebhook(c.env, key, client, { webhookUrl, rotateSecret });
+    if (saved.resumed) c.executionCtx.waitUntil(kick(c.env, key));
+    const url = saved.webhookUrl;
     await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed` });
-    return c.json(
-      {
-        success: true as const,
-        message: url ? 'Webhook URL updated.' : 'Webhook removed.',
-        clientId,
-        webhookUrl: url,
-        webhookSecret: sealed ? await unseal(c.env.SEAL_KEY, sealed) : null,
-      },
-      200,
-    );
+    return c.json({ success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret }, 200);
   });
-

@@ -1,0 +1,23 @@
+// One Durable Object per webhook endpoint: its alarm works the endpoint's outbox rows in D1.
+import { DurableObject } from 'cloudflare:workers';
+import type { Bindings } from '../env.ts';
+import { workEndpoint } from '../webhooks/outbox.ts';
+
+export class WebhookOutbox extends DurableObject<Bindings> {
+  /** Something is due at `at` (default now) for `endpoint`. */
+  async kick(endpoint: string, at: number = Date.now()): Promise<void> {
+    await this.ctx.storage.put('endpoint', endpoint);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  override async alarm(): Promise<void> {
+    const endpoint = await this.ctx.storage.get<string>('endpoint');
+    if (!endpoint) return;
+    const next = await workEndpoint(this.env, endpoint);
+    if (next !== null) {
+      const current = await this.ctx.storage.getAlarm();
+      if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { getDb, type Db } from '../../db/client.ts';
+import { clients, devices, webhookDeliveries } from '../../db/schema.ts';
+import type { AuthContext } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { createRouter } from '../../lib/router.ts';
+import { kick } from '../../webhooks/outbox.ts';
+import { listDeliveriesRoute, replayRoute } from './deliveries.routes.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+type Row = typeof webhookDeliveries.$inferSelect & { label: string | null };
+
+/** Deliveries the caller may see: the account's, or only its own client's for a client key. */
+function scope(auth: AuthContext) {
+  return and(eq(webhookDeliveries.userId, auth.userId), auth.clientRef === null ? undefined : eq(webhookDeliveries.endpoint, `client:${auth.clientRef}`));
+}
+
+function select(db: Db) {
+  return db
+    .select({
+      row: webhookDeliveries,
+      label: sql<string | null>`coalesce(${clients.clientId}, ${devices.deviceId})`,
+    })
+    .from(webhookDeliveries)
+    .leftJoin(clients, sql`${webhookDeliveries.endpoint} = 'client:' || ${clients.id}`)
+    .leftJoin(devices, sql`${webhookDeliveries.endpoint} = 'device:' || ${devices.id}`);
+}
+
+const present = ({ row, label }: { row: Row | typeof webhookDeliveries.$inferSelect; label: string | null }) => ({
+  id: row.id,
+  event: row.event,
+  endpoint: { kind: row.endpoint.startsWith('client:') ? ('client' as const) : ('device' as const), id: label ?? '(removed)' },
+  status: row.status,
+  attempts: row.attempts,
+  lastStatus: row.lastStatus,
+  lastError: row.lastError,
+  nextAttemptAt: row.status === 'pending' ? iso(row.nextAttemptAt) : null,
+  createdAt: iso(row.createdAt)!,
+  deliveredAt: iso(row.deliveredAt),
+});
+
+export const deliveriesRouter = createRouter()
+  .openapi(listDeliveriesRoute, async (c) => {
+    const { status, event, limit } = c.req.valid('query');
+    const rows = await select(getDb(c.env.DB))
+      .where(and(scope(c.get('auth')), status ? eq(webhookDeliveries.status, status) : undefined, event ? eq(webhookDeliveries.event, event) : undefined))
+      .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+      .limit(limit);
+    return c.json({ deliveries: rows.map(present) }, 200);
+  })
+  .openapi(replayRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const db = getDb(c.env.DB);
+    const [found] = await select(db).where(and(scope(c.get('auth')), eq(webhookDeliveries.id, id))).limit(1);
+    if (!found) throw new ApiError(404, 'NOT_FOUND', 'Delivery not found');
+    if (found.row.status === 'pending') throw new ApiError(409, 'ALREADY_PENDING', 'This delivery is already queued');
+    const [row] = await db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', attempts: 0, nextAttemptAt: Date.now(), lastError: null, lastStatus: null, deliveredAt: null })
+      .where(and(eq(webhookDeliveries.id, id), sql`${webhookDeliveries.status} <> 'pending'`))
+      .returning();
+    if (!row) throw new ApiError(409, 'ALREADY_PENDING', 'This delivery is already queued');
+    await kick(c.env, row.endpoint);
+    return c.json({ success: true as const, delivery: present({ row, label: found.label }) }, 200);
+  });

@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { errorResponses } from '../../lib/errors.ts';
+import { ApiKeySecurity, json } from '../../lib/schemas.ts';
+
+export const DeliverySchema = z
+  .object({
+    id: z.string().openapi({ description: 'The webhook-id header of every attempt', example: 'msg_2b8f0c7e4f5a4a0e9d0c3b1a2f4e6d8c' }),
+    event: z.string().openapi({ example: 'sms_received' }),
+    endpoint: z.object({ kind: z.enum(['client', 'device']), id: z.string().openapi({ description: 'clientId or deviceId' }) }),
+    status: z.enum(['pending', 'delivered', 'dead', 'paused']).openapi({ description: 'pending (will be tried), delivered, dead (gave up; replayable) or paused (endpoint disabled by 410)' }),
+    attempts: z.number().int(),
+    lastStatus: z.number().int().nullable().openapi({ description: 'HTTP status of the last attempt' }),
+    lastError: z.string().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+  })
+  .openapi('WebhookDelivery');
+
+export const listDeliveriesRoute = createRoute({
+  method: 'get',
+  path: '/api/webhook-deliveries',
+  tags: ['Webhooks'],
+  summary: 'Webhook deliveries: status, attempts and last error, newest first',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: {
+    query: z.object({
+      status: z.enum(['pending', 'delivered', 'dead', 'paused']).optional(),
+      event: z.string().max(64).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+  },
+  responses: { 200: json(z.object({ deliveries: z.array(DeliverySchema) }), 'Newest first'), ...errorResponses(400, 401, 429) },
+});
+
+export const replayRoute = createRoute({
+  method: 'post',
+  path: '/api/webhook-deliveries/{id}/replay',
+  tags: ['Webhooks'],
+  summary: 'Send a delivery again, with the same webhook-id and body, on a fresh retry schedule',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: { params: z.object({ id: z.string().regex(/^msg_[0-9a-f]{32}$/, 'not a delivery id').openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: { 200: json(z.object({ success: z.literal(true), delivery: DeliverySchema }), 'Queued again'), ...errorResponses(400, 401, 404, 409, 429) },
+});

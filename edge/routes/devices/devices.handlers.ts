@@ -1,0 +1,88 @@
+import { and, asc, desc, eq } from 'drizzle-orm';
+import { getDb } from '../../db/client.ts';
+import { deviceEvents, devices } from '../../db/schema.ts';
+import { audit } from '../../lib/audit.ts';
+import { createRouter } from '../../lib/router.ts';
+import { seal, sha256Hex } from '../../lib/secrets.ts';
+import { findOwnDevice, newDeviceId, newDeviceSecret } from '../../services/devices.ts';
+import { saveWebhook } from '../../webhooks/endpoint.ts';
+import { kick } from '../../webhooks/outbox.ts';
+import { createDeviceRoute, deleteDeviceRoute, deviceEventsRoute, deviceWebhookRoute, listDevicesRoute, rotateSecretRoute } from './devices.routes.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const devicesRouter = createRouter()
+  .openapi(createDeviceRoute, async (c) => {
+    const { name, webhookUrl } = c.req.valid('json');
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const deviceId = newDeviceId();
+    const secret = newDeviceSecret();
+    const [row] = await db
+      .insert(devices)
+      .values({ deviceId, userId: auth.userId, name, secretHash: await sha256Hex(secret), secretSealed: await seal(c.env.SEAL_KEY, secret) })
+      .returning();
+    const saved = await saveWebhook(c.env, `device:${row!.id}`, row!, { webhookUrl }).catch(async (err) => {
+      await db.delete(devices).where(eq(devices.id, row!.id));
+      throw err;
+    });
+    await audit(c, { userId: auth.userId, category: 'app', event: 'device_added', message: `Registered device ${name} (${deviceId})` });
+    return c.json({ deviceId, name, secret, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 201);
+  })
+  .openapi(listDevicesRoute, async (c) => {
+    const rows = await getDb(c.env.DB).select().from(devices).where(eq(devices.userId, c.get('auth').userId)).orderBy(asc(devices.id));
+    return c.json(
+      {
+        devices: rows.map((d) => ({
+          deviceId: d.deviceId,
+          name: d.name,
+          webhookUrl: d.webhookUrl,
+          webhookDisabled: d.webhookDisabledAt !== null,
+          lastSeenAt: iso(d.lastSeenAt),
+          createdAt: iso(d.createdAt)!,
+        })),
+      },
+      200,
+    );
+  })
+  .openapi(deleteDeviceRoute, async (c) => {
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const device = await findOwnDevice(db, auth, c.req.valid('param').deviceId);
+    await db.delete(devices).where(eq(devices.id, device.id));
+    await audit(c, { userId: auth.userId, category: 'security', event: 'device_deleted', message: `Removed device ${device.name} (${device.deviceId})` });
+    return c.json({ success: true as const, message: 'Device removed.' }, 200);
+  })
+  .openapi(rotateSecretRoute, async (c) => {
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const device = await findOwnDevice(db, auth, c.req.valid('param').deviceId);
+    const secret = newDeviceSecret();
+    await db.update(devices).set({ secretHash: await sha256Hex(secret), secretSealed: await seal(c.env.SEAL_KEY, secret) }).where(eq(devices.id, device.id));
+    await audit(c, { userId: auth.userId, category: 'security', event: 'device_secret_rotated', message: `New secret for device ${device.deviceId}` });
+    return c.json({ deviceId: device.deviceId, secret }, 200);
+  })
+  .openapi(deviceWebhookRoute, async (c) => {
+    const auth = c.get('auth');
+    const device = await findOwnDevice(getDb(c.env.DB), auth, c.req.valid('param').deviceId);
+    const key = `device:${device.id}` as const;
+    const saved = await saveWebhook(c.env, key, device, c.req.valid('json'));
+    if (saved.resumed) c.executionCtx.waitUntil(kick(c.env, key));
+    await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: `Webhook of device ${device.deviceId} set to ${saved.webhookUrl ?? 'none'}` });
+    return c.json({ success: true as const, deviceId: device.deviceId, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 200);
+  })
+  .openapi(deviceEventsRoute, async (c) => {
+    const { type, limit } = c.req.valid('query');
+    const db = getDb(c.env.DB);
+    const device = await findOwnDevice(db, c.get('auth'), c.req.valid('param').deviceId);
+    const rows = await db
+      .select()
+      .from(deviceEvents)
+      .where(and(eq(deviceEvents.deviceRef, device.id), type ? eq(deviceEvents.event, type) : undefined))
+      .orderBy(desc(deviceEvents.id))
+      .limit(limit);
+    return c.json(
+      { events: rows.map((r) => ({ id: r.id, event: r.event, data: (JSON.parse(r.payload) as { data: Record<string, unknown> }).data, receivedAt: iso(r.createdAt)! })) },
+      200,
+    );
+  });

@@ -1,0 +1,80 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { normalizeAndroid, parseAndroidBody } from '../../../adapters/android/index.ts';
+import type { WebhookEvent } from '../../../adapters/events.ts';
+import { getDb } from '../../db/client.ts';
+import { deviceOutbox } from '../../db/schema.ts';
+import type { AppEnv } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { createRouter } from '../../lib/router.ts';
+import { recordDeviceEvent } from '../../services/device-events.ts';
+import { deviceBySecret, type DeviceRow } from '../../services/devices.ts';
+import { ingressRoute, outboxRoute, reportRoute } from './gateway.routes.ts';
+
+const OUTBOX_LEASE_MS = 5 * 60_000;
+
+async function authenticateDevice(c: Context<AppEnv>, bodySecret?: unknown): Promise<DeviceRow> {
+  const secret = c.req.header('x-device-secret') ?? (typeof bodySecret === 'string' ? bodySecret : undefined) ?? c.req.query('secret');
+  if (!secret) throw new ApiError(401, 'AUTH_ERROR', 'Device secret required (x-device-secret header or secret field)');
+  const device = await deviceBySecret(getDb(c.env.DB), secret);
+  if (!device) throw new ApiError(401, 'AUTH_ERROR', 'Invalid device secret');
+  return device;
+}
+
+export const gatewayRouter = createRouter()
+  .openapi(ingressRoute, async (c) => {
+    const parsed = parseAndroidBody(await c.req.text(), c.req.header('content-type'));
+    if (!parsed.ok) {
+      await authenticateDevice(c);
+      throw new ApiError(400, 'VALIDATION_ERROR', parsed.error);
+    }
+    const device = await authenticateDevice(c, parsed.value.secret);
+    const normalized = normalizeAndroid(parsed.value, { deviceId: device.deviceId, receivedAt: Date.now() });
+    if (!normalized.ok) throw new ApiError(400, 'VALIDATION_ERROR', normalized.error);
+    const recorded = await recordDeviceEvent(c.env, device, normalized.value, (p) => c.executionCtx.waitUntil(p));
+    return c.json({ success: true as const, event: normalized.value.event.event, eventId: recorded.eventId, duplicate: recorded.duplicate }, 200);
+  })
+  .openapi(outboxRoute, async (c) => {
+    const device = await authenticateDevice(c);
+    const { limit } = c.req.valid('query');
+    const now = Date.now();
+    const res = await c.env.DB.prepare(
+      `UPDATE device_outbox SET status = 'sending', lease_until = ?1, updated_at = ?2
+       WHERE id IN (SELECT id FROM device_outbox WHERE device_ref = ?3
+                    AND (status = 'pending' OR (status = 'sending' AND lease_until < ?2)) ORDER BY id LIMIT ?4)
+       RETURNING id, channel, "to", sim, message`,
+    )
+      .bind(now + OUTBOX_LEASE_MS, now, device.id, limit)
+      .all<{ id: number; channel: 'sms' | 'whatsapp'; to: string; sim: number | null; message: string }>();
+    return c.json({ messages: res.results.sort((a, b) => a.id - b.id) }, 200);
+  })
+  .openapi(reportRoute, async (c) => {
+    const body = c.req.valid('json');
+    const device = await authenticateDevice(c, body.secret);
+    const { id } = c.req.valid('param');
+    const db = getDb(c.env.DB);
+    const [item] = await db.select().from(deviceOutbox).where(and(eq(deviceOutbox.id, id), eq(deviceOutbox.deviceRef, device.id))).limit(1);
+    if (!item) throw new ApiError(404, 'NOT_FOUND', 'No such outbound message for this device');
+    const now = Date.now();
+    const from: ('pending' | 'sending' | 'sent')[] = body.status === 'delivered' ? ['sending', 'sent'] : ['pending', 'sending'];
+    const next = body.status === 'failed' ? 'failed' : 'sent';
+    const changed = await db
+      .update(deviceOutbox)
+      .set({ status: next, error: body.error ?? null, updatedAt: now, leaseUntil: null })
+      .where(and(eq(deviceOutbox.id, id), inArray(deviceOutbox.status, from)))
+      .returning({ id: deviceOutbox.id });
+    const messageId = `out_${item.id}`;
+    const event: WebhookEvent =
+      body.status === 'sent'
+        ? { event: 'message_sent', data: { from: device.deviceId, to: item.to, body: item.message, message: item.message, timestamp: now, type: 'sent_message', channel: item.channel, messageId, deviceId: device.deviceId } }
+        : {
+            event: 'message_ack',
+            data: {
+              messageId, from: device.deviceId, to: item.to, ack: body.status === 'failed' ? -1 : 2, status: body.status, timestamp: now,
+              type: 'message_ack', channel: item.channel, ...(body.error ? { error: body.error } : {}),
+            },
+          };
+    // Keyed by message and outcome: a repeated report never emits twice.
+    if (changed.length) await recordDeviceEvent(c.env, device, { event, dedupeKey: `outbox:${item.id}:${body.status}` }, (p) => c.executionCtx.waitUntil(p));
+    return c.json({ success: true as const, id: item.id, status: changed.length ? next : item.status, changed: changed.length > 0 }, 200);
+  });

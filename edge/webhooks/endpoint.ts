@@ -1,0 +1,109 @@
+// Webhook endpoints: a client's or a device's URL, signing secret and X-Api-Key, addressed as
+// `client:<id>` / `device:<id>` (the key of its outbox Durable Object too).
+import { and, eq } from 'drizzle-orm';
+import { getDb, type Db } from '../db/client.ts';
+import { apiKeys, clients, devices, webhookDeliveries } from '../db/schema.ts';
+import type { Bindings } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
+import { seal, unseal } from '../lib/secrets.ts';
+import { newWebhookSecret } from './sign.ts';
+import { allowPrivateUrls, checkOutboundUrl } from './url-guard.ts';
+
+export type EndpointKey = `client:${number}` | `device:${number}`;
+
+export interface Endpoint {
+  key: EndpointKey;
+  url: string | null;
+  secret: string | null;
+  /** sent as X-Api-Key: the client's key, or the device's secret */
+  apiKey: string;
+  disabled: boolean;
+}
+
+export function parseEndpointKey(key: string): { kind: 'client' | 'device'; id: number } | null {
+  const m = /^(client|device):(\d+)$/.exec(key);
+  return m ? { kind: m[1] as 'client' | 'device', id: Number(m[2]) } : null;
+}
+
+export async function loadEndpoint(env: Bindings, key: string): Promise<Endpoint | null> {
+  const parsed = parseEndpointKey(key);
+  if (!parsed) return null;
+  const db = getDb(env.DB);
+  if (parsed.kind === 'client') {
+    const [row] = await db
+      .select({ url: clients.webhookUrl, secret: clients.webhookSecretSealed, disabledAt: clients.webhookDisabledAt, keySealed: apiKeys.keySealed })
+      .from(clients)
+      .leftJoin(apiKeys, eq(apiKeys.clientRef, clients.id))
+      .where(eq(clients.id, parsed.id))
+      .limit(1);
+    if (!row) return null;
+    return {
+      key: key as EndpointKey,
+      url: row.url,
+      secret: row.secret ? await unseal(env.SEAL_KEY, row.secret) : null,
+      apiKey: row.keySealed ? await unseal(env.SEAL_KEY, row.keySealed) : '',
+      disabled: row.disabledAt !== null,
+    };
+  }
+  const [row] = await db
+    .select({ url: devices.webhookUrl, secret: devices.webhookSecretSealed, disabledAt: devices.webhookDisabledAt, keySealed: devices.secretSealed })
+    .from(devices)
+    .where(eq(devices.id, parsed.id))
+    .limit(1);
+  if (!row) return null;
+  return {
+    key: key as EndpointKey,
+    url: row.url,
+    secret: row.secret ? await unseal(env.SEAL_KEY, row.secret) : null,
+    apiKey: await unseal(env.SEAL_KEY, row.keySealed),
+    disabled: row.disabledAt !== null,
+  };
+}
+
+/** The endpoint answered 410 Gone: stop sending to it; waiting deliveries are paused, not lost. */
+export async function disableEndpoint(db: Db, key: EndpointKey): Promise<void> {
+  const parsed = parseEndpointKey(key)!;
+  const now = Date.now();
+  await db.batch([
+    parsed.kind === 'client'
+      ? db.update(clients).set({ webhookDisabledAt: now }).where(eq(clients.id, parsed.id))
+      : db.update(devices).set({ webhookDisabledAt: now }).where(eq(devices.id, parsed.id)),
+    db.update(webhookDeliveries).set({ status: 'paused' }).where(and(eq(webhookDeliveries.endpoint, key), eq(webhookDeliveries.status, 'pending'))),
+  ]);
+}
+
+export interface WebhookSettings {
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+}
+
+/**
+ * Saves a webhook URL (checked by the outbound-URL guard) for a client or device: issues the signing
+ * secret on first use or on rotation, re-enables a disabled endpoint and resumes its paused deliveries.
+ */
+export async function saveWebhook(
+  env: Bindings,
+  key: EndpointKey,
+  current: { webhookSecretSealed: string | null },
+  input: { webhookUrl: string | null | undefined; rotateSecret?: boolean },
+): Promise<WebhookSettings & { resumed: boolean }> {
+  const url = input.webhookUrl?.trim() || null;
+  if (url) {
+    const checked = checkOutboundUrl(url, { allowPrivate: allowPrivateUrls(env) });
+    if (!checked.ok) throw new ApiError(400, 'INVALID_WEBHOOK_URL', `Webhook URL refused: ${checked.reason}`);
+  }
+  let sealed = current.webhookSecretSealed;
+  if (url && (!sealed || input.rotateSecret)) sealed = await seal(env.SEAL_KEY, newWebhookSecret());
+  const parsed = parseEndpointKey(key)!;
+  const db = getDb(env.DB);
+  const settings = { webhookUrl: url, webhookSecretSealed: sealed, webhookDisabledAt: null };
+  const [, resumed] = await db.batch([
+    parsed.kind === 'client' ? db.update(clients).set(settings).where(eq(clients.id, parsed.id)) : db.update(devices).set(settings).where(eq(devices.id, parsed.id)),
+    db
+      .update(webhookDeliveries)
+      .set({ status: 'pending', nextAttemptAt: Date.now() })
+      .where(and(eq(webhookDeliveries.endpoint, key), eq(webhookDeliveries.status, 'paused')))
+      .returning({ id: webhookDeliveries.id }),
+  ]);
+  return { webhookUrl: url, webhookSecret: sealed ? await unseal(env.SEAL_KEY, sealed) : null, resumed: url !== null && resumed.length > 0 };
+}

@@ -3,6 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 const migrations = await readD1Migrations('edge/db/migrations');
 
+const workerBindings = (allowPrivate: boolean) => ({
+  TEST_MIGRATIONS: migrations,
+  SEAL_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+  INTERNAL_TOKEN: 'test-internal-token-0123456789',
+  ALLOW_PRIVATE_WEBHOOK_URLS: allowPrivate ? 'true' : 'false',
+});
+
 export default defineConfig({
   test: {
     projects: [
@@ -10,20 +17,26 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: migrations,
-                SEAL_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
-                INTERNAL_TOKEN: 'test-internal-token-0123456789',
-                ALLOW_PRIVATE_WEBHOOK_URLS: 'false',
-              },
-            },
+            miniflare: { bindings: workerBindings(false) },
           }),
         ],
         test: {
           name: 'edge',
           include: ['edge/**/*.test.ts', 'adapters/**/*.test.ts'],
+          exclude: ['edge/**/*.delivery.test.ts'],
           setupFiles: ['edge/test/setup.ts'],
+          globalSetup: ['test/support/receiver-setup.ts'],
+        },
+      },
+      {
+        // Webhook delivery against a real local receiver: private URLs allowed, as ALLOW_PRIVATE_WEBHOOK_URLS=true.
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: workerBindings(true) } })],
+        test: {
+          name: 'edge-delivery',
+          include: ['edge/**/*.delivery.test.ts'],
+          setupFiles: ['edge/test/setup.ts'],
+          globalSetup: ['test/support/receiver-setup.ts'],
+          testTimeout: 60_000,
         },
       },
       {

@@ -19,7 +19,7 @@ describe('openapi/openapi.json', () => {
   });
 
   it('declares its security schemes and describes every response of every operation', () => {
-    expect(Object.keys(committed.components.securitySchemes).sort()).toEqual(['ApiKeyAuth', 'SessionCookie']);
+    expect(Object.keys(committed.components.securitySchemes).sort()).toEqual(['ApiKeyAuth', 'DeviceSecret', 'SessionCookie']);
     let operations = 0;
     for (const [path, item] of Object.entries<Record<string, any>>(committed.paths)) {
       for (const [method, op] of Object.entries<any>(item)) {
@@ -35,6 +35,14 @@ describe('openapi/openapi.json', () => {
       }
     }
     expect(operations).toBeGreaterThanOrEqual(12);
+  });
+
+  it('describes every webhook event in its webhooks section', () => {
+    expect(Object.keys(committed.webhooks).sort()).toEqual(
+      ['call_rejected', 'client_status', 'message_ack', 'message_received', 'message_sent', 'notification_received', 'sms_received', 'ussd_response'],
+    );
+    const received = committed.components.schemas.MessageReceivedData;
+    expect(received.required).toEqual(expect.arrayContaining(['from', 'to', 'body', 'message', 'timestamp', 'type']));
   });
 
   it('serves the spec\'s paths', () => {

@@ -67,3 +67,18 @@ export async function addClient(key: string, clientId = `c${Math.random().toStri
   if (res.status !== 200) throw new Error(`add-number failed: ${res.status} ${res.text}`);
   return { clientId, clientKey: res.json.apiKey as string };
 }
+
+export async function newDevice(key: string, webhookUrl?: string) {
+  const res = await call('/api/devices', { key, body: { name: 'Pixel test', ...(webhookUrl ? { webhookUrl } : {}) } });
+  if (res.status !== 201) throw new Error(`device create failed: ${res.status} ${res.text}`);
+  return res.json as { deviceId: string; secret: string; webhookUrl: string | null; webhookSecret: string | null };
+}
+
+export const postAndroid = (secret: string, payload: Record<string, unknown>) =>
+  call('/gateway/android', { body: payload, headers: { 'x-device-secret': secret } });
+
+let payloadId = 1000;
+export const smsPayload = (message = 'Hello World!', phone = '+639760713666') => ({
+  type: 'sms',
+  data: { id: payloadId++, rid: payloadId, sim: 1, device: 'android-1', phone, message, timestamp: Math.floor(Date.now() / 1000) },
+});

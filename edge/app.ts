@@ -9,6 +9,7 @@ import { registerWebhooks } from './webhooks/openapi.ts';
 import { accountRouter } from './routes/account/account.handlers.ts';
 import { adminRouter } from './routes/admin/admin.handlers.ts';
 import { authRouter } from './routes/auth/auth.handlers.ts';
+import { benchRouter } from './routes/bench/bench.handlers.ts';
 import { clientsRouter } from './routes/clients/clients.handlers.ts';
 import { deliveriesRouter } from './routes/deliveries/deliveries.handlers.ts';
 import { devicesRouter } from './routes/devices/devices.handlers.ts';
@@ -63,6 +64,7 @@ export function createApp() {
   app.route('/', deliveriesRouter);
   app.route('/', internalRouter);
   app.route('/', docsRouter);
+  app.route('/', benchRouter);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -14,6 +14,8 @@ export interface Bindings {
   ALLOW_PRIVATE_WEBHOOK_URLS?: string;
   /** JSON overriding limiter rules by name */
   RATE_LIMITS?: string;
+  /** `true` serves /bench/* (benchmarks only) */
+  BENCH_ROUTES?: string;
 }
 
 export interface AuthContext {

@@ -111,6 +111,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     RATE_LIMITS: env.RATE_LIMITS ?? '',
     GROUP_SEND_DELAY_MS: env.GROUP_SEND_DELAY_MS ?? '',
     WA_TRANSPORT: env.WA_TRANSPORT ?? 'sandbox',
+    BENCH_ROUTES: env.BENCH_ROUTES === 'true' ? 'true' : 'false',
   };
   writeFileSync(workerEnv, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n', { mode: 0o600 });
 

@@ -1,50 +1,46 @@
-// Storing a device's event and queueing its webhook delivery: one D1 batch, idempotent by dedupe key,
-// so a repeated payload is dropped and a retried request never queues a second delivery.
-import { eq } from 'drizzle-orm';
+// A device's event: stored, and its webhook delivery queued, in ONE D1 batch that also checks the
+// device's secret. Idempotent by dedupe key: a repeated payload is dropped and never queued twice.
 import type { WebhookEvent } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
-import { getDb } from '../db/client.ts';
-import { deviceEvents, devices, webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
-import { deliveryInsert, kick } from '../webhooks/outbox.ts';
-import type { DeviceRow } from './devices.ts';
+import { kickSoon } from '../webhooks/outbox.ts';
+import type { PresentedSecret } from './devices.ts';
 
 export interface Recorded {
+  /** false: no device has this id and secret */
+  authorized: boolean;
   eventId: number | null;
   duplicate: boolean;
-  deliveryId: string | null;
 }
+
+const DEVICE = 'FROM devices WHERE device_id = ? AND secret_hash = ?';
 
 export async function recordDeviceEvent(
   env: Bindings,
-  device: DeviceRow,
+  who: PresentedSecret,
   input: { event: WebhookEvent; dedupeKey: string; reply?: ReplyRoute },
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Recorded> {
-  const db = getDb(env.DB);
   const now = Date.now();
   const dedupeHash = await sha256Hex(input.dedupeKey);
-  const endpoint = `device:${device.id}` as const;
-  const deliveryId = device.webhookUrl ? `msg_${(await sha256Hex(`${endpoint}|${dedupeHash}`)).slice(0, 32)}` : null;
-  const insertEvent = db
-    .insert(deviceEvents)
-    .values({ deviceRef: device.id, event: input.event.event, dedupeHash, payload: JSON.stringify(input.event) })
-    .onConflictDoNothing()
-    .returning({ id: deviceEvents.id });
-  const touch = db.update(devices).set({ lastSeenAt: now }).where(eq(devices.id, device.id));
-  let inserted: { id: number }[];
-  if (deliveryId) {
-    const delivery = deliveryInsert(db, { id: deliveryId, userId: device.userId, endpoint, event: input.event, replyRoute: input.reply }, now);
-    const results = await db.batch([insertEvent, delivery, touch]);
-    inserted = results[0];
-    if (device.webhookDisabledAt !== null) {
-      await db.update(webhookDeliveries).set({ status: 'paused' }).where(eq(webhookDeliveries.id, deliveryId));
-    } else if (inserted.length) {
-      waitUntil(kick(env, endpoint).catch((e) => console.error('outbox kick failed; the cron sweep will retry', e)));
-    }
-  } else {
-    inserted = (await db.batch([insertEvent, touch]))[0];
+  const deliveryId = `msg_${(await sha256Hex(`${who.deviceId}|${dedupeHash}`)).slice(0, 32)}`;
+  const payload = JSON.stringify(input.event);
+  const [event, delivery, device] = await env.DB.batch<{ id?: number; endpoint?: string; status?: string }>([
+    env.DB.prepare(
+      `INSERT INTO device_events (device_ref, event, dedupe_hash, payload) SELECT id, ?, ?, ? ${DEVICE} ON CONFLICT DO NOTHING RETURNING id`,
+    ).bind(input.event.event, dedupeHash, payload, who.deviceId, who.secretHash),
+    env.DB.prepare(
+      `INSERT INTO webhook_deliveries (id, user_id, endpoint, event, payload, reply_route, status, next_attempt_at)
+       SELECT ?, user_id, 'device:' || id, ?, ?, ?, CASE WHEN webhook_disabled_at IS NULL THEN 'pending' ELSE 'paused' END, ?
+       ${DEVICE} AND webhook_url IS NOT NULL ON CONFLICT DO NOTHING RETURNING endpoint, status`,
+    ).bind(deliveryId, input.event.event, payload, input.reply ? JSON.stringify(input.reply) : null, now, who.deviceId, who.secretHash),
+    env.DB.prepare(`UPDATE devices SET last_seen_at = ? WHERE device_id = ? AND secret_hash = ? RETURNING id`).bind(now, who.deviceId, who.secretHash),
+  ]);
+  const queued = delivery?.results[0];
+  if (queued?.status === 'pending' && queued.endpoint) {
+    waitUntil(kickSoon(env, queued.endpoint).catch((e) => console.error('outbox kick failed; the cron sweep will retry', e)));
   }
-  return { eventId: inserted[0]?.id ?? null, duplicate: inserted.length === 0, deliveryId };
+  const eventId = event?.results[0]?.id ?? null;
+  return { authorized: (device?.results.length ?? 0) > 0, eventId, duplicate: eventId === null };
 }

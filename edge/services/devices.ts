@@ -1,4 +1,6 @@
 // Android companion devices: lookups scoped to their owner, and by the secret they present.
+// A secret names its device (`sbd_<device hex>_<random>`), so the ingress path needs no lookup
+// before its one write batch, which checks the secret's hash itself.
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { devices } from '../db/schema.ts';
@@ -9,7 +11,18 @@ import { randomToken, sha256Hex } from '../lib/secrets.ts';
 export type DeviceRow = typeof devices.$inferSelect;
 
 export const newDeviceId = () => randomToken(8, 'dev_');
-export const newDeviceSecret = () => randomToken(20, 'sbd_');
+export const newDeviceSecret = (deviceId: string) => randomToken(20, `sbd_${deviceId.replace(/^dev_/, '')}_`);
+
+export interface PresentedSecret {
+  deviceId: string;
+  secretHash: string;
+}
+
+/** The device a secret claims to be, and the hash to check it by; undefined when it is not a device secret. */
+export async function parseDeviceSecret(secret: string): Promise<PresentedSecret | undefined> {
+  const m = /^sbd_([0-9a-f]{16})_[0-9a-f]{40}$/.exec(secret);
+  return m ? { deviceId: `dev_${m[1]}`, secretHash: await sha256Hex(secret) } : undefined;
+}
 
 export async function findOwnDevice(db: Db, auth: AuthContext, deviceId: string): Promise<DeviceRow> {
   const [row] = await db
@@ -22,7 +35,12 @@ export async function findOwnDevice(db: Db, auth: AuthContext, deviceId: string)
 }
 
 export async function deviceBySecret(db: Db, secret: string): Promise<DeviceRow | undefined> {
-  if (secret.length < 8 || secret.length > 256) return undefined;
-  const [row] = await db.select().from(devices).where(eq(devices.secretHash, await sha256Hex(secret))).limit(1);
+  const presented = await parseDeviceSecret(secret);
+  if (!presented) return undefined;
+  const [row] = await db
+    .select()
+    .from(devices)
+    .where(and(eq(devices.deviceId, presented.deviceId), eq(devices.secretHash, presented.secretHash)))
+    .limit(1);
   return row;
 }

@@ -45,6 +45,21 @@ export async function kick(env: Bindings, endpoint: string, at?: number): Promis
   await env.WEBHOOK_OUTBOX.getByName(endpoint).kick(endpoint, at);
 }
 
+/** Within this window after a kick the object is known to be awake: it looks again TAIL_CHECK_MS after any busy run. */
+const KICK_WINDOW_MS = 200;
+export const TAIL_CHECK_MS = 500;
+const recentKicks = new Map<string, number>();
+
+/** A kick for a new row, skipped when this isolate woke the same endpoint a moment ago. */
+export function kickSoon(env: Bindings, endpoint: string): Promise<void> {
+  const now = Date.now();
+  const last = recentKicks.get(endpoint);
+  if (last !== undefined && now - last < KICK_WINDOW_MS) return Promise.resolve();
+  recentKicks.set(endpoint, now);
+  if (recentKicks.size > 10_000) recentKicks.clear();
+  return kick(env, endpoint);
+}
+
 type Claimed = { id: string; event: string; payload: string; reply_route: string | null; attempts: number };
 
 async function claim(env: Bindings, endpoint: string, now: number): Promise<Claimed[]> {
@@ -91,12 +106,14 @@ function outcome(db: Db, row: Claimed, result: AttemptResult, now: number) {
 }
 
 /** Sends what is due for one endpoint until nothing is, or the deadline; answers when to come back. */
-export async function workEndpoint(env: Bindings, endpoint: string, deadline = Date.now() + 25_000): Promise<number | null> {
+export async function workEndpoint(env: Bindings, endpoint: string, deadline = Date.now() + 25_000): Promise<{ next: number | null; sent: number }> {
   const db = getDb(env.DB);
   let target: Endpoint | null | undefined;
+  let sent = 0;
   while (Date.now() < deadline) {
     const rows = await claim(env, endpoint, Date.now());
     if (rows.length === 0) break;
+    sent += rows.length;
     target ??= await loadEndpoint(env, endpoint);
     const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
     if (!target?.url) {
@@ -127,7 +144,7 @@ export async function workEndpoint(env: Bindings, endpoint: string, deadline = D
   const next = await env.DB.prepare(`SELECT min(next_attempt_at) AS next FROM webhook_deliveries WHERE endpoint = ? AND status = 'pending'`)
     .bind(endpoint)
     .first<{ next: number | null }>();
-  return next?.next ?? null;
+  return { next: next?.next ?? null, sent };
 }
 
 /** Cron: wake every endpoint whose due deliveries nobody is working (a lost kick, an evicted object). */

@@ -17,7 +17,7 @@ export const devicesRouter = createRouter()
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
     const deviceId = newDeviceId();
-    const secret = newDeviceSecret();
+    const secret = newDeviceSecret(deviceId);
     const [row] = await db
       .insert(devices)
       .values({ deviceId, userId: auth.userId, name, secretHash: await sha256Hex(secret), secretSealed: await seal(c.env.SEAL_KEY, secret) })
@@ -57,7 +57,7 @@ export const devicesRouter = createRouter()
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
     const device = await findOwnDevice(db, auth, c.req.valid('param').deviceId);
-    const secret = newDeviceSecret();
+    const secret = newDeviceSecret(device.deviceId);
     await db.update(devices).set({ secretHash: await sha256Hex(secret), secretSealed: await seal(c.env.SEAL_KEY, secret) }).where(eq(devices.id, device.id));
     await audit(c, { userId: auth.userId, category: 'security', event: 'device_secret_rotated', message: `New secret for device ${device.deviceId}` });
     return c.json({ deviceId: device.deviceId, secret }, 200);

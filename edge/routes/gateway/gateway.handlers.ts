@@ -8,30 +8,38 @@ import type { AppEnv } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
-import { deviceBySecret, type DeviceRow } from '../../services/devices.ts';
+import { deviceBySecret, parseDeviceSecret, type DeviceRow } from '../../services/devices.ts';
 import { ingressRoute, outboxRoute, reportRoute } from './gateway.routes.ts';
 
 const OUTBOX_LEASE_MS = 5 * 60_000;
 
-async function authenticateDevice(c: Context<AppEnv>, bodySecret?: unknown): Promise<DeviceRow> {
+const INVALID_SECRET = () => new ApiError(401, 'AUTH_ERROR', 'Invalid device secret');
+
+function presentedSecret(c: Context<AppEnv>, bodySecret?: unknown): string {
   const secret = c.req.header('x-device-secret') ?? (typeof bodySecret === 'string' ? bodySecret : undefined) ?? c.req.query('secret');
   if (!secret) throw new ApiError(401, 'AUTH_ERROR', 'Device secret required (x-device-secret header or secret field)');
-  const device = await deviceBySecret(getDb(c.env.DB), secret);
-  if (!device) throw new ApiError(401, 'AUTH_ERROR', 'Invalid device secret');
+  return secret;
+}
+
+async function authenticateDevice(c: Context<AppEnv>, bodySecret?: unknown): Promise<DeviceRow> {
+  const device = await deviceBySecret(getDb(c.env.DB), presentedSecret(c, bodySecret));
+  if (!device) throw INVALID_SECRET();
   return device;
 }
 
 export const gatewayRouter = createRouter()
   .openapi(ingressRoute, async (c) => {
     const parsed = parseAndroidBody(await c.req.text(), c.req.header('content-type'));
-    if (!parsed.ok) {
-      await authenticateDevice(c);
-      throw new ApiError(400, 'VALIDATION_ERROR', parsed.error);
+    const secret = presentedSecret(c, parsed.ok ? parsed.value.secret : undefined);
+    const who = await parseDeviceSecret(secret);
+    if (!who) throw INVALID_SECRET();
+    const normalized = parsed.ok ? normalizeAndroid(parsed.value, { deviceId: who.deviceId, receivedAt: Date.now() }) : parsed;
+    if (!normalized.ok) {
+      await authenticateDevice(c, parsed.ok ? parsed.value.secret : undefined); // a wrong secret is a 401 first
+      throw new ApiError(400, 'VALIDATION_ERROR', normalized.error);
     }
-    const device = await authenticateDevice(c, parsed.value.secret);
-    const normalized = normalizeAndroid(parsed.value, { deviceId: device.deviceId, receivedAt: Date.now() });
-    if (!normalized.ok) throw new ApiError(400, 'VALIDATION_ERROR', normalized.error);
-    const recorded = await recordDeviceEvent(c.env, device, normalized.value, (p) => c.executionCtx.waitUntil(p));
+    const recorded = await recordDeviceEvent(c.env, who, normalized.value, (p) => c.executionCtx.waitUntil(p));
+    if (!recorded.authorized) throw INVALID_SECRET();
     return c.json({ success: true as const, event: normalized.value.event.event, eventId: recorded.eventId, duplicate: recorded.duplicate }, 200);
   })
   .openapi(outboxRoute, async (c) => {
@@ -75,6 +83,6 @@ export const gatewayRouter = createRouter()
             },
           };
     // Keyed by message and outcome: a repeated report never emits twice.
-    if (changed.length) await recordDeviceEvent(c.env, device, { event, dedupeKey: `outbox:${item.id}:${body.status}` }, (p) => c.executionCtx.waitUntil(p));
+    if (changed.length) await recordDeviceEvent(c.env, { deviceId: device.deviceId, secretHash: device.secretHash }, { event, dedupeKey: `outbox:${item.id}:${body.status}` }, (p) => c.executionCtx.waitUntil(p));
     return c.json({ success: true as const, id: item.id, status: changed.length ? next : item.status, changed: changed.length > 0 }, 200);
   });

@@ -7,7 +7,8 @@ describe('devices', () => {
     const u = await newUser();
     const d = await newDevice(u.apiKey);
     expect(d.deviceId).toMatch(/^dev_[0-9a-f]{16}$/);
-    expect(d.secret).toMatch(/^sbd_[0-9a-f]{40}$/);
+    expect(d.secret).toBe(`sbd_${d.deviceId.slice(4)}_${d.secret.slice(-40)}`);
+    expect(d.secret).toMatch(/^sbd_[0-9a-f]{16}_[0-9a-f]{40}$/);
     const list = await call('/api/devices', { key: u.apiKey });
     expect(list.json.devices).toEqual([expect.objectContaining({ deviceId: d.deviceId, name: 'Pixel test', webhookUrl: null, webhookDisabled: false, lastSeenAt: null })]);
     expect(JSON.stringify(list.json)).not.toContain(d.secret);
@@ -74,6 +75,10 @@ describe('POST /gateway/android', () => {
     const u = await newUser();
     const d = await newDevice(u.apiKey);
     expect((await postAndroid('sbd_0000000000000000000000000000000000000000', smsPayload())).status).toBe(401);
+    // right device id, wrong secret: refused, and nothing stored
+    const forged = `sbd_${d.deviceId.slice(4)}_${'0'.repeat(40)}`;
+    expect((await postAndroid(forged, smsPayload())).status).toBe(401);
+    expect((await call('/gateway/android', { body: { type: 'sms', data: {} }, headers: { 'x-device-secret': forged } })).status).toBe(401);
     expect((await call('/gateway/android', { body: smsPayload() })).status).toBe(401);
     for (const body of [{ type: 'sms', data: { message: 'no phone' } }, { type: 'fax', data: {} }, { type: 'sms' }, '{"type":', 'garbage']) {
       const res = await call('/gateway/android', { body, headers: { 'x-device-secret': d.secret } });

@@ -1,0 +1,15 @@
+// npm run bench: every benchmark, figures printed as JSON. `npm run bench -- webhooks` runs one.
+import { benchWebhooks } from './webhooks.ts';
+
+const all: Record<string, () => Promise<unknown>> = {
+  webhooks: () => benchWebhooks(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const results: Record<string, unknown> = {};
+for (const [name, run] of Object.entries(all)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.error(`running ${name}...`);
+  results[name] = await run();
+}
+console.log(JSON.stringify(results, null, 2));

@@ -14,6 +14,8 @@ import { clientsRouter } from './routes/clients/clients.handlers.ts';
 import { deliveriesRouter } from './routes/deliveries/deliveries.handlers.ts';
 import { devicesRouter } from './routes/devices/devices.handlers.ts';
 import { gatewayRouter } from './routes/gateway/gateway.handlers.ts';
+import { messagingRouter } from './routes/messaging/messaging.handlers.ts';
+import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { docsRouter } from './routes/docs/docs.handlers.ts';
 import { healthRouter } from './routes/health/health.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
@@ -59,6 +61,8 @@ export function createApp() {
   app.route('/', adminRouter);
   app.route('/', accountRouter);
   app.route('/', clientsRouter);
+  app.route('/', messagingRouter);
+  app.route('/', sandboxRouter);
   app.route('/', devicesRouter);
   app.route('/', gatewayRouter);
   app.route('/', deliveriesRouter);
@@ -74,6 +78,9 @@ export function createApp() {
       { name: 'Auth', description: 'Dashboard sessions' },
       { name: 'Account' },
       { name: 'Clients', description: 'WhatsApp numbers' },
+      { name: 'Messages' },
+      { name: 'Calls' },
+      { name: 'Sandbox', description: 'The simulated WhatsApp network (WA_TRANSPORT=sandbox)' },
       { name: 'Webhooks', description: 'Settings, delivery log and replay' },
       { name: 'Devices', description: 'Android companion devices' },
       { name: 'Android gateway', description: 'What a device calls' },

@@ -1,11 +1,19 @@
 // The Worker's bindings and per-request variables, shared by every router.
 import type { RateLimiter } from './objects/rate-limiter.ts';
 import type { WebhookOutbox } from './objects/webhook-outbox.ts';
+import type { BridgeLink } from './objects/bridge-link.ts';
+import type { ClientHub } from './objects/client-hub.ts';
 
 export interface Bindings {
   DB: D1Database;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
+  BRIDGE_LINK: DurableObjectNamespace<BridgeLink>;
+  CLIENT_HUB: DurableObjectNamespace<ClientHub>;
+  /** `sandbox` or `baileys`: the bridge's transport (sandbox control routes need `sandbox`) */
+  WA_TRANSPORT?: string;
+  /** anti-spam delay range before group sends, e.g. `2000-5000`; `0` disables */
+  GROUP_SEND_DELAY_MS?: string;
   ASSETS?: Fetcher;
   /** base64 of 32 random bytes: the AES-GCM key that seals API keys and webhook secrets */
   SEAL_KEY: string;

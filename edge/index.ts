@@ -7,6 +7,8 @@ import { sweepOverdue } from './webhooks/outbox.ts';
 
 export { RateLimiter } from './objects/rate-limiter.ts';
 export { WebhookOutbox } from './objects/webhook-outbox.ts';
+export { BridgeLink } from './objects/bridge-link.ts';
+export { ClientHub } from './objects/client-hub.ts';
 
 const app = createApp();
 

@@ -17,7 +17,7 @@ if (system.admin.created) {
 } else {
   lines.push(`  Admin: ${system.admin.username} (created on first start; its password and key were printed then)`);
 }
-lines.push('  Bridge: not part of this build yet (WhatsApp sessions arrive with the bridge).', 'Press Ctrl+C to stop.', '');
+lines.push(`  Bridge: connected (${process.env.WA_TRANSPORT ?? 'sandbox'} transport)`, 'Press Ctrl+C to stop.', '');
 console.log(lines.join('\n'));
 
 const shutdown = async () => {

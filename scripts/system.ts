@@ -21,6 +21,8 @@ export interface SystemOptions {
   inheritOutput?: boolean;
   /** tick the cron every minute (npm start) */
   cron?: boolean;
+  /** start the bridge too (default true) */
+  bridge?: boolean;
 }
 
 export interface RunningSystem {
@@ -28,6 +30,12 @@ export interface RunningSystem {
   stateDir: string;
   admin: { username: string; created: boolean; password?: string; apiKey?: string };
   internalToken: string;
+  /** the bridge process: stop it (SIGTERM), kill it (SIGKILL) or start it again */
+  bridge: { stop(): Promise<void>; kill(): Promise<void>; start(): Promise<void>; pid(): number | undefined };
+  /** the Worker: stop and start `wrangler dev` again on the same port and state */
+  worker: { restart(): Promise<void> };
+  /** the last lines the Worker and the bridge printed (for failing tests) */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -73,7 +81,23 @@ async function waitForHealth(url: string, child: ChildProcess, output: string[],
   throw new Error(`the Worker did not answer /health within ${timeoutMs} ms:\n${tail(output)}`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+/** Waits until the Worker reports a connected bridge. */
+async function waitForBridge(url: string, child: ChildProcess, output: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}:\n${tail(output)}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok && ((await res.json()) as { bridge?: string }).bridge === 'connected') return;
+    } catch {
+      // the Worker is restarting
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the bridge did not connect within ${timeoutMs} ms:\n${tail(output)}`);
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((res) => {
     const timer = setTimeout(() => {
@@ -88,9 +112,9 @@ function stopChild(child: ChildProcess): Promise<void> {
       res();
     });
     try {
-      process.kill(-child.pid!, 'SIGTERM');
+      process.kill(-child.pid!, signal);
     } catch {
-      child.kill('SIGTERM');
+      child.kill(signal);
     }
   });
 }
@@ -125,37 +149,59 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
   if (migrate.status !== 0) throw new Error(`applying D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
   const output: string[] = [];
-  const child = spawn(
-    process.execPath,
-    [
-      WRANGLER, 'dev',
-      '--ip', '127.0.0.1',
-      '--port', String(port),
-      '--inspector-port', String(await freePort()),
-      '--persist-to', persist,
-      '--env-file', workerEnv,
-      '--show-interactive-dev-session=false',
-      '--log-level', opts.inheritOutput ? 'info' : 'warn',
-    ],
-    { cwd: ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
     if (output.length > 400) output.splice(0, 200);
     if (opts.inheritOutput) process.stdout.write(chunk);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  const spawnWorker = async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        WRANGLER, 'dev',
+        '--ip', '127.0.0.1',
+        '--port', String(port),
+        '--inspector-port', String(await freePort()),
+        '--persist-to', persist,
+        '--env-file', workerEnv,
+        '--show-interactive-dev-session=false',
+        '--log-level', opts.inheritOutput ? 'info' : 'warn',
+      ],
+      { cwd: ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    return child;
+  };
+  let worker = await spawnWorker();
 
   const url = `http://127.0.0.1:${port}`;
+  let bridgeChild: ChildProcess | undefined;
+  const bridgeEnv = {
+    ...process.env,
+    EDGE_URL: url,
+    BRIDGE_TOKEN: secrets.INTERNAL_TOKEN,
+    STATE_DIR: stateDir,
+    WA_TRANSPORT: vars.WA_TRANSPORT,
+    ALLOW_PRIVATE_WEBHOOK_URLS: vars.ALLOW_PRIVATE_WEBHOOK_URLS,
+    BRIDGE_ID: env.BRIDGE_ID ?? 'bridge-1',
+  };
+  const startBridge = async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bridge/index.ts')], { cwd: ROOT, env: bridgeEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    bridgeChild = child;
+    await waitForBridge(url, child, output);
+  };
   let cronTimer: NodeJS.Timeout | undefined;
   const stop = async () => {
     if (cronTimer) clearInterval(cronTimer);
-    await stopChild(child);
+    if (bridgeChild) await stopChild(bridgeChild);
+    await stopChild(worker);
   };
 
   try {
-    await waitForHealth(url, child, output);
+    await waitForHealth(url, worker, output);
     const username = env.ADMIN_USERNAME || 'admin';
     const password = env.ADMIN_PASSWORD || randomBytes(12).toString('base64url');
     const apiKey = env.ADMIN_API_KEY || `sba_${randomBytes(20).toString('hex')}`;
@@ -172,7 +218,32 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
       }, 60_000);
     }
     const admin = body.created ? { username, created: true, password, apiKey } : { username: body.username ?? username, created: false };
-    return { url, stateDir, admin, internalToken: secrets.INTERNAL_TOKEN, stop };
+    if (opts.bridge !== false) await startBridge();
+    return {
+      url,
+      stateDir,
+      admin,
+      internalToken: secrets.INTERNAL_TOKEN,
+      bridge: {
+        start: startBridge,
+        stop: async () => {
+          if (bridgeChild) await stopChild(bridgeChild);
+        },
+        kill: async () => {
+          if (bridgeChild) await stopChild(bridgeChild, 'SIGKILL');
+        },
+        pid: () => bridgeChild?.pid,
+      },
+      worker: {
+        restart: async () => {
+          await stopChild(worker);
+          worker = await spawnWorker();
+          await waitForHealth(url, worker, output);
+        },
+      },
+      logs: () => tail(output),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -193,3 +193,78 @@ export const deviceOutbox = sqliteTable(
   },
   (t) => [index('device_outbox_due').on(t.deviceRef, t.status, t.id)],
 );
+
+/** Messages sent through a WhatsApp client (API, replies, scheduled), for GET /api/sent-messages. */
+export const sentMessages = sqliteTable(
+  'sent_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    clientRef: integer('client_ref')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    messageId: text('message_id'),
+    recipient: text('recipient').notNull(),
+    message: text('message').notNull(),
+    mediaUrl: text('media_url'),
+    status: text('status', { enum: ['sent', 'delivered', 'read', 'played', 'failed'] }).notNull(),
+    error: text('error'),
+    sentAt: integer('sent_at').notNull(),
+  },
+  (t) => [index('sent_user').on(t.userId, t.id), uniqueIndex('sent_message_id').on(t.clientRef, t.messageId)],
+);
+
+/** Messages a WhatsApp client received, for GET /api/received-messages/{clientId}. */
+export const receivedMessages = sqliteTable(
+  'received_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    clientRef: integer('client_ref')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').notNull(),
+    sender: text('sender').notNull(),
+    chatId: text('chat_id').notNull(),
+    groupId: text('group_id'),
+    message: text('message').notNull(),
+    type: text('type').notNull(),
+    hasMedia: integer('has_media', { mode: 'boolean' }).notNull().default(false),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [uniqueIndex('received_message_id').on(t.clientRef, t.messageId), index('received_client').on(t.clientRef, t.id)],
+);
+
+/** Calls a WhatsApp client rejected. */
+export const calls = sqliteTable(
+  'calls',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    clientRef: integer('client_ref')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    callId: text('call_id').notNull(),
+    callFrom: text('call_from').notNull(),
+    isVideo: integer('is_video', { mode: 'boolean' }).notNull(),
+    startTime: integer('start_time').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('calls_call_id').on(t.clientRef, t.callId), index('calls_client').on(t.clientRef, t.id)],
+);
+
+/** Idempotency-Key: the first answer to a key is the answer to every repeat of it. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    response: text('response'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);

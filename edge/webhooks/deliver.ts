@@ -2,7 +2,7 @@
 import type { Endpoint } from './endpoint.ts';
 import { parseRetryAfter } from './schedule.ts';
 import { signWebhook } from './sign.ts';
-import { checkOutboundUrl } from './url-guard.ts';
+import { checkOutboundUrl } from '../../adapters/url-guard.ts';
 
 export const USER_AGENT = 'Switchboard-Webhooks/1.0';
 const REPLY_LIMIT = 64 * 1024;

@@ -7,7 +7,7 @@ import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { seal, unseal } from '../lib/secrets.ts';
 import { newWebhookSecret } from './sign.ts';
-import { allowPrivateUrls, checkOutboundUrl } from './url-guard.ts';
+import { allowPrivateUrls, checkOutboundUrl } from '../../adapters/url-guard.ts';
 
 export type EndpointKey = `client:${number}` | `device:${number}`;
 

@@ -8,9 +8,9 @@ import { webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { attemptDelivery, type AttemptResult } from './deliver.ts';
 import { disableEndpoint, loadEndpoint, type Endpoint, type EndpointKey } from './endpoint.ts';
-import { routeReply, replyText } from './replies.ts';
+import { replyFor, routeReply } from './replies.ts';
 import { MAX_ATTEMPTS, nextDelay } from './schedule.ts';
-import { allowPrivateUrls } from './url-guard.ts';
+import { allowPrivateUrls } from '../../adapters/url-guard.ts';
 
 export const LEASE_MS = 60_000;
 const BATCH = 50;
@@ -22,6 +22,8 @@ export interface NewDelivery {
   endpoint: EndpointKey;
   event: WebhookEvent;
   replyRoute?: ReplyRoute;
+  /** `paused` when the endpoint is disabled (410): kept until its URL is saved again */
+  status?: 'pending' | 'paused';
 }
 
 /** The insert for one delivery (idempotent by id), to batch with the write that caused it. */
@@ -35,6 +37,7 @@ export function deliveryInsert(db: Db, d: NewDelivery, now = Date.now()) {
       event: d.event.event,
       payload: JSON.stringify(d.event),
       replyRoute: d.replyRoute ? JSON.stringify(d.replyRoute) : null,
+      status: d.status ?? 'pending',
       nextAttemptAt: now,
     })
     .onConflictDoNothing();
@@ -45,8 +48,11 @@ export async function kick(env: Bindings, endpoint: string, at?: number): Promis
   await env.WEBHOOK_OUTBOX.getByName(endpoint).kick(endpoint, at);
 }
 
-/** Within this window after a kick the object is known to be awake: it looks again TAIL_CHECK_MS after any busy run. */
-const KICK_WINDOW_MS = 200;
+/**
+ * Within this window after a kick, this isolate skips further kicks of the same endpoint: the object
+ * looks again after any busy run (TAIL_CHECK_MS) and once the window of its last kick has passed.
+ */
+export const KICK_WINDOW_MS = 200;
 export const TAIL_CHECK_MS = 500;
 const recentKicks = new Map<string, number>();
 
@@ -106,7 +112,12 @@ function outcome(db: Db, row: Claimed, result: AttemptResult, now: number) {
 }
 
 /** Sends what is due for one endpoint until nothing is, or the deadline; answers when to come back. */
-export async function workEndpoint(env: Bindings, endpoint: string, deadline = Date.now() + 25_000): Promise<{ next: number | null; sent: number }> {
+export async function workEndpoint(
+  env: Bindings,
+  endpoint: string,
+  waitUntil: (p: Promise<unknown>) => void = () => {},
+  deadline = Date.now() + 25_000,
+): Promise<{ next: number | null; sent: number }> {
   const db = getDb(env.DB);
   let target: Endpoint | null | undefined;
   let sent = 0;
@@ -134,12 +145,12 @@ export async function workEndpoint(env: Bindings, endpoint: string, deadline = D
       await disableEndpoint(db, target.key);
       target.disabled = true;
     }
-    for (let i = 0; i < rows.length; i++) {
-      const result = results[i]!;
-      const row = rows[i]!;
-      const text = result.kind === 'delivered' ? replyText(row.event, result.body) : null;
-      if (text) await routeReply(db, { id: row.id, endpoint, replyRoute: row.reply_route }, text);
-    }
+    await Promise.all(
+      rows.map(async (row, i) => {
+        const text = replyFor(row.event, row.attempts, results[i]!);
+        if (text) await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route }, text, waitUntil);
+      }),
+    );
   }
   const next = await env.DB.prepare(`SELECT min(next_attempt_at) AS next FROM webhook_deliveries WHERE endpoint = ? AND status = 'pending'`)
     .bind(endpoint)

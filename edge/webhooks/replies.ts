@@ -1,39 +1,61 @@
-// A consumer's answer to an inbound message (`{"response": "..."}`) goes back to the sender over the
-// channel it came from. Device channels (SMS, WhatsApp-on-phone) queue it for the device to send.
+// A consumer's answer goes back over the channel its event came from: `response` to a message's
+// sender, `rejectionMessage` (or the default) to a rejected caller. Device channels (SMS,
+// WhatsApp-on-phone) queue it for the device; WhatsApp clients send it through their bridge.
+import { eq } from 'drizzle-orm';
 import { WebhookReplySchema } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
-import type { Db } from '../db/client.ts';
-import { deviceOutbox } from '../db/schema.ts';
+import { getDb } from '../db/client.ts';
+import { clients, deviceOutbox } from '../db/schema.ts';
+import type { Bindings } from '../env.ts';
+import { sendThroughClient } from '../services/messaging.ts';
+import type { AttemptResult } from './deliver.ts';
 import { parseEndpointKey } from './endpoint.ts';
 
+export const DEFAULT_REJECTION = 'מצטער, אינני זמין כעת.';
 const REPLYABLE = new Set(['message_received', 'sms_received']);
 const MAX_REPLY = 4096;
 
-/** The text to send back, if the consumer answered one for a replyable event. */
-export function replyText(event: string, body: string): string | null {
-  if (!REPLYABLE.has(event) || !body) return null;
-  let json: unknown;
+function parseReply(body: string) {
   try {
-    json = JSON.parse(body);
+    const parsed = WebhookReplySchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    return null;
+    return undefined;
   }
-  const parsed = WebhookReplySchema.safeParse(json);
-  const text = parsed.success ? parsed.data.response?.trim() : undefined;
+}
+
+/** What to send back after this attempt, if anything. */
+export function replyFor(event: string, attempts: number, result: AttemptResult): string | null {
+  const reply = result.kind === 'delivered' && result.body ? parseReply(result.body) : undefined;
+  if (event === 'call_rejected') {
+    // the caller hears back once, after the first attempt, whatever the webhook did
+    if (attempts !== 1) return null;
+    return reply?.rejectionMessage?.trim().slice(0, MAX_REPLY) || DEFAULT_REJECTION;
+  }
+  if (!REPLYABLE.has(event)) return null;
+  const text = reply?.response?.trim();
   return text ? text.slice(0, MAX_REPLY) : null;
 }
 
-export async function routeReply(db: Db, delivery: { id: string; endpoint: string; replyRoute: string | null }, text: string): Promise<boolean> {
+export async function routeReply(
+  env: Bindings,
+  delivery: { id: string; endpoint: string; replyRoute: string | null },
+  text: string,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<void> {
   const endpoint = parseEndpointKey(delivery.endpoint);
-  if (!endpoint || !delivery.replyRoute) return false;
+  if (!endpoint || !delivery.replyRoute) return;
   const route = JSON.parse(delivery.replyRoute) as ReplyRoute;
+  const db = getDb(env.DB);
   if (endpoint.kind === 'device') {
     await db
       .insert(deviceOutbox)
       .values({ deviceRef: endpoint.id, channel: route.channel, to: route.to, sim: route.sim, message: text, sourceDelivery: delivery.id })
       .onConflictDoNothing();
-    return true;
+    return;
   }
-  // Replies to WhatsApp sessions travel through the bridge (see the bridge issue); nothing to queue here yet.
-  return false;
+  const [client] = await db.select().from(clients).where(eq(clients.id, endpoint.id)).limit(1);
+  if (!client) return;
+  // a failure is recorded as a failed sent message (GET /api/sent-messages), never dropped silently
+  await sendThroughClient(env, client, { to: route.to, text }, waitUntil).catch((err) => console.error(`reply to ${route.to} failed`, err));
 }

@@ -22,7 +22,7 @@ describe('npm start (startSystem)', () => {
     running = await startSystem({ port, stateDir, env });
     expect(running.url).toBe(`http://127.0.0.1:${port}`);
     expect(running.admin).toMatchObject({ username: 'root', created: true, apiKey: adminKey });
-    expect(await (await fetch(`${running.url}/health`)).json()).toEqual({ status: 'ok', bridge: 'disconnected' });
+    expect(await (await fetch(`${running.url}/health`)).json()).toEqual({ status: 'ok', bridge: 'connected' });
 
     const sb = createSwitchboardClient({ baseUrl: running.url, apiKey: adminKey });
     const added = await sb.POST('/api/add-number', { body: { clientId: 'persisted', phoneNumber: '12345678901' } });

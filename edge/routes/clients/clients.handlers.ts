@@ -8,9 +8,12 @@ import { createRouter } from '../../lib/router.ts';
 import { unseal } from '../../lib/secrets.ts';
 import { findOwnClient, statusLabel } from '../../services/clients.ts';
 import { issueKey } from '../../services/keys.ts';
+import { bridgeError, hubFor } from '../../services/messaging.ts';
+import type { BridgeResult } from '../../objects/bridge-link.ts';
+import type { StartResult } from '../../../bridge/transports/transport.ts';
 import { saveWebhook } from '../../webhooks/endpoint.ts';
 import { kick } from '../../webhooks/outbox.ts';
-import { addNumberRoute, deleteClientRoute, listClientsRoute, updateWebhookRoute } from './clients.routes.ts';
+import { addNumberRoute, deleteClientRoute, listClientsRoute, qrRoute, updateWebhookRoute } from './clients.routes.ts';
 
 export const clientsRouter = createRouter()
   .openapi(addNumberRoute, async (c) => {
@@ -33,8 +36,20 @@ export const clientsRouter = createRouter()
     if (!created) throw new ApiError(409, 'CLIENT_EXISTS', `Client ${clientId} already exists`);
     const apiKey = await issueKey(db, c.env.SEAL_KEY, auth.userId, created.id);
     await audit(c, { userId: auth.userId, category: 'app', event: 'client_added', message: `Added client ${clientId} (${phoneNumber})` });
+    const started = (await hubFor(c.env, created.id).request(created.id, 'start', { clientId, phoneNumber })) as unknown as BridgeResult;
+    if (!started.ok) {
+      // The client exists; the bridge starts it as soon as one connects, and GET /api/qr shows its code.
+      return c.json({ status: 'pending_auth' as const, message: `Client created, but no QR code yet: ${started.message} (${started.code}). Fetch it from GET /api/qr/${clientId} once the bridge is up.`, qrCode: null, apiKey }, 200);
+    }
+    const session = started.result as StartResult;
+    const connected = session.status === 'connected';
     return c.json(
-      { status: 'pending_auth' as const, message: 'Client created; pair it by scanning the QR code once the bridge holds its session', qrCode: null, apiKey },
+      {
+        status: connected ? ('connected' as const) : ('pending_auth' as const),
+        message: connected ? 'Client is already connected' : 'QR Code generated for authentication',
+        qrCode: !connected && session.qr ? `data:image/png;base64,${session.qr.png}` : null,
+        apiKey,
+      },
       200,
     );
   })
@@ -70,6 +85,11 @@ export const clientsRouter = createRouter()
       await audit(c, { userId: auth.userId, category: 'security', event: 'delete_refused', message: `Wrong password deleting client ${clientId}` });
       throw new ApiError(403, 'ACCESS_DENIED', 'Invalid password');
     }
+    // Log the number out and erase its auth state on the bridge (best effort: a bridge that is down
+    // no longer gets this client from the edge, so it never starts it again).
+    const hub = hubFor(c.env, client.id);
+    await hub.request(client.id, 'logout', { clientId: client.clientId, phoneNumber: client.phoneNumber }).catch(() => undefined);
+    await Promise.all([hub.forget(), c.env.BRIDGE_LINK.getByName('main').forget(client.id)]);
     await db.delete(clients).where(eq(clients.id, client.id));
     await audit(c, { userId: auth.userId, category: 'security', event: 'client_deleted', message: `Deleted client ${clientId}` });
     return c.json({ message: 'Client deleted successfully.' }, 200);
@@ -84,4 +104,19 @@ export const clientsRouter = createRouter()
     const url = saved.webhookUrl;
     await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed` });
     return c.json({ success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret }, 200);
+  })
+  .openapi(qrRoute, async (c) => {
+    const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);
+    const hub = hubFor(c.env, client.id);
+    let state = await hub.state();
+    if (state.status === 'connected') throw new ApiError(404, 'QR_NOT_AVAILABLE', 'The client is connected; there is no QR code to scan');
+    if (!(state.status === 'pending_auth' && state.qrPng)) {
+      // logged out or not running: start the session again to get a fresh QR code
+      const started = (await hub.request(client.id, 'start', { clientId: client.clientId, phoneNumber: client.phoneNumber })) as unknown as BridgeResult;
+      if (!started.ok) throw bridgeError(started);
+      state = await hub.state();
+    }
+    if (!state.qrPng) throw new ApiError(404, 'QR_NOT_AVAILABLE', 'No QR code is available for this client');
+    const png = Uint8Array.from(atob(state.qrPng), (ch) => ch.charCodeAt(0));
+    return c.body(png, 200, { 'content-type': 'image/png', 'cache-control': 'no-store' }) as never;
   });

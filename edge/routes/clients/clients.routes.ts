@@ -107,3 +107,18 @@ export const updateWebhookRoute = createRoute({
     ...errorResponses(400, 401, 404, 429),
   },
 });
+
+export const qrRoute = createRoute({
+  method: 'get',
+  path: '/api/qr/{clientId}',
+  tags: ['Clients'],
+  summary: 'The QR code to pair a client (PNG), while it is pending authentication',
+  description: 'A logged-out client is started again and shows a fresh QR code. A connected client has none: 404 QR_NOT_AVAILABLE.',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: { params: ClientParamsSchema },
+  responses: {
+    200: { description: 'The QR code', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errorResponses(400, 401, 404, 429, 503),
+  },
+});

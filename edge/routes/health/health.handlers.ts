@@ -1,5 +1,7 @@
 import { createRouter } from '../../lib/router.ts';
 import { healthRoute } from './health.routes.ts';
 
-// The bridge link arrives with the bridge issue; until then no bridge is ever connected.
-export const healthRouter = createRouter().openapi(healthRoute, (c) => c.json({ status: 'ok' as const, bridge: 'disconnected' as const }, 200));
+export const healthRouter = createRouter().openapi(healthRoute, async (c) => {
+  const link = await c.env.BRIDGE_LINK.getByName('main').status();
+  return c.json({ status: 'ok' as const, bridge: link.connected ? ('connected' as const) : ('disconnected' as const) }, 200);
+});

@@ -43,3 +43,6 @@ export const internalRouter = createRouter().openapi(bootstrapRoute, async (c) =
   await createUser(db, c.env.SEAL_KEY, { ...input, role: 'admin', maxClients: null });
   return c.json({ created: true, username: input.username }, 200);
 });
+
+/** The bridge dials in here (WebSocket upgrade), handed to the BridgeLink Durable Object. */
+internalRouter.get('/internal/bridge/connect', internalToken(), (c) => c.env.BRIDGE_LINK.getByName('main').fetch(c.req.raw));

@@ -1,0 +1,23 @@
+// The bridge's own SQLite file (node:sqlite): its event outbox and what sockets need (auth state,
+// sent messages for Baileys' getMessage, sandbox pairings). The edge's D1 holds everything else.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, frame TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS baileys_creds (client_ref INTEGER PRIMARY KEY, creds TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS baileys_keys (client_ref INTEGER NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (client_ref, type, id));
+CREATE TABLE IF NOT EXISTS sent_messages (client_ref INTEGER NOT NULL, id TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, id));
+CREATE TABLE IF NOT EXISTS sandbox_pairings (client_ref INTEGER PRIMARY KEY, number TEXT NOT NULL);
+`;
+
+export type BridgeDb = DatabaseSync;
+
+export function openBridgeDb(path: string): BridgeDb {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  db.exec(SCHEMA);
+  return db;
+}

@@ -1,0 +1,127 @@
+// The bridge's WebSocket to the edge: token-authenticated, heartbeats, reconnect with capped backoff.
+// Events are flushed from the durable outbox on every (re)connect and deleted only when acknowledged.
+import WebSocket from 'ws';
+import { type BridgeFrame, EdgeFrameSchema, type EdgeFrame } from '../adapters/protocol.ts';
+import type { EventFrame, Outbox } from './outbox.ts';
+
+export interface LinkOptions {
+  url: string;
+  token: string;
+  bridgeId: string;
+  transport: 'sandbox' | 'baileys';
+  outbox: Outbox;
+  sessions: () => number;
+  onWelcome: (frame: Extract<EdgeFrame, { t: 'welcome' }>) => void;
+  onRequest: (frame: Extract<EdgeFrame, { t: 'req' }>) => Promise<unknown>;
+  heartbeatMs?: number;
+  maxBackoffMs?: number;
+  log?: (msg: string) => void;
+}
+
+export const backoffDelay = (attempt: number, maxMs: number, random = Math.random) =>
+  Math.round(Math.min(maxMs, 500 * 2 ** Math.min(attempt, 16)) * (0.5 + random() * 0.5));
+
+export class Link {
+  private readonly opts: LinkOptions;
+  private ws: WebSocket | undefined;
+  private attempt = 0;
+  private stopped = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private alive = false;
+  connected = false;
+
+  constructor(opts: LinkOptions) {
+    this.opts = opts;
+    opts.outbox.onAdded((frame) => this.sendEvent(frame));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  private log(msg: string) {
+    (this.opts.log ?? console.log)(`[bridge link] ${msg}`);
+  }
+
+  private connect(): void {
+    const ws = new WebSocket(this.opts.url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.attempt = 0;
+      this.connected = true;
+      this.alive = true;
+      this.log(`connected to ${this.opts.url}`);
+      this.send({ t: 'hello', bridgeId: this.opts.bridgeId, transport: this.opts.transport, sessions: this.opts.sessions() });
+      for (const frame of this.opts.outbox.pending()) this.send(frame);
+      this.heartbeat = setInterval(() => {
+        if (!this.alive) {
+          this.log('no pong in time; reconnecting');
+          ws.terminate();
+          return;
+        }
+        this.alive = false;
+        ws.ping();
+      }, this.opts.heartbeatMs ?? 15_000);
+    });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('message', (data) => {
+      this.alive = true;
+      let frame: EdgeFrame;
+      try {
+        frame = EdgeFrameSchema.parse(JSON.parse(data.toString()));
+      } catch {
+        this.log('ignored a malformed frame from the edge');
+        return;
+      }
+      this.handle(frame);
+    });
+    ws.on('close', () => this.closed());
+    ws.on('error', (err) => this.log(`socket error: ${err.message}`));
+  }
+
+  private handle(frame: EdgeFrame): void {
+    if (frame.t === 'ack') this.opts.outbox.ack(frame.ids);
+    else if (frame.t === 'welcome') this.opts.onWelcome(frame);
+    else {
+      this.opts
+        .onRequest(frame)
+        .then((result) => this.send({ t: 'res', id: frame.id, ok: true, result: result ?? null }))
+        .catch((err: Error & { code?: string }) => this.send({ t: 'res', id: frame.id, ok: false, code: err.code ?? 'BRIDGE_ERROR', message: err.message }));
+    }
+  }
+
+  private closed(): void {
+    this.connected = false;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt++, this.opts.maxBackoffMs ?? 30_000);
+    this.log(`disconnected; reconnecting in ${delay} ms`);
+    this.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  private send(frame: BridgeFrame): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  private sendEvent(frame: EventFrame): void {
+    this.send(frame);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((r) => {
+        ws.once('close', () => r());
+        ws.close();
+        setTimeout(r, 1000);
+      });
+    }
+  }
+}

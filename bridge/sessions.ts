@@ -1,0 +1,99 @@
+// One session per client, every operation on a client serialized, and never two sockets for one client.
+import type { BridgeEvent, SendParams, SessionSpec } from '../adapters/protocol.ts';
+import { SendParamsSchema } from '../adapters/protocol.ts';
+import { fetchMedia } from './media.ts';
+import { SessionError, type Session, type TransportFactory } from './transports/transport.ts';
+
+interface Entry {
+  spec: SessionSpec;
+  session: Session;
+  queue: Promise<unknown>;
+}
+
+export class Sessions {
+  private readonly entries = new Map<number, Entry>();
+  private readonly factory: TransportFactory;
+  private readonly emit: (clientRef: number, event: BridgeEvent) => void;
+  private readonly allowPrivateMedia: boolean;
+
+  constructor(opts: { factory: TransportFactory; emit: (clientRef: number, event: BridgeEvent) => void; allowPrivateMedia: boolean }) {
+    this.factory = opts.factory;
+    this.emit = opts.emit;
+    this.allowPrivateMedia = opts.allowPrivateMedia;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Runs `fn` after every earlier operation on the same client. */
+  private serial<T>(clientRef: number, fn: () => Promise<T>): Promise<T> {
+    const entry = this.entries.get(clientRef);
+    if (!entry) return fn();
+    const run = entry.queue.then(fn, fn);
+    entry.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private entry(spec: SessionSpec): Entry {
+    let entry = this.entries.get(spec.clientRef);
+    if (!entry) {
+      const session = this.factory(spec, (event) => this.emit(spec.clientRef, event));
+      entry = { spec, session, queue: Promise.resolve() };
+      this.entries.set(spec.clientRef, entry);
+    }
+    return entry;
+  }
+
+  start(spec: SessionSpec) {
+    const entry = this.entry(spec);
+    return this.serial(spec.clientRef, () => entry.session.start());
+  }
+
+  /** The edge's list of clients this bridge holds: start those, stop the rest. */
+  async reconcile(specs: SessionSpec[]): Promise<void> {
+    const wanted = new Set(specs.map((s) => s.clientRef));
+    for (const ref of [...this.entries.keys()]) if (!wanted.has(ref)) await this.stop(ref);
+    await Promise.all(specs.map((s) => this.start(s).catch((err) => console.error(`session ${s.clientId} failed to start`, err))));
+  }
+
+  async stop(clientRef: number): Promise<void> {
+    const entry = this.entries.get(clientRef);
+    if (!entry) return;
+    await this.serial(clientRef, () => entry.session.stop());
+    this.entries.delete(clientRef);
+  }
+
+  async logout(spec: SessionSpec): Promise<void> {
+    const entry = this.entry(spec);
+    await this.serial(spec.clientRef, () => entry.session.logout());
+    this.entries.delete(spec.clientRef);
+  }
+
+  private require(clientRef: number): Entry {
+    const entry = this.entries.get(clientRef);
+    if (!entry) throw new SessionError('SESSION_NOT_FOUND', 'This bridge holds no session for the client');
+    return entry;
+  }
+
+  send(clientRef: number, raw: unknown) {
+    const parsed = SendParamsSchema.safeParse(raw);
+    if (!parsed.success) throw new SessionError('VALIDATION_ERROR', 'bad send parameters');
+    const params: SendParams = parsed.data;
+    const entry = this.require(clientRef);
+    return this.serial(clientRef, async () => {
+      const media = params.media ? await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia }) : undefined;
+      return entry.session.send(params.to, { text: params.text, media });
+    });
+  }
+
+  control(clientRef: number, op: string, params: Record<string, unknown>) {
+    const entry = this.require(clientRef);
+    if (!entry.session.control) throw new SessionError('NOT_SUPPORTED', `${op} needs the sandbox transport`);
+    return this.serial(clientRef, () => entry.session.control!(op, params));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((ref) => this.stop(ref)));
+  }
+}

@@ -1,0 +1,66 @@
+// Baileys auth state in the bridge's SQLite (one row of creds and a key table per client), the
+// DB-backed store Baileys recommends over its multi-file demo. Wrap `keys` in makeCacheableSignalKeyStore.
+import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
+import type { BridgeDb } from '../../db.ts';
+
+export interface SqliteAuthState {
+  state: { creds: AuthenticationCreds; keys: SignalKeyStore };
+  saveCreds: () => Promise<void>;
+  /** erase everything (logged out) */
+  clear: () => void;
+  /** whether this client was ever paired */
+  registered: () => boolean;
+}
+
+const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
+const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
+
+export function useSqliteAuthState(db: BridgeDb, clientRef: number): SqliteAuthState {
+  const row = db.prepare('SELECT creds FROM baileys_creds WHERE client_ref = ?').get(clientRef) as { creds: string } | undefined;
+  const creds: AuthenticationCreds = row ? decode<AuthenticationCreds>(row.creds) : initAuthCreds();
+  const getKey = db.prepare('SELECT value FROM baileys_keys WHERE client_ref = ? AND type = ? AND id = ?');
+  const putKey = db.prepare('INSERT OR REPLACE INTO baileys_keys (client_ref, type, id, value) VALUES (?, ?, ?, ?)');
+  const delKey = db.prepare('DELETE FROM baileys_keys WHERE client_ref = ? AND type = ? AND id = ?');
+
+  const keys: SignalKeyStore = {
+    get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const id of ids) {
+        const r = getKey.get(clientRef, type, id) as { value: string } | undefined;
+        if (!r) continue;
+        let value = decode<unknown>(r.value);
+        if (type === 'app-state-sync-key' && value) value = proto.Message.AppStateSyncKeyData.fromObject(value as object);
+        out[id] = value as SignalDataTypeMap[T];
+      }
+      return out;
+    },
+    set: async (data: SignalDataSet) => {
+      db.exec('BEGIN');
+      try {
+        for (const type of Object.keys(data) as (keyof SignalDataTypeMap)[]) {
+          for (const [id, value] of Object.entries(data[type] ?? {})) {
+            if (value) putKey.run(clientRef, type, id, encode(value));
+            else delKey.run(clientRef, type, id);
+          }
+        }
+        db.exec('COMMIT');
+      } catch (err) {
+        db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+  };
+
+  return {
+    state: { creds, keys },
+    saveCreds: async () => {
+      db.prepare('INSERT OR REPLACE INTO baileys_creds (client_ref, creds) VALUES (?, ?)').run(clientRef, encode(creds));
+    },
+    clear: () => {
+      db.prepare('DELETE FROM baileys_creds WHERE client_ref = ?').run(clientRef);
+      db.prepare('DELETE FROM baileys_keys WHERE client_ref = ?').run(clientRef);
+      db.prepare('DELETE FROM sent_messages WHERE client_ref = ?').run(clientRef);
+    },
+    registered: () => Boolean(creds.me?.id),
+  };
+}

@@ -1,0 +1,226 @@
+// The real WhatsApp transport over Baileys: one socket per client, auth in SQLite behind
+// makeCacheableSignalKeyStore, QR refresh, reconnects by DisconnectReason, calls rejected at once,
+// getMessage served from stored sent messages.
+import type { Boom } from '@hapi/boom';
+import makeWASocket, { Browsers, BufferJSON, jidNormalizedUser, makeCacheableSignalKeyStore, proto, type ConnectionState, type WAMessageKey, type WASocket } from '@whiskeysockets/baileys';
+import pino from 'pino';
+import { normalizeCall } from '../../../adapters/baileys/calls.ts';
+import { normalizeAck, normalizeMessage } from '../../../adapters/baileys/messages.ts';
+import type { SessionSpec } from '../../../adapters/protocol.ts';
+import type { BridgeDb } from '../../db.ts';
+import { qrPng } from '../../qr.ts';
+import { type Emit, SessionError, type OutgoingMedia, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
+import { closeAction, reconnectDelay } from './reconnect.ts';
+
+export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> & { user?: WASocket['user'] };
+export type MakeSocket = (config: Parameters<typeof makeWASocket>[0]) => SocketLike;
+
+export interface BaileysOptions {
+  makeSocket?: MakeSocket;
+  logger?: pino.Logger;
+  /** how long start() waits for a QR or a connection */
+  startTimeoutMs?: number;
+  delay?: (attempt: number) => number;
+}
+
+const STORED_MESSAGES = 1000;
+
+export class BaileysSession implements Session {
+  private readonly spec: SessionSpec;
+  private readonly emit: Emit;
+  private readonly db: BridgeDb;
+  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay'>> & { logger: pino.Logger };
+  private auth: SqliteAuthState | undefined;
+  private sock: SocketLike | undefined;
+  private status: StartResult['status'] = 'disconnected';
+  private connectedNumber: string | null = null;
+  private qr: { qr: string; png: string } | undefined;
+  private attempt = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private waiters: ((r: StartResult) => void)[] = [];
+
+  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, opts: BaileysOptions = {}) {
+    this.spec = spec;
+    this.emit = emit;
+    this.db = db;
+    this.opts = {
+      makeSocket: opts.makeSocket ?? ((config) => makeWASocket(config)),
+      logger: opts.logger ?? pino({ level: process.env.BAILEYS_LOG_LEVEL ?? 'warn' }),
+      startTimeoutMs: opts.startTimeoutMs ?? 30_000,
+      delay: opts.delay ?? ((attempt) => reconnectDelay(attempt)),
+    };
+  }
+
+  /** how many sockets this session has made (tests, diagnostics) */
+  sockets = 0;
+
+  private result(): StartResult {
+    return { status: this.status, connectedNumber: this.connectedNumber, ...(this.status === 'pending_auth' && this.qr ? { qr: this.qr } : {}) };
+  }
+
+  private settle() {
+    const r = this.result();
+    for (const w of this.waiters.splice(0)) w(r);
+  }
+
+  private setStatus(status: StartResult['status'], reason?: string) {
+    if (status === this.status && status !== 'pending_auth') return;
+    this.status = status;
+    this.emit({ kind: 'status', status, connectedNumber: this.connectedNumber, ...(reason ? { reason } : {}) });
+  }
+
+  start(): Promise<StartResult> {
+    if (!this.stopped && (this.status === 'connected' || (this.status === 'pending_auth' && this.qr))) return Promise.resolve(this.result());
+    const waiting = new Promise<StartResult>((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(() => resolve(this.result()), this.opts.startTimeoutMs).unref?.();
+    });
+    if (this.stopped) {
+      this.stopped = false;
+      this.auth = useSqliteAuthState(this.db, this.spec.clientRef);
+      this.connect();
+    }
+    return waiting;
+  }
+
+  private connect(): void {
+    if (this.stopped || !this.auth) return;
+    const { state, saveCreds } = this.auth;
+    const sock = this.opts.makeSocket({
+      auth: { creds: state.creds, keys: makeCacheableSignalKeyStore(state.keys, this.opts.logger) },
+      logger: this.opts.logger,
+      browser: Browsers.ubuntu('Switchboard'),
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      getMessage: async (key: WAMessageKey) => this.storedMessage(key.id),
+    });
+    this.sockets++;
+    this.sock = sock;
+    sock.ev.on('creds.update', () => void saveCreds());
+    sock.ev.on('connection.update', (update) => void this.onConnection(sock, update));
+    sock.ev.on('messages.upsert', ({ messages, type }) => {
+      if (sock !== this.sock || type !== 'notify') return;
+      for (const msg of messages) {
+        const event = normalizeMessage(msg);
+        if (event.ok && !event.value.fromMe) this.emit(event.value);
+      }
+    });
+    sock.ev.on('messages.update', (updates) => {
+      if (sock !== this.sock) return;
+      for (const update of updates) {
+        const ack = normalizeAck(update);
+        if (ack.ok) this.emit(ack.value);
+      }
+    });
+    sock.ev.on('call', (calls) => {
+      if (sock !== this.sock) return;
+      for (const call of calls) {
+        const event = normalizeCall(call);
+        if (!event.ok) continue;
+        sock.rejectCall(call.id, call.from).catch((err: Error) => this.opts.logger.warn({ err }, 'rejecting a call failed'));
+        this.emit(event.value);
+      }
+    });
+  }
+
+  private async onConnection(sock: SocketLike, update: Partial<ConnectionState>): Promise<void> {
+    if (sock !== this.sock) return; // a socket we already replaced
+    if (update.qr) {
+      this.qr = { qr: update.qr, png: await qrPng(update.qr) };
+      this.emit({ kind: 'qr', ...this.qr });
+      this.setStatus('pending_auth');
+      this.settle();
+    }
+    if (update.connection === 'open') {
+      this.attempt = 0;
+      this.qr = undefined;
+      this.connectedNumber = sock.user?.id ? `${jidNormalizedUser(sock.user.id).replace(/@.*$/, '')}@c.us` : null;
+      this.setStatus('connected');
+      this.settle();
+    }
+    if (update.connection === 'close') {
+      const code = (update.lastDisconnect?.error as Boom | undefined)?.output?.statusCode;
+      const { action } = closeAction(code);
+      this.sock = undefined;
+      if (this.stopped) return;
+      if (action === 'restart') {
+        this.connect();
+      } else if (action === 'reconnect') {
+        this.setStatus('disconnected', `connection closed (${code ?? 'network'}); reconnecting`);
+        this.retry = setTimeout(() => this.connect(), this.opts.delay(this.attempt++));
+      } else if (action === 'logged_out') {
+        this.auth?.clear();
+        this.stopped = true;
+        this.connectedNumber = null;
+        this.qr = undefined;
+        this.setStatus('logged_out', `logged out by WhatsApp (${code}); pair again`);
+        this.settle();
+      } else {
+        this.stopped = true;
+        this.setStatus('disconnected', 'connection replaced: another session uses this number');
+        this.settle();
+      }
+    }
+  }
+
+  private storedMessage(id: string | null | undefined): proto.IMessage | undefined {
+    if (!id) return undefined;
+    const row = this.db.prepare('SELECT message FROM sent_messages WHERE client_ref = ? AND id = ?').get(this.spec.clientRef, id) as { message: string } | undefined;
+    return row ? proto.Message.fromObject(JSON.parse(row.message, BufferJSON.reviver)) : undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    const sock = this.sock;
+    this.sock = undefined;
+    sock?.end(undefined);
+    if (this.status !== 'logged_out') this.status = 'disconnected';
+  }
+
+  async logout(): Promise<void> {
+    const sock = this.sock;
+    await sock?.logout().catch(() => undefined);
+    await this.stop();
+    (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef)).clear();
+    this.connectedNumber = null;
+    this.setStatus('logged_out', 'logged out');
+  }
+
+  async send(to: string, content: { text?: string; media?: OutgoingMedia }) {
+    const sock = this.sock;
+    if (!sock || this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
+    const jid = to.includes('@') ? to.replace(/@c\.us$/, '@s.whatsapp.net') : `${to.replace(/^\+/, '')}@s.whatsapp.net`;
+    const m = content.media;
+    const buffer = m ? Buffer.from(m.data) : undefined;
+    const message =
+      !m || !buffer
+        ? { text: content.text ?? '' }
+        : m.kind === 'image'
+          ? { image: buffer, caption: content.text, mimetype: m.mimetype }
+          : m.kind === 'video'
+            ? { video: buffer, caption: content.text, mimetype: m.mimetype }
+            : m.kind === 'audio'
+              ? { audio: buffer, mimetype: m.mimetype }
+              : { document: buffer, mimetype: m.mimetype, fileName: m.filename, caption: content.text };
+    let sent;
+    try {
+      sent = await sock.sendMessage(jid, message);
+    } catch (err) {
+      throw new SessionError('WHATSAPP_ERROR', `WhatsApp refused the message: ${(err as Error).message}`);
+    }
+    const id = sent?.key.id;
+    if (!id) throw new SessionError('WHATSAPP_ERROR', 'WhatsApp gave no message id');
+    if (sent?.message) {
+      this.db.prepare('INSERT OR REPLACE INTO sent_messages (client_ref, id, message, at) VALUES (?, ?, ?, ?)').run(this.spec.clientRef, id, JSON.stringify(sent.message, BufferJSON.replacer), Date.now());
+      this.db
+        .prepare('DELETE FROM sent_messages WHERE client_ref = ? AND id NOT IN (SELECT id FROM sent_messages WHERE client_ref = ? ORDER BY at DESC LIMIT ?)')
+        .run(this.spec.clientRef, this.spec.clientRef, STORED_MESSAGES);
+    }
+    return { messageId: id, timestamp: Date.now() };
+  }
+}
+
+export const baileysTransport = (db: BridgeDb, opts: BaileysOptions = {}): TransportFactory => (spec, emit) => new BaileysSession(spec, emit, db, opts);

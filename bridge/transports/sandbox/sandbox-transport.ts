@@ -1,0 +1,157 @@
+// The sandbox transport: a simulated WhatsApp network. Pairing is a "scan" of a real QR code;
+// sends land in the network's outbox and are acknowledged (delivered, then read) like real ones.
+import { randomBytes } from 'node:crypto';
+import type { SessionSpec } from '../../../adapters/protocol.ts';
+import type { BridgeDb } from '../../db.ts';
+import { qrPng } from '../../qr.ts';
+import { type Emit, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+
+interface OutboxEntry {
+  id: string;
+  to: string;
+  body: string;
+  type: string;
+  timestamp: number;
+}
+
+const OUTBOX_LIMIT = 200;
+const digits = (s: unknown, field: string): string => {
+  const v = typeof s === 'string' ? s.replace(/^\+/, '').replace(/@.*$/, '') : '';
+  if (!/^\d{6,15}$/.test(v)) throw new SessionError('VALIDATION_ERROR', `${field}: a phone number with country code`);
+  return v;
+};
+
+class SandboxSession implements Session {
+  private readonly spec: SessionSpec;
+  private readonly emit: Emit;
+  private readonly db: BridgeDb;
+  private status: StartResult['status'] = 'disconnected';
+  private qr: { qr: string; png: string } | undefined;
+  private readonly outbox: OutboxEntry[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private ackDelayMs: number;
+
+  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, ackDelayMs: number) {
+    this.spec = spec;
+    this.emit = emit;
+    this.db = db;
+    this.ackDelayMs = ackDelayMs;
+  }
+
+  private paired(): string | undefined {
+    const row = this.db.prepare('SELECT number FROM sandbox_pairings WHERE client_ref = ?').get(this.spec.clientRef) as { number: string } | undefined;
+    return row?.number;
+  }
+
+  private setStatus(status: StartResult['status'], connectedNumber: string | null, reason?: string) {
+    this.status = status;
+    this.emit({ kind: 'status', status, connectedNumber, ...(reason ? { reason } : {}) });
+  }
+
+  async start(): Promise<StartResult> {
+    const number = this.paired();
+    if (number) {
+      if (this.status !== 'connected') this.setStatus('connected', `${number}@c.us`);
+      return { status: 'connected', connectedNumber: `${number}@c.us` };
+    }
+    if (this.status !== 'pending_auth' || !this.qr) {
+      const qr = `sandbox:${this.spec.clientId}:${randomBytes(12).toString('hex')}`;
+      this.qr = { qr, png: await qrPng(qr) };
+      this.emit({ kind: 'qr', ...this.qr });
+      this.setStatus('pending_auth', null);
+    }
+    return { status: 'pending_auth', connectedNumber: null, qr: this.qr };
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.status = 'disconnected';
+  }
+
+  async logout(): Promise<void> {
+    await this.stop();
+    this.db.prepare('DELETE FROM sandbox_pairings WHERE client_ref = ?').run(this.spec.clientRef);
+    this.qr = undefined;
+    this.setStatus('logged_out', null, 'logged out');
+  }
+
+  private requireConnected() {
+    if (this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected; scan its QR code first');
+  }
+
+  async send(to: string, content: { text?: string; media?: { kind: string; filename: string } }) {
+    this.requireConnected();
+    const number = digits(to, 'to');
+    const entry: OutboxEntry = {
+      id: `SB${randomBytes(8).toString('hex').toUpperCase()}`,
+      to: number,
+      body: content.text ?? '',
+      type: content.media ? content.media.kind : 'chat',
+      timestamp: Date.now(),
+    };
+    this.outbox.push(entry);
+    if (this.outbox.length > OUTBOX_LIMIT) this.outbox.shift();
+    // The simulated recipient's phone: delivered, then read.
+    for (const [ack, delay] of [[2, this.ackDelayMs], [3, this.ackDelayMs * 2]] as const) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.emit({ kind: 'ack', messageId: entry.id, to: number, ack });
+      }, delay);
+      this.timers.add(t);
+    }
+    return { messageId: entry.id, timestamp: entry.timestamp };
+  }
+
+  async control(op: string, params: Record<string, unknown>): Promise<unknown> {
+    switch (op) {
+      case 'sandbox.scan': {
+        if (this.status === 'connected') return { status: 'connected', connectedNumber: `${this.paired()}@c.us` };
+        if (this.status !== 'pending_auth') throw new SessionError('NO_PENDING_QR', 'There is no QR code waiting to be scanned');
+        this.db.prepare('INSERT OR REPLACE INTO sandbox_pairings (client_ref, number) VALUES (?, ?)').run(this.spec.clientRef, this.spec.phoneNumber);
+        this.qr = undefined;
+        this.setStatus('connected', `${this.spec.phoneNumber}@c.us`);
+        return { status: 'connected', connectedNumber: `${this.spec.phoneNumber}@c.us` };
+      }
+      case 'sandbox.inbound': {
+        this.requireConnected();
+        const from = digits(params.from, 'from');
+        const message = typeof params.message === 'string' ? params.message : '';
+        const mediaUrl = typeof params.mediaUrl === 'string' ? params.mediaUrl : undefined;
+        const groupId = typeof params.groupId === 'string' ? params.groupId : undefined;
+        if (!message && !mediaUrl) throw new SessionError('VALIDATION_ERROR', 'message or mediaUrl is required');
+        const messageId = `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
+        const timestamp = Date.now();
+        this.emit({
+          kind: 'message',
+          messageId,
+          from,
+          chatId: groupId ?? `${from}@c.us`,
+          fromMe: false,
+          body: message,
+          type: mediaUrl ? 'image' : 'chat',
+          timestamp,
+          hasMedia: Boolean(mediaUrl),
+          ...(groupId ? { groupId } : {}),
+        });
+        return { messageId, timestamp };
+      }
+      case 'sandbox.call': {
+        this.requireConnected();
+        const from = digits(params.from, 'from');
+        const callId = `SBCALL${randomBytes(6).toString('hex').toUpperCase()}`;
+        const timestamp = Date.now();
+        // rejected at once, as the real transport does
+        this.emit({ kind: 'call', callId, from, isVideo: params.isVideo === true, timestamp });
+        return { callId, rejected: true, timestamp };
+      }
+      case 'sandbox.outbox':
+        return [...this.outbox];
+      default:
+        throw new SessionError('UNKNOWN_OP', `Unknown operation ${op}`);
+    }
+  }
+}
+
+export const sandboxTransport = (db: BridgeDb, opts: { ackDelayMs?: number } = {}): TransportFactory => (spec, emit) =>
+  new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500);

@@ -1,0 +1,109 @@
+// What the edge does with each event a bridge reports: durable records in D1, live state in the
+// client's Durable Object, webhooks queued. Idempotent: a re-sent event changes nothing twice.
+import { and, eq, lt, ne, sql } from 'drizzle-orm';
+import type { WebhookEvent } from '../../adapters/events.ts';
+import type { BridgeFrame, SessionSpec } from '../../adapters/protocol.ts';
+import { getDb } from '../db/client.ts';
+import { calls, clients, receivedMessages, sentMessages } from '../db/schema.ts';
+import type { Bindings } from '../env.ts';
+import { clientDelivery, wakeClientOutbox } from '../services/client-events.ts';
+import { hubFor, sendThroughClient } from '../services/messaging.ts';
+import { DEFAULT_REJECTION } from '../webhooks/replies.ts';
+
+type EventFrame = Extract<BridgeFrame, { t: 'event' }>;
+
+const ACK_STATUS = { [-1]: 'failed', 1: 'sent', 2: 'delivered', 3: 'read', 4: 'played' } as const;
+
+/** The clients a bridge that just said hello must hold. */
+export async function sessionsFor(env: Bindings, _bridgeId: string, claim: (clientRef: number) => boolean): Promise<SessionSpec[]> {
+  const rows = await getDb(env.DB)
+    .select({ clientRef: clients.id, clientId: clients.clientId, phoneNumber: clients.phoneNumber })
+    .from(clients)
+    .where(ne(clients.status, 'logged_out'));
+  return rows.filter((r) => claim(r.clientRef));
+}
+
+export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  const db = getDb(env.DB);
+  const [client] = await db.select().from(clients).where(eq(clients.id, frame.clientRef)).limit(1);
+  if (!client) return; // deleted meanwhile: nothing to record
+  const ev = frame.event;
+  type Write = Parameters<typeof db.batch>[0][number];
+  const queue = async (event: WebhookEvent, writes: Write[], replyRoute?: Parameters<typeof clientDelivery>[4]) => {
+    const delivery = await clientDelivery(db, client, event, `bridge:${frame.id}`, replyRoute);
+    const all: Write[] = [...writes, ...(delivery ? [delivery.insert] : [])];
+    if (all.length) await db.batch(all as [Write, ...Write[]]);
+    wakeClientOutbox(env, client, waitUntil);
+  };
+
+  switch (ev.kind) {
+    case 'qr':
+      await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: ev.png });
+      return;
+    case 'status': {
+      await hubFor(env, client.id).apply({ status: ev.status, connectedNumber: ev.connectedNumber });
+      await queue(
+        { event: 'client_status', data: { clientId: client.clientId, status: ev.status, connectedNumber: ev.connectedNumber, ...(ev.reason ? { reason: ev.reason } : {}), timestamp: frame.at, type: 'client_status' } },
+        [db.update(clients).set({ status: ev.status, connectedNumber: ev.connectedNumber }).where(eq(clients.id, client.id))],
+      );
+      return;
+    }
+    case 'message': {
+      const inserted = await db
+        .insert(receivedMessages)
+        .values({
+          clientRef: client.id, messageId: ev.messageId, sender: ev.from, chatId: ev.chatId, groupId: ev.groupId ?? null,
+          message: ev.body, type: ev.type, hasMedia: ev.hasMedia, receivedAt: ev.timestamp,
+        })
+        .onConflictDoNothing()
+        .returning({ id: receivedMessages.id });
+      if (!inserted.length) return;
+      await queue(
+        {
+          event: 'message_received',
+          data: {
+            from: ev.from, to: client.clientId, body: ev.body, message: ev.body, timestamp: ev.timestamp, type: 'received_message',
+            channel: 'whatsapp', messageId: ev.messageId, ...(ev.groupId ? { groupId: ev.groupId } : {}),
+          },
+        },
+        [],
+        { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null },
+      );
+      return;
+    }
+    case 'ack': {
+      const status = ACK_STATUS[ev.ack as keyof typeof ACK_STATUS] ?? 'sent';
+      const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
+      await queue(
+        { event: 'message_ack', data: { messageId: ev.messageId, from: client.clientId, to: ev.to, ack: ev.ack, status, timestamp: frame.at, type: 'message_ack', channel: 'whatsapp' } },
+        [
+          db
+            .update(sentMessages)
+            .set({ status })
+            .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
+        ],
+      );
+      return;
+    }
+    case 'call': {
+      const inserted = await db
+        .insert(calls)
+        .values({ clientRef: client.id, callId: ev.callId, callFrom: `${ev.from}@c.us`, isVideo: ev.isVideo, startTime: ev.timestamp })
+        .onConflictDoNothing()
+        .returning({ id: calls.id });
+      if (!inserted.length) return;
+      if (client.webhookUrl && client.webhookDisabledAt === null) {
+        // the caller gets the webhook's rejectionMessage (or the default) after its first attempt
+        await queue({ event: 'call_rejected', data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId } }, [], {
+          channel: 'whatsapp',
+          to: ev.from,
+          sim: null,
+        });
+      } else {
+        await queue({ event: 'call_rejected', data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId } }, []);
+        waitUntil(sendThroughClient(env, client, { to: ev.from, text: DEFAULT_REJECTION }, waitUntil).catch((e) => console.error('rejection message failed', e)));
+      }
+      return;
+    }
+  }
+}

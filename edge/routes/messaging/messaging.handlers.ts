@@ -1,0 +1,112 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { mediaFromUrl } from '../../../adapters/media.ts';
+import { allowPrivateUrls, checkOutboundUrl } from '../../../adapters/url-guard.ts';
+import { getDb } from '../../db/client.ts';
+import { calls, clients, receivedMessages, sentMessages } from '../../db/schema.ts';
+import type { AuthContext } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { createRouter } from '../../lib/router.ts';
+import { findOwnClient } from '../../services/clients.ts';
+import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
+import { sendThroughClient } from '../../services/messaging.ts';
+import { callLogsRoute, incomingCallsRoute, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messaging.routes.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Media by URL: a supported type on an allowed host, or a 400 MEDIA_ERROR before anything is sent. */
+export function checkMediaUrl(url: string, allowPrivate: boolean) {
+  const type = mediaFromUrl(url);
+  if (!type.ok) throw new ApiError(400, 'MEDIA_ERROR', type.error);
+  const checked = checkOutboundUrl(url, { allowPrivate });
+  if (!checked.ok) throw new ApiError(400, 'MEDIA_ERROR', `mediaUrl refused: ${checked.reason}`);
+  return type.value;
+}
+
+const scopeClients = (auth: AuthContext) => and(eq(clients.userId, auth.userId), auth.clientRef === null ? undefined : eq(clients.id, auth.clientRef));
+
+const presentCall = (r: typeof calls.$inferSelect, clientId: string) => ({
+  id: r.id,
+  client_id: clientId,
+  call_from: r.callFrom,
+  is_video: r.isVideo,
+  start_time: iso(r.startTime),
+  end_time: null,
+  duration: null,
+  created_at: iso(r.createdAt),
+});
+
+export const messagingRouter = createRouter()
+  .openapi(sendMessageRoute, async (c) => {
+    const body = c.req.valid('json');
+    const key = c.req.valid('header')['idempotency-key'];
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, auth, body.clientId);
+    const media = body.mediaUrl ? { url: body.mediaUrl, ...checkMediaUrl(body.mediaUrl, allowPrivateUrls(c.env)) } : undefined;
+    if (key) {
+      const claim = await claimKey(db, auth.userId, key, body);
+      if (claim.kind === 'replay') return c.json(claim.body as never, 200);
+    }
+    try {
+      const sent = await sendThroughClient(c.env, client, { to: body.number, text: body.message, media }, (p) => c.executionCtx.waitUntil(p));
+      const response = { success: true as const, messageId: sent.messageId, clientId: client.clientId, to: body.number, status: 'sent' as const, timestamp: sent.timestamp };
+      if (key) await settleKey(db, auth.userId, key, 200, response);
+      return c.json(response, 200);
+    } catch (err) {
+      if (key) await releaseKey(db, auth.userId, key);
+      throw err;
+    }
+  })
+  .openapi(sentMessagesRoute, async (c) => {
+    const rows = await getDb(c.env.DB)
+      .select({ m: sentMessages, clientId: clients.clientId, phone: clients.phoneNumber, connected: clients.connectedNumber })
+      .from(sentMessages)
+      .innerJoin(clients, eq(clients.id, sentMessages.clientRef))
+      .where(scopeClients(c.get('auth')))
+      .orderBy(desc(sentMessages.id))
+      .limit(100);
+    return c.json(
+      rows.map(({ m, clientId, phone, connected }) => ({
+        id: m.id,
+        clientId,
+        senderNumber: connected?.replace(/@.*$/, '') ?? phone,
+        recipient: m.recipient,
+        message: m.message,
+        status: m.status,
+        sentAt: iso(m.sentAt),
+        messageId: m.messageId,
+        mediaUrl: m.mediaUrl,
+        error: m.error,
+      })),
+      200,
+    );
+  })
+  .openapi(receivedMessagesRoute, async (c) => {
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
+    const rows = await db.select().from(receivedMessages).where(eq(receivedMessages.clientRef, client.id)).orderBy(desc(receivedMessages.id)).limit(100);
+    return c.json(
+      {
+        status: 'success' as const,
+        messages: rows.map((r) => ({ id: r.id, client_id: client.clientId, sender: r.sender, message: r.message, received_at: iso(r.receivedAt), type: r.type, group_id: r.groupId })),
+      },
+      200,
+    );
+  })
+  .openapi(incomingCallsRoute, async (c) => {
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
+    const rows = await db.select().from(calls).where(eq(calls.clientRef, client.id)).orderBy(desc(calls.id)).limit(100);
+    return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r, client.clientId)) }, 200);
+  })
+  .openapi(callLogsRoute, async (c) => {
+    const rows = await getDb(c.env.DB)
+      .select({ call: calls, clientId: clients.clientId })
+      .from(calls)
+      .innerJoin(clients, eq(clients.id, calls.clientRef))
+      .where(scopeClients(c.get('auth')))
+      .orderBy(desc(calls.id))
+      .limit(50);
+    return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r.call, r.clientId)) }, 200);
+  });
+

@@ -1,0 +1,134 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { MEDIA_EXTENSIONS } from '../../../adapters/media.ts';
+import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { errorResponses } from '../../lib/errors.ts';
+import { ApiKeySecurity, ClientIdSchema, json, jsonBody } from '../../lib/schemas.ts';
+import { ClientParamsSchema } from '../clients/clients.routes.ts';
+
+/** A recipient: digits with country code, `+` optional; a `@c.us` chat id is accepted too. */
+export const RecipientSchema = z
+  .string()
+  .trim()
+  .regex(/^\+?\d{7,15}(@c\.us)?$/, 'number: 7-15 digits with country code, optional leading +')
+  .transform((s) => s.replace(/^\+/, '').replace(/@c\.us$/, ''))
+  .openapi({ example: '12345678901', type: 'string' });
+
+const SendMessageSchema = z
+  .object({
+    clientId: ClientIdSchema,
+    number: RecipientSchema,
+    message: z.string().max(65_536).optional().openapi({ example: 'Hey! Its a test message' }),
+    mediaUrl: z.string().max(2048).optional().openapi({ description: `Media by URL; types ${MEDIA_EXTENSIONS.join(', ')}; 16 MB at most`, example: 'https://example.com/image.jpg' }),
+  })
+  .refine((b) => (b.message && b.message.length > 0) || b.mediaUrl, { message: 'Either message or mediaUrl is required', path: ['message'] })
+  .openapi('SendMessage');
+
+export const sendMessageRoute = createRoute({
+  method: 'post',
+  path: '/api/send-message',
+  tags: ['Messages'],
+  summary: 'Send a text message or a media attachment to a phone number',
+  description:
+    'Send an `Idempotency-Key` header to make retries safe: a repeat with the same key answers the first result and sends nothing. Bridge or session down: 503 with a code; media that cannot be fetched or is not a supported type: 400 MEDIA_ERROR.',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: {
+    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries of this request safe' }) }),
+    body: jsonBody(SendMessageSchema),
+  },
+  responses: {
+    200: json(
+      z
+        .object({
+          success: z.literal(true),
+          messageId: z.string(),
+          clientId: z.string(),
+          to: z.string(),
+          status: z.literal('sent'),
+          timestamp: z.number().int(),
+        })
+        .openapi('SendMessageResult'),
+      'Sent',
+    ),
+    ...errorResponses(400, 401, 404, 409, 429, 502, 503),
+  },
+});
+
+const SentSchema = z
+  .object({
+    id: z.number().int(),
+    clientId: z.string(),
+    senderNumber: z.string(),
+    recipient: z.string(),
+    message: z.string(),
+    status: z.string().openapi({ description: 'sent, delivered, read, played or failed' }),
+    sentAt: z.string(),
+    messageId: z.string().nullable(),
+    mediaUrl: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .openapi('SentMessage');
+
+export const sentMessagesRoute = createRoute({
+  method: 'get',
+  path: '/api/sent-messages',
+  tags: ['Messages'],
+  summary: 'Sent messages of your clients (last 100)',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  responses: { 200: json(z.array(SentSchema), 'Newest first'), ...errorResponses(401, 429) },
+});
+
+export const receivedMessagesRoute = createRoute({
+  method: 'get',
+  path: '/api/received-messages/{clientId}',
+  tags: ['Messages'],
+  summary: 'Received messages of a client (last 100)',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: { params: ClientParamsSchema },
+  responses: {
+    200: json(
+      z.object({
+        status: z.literal('success'),
+        messages: z.array(z.object({ id: z.number().int(), client_id: z.string(), sender: z.string(), message: z.string(), received_at: z.string(), type: z.string(), group_id: z.string().nullable() })),
+      }),
+      'Newest first',
+    ),
+    ...errorResponses(400, 401, 404, 429),
+  },
+});
+
+const CallSchema = z
+  .object({
+    id: z.number().int(),
+    client_id: z.string(),
+    call_from: z.string().openapi({ example: '1234567890@c.us' }),
+    is_video: z.boolean(),
+    start_time: z.string(),
+    end_time: z.string().nullable(),
+    duration: z.number().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('IncomingCall');
+
+export const incomingCallsRoute = createRoute({
+  method: 'get',
+  path: '/api/incoming-calls/{clientId}',
+  tags: ['Calls'],
+  summary: 'Incoming (rejected) calls of a client (last 100)',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: { params: ClientParamsSchema },
+  responses: { 200: json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), ...errorResponses(400, 401, 404, 429) },
+});
+
+export const callLogsRoute = createRoute({
+  method: 'get',
+  path: '/api/call-logs',
+  tags: ['Calls'],
+  summary: 'Call logs of all your clients (last 50)',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  responses: { 200: json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), ...errorResponses(401, 429) },
+});

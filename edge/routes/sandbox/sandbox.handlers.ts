@@ -1,0 +1,24 @@
+import type { Context } from 'hono';
+import type { Op } from '../../../adapters/protocol.ts';
+import { getDb } from '../../db/client.ts';
+import type { AppEnv } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { createRouter } from '../../lib/router.ts';
+import type { BridgeResult } from '../../objects/bridge-link.ts';
+import { findOwnClient } from '../../services/clients.ts';
+import { bridgeError, hubFor } from '../../services/messaging.ts';
+import { callRoute, inboundRoute, outboxRoute, scanRoute } from './sandbox.routes.ts';
+
+async function control(c: Context<AppEnv>, clientId: string, op: Op, params: Record<string, unknown> = {}) {
+  if ((c.env.WA_TRANSPORT ?? 'sandbox') !== 'sandbox') throw new ApiError(404, 'NOT_FOUND', 'Sandbox routes exist only with WA_TRANSPORT=sandbox');
+  const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), clientId);
+  const result = (await hubFor(c.env, client.id).request(client.id, op, params)) as unknown as BridgeResult;
+  if (!result.ok) throw bridgeError(result);
+  return result.result;
+}
+
+export const sandboxRouter = createRouter()
+  .openapi(scanRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.scan'), 200))
+  .openapi(inboundRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.inbound', c.req.valid('json')), 200))
+  .openapi(callRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.call', c.req.valid('json')), 200))
+  .openapi(outboxRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.outbox'), 200));

@@ -1,0 +1,68 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { errorResponses } from '../../lib/errors.ts';
+import { ApiKeySecurity, json, jsonBody } from '../../lib/schemas.ts';
+import { ClientParamsSchema } from '../clients/clients.routes.ts';
+import { RecipientSchema } from '../messaging/messaging.routes.ts';
+
+const errors = errorResponses(400, 401, 404, 409, 429, 503);
+
+export const scanRoute = createRoute({
+  tags: ['Sandbox'],
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  method: 'post',
+  path: '/api/sandbox/{clientId}/scan',
+  summary: 'The simulated phone scans the pending QR code: the client connects',
+  request: { params: ClientParamsSchema },
+  responses: { 200: json(z.object({ status: z.string(), connectedNumber: z.string().nullable() }), 'Connected'), ...errors },
+});
+
+export const inboundRoute = createRoute({
+  tags: ['Sandbox'],
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  method: 'post',
+  path: '/api/sandbox/{clientId}/inbound',
+  summary: 'A contact (or a group member) sends the client a message',
+  request: {
+    params: ClientParamsSchema,
+    body: jsonBody(
+      z
+        .object({
+          from: RecipientSchema,
+          message: z.string().max(65_536).optional(),
+          mediaUrl: z.string().max(2048).optional(),
+          groupId: z.string().regex(/^\d{6,30}@g\.us$/, 'groupId: <digits>@g.us').optional(),
+        })
+        .refine((b) => b.message || b.mediaUrl, { message: 'message or mediaUrl is required', path: ['message'] })
+        .openapi('SandboxInbound'),
+    ),
+  },
+  responses: { 200: json(z.object({ messageId: z.string(), timestamp: z.number().int() }), 'Delivered to the client'), ...errors },
+});
+
+export const callRoute = createRoute({
+  tags: ['Sandbox'],
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  method: 'post',
+  path: '/api/sandbox/{clientId}/call',
+  summary: 'A contact calls the client (the call is rejected at once)',
+  request: { params: ClientParamsSchema, body: jsonBody(z.object({ from: RecipientSchema, isVideo: z.boolean().optional() }).openapi('SandboxCall')) },
+  responses: { 200: json(z.object({ callId: z.string(), rejected: z.boolean(), timestamp: z.number().int() }), 'Rejected'), ...errors },
+});
+
+export const outboxRoute = createRoute({
+  tags: ['Sandbox'],
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  method: 'get',
+  path: '/api/sandbox/{clientId}/outbox',
+  summary: 'What the simulated network received from this client',
+  request: { params: ClientParamsSchema },
+  responses: {
+    200: json(z.array(z.object({ id: z.string(), to: z.string(), body: z.string(), type: z.string(), timestamp: z.number().int() })), 'Oldest first'),
+    ...errors,
+  },
+});

@@ -1,0 +1,28 @@
+// Idempotency-Key: the first request with a key is done once; repeats get its answer back.
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { idempotencyKeys } from '../db/schema.ts';
+import { ApiError } from '../lib/errors.ts';
+import { sha256Hex } from '../lib/secrets.ts';
+
+export type Claim = { kind: 'new' } | { kind: 'replay'; status: number; body: unknown };
+
+export async function claimKey(db: Db, userId: number, key: string, request: unknown): Promise<Claim> {
+  const requestHash = await sha256Hex(JSON.stringify(request));
+  const inserted = await db.insert(idempotencyKeys).values({ userId, key, requestHash }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  if (inserted.length) return { kind: 'new' };
+  const [row] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  if (!row) return { kind: 'new' };
+  if (row.requestHash !== requestHash) throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
+  if (row.status === null || row.response === null) throw new ApiError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress');
+  return { kind: 'replay', status: row.status, body: JSON.parse(row.response) };
+}
+
+export async function settleKey(db: Db, userId: number, key: string, status: number, body: unknown): Promise<void> {
+  await db.update(idempotencyKeys).set({ status, response: JSON.stringify(body) }).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+}
+
+/** A failed first attempt frees the key, so the client may retry with it. */
+export async function releaseKey(db: Db, userId: number, key: string): Promise<void> {
+  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+}

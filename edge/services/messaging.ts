@@ -1,0 +1,69 @@
+// Sending through a WhatsApp client: the client's Durable Object routes it to the bridge; the sent
+// message is stored and its message_sent webhook queued in one batch. Failures are explicit.
+import type { SendParams } from '../../adapters/protocol.ts';
+import { getDb } from '../db/client.ts';
+import { clients, sentMessages } from '../db/schema.ts';
+import type { Bindings } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
+import type { BridgeResult } from '../objects/bridge-link.ts';
+import { clientDelivery, wakeClientOutbox } from './client-events.ts';
+
+type Client = typeof clients.$inferSelect;
+
+export const hubFor = (env: Bindings, clientRef: number) => env.CLIENT_HUB.getByName(`client:${clientRef}`);
+
+/** A bridge's refusal as the API answers it. */
+export function bridgeError(result: Extract<BridgeResult, { ok: false }>): ApiError {
+  switch (result.code) {
+    case 'MEDIA_ERROR':
+      return new ApiError(400, 'MEDIA_ERROR', result.message);
+    case 'VALIDATION_ERROR':
+      return new ApiError(400, 'VALIDATION_ERROR', result.message);
+    case 'NO_PENDING_QR':
+      return new ApiError(409, 'NO_PENDING_QR', result.message);
+    case 'NOT_SUPPORTED':
+      return new ApiError(400, 'NOT_SUPPORTED', result.message);
+    case 'WHATSAPP_ERROR':
+      return new ApiError(502, 'WHATSAPP_ERROR', result.message);
+    default:
+      return new ApiError(503, result.code, result.message);
+  }
+}
+
+export interface Sent {
+  messageId: string;
+  timestamp: number;
+}
+
+export async function sendThroughClient(
+  env: Bindings,
+  client: Client,
+  params: SendParams,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Sent> {
+  const result = (await hubFor(env, client.id).request(client.id, 'send', params)) as unknown as BridgeResult;
+  const db = getDb(env.DB);
+  const text = params.text ?? '';
+  if (!result.ok) {
+    await db.insert(sentMessages).values({
+      userId: client.userId, clientRef: client.id, recipient: params.to, message: text, mediaUrl: params.media?.url ?? null,
+      status: 'failed', error: `${result.code}: ${result.message}`, sentAt: Date.now(),
+    });
+    throw bridgeError(result);
+  }
+  const sent = result.result as Sent;
+  const insert = db.insert(sentMessages).values({
+    userId: client.userId, clientRef: client.id, messageId: sent.messageId, recipient: params.to, message: text,
+    mediaUrl: params.media?.url ?? null, status: 'sent', sentAt: sent.timestamp,
+  });
+  const delivery = await clientDelivery(
+    db,
+    client,
+    { event: 'message_sent', data: { from: client.clientId, to: params.to, body: text, message: text, timestamp: sent.timestamp, type: 'sent_message', channel: 'whatsapp', messageId: sent.messageId } },
+    `sent:${sent.messageId}`,
+  );
+  if (delivery) await db.batch([insert, delivery.insert]);
+  else await insert;
+  wakeClientOutbox(env, client, waitUntil);
+  return sent;
+}

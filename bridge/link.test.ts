@@ -1,0 +1,113 @@
+// The link and its durable outbox against a real WebSocket server playing the edge: events survive a
+// killed bridge and an edge that goes away, are re-sent until acknowledged, and acknowledged ones never again.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { openBridgeDb } from './db.ts';
+import { Link } from './link.ts';
+import { Outbox } from './outbox.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sb-link-'));
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+interface FakeEdge {
+  url: string;
+  frames: any[];
+  autoAck: boolean;
+  sockets: WebSocket[];
+  close(): Promise<void>;
+}
+
+async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port, verifyClient: (info: { req: { headers: Record<string, string | undefined> } }) => info.req.headers.authorization === `Bearer ${token}` });
+  await new Promise((r) => wss.once('listening', r));
+  const edge: FakeEdge = {
+    url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
+    frames: [],
+    autoAck: true,
+    sockets: [],
+    close: () =>
+      new Promise((r) => {
+        for (const s of wss.clients) s.terminate();
+        wss.close(() => r());
+      }),
+  };
+  wss.on('connection', (ws) => {
+    edge.sockets.push(ws);
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString());
+      edge.frames.push(frame);
+      if (frame.t === 'hello') ws.send(JSON.stringify({ t: 'welcome', sessions: [] }));
+      if (frame.t === 'event' && edge.autoAck) ws.send(JSON.stringify({ t: 'ack', ids: [frame.id] }));
+    });
+  });
+  return edge;
+}
+
+function bridge(file: string, url: string, token = 'tok') {
+  const db = openBridgeDb(file);
+  const outbox = new Outbox(db);
+  const link = new Link({ url, token, bridgeId: 'b1', transport: 'sandbox', outbox, sessions: () => 0, onWelcome: () => {}, onRequest: async () => ({ pong: true }), maxBackoffMs: 200, log: () => {} });
+  link.start();
+  return { db, outbox, link, stop: async () => { await link.stop(); db.close(); } };
+}
+
+const until = async (fn: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+it('keeps events until acknowledged, across a killed bridge and an edge restart; never re-sends acked ones', async () => {
+  const file = join(dir, 'a.sqlite');
+  let edge = await fakeEdge();
+  const port = Number(new URL(edge.url).port);
+  edge.autoAck = false;
+  let b = bridge(file, edge.url);
+  await until(() => b.link.connected);
+  const status = b.outbox.add(1, { kind: 'status', status: 'connected', connectedNumber: '1@c.us' });
+  await until(() => edge.frames.some((f) => f.id === status.id));
+  // the bridge dies before the edge acknowledged
+  b.link.stop();
+  b.db.close();
+
+  // the edge goes away too; the next bridge queues what happens meanwhile
+  await edge.close();
+  b = bridge(file, `ws://127.0.0.1:${port}`);
+  const call = b.outbox.add(1, { kind: 'call', callId: 'C1', from: '15550000002', isVideo: false, timestamp: 1 });
+  expect(b.outbox.size()).toBe(2);
+  await new Promise((r) => setTimeout(r, 300));
+
+  edge = await fakeEdge(port);
+  await until(() => b.outbox.size() === 0);
+  const events = edge.frames.filter((f) => f.t === 'event');
+  expect(events.map((f) => f.id)).toEqual([status.id, call.id]);
+  expect(edge.frames[0]).toEqual({ t: 'hello', bridgeId: 'b1', transport: 'sandbox', sessions: 0 });
+
+  // reconnect again: nothing acknowledged is sent twice
+  for (const s of edge.sockets) s.terminate();
+  await until(() => edge.frames.filter((f) => f.t === 'hello').length === 2);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(edge.frames.filter((f) => f.t === 'event')).toHaveLength(2);
+  cleanup.push(() => b.stop(), () => edge.close());
+});
+
+it('answers requests and refuses a wrong token', async () => {
+  const edge = await fakeEdge();
+  const good = bridge(join(dir, 'b.sqlite'), edge.url);
+  await until(() => good.link.connected);
+  edge.sockets[0]!.send(JSON.stringify({ t: 'req', id: 'r1', clientRef: 1, op: 'send', params: {} }));
+  await until(() => edge.frames.some((f) => f.t === 'res'));
+  expect(edge.frames.find((f) => f.t === 'res')).toEqual({ t: 'res', id: 'r1', ok: true, result: { pong: true } });
+  const bad = bridge(join(dir, 'c.sqlite'), edge.url, 'wrong');
+  await new Promise((r) => setTimeout(r, 300));
+  expect(bad.link.connected).toBe(false);
+  cleanup.push(() => good.stop(), () => bad.stop(), () => edge.close(), () => rmSync(dir, { recursive: true, force: true }));
+});

@@ -1,0 +1,41 @@
+import { proto } from '@whiskeysockets/baileys';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { openBridgeDb } from '../../db.ts';
+import { useSqliteAuthState } from './auth-store.ts';
+
+it('round-trips creds and signal keys (Buffers included) through SQLite across a reopen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-auth-'));
+  const file = join(dir, 'bridge.sqlite');
+  try {
+    let db = openBridgeDb(file);
+    const first = useSqliteAuthState(db, 1);
+    expect(first.registered()).toBe(false);
+    first.state.creds.me = { id: '972501234567:3@s.whatsapp.net', name: 'Shop' };
+    await first.saveCreds();
+    const preKey = { private: Buffer.from('a'.repeat(32)), public: Buffer.from('b'.repeat(32)) };
+    const syncKey = proto.Message.AppStateSyncKeyData.fromObject({ keyData: Buffer.from('k'.repeat(32)), timestamp: 5 });
+    await first.state.keys.set({ 'pre-key': { '1': preKey, '2': preKey }, 'app-state-sync-key': { AAA: syncKey } });
+    await first.state.keys.set({ 'pre-key': { '2': null } });
+    useSqliteAuthState(db, 2).saveCreds();
+    db.close();
+
+    db = openBridgeDb(file);
+    const again = useSqliteAuthState(db, 1);
+    expect(again.registered()).toBe(true);
+    expect(again.state.creds.me?.id).toBe('972501234567:3@s.whatsapp.net');
+    expect(Buffer.from(again.state.creds.noiseKey.private).equals(Buffer.from(first.state.creds.noiseKey.private))).toBe(true);
+    const keys = await again.state.keys.get('pre-key', ['1', '2']);
+    expect(Buffer.from(keys['1']!.private).toString()).toBe('a'.repeat(32));
+    expect(keys['2']).toBeUndefined();
+    const sync = await again.state.keys.get('app-state-sync-key', ['AAA']);
+    expect(sync.AAA).toBeInstanceOf(proto.Message.AppStateSyncKeyData);
+    again.clear();
+    expect(useSqliteAuthState(db, 1).registered()).toBe(false);
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

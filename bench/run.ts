@@ -1,8 +1,12 @@
 // npm run bench: every benchmark, figures printed as JSON. `npm run bench -- webhooks` runs one.
+import { benchBridgeMemory } from './bridge-memory.ts';
+import { benchSend } from './send.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
   webhooks: () => benchWebhooks(),
+  send: () => benchSend(),
+  'bridge-memory': () => benchBridgeMemory(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

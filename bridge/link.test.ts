@@ -24,7 +24,7 @@ interface FakeEdge {
 }
 
 async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port, verifyClient: (info: { req: { headers: Record<string, string | undefined> } }) => info.req.headers.authorization === `Bearer ${token}` });
+  const wss = new WebSocketServer({ host: '127.0.0.1', port, verifyClient: (info: { req: { headers: { authorization?: string } } }) => info.req.headers.authorization === `Bearer ${token}` } as never);
   await new Promise((r) => wss.once('listening', r));
   const edge: FakeEdge = {
     url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,

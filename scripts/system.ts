@@ -137,7 +137,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     WA_TRANSPORT: env.WA_TRANSPORT ?? 'sandbox',
     BENCH_ROUTES: env.BENCH_ROUTES === 'true' ? 'true' : 'false',
   };
-  writeFileSync(workerEnv, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n', { mode: 0o600 });
+  for (const [k, v] of Object.entries(vars)) if (/['\n]/.test(v)) throw new Error(`${k} must not contain a single quote or a newline`);
+  // single quotes: dotenv takes the value literally (JSON keeps its double quotes)
+  writeFileSync(workerEnv, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
 
   const persist = join(stateDir, 'wrangler');
   const childEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };

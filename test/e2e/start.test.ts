@@ -33,12 +33,17 @@ describe('npm start (startSystem)', () => {
     expect(bad.error).toMatchObject({ success: false, code: 'VALIDATION_ERROR' });
 
     await running.stop();
-    running = await startSystem({ port, stateDir, env: { ...env, ADMIN_PASSWORD: 'ignored-now', ADMIN_API_KEY: 'sba_ignored_now_0000000000' } });
+    running = await startSystem({
+      port,
+      stateDir,
+      env: { ...env, ADMIN_PASSWORD: 'ignored-now', ADMIN_API_KEY: 'sba_ignored_now_0000000000', RATE_LIMITS: '{"api":{"limit":1000,"windowSec":60}}' },
+    });
     expect(running.admin).toEqual({ username: 'root', created: false });
     const again = createSwitchboardClient({ baseUrl: running.url, apiKey: adminKey });
     const clients = await again.GET('/api/clients');
     expect(clients.data?.map((c) => c.clientId)).toEqual(['persisted']);
     expect(clients.data?.[0]?.apiKey).toBe(added.data?.apiKey);
+    expect(clients.response.headers.get('ratelimit-policy')).toBe('1000;w=60');
     const login = await fetch(`${running.url}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

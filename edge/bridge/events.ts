@@ -23,9 +23,23 @@ export async function sessionsFor(env: Bindings, _bridgeId: string, claim: (clie
   return rows.filter((r) => claim(r.clientRef));
 }
 
+/** Clients seen by recent events: a burst of acks reads the row once. A webhook change shows within CLIENT_TTL_MS. */
+const CLIENT_TTL_MS = 2000;
+const recentClients = new Map<number, { row: typeof clients.$inferSelect; at: number }>();
+
+async function clientFor(env: Bindings, clientRef: number) {
+  const hit = recentClients.get(clientRef);
+  if (hit && Date.now() - hit.at < CLIENT_TTL_MS) return hit.row;
+  const [row] = await getDb(env.DB).select().from(clients).where(eq(clients.id, clientRef)).limit(1);
+  if (row) recentClients.set(clientRef, { row, at: Date.now() });
+  else recentClients.delete(clientRef);
+  if (recentClients.size > 5000) recentClients.clear();
+  return row;
+}
+
 export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   const db = getDb(env.DB);
-  const [client] = await db.select().from(clients).where(eq(clients.id, frame.clientRef)).limit(1);
+  const client = await clientFor(env, frame.clientRef);
   if (!client) return; // deleted meanwhile: nothing to record
   const ev = frame.event;
   type Write = Parameters<typeof db.batch>[0][number];
@@ -41,6 +55,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: ev.png });
       return;
     case 'status': {
+      recentClients.delete(client.id);
       await hubFor(env, client.id).apply({ status: ev.status, connectedNumber: ev.connectedNumber });
       await queue(
         { event: 'client_status', data: { clientId: client.clientId, status: ev.status, connectedNumber: ev.connectedNumber, ...(ev.reason ? { reason: ev.reason } : {}), timestamp: frame.at, type: 'client_status' } },

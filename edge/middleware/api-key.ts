@@ -1,13 +1,12 @@
 // x-api-key authentication (account or client key) and per-key, per-route, per-day usage counting.
-import { sql } from 'drizzle-orm';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { getDb } from '../db/client.ts';
-import { apiUsage } from '../db/schema.ts';
 import type { AppEnv } from '../env.ts';
 import { audit } from '../lib/audit.ts';
 import { ApiError } from '../lib/errors.ts';
 import { findKey } from '../services/keys.ts';
+import { countUsage, flushUsage } from '../services/usage.ts';
 
 export async function authenticateKey(c: Parameters<MiddlewareHandler<AppEnv>>[0], presented: string): Promise<void> {
   const db = getDb(c.env.DB);
@@ -26,25 +25,15 @@ export async function authenticateKey(c: Parameters<MiddlewareHandler<AppEnv>>[0
   });
 }
 
-async function countUsage(c: Parameters<MiddlewareHandler<AppEnv>>[0]) {
-  const auth = c.get('auth');
-  const day = new Date().toISOString().slice(0, 10);
-  await getDb(c.env.DB)
-    .insert(apiUsage)
-    .values({ userId: auth.userId, keyLabel: auth.keyLabel, method: c.req.method, route: routePath(c, -1), day, count: 1 })
-    .onConflictDoUpdate({
-      target: [apiUsage.userId, apiUsage.keyLabel, apiUsage.method, apiUsage.route, apiUsage.day],
-      set: { count: sql`${apiUsage.count} + 1` },
-    });
-}
-
 export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const presented = c.req.header('x-api-key');
     if (!presented) throw new ApiError(401, 'AUTH_ERROR', 'API key required in the x-api-key header');
     await authenticateKey(c, presented);
     await next();
-    c.executionCtx.waitUntil(countUsage(c).catch((e) => console.error('usage count failed', e)));
+    const auth = c.get('auth');
+    countUsage({ userId: auth.userId, keyLabel: auth.keyLabel, method: c.req.method, route: routePath(c, -1) });
+    c.executionCtx.waitUntil(flushUsage(c.env.DB));
   };
 }
 

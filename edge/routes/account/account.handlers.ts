@@ -6,6 +6,7 @@ import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { sha256Hex, unseal } from '../../lib/secrets.ts';
 import { accountKeySealed, issueKey } from '../../services/keys.ts';
+import { flushUsage } from '../../services/usage.ts';
 import { logsRoute, profileRoute, resetKeyRoute, usageRoute } from './account.routes.ts';
 
 export const accountRouter = createRouter()
@@ -78,6 +79,7 @@ export const accountRouter = createRouter()
   })
   .openapi(usageRoute, async (c) => {
     const { days } = c.req.valid('query');
+    await flushUsage(c.env.DB, true);
     const since = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
     const rows = await getDb(c.env.DB)
       .select()

@@ -29,33 +29,25 @@ export async function loadEndpoint(env: Bindings, key: string): Promise<Endpoint
   const parsed = parseEndpointKey(key);
   if (!parsed) return null;
   const db = getDb(env.DB);
-  if (parsed.kind === 'client') {
-    const [row] = await db
-      .select({ url: clients.webhookUrl, secret: clients.webhookSecretSealed, disabledAt: clients.webhookDisabledAt, keySealed: apiKeys.keySealed })
-      .from(clients)
-      .leftJoin(apiKeys, eq(apiKeys.clientRef, clients.id))
-      .where(eq(clients.id, parsed.id))
-      .limit(1);
-    if (!row) return null;
-    return {
-      key: key as EndpointKey,
-      url: row.url,
-      secret: row.secret ? await unseal(env.SEAL_KEY, row.secret) : null,
-      apiKey: row.keySealed ? await unseal(env.SEAL_KEY, row.keySealed) : '',
-      disabled: row.disabledAt !== null,
-    };
-  }
-  const [row] = await db
-    .select({ url: devices.webhookUrl, secret: devices.webhookSecretSealed, disabledAt: devices.webhookDisabledAt, keySealed: devices.secretSealed })
-    .from(devices)
-    .where(eq(devices.id, parsed.id))
-    .limit(1);
+  const [row] =
+    parsed.kind === 'client'
+      ? await db
+          .select({ url: clients.webhookUrl, secret: clients.webhookSecretSealed, disabledAt: clients.webhookDisabledAt, keySealed: apiKeys.keySealed })
+          .from(clients)
+          .leftJoin(apiKeys, eq(apiKeys.clientRef, clients.id))
+          .where(eq(clients.id, parsed.id))
+          .limit(1)
+      : await db
+          .select({ url: devices.webhookUrl, secret: devices.webhookSecretSealed, disabledAt: devices.webhookDisabledAt, keySealed: devices.secretSealed })
+          .from(devices)
+          .where(eq(devices.id, parsed.id))
+          .limit(1);
   if (!row) return null;
   return {
     key: key as EndpointKey,
     url: row.url,
     secret: row.secret ? await unseal(env.SEAL_KEY, row.secret) : null,
-    apiKey: await unseal(env.SEAL_KEY, row.keySealed),
+    apiKey: row.keySealed ? await unseal(env.SEAL_KEY, row.keySealed) : '',
     disabled: row.disabledAt !== null,
   };
 }

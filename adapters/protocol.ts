@@ -44,7 +44,7 @@ export const SendParamsSchema = z.object({
 });
 export type SendParams = z.infer<typeof SendParamsSchema>;
 
-export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.outbox']);
+export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'groups', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.outbox']);
 export type Op = z.infer<typeof OpSchema>;
 
 export const BridgeFrameSchema = z.discriminatedUnion('t', [
@@ -64,3 +64,19 @@ export type EdgeFrame = z.infer<typeof EdgeFrameSchema>;
 
 /** `12345@c.us` / `12345@s.whatsapp.net` / `+12345` → `12345`. */
 export const toNumber = (jidOrNumber: string) => jidOrNumber.replace(/^\+/, '').replace(/[:@].*$/, '');
+
+/** A group or channel as a transport reports it (the `groups` op). */
+export const GroupInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  type: z.enum(['group', 'channel']),
+  isReadOnly: z.boolean(),
+  participants: z.number().int(),
+  owner: z.string().nullable(),
+  createdAt: z.number().int().nullable(),
+});
+export type GroupInfo = z.infer<typeof GroupInfoSchema>;
+
+export const isGroupId = (id: string) => /@g\.us$/.test(id);
+export const isChannelId = (id: string) => /@newsletter$/.test(id);

@@ -71,6 +71,8 @@ export function startBridge(config: BridgeConfig) {
           return { loggedOut: true };
         case 'send':
           return sessions.send(clientRef, params);
+        case 'groups':
+          return sessions.groups(clientRef);
         default:
           return sessions.control(clientRef, op, params);
       }

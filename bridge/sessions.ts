@@ -82,9 +82,14 @@ export class Sessions {
     const params: SendParams = parsed.data;
     const entry = this.require(clientRef);
     return this.serial(clientRef, async () => {
-      const media = params.media ? await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia }) : undefined;
+      const media = params.media ? { ...(await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia })), kind: params.media.kind } : undefined;
       return entry.session.send(params.to, { text: params.text, media });
     });
+  }
+
+  groups(clientRef: number) {
+    const entry = this.require(clientRef);
+    return this.serial(clientRef, () => entry.session.groups());
   }
 
   control(clientRef: number, op: string, params: Record<string, unknown>) {

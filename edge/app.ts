@@ -16,6 +16,7 @@ import { devicesRouter } from './routes/devices/devices.handlers.ts';
 import { gatewayRouter } from './routes/gateway/gateway.handlers.ts';
 import { messagingRouter } from './routes/messaging/messaging.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
+import { groupsRouter } from './routes/groups/groups.handlers.ts';
 import { docsRouter } from './routes/docs/docs.handlers.ts';
 import { healthRouter } from './routes/health/health.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
@@ -63,6 +64,7 @@ export function createApp() {
   app.route('/', clientsRouter);
   app.route('/', messagingRouter);
   app.route('/', sandboxRouter);
+  app.route('/', groupsRouter);
   app.route('/', devicesRouter);
   app.route('/', gatewayRouter);
   app.route('/', deliveriesRouter);
@@ -80,6 +82,7 @@ export function createApp() {
       { name: 'Clients', description: 'WhatsApp numbers' },
       { name: 'Messages' },
       { name: 'Calls' },
+      { name: 'Groups', description: 'Groups and channels' },
       { name: 'Sandbox', description: 'The simulated WhatsApp network (WA_TRANSPORT=sandbox)' },
       { name: 'Webhooks', description: 'Settings, delivery log and replay' },
       { name: 'Devices', description: 'Android companion devices' },

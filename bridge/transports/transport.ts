@@ -35,6 +35,8 @@ export interface Session {
   /** Logs the number out and erases its auth state. */
   logout(): Promise<void>;
   send(to: string, content: { text?: string; media?: OutgoingMedia }): Promise<SendResult>;
+  /** The groups and channels this number belongs to. */
+  groups(): Promise<import('../../adapters/protocol.ts').GroupInfo[]>;
   /** Transport-specific operations (the sandbox's scan, inbound, call, outbox). */
   control?(op: string, params: Record<string, unknown>): Promise<unknown>;
 }

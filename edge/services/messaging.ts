@@ -19,6 +19,10 @@ export function bridgeError(result: Extract<BridgeResult, { ok: false }>): ApiEr
       return new ApiError(400, 'MEDIA_ERROR', result.message);
     case 'VALIDATION_ERROR':
       return new ApiError(400, 'VALIDATION_ERROR', result.message);
+    case 'GROUP_NOT_FOUND':
+      return new ApiError(404, 'GROUP_NOT_FOUND', result.message);
+    case 'READ_ONLY_CHAT':
+      return new ApiError(403, 'READ_ONLY_CHAT', result.message);
     case 'NO_PENDING_QR':
       return new ApiError(409, 'NO_PENDING_QR', result.message);
     case 'NOT_SUPPORTED':

@@ -1759,6 +1759,313 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/groups/{clientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Groups and channels of a client, newest activity first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Groups and channels */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GroupList"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/send-group-message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message or media to a group or channel (API key)
+         * @description Waits a random 2-5 s (GROUP_SEND_DELAY_MS) before sending, against spam. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SendGroupMessage"];
+                };
+            };
+            responses: {
+                /** @description Sent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SendGroupMessageResult"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Upstream failure */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{clientId}/{groupId}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send to a group or channel from the dashboard (session, chat limiter) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                    groupId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SendToGroup"];
+                };
+            };
+            responses: {
+                /** @description Sent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            message: {
+                                id: {
+                                    _serialized: string;
+                                };
+                                body: string;
+                                timestamp: number;
+                                /** @example chat */
+                                type: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Upstream failure */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/devices": {
         parameters: {
             query?: never;
@@ -3516,6 +3823,93 @@ export interface components {
             /** @example 12345678901 */
             from: string;
             isVideo?: boolean;
+        };
+        GroupList: {
+            groups: components["schemas"]["Group"][];
+            channels: components["schemas"]["Channel"][];
+            total: number;
+        };
+        Group: {
+            /** @example 120363123456789012@g.us */
+            id: string;
+            name: string;
+            description: string | null;
+            profilePic: string | null;
+            lastMessage: {
+                body: string;
+                timestamp: number;
+                fromMe: boolean;
+            } | null;
+            timestamp: number;
+            unreadCount: number;
+            isMuted: boolean;
+            pinned: boolean;
+            isReadOnly: boolean;
+            participants: number;
+            owner: string | null;
+            createdAt: number | null;
+            /** @enum {string} */
+            type: "group";
+        };
+        Channel: {
+            /** @example 120363123456789012@g.us */
+            id: string;
+            name: string;
+            description: string | null;
+            profilePic: string | null;
+            lastMessage: {
+                body: string;
+                timestamp: number;
+                fromMe: boolean;
+            } | null;
+            timestamp: number;
+            unreadCount: number;
+            isMuted: boolean;
+            pinned: boolean;
+            isReadOnly: boolean;
+            /** @enum {string} */
+            type: "channel";
+        };
+        SendGroupMessageResult: {
+            /** @enum {boolean} */
+            success: true;
+            message: {
+                id: {
+                    _serialized: string;
+                };
+                body: string;
+                timestamp: number;
+                /** @example chat */
+                type: string;
+            };
+            groupId: string;
+            groupName: string;
+        };
+        SendGroupMessage: {
+            /** @example client-id */
+            clientId: string;
+            /** @example 120363123456789012@g.us */
+            groupId: string;
+            /** @example שלום לכולם */
+            message?: string;
+            /** @description Media by URL (.jpg, .jpeg, .png, .gif, .webp, .pdf, .mp4, .mp3) */
+            mediaUrl?: string;
+            /**
+             * @description Required with mediaUrl
+             * @enum {string}
+             */
+            mediaType?: "image" | "video" | "audio" | "document";
+        };
+        SendToGroup: {
+            /** @example שלום לכולם */
+            message?: string;
+            /** @description Media by URL (.jpg, .jpeg, .png, .gif, .webp, .pdf, .mp4, .mp3) */
+            mediaUrl?: string;
+            /**
+             * @description Required with mediaUrl
+             * @enum {string}
+             */
+            mediaType?: "image" | "video" | "audio" | "document";
         };
         CreatedDevice: {
             deviceId: string;

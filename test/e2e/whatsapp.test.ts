@@ -18,7 +18,7 @@ const box = () => receiver.box('wa');
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  system = await startSystem({ port: await freePort(), stateDir, env: { ...process.env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true' } });
+  system = await startSystem({ port: await freePort(), stateDir, env: { ...process.env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true', GROUP_SEND_DELAY_MS: '200-300' } });
   key = system.admin.apiKey!;
 });
 
@@ -167,6 +167,57 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect(all.map((a) => a.body.data.status).sort()).toEqual(['delivered', 'read']);
     expect(new Set(all.map((a) => a.r.headers['webhook-id'])).size).toBe(2);
     expect(acks).toHaveLength(2);
+  });
+
+  it('lists groups and channels and sends to groups by the spec\'s rules, UTF-8 intact', async () => {
+    await api('/api/sandbox/shop/inbound', { body: { from: '15550000001', message: 'בוקר טוב 🌞', groupId: '120363000000000001@g.us' } });
+    const list = await until('group activity', async () => {
+      const r = (await api('/api/groups/shop')).json;
+      return r.groups?.find((g: any) => g.lastMessage) ? r : undefined;
+    });
+    expect(list.total).toBe(3);
+    expect(list.groups.map((g: any) => g.name)).toEqual(['Sandbox Team', 'הודעות']);
+    expect(list.groups[0]).toMatchObject({ id: '120363000000000001@g.us', participants: 3, isReadOnly: false, type: 'group', lastMessage: { body: 'בוקר טוב 🌞', fromMe: false } });
+    expect(list.groups[1]).toMatchObject({ isReadOnly: true, type: 'group' });
+    expect(list.channels[0]).toMatchObject({ id: '120363000000000003@newsletter', type: 'channel', isReadOnly: true });
+
+    const t0 = Date.now();
+    const sent = await api('/api/send-group-message', { body: { clientId: 'shop', groupId: '120363000000000001@g.us', message: 'שלום לכולם! مرحبا 👋' } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    expect(sent.status).toBe(200);
+    expect(sent.json).toMatchObject({ success: true, groupId: '120363000000000001@g.us', groupName: 'Sandbox Team', message: { body: 'שלום לכולם! مرحبا 👋', type: 'chat' } });
+    const inNetwork = ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.id === sent.json.message.id._serialized);
+    expect(inNetwork).toMatchObject({ to: '120363000000000001@g.us', body: 'שלום לכולם! مرحبا 👋' });
+
+    const send = (body: Record<string, unknown>) => api('/api/send-group-message', { body: { clientId: 'shop', ...body } });
+    expect((await send({ groupId: '120363000000000002@g.us', message: 'x' })).json.code).toBe('READ_ONLY_CHAT');
+    expect((await send({ groupId: '120363000000000003@newsletter', message: 'x' })).status).toBe(403);
+    const missing = await send({ groupId: '120363999999999999@g.us', message: 'x' });
+    expect([missing.status, missing.json.code]).toEqual([404, 'GROUP_NOT_FOUND']);
+    const notGroup = await send({ groupId: '15550000001@c.us', message: 'x' });
+    expect([notGroup.status, notGroup.json.code]).toEqual([400, 'INVALID_CHAT_TYPE']);
+    expect((await send({ groupId: '120363000000000001@g.us', mediaUrl: 'https://example.com/a.jpg' })).status).toBe(400);
+    expect((await send({ groupId: '120363000000000001@g.us', message: 'x'.repeat(4097) })).status).toBe(400);
+    expect((await send({ groupId: '120363000000000001@g.us', mediaUrl: 'https://example.com/a.exe', mediaType: 'document' })).json.code).toBe('MEDIA_ERROR');
+    expect((await api('/api/send-group-message', { body: { clientId: 'nope', groupId: '120363000000000001@g.us', message: 'x' } })).json.code).toBe('CLIENT_NOT_FOUND');
+
+    // the dashboard route: session only
+    const login = await fetch(`${system.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: system.admin.username, password: system.admin.password }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const viaSession = await fetch(`${system.url}/api/groups/shop/120363000000000001@g.us/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ message: 'from the dashboard ✅' }),
+    });
+    expect(viaSession.status).toBe(200);
+    expect(((await viaSession.json()) as any).message.body).toBe('from the dashboard ✅');
+    expect((await api('/api/groups/shop/120363000000000001@g.us/send', { body: { message: 'key only' } })).status).toBe(401);
+    const groupsBySession = await fetch(`${system.url}/api/groups/shop`, { headers: { cookie } });
+    expect(groupsBySession.status).toBe(200);
   });
 
   it('deleting the client logs the session out', async () => {

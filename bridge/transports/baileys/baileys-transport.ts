@@ -13,7 +13,7 @@ import { type Emit, SessionError, type OutgoingMedia, type Session, type StartRe
 import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
-export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> & { user?: WASocket['user'] };
+export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> & { user?: WASocket['user']; groupFetchAllParticipating?: WASocket['groupFetchAllParticipating'] };
 export type MakeSocket = (config: Parameters<typeof makeWASocket>[0]) => SocketLike;
 
 export interface BaileysOptions {
@@ -187,6 +187,26 @@ export class BaileysSession implements Session {
     (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef)).clear();
     this.connectedNumber = null;
     this.setStatus('logged_out', 'logged out');
+  }
+
+  async groups() {
+    const sock = this.sock;
+    if (!sock || this.status !== 'connected' || !sock.groupFetchAllParticipating) throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
+    const all = await sock.groupFetchAllParticipating();
+    const me = sock.user?.id ? jidNormalizedUser(sock.user.id) : '';
+    return Object.values(all).map((g) => {
+      const admin = g.participants.some((p) => jidNormalizedUser(p.id) === me && (p.admin === 'admin' || p.admin === 'superadmin'));
+      return {
+        id: g.id,
+        name: g.subject,
+        description: g.desc ?? null,
+        type: 'group' as const,
+        isReadOnly: Boolean(g.announce) && !admin,
+        participants: g.participants.length,
+        owner: g.owner ? `${g.owner.replace(/@.*$/, '')}@c.us` : null,
+        createdAt: g.creation ?? null,
+      };
+    });
   }
 
   async send(to: string, content: { text?: string; media?: OutgoingMedia }) {

@@ -1,7 +1,8 @@
 // The sandbox transport: a simulated WhatsApp network. Pairing is a "scan" of a real QR code;
 // sends land in the network's outbox and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
-import type { SessionSpec } from '../../../adapters/protocol.ts';
+import { type GroupInfo, isChannelId, isGroupId, type SessionSpec } from '../../../adapters/protocol.ts';
+import { SANDBOX_CHANNELS, SANDBOX_GROUPS } from './world.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
 import { type Emit, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
@@ -80,9 +81,23 @@ class SandboxSession implements Session {
     if (this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected; scan its QR code first');
   }
 
+  async groups(): Promise<GroupInfo[]> {
+    this.requireConnected();
+    return [
+      ...SANDBOX_GROUPS.map((g) => ({ id: g.id, name: g.name, description: g.description, type: 'group' as const, isReadOnly: g.readOnly, participants: g.participants.length, owner: g.owner, createdAt: 1_699_000_000 })),
+      ...SANDBOX_CHANNELS.map((c) => ({ id: c.id, name: c.name, description: c.description, type: 'channel' as const, isReadOnly: c.readOnly, participants: 0, owner: null, createdAt: null })),
+    ];
+  }
+
   async send(to: string, content: { text?: string; media?: { kind: string; filename: string } }) {
     this.requireConnected();
-    const number = digits(to, 'to');
+    let number: string;
+    if (isGroupId(to) || isChannelId(to)) {
+      const chat = [...SANDBOX_GROUPS, ...SANDBOX_CHANNELS].find((g) => g.id === to);
+      if (!chat) throw new SessionError('GROUP_NOT_FOUND', 'No such group or channel');
+      if (chat.readOnly) throw new SessionError('READ_ONLY_CHAT', 'Only admins can send to this group or channel');
+      number = to;
+    } else number = digits(to, 'to');
     const entry: OutboxEntry = {
       id: `SB${randomBytes(8).toString('hex').toUpperCase()}`,
       to: number,

@@ -25,7 +25,12 @@ export function mediaFromUrl(raw: string): Result<{ kind: MediaKind; mimetype: s
   } catch {
     return fail('mediaUrl is not a valid URL');
   }
-  const filename = decodeURIComponent(url.pathname.split('/').pop() ?? '') || 'file';
+  let filename: string;
+  try {
+    filename = decodeURIComponent(url.pathname.split('/').pop() ?? '') || 'file';
+  } catch {
+    return fail('mediaUrl has an invalid %-escape');
+  }
   const ext = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase();
   const type = ext ? TYPES[ext] : undefined;
   if (!type) return fail(`unsupported file type; supported: ${MEDIA_EXTENSIONS.join(', ')}`);

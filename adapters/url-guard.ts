@@ -63,7 +63,10 @@ function v6Reason(g: number[]): string | undefined {
   if (g.every((x) => x === 0)) return 'unspecified address';
   if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return embedded(g[6] ?? 0, g[7] ?? 0) ?? undefined;
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return 'IPv4-translated address';
   if (g.slice(0, 6).every((x) => x === 0)) return 'IPv4-compatible address';
+  if (a === 0x64 && b === 0xff9b && g[2] === 1) return 'local-use NAT64';
+  if (a === 0x2001 && b === 0) return 'Teredo';
   if (a === 0x64 && b === 0xff9b) return embedded(g[6] ?? 0, g[7] ?? 0) ?? undefined;
   if (a === 0x2002) return embedded(b, g[2] ?? 0) ?? undefined;
   if ((a & 0xfe00) === 0xfc00) return 'unique-local';

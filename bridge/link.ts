@@ -18,6 +18,8 @@ export interface LinkOptions {
   log?: (msg: string) => void;
 }
 
+const RESEND_AFTER_MS = 30_000;
+
 export const backoffDelay = (attempt: number, maxMs: number, random = Math.random) =>
   Math.round(Math.min(maxMs, 500 * 2 ** Math.min(attempt, 16)) * (0.5 + random() * 0.5));
 
@@ -63,6 +65,8 @@ export class Link {
         }
         this.alive = false;
         ws.ping();
+        // an event the edge failed to record stays unacknowledged: offer it again (the edge drops repeats)
+        for (const frame of this.opts.outbox.stale(RESEND_AFTER_MS)) this.send(frame);
       }, this.opts.heartbeatMs ?? 15_000);
     });
     ws.on('pong', () => {

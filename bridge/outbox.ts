@@ -33,6 +33,14 @@ export class Outbox {
       .map((r) => JSON.parse((r as { frame: string }).frame) as EventFrame);
   }
 
+  /** Frames sent more than `ms` ago and still not acknowledged. */
+  stale(ms: number, limit = 1000): EventFrame[] {
+    return this.db
+      .prepare('SELECT frame FROM outbox WHERE created_at < ? ORDER BY seq LIMIT ?')
+      .all(Date.now() - ms, limit)
+      .map((r) => JSON.parse((r as { frame: string }).frame) as EventFrame);
+  }
+
   ack(ids: string[]): void {
     const del = this.db.prepare('DELETE FROM outbox WHERE id = ?');
     for (const id of ids) del.run(id);

@@ -43,8 +43,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
   if (!client) return; // deleted meanwhile: nothing to record
   const ev = frame.event;
   type Write = Parameters<typeof db.batch>[0][number];
-  const queue = async (event: WebhookEvent, writes: Write[], replyRoute?: Parameters<typeof clientDelivery>[4]) => {
-    const delivery = await clientDelivery(db, client, event, `bridge:${frame.id}`, replyRoute);
+  /** A state change and its webhook in one batch; the delivery id comes from the bridge event id. */
+  const queue = async (event: WebhookEvent, writes: Write[]) => {
+    const delivery = await clientDelivery(db, client, event, `bridge:${frame.id}`);
     const all: Write[] = [...writes, ...(delivery ? [delivery.insert] : [])];
     if (all.length) await db.batch(all as [Write, ...Write[]]);
     wakeClientOutbox(env, client, waitUntil);
@@ -64,16 +65,11 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'message': {
-      const inserted = await db
-        .insert(receivedMessages)
-        .values({
-          clientRef: client.id, messageId: ev.messageId, sender: ev.from, chatId: ev.chatId, groupId: ev.groupId ?? null,
-          message: ev.body, type: ev.type, hasMedia: ev.hasMedia, receivedAt: ev.timestamp,
-        })
-        .onConflictDoNothing()
-        .returning({ id: receivedMessages.id });
-      if (!inserted.length) return;
-      await queue(
+      // the row and its webhook in one batch; the delivery id comes from the message, so a re-sent
+      // event (say the first try failed after D1 wrote) still queues exactly one delivery
+      const delivery = await clientDelivery(
+        db,
+        client,
         {
           event: 'message_received',
           data: {
@@ -81,9 +77,18 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
             channel: 'whatsapp', messageId: ev.messageId, ...(ev.groupId ? { groupId: ev.groupId } : {}),
           },
         },
-        [],
+        `message:${ev.messageId}`,
         { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null },
       );
+      const insert = db
+        .insert(receivedMessages)
+        .values({
+          clientRef: client.id, messageId: ev.messageId, sender: ev.from, chatId: ev.chatId, groupId: ev.groupId ?? null,
+          message: ev.body, type: ev.type, hasMedia: ev.hasMedia, receivedAt: ev.timestamp,
+        })
+        .onConflictDoNothing();
+      await (delivery ? db.batch([insert, delivery.insert]) : insert);
+      wakeClientOutbox(env, client, waitUntil);
       return;
     }
     case 'ack': {
@@ -101,21 +106,18 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'call': {
-      const inserted = await db
+      const event: WebhookEvent = { event: 'call_rejected', data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId } };
+      const live = client.webhookUrl !== null && client.webhookDisabledAt === null;
+      // with a live webhook the caller hears back after its first attempt (rejectionMessage or the default)
+      const delivery = await clientDelivery(db, client, event, `call:${ev.callId}`, live ? { channel: 'whatsapp', to: ev.from, sim: null } : undefined);
+      const insert = db
         .insert(calls)
         .values({ clientRef: client.id, callId: ev.callId, callFrom: `${ev.from}@c.us`, isVideo: ev.isVideo, startTime: ev.timestamp })
         .onConflictDoNothing()
         .returning({ id: calls.id });
-      if (!inserted.length) return;
-      if (client.webhookUrl && client.webhookDisabledAt === null) {
-        // the caller gets the webhook's rejectionMessage (or the default) after its first attempt
-        await queue({ event: 'call_rejected', data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId } }, [], {
-          channel: 'whatsapp',
-          to: ev.from,
-          sim: null,
-        });
-      } else {
-        await queue({ event: 'call_rejected', data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId } }, []);
+      const [inserted] = delivery ? await db.batch([insert, delivery.insert]) : [await insert];
+      wakeClientOutbox(env, client, waitUntil);
+      if (!live && inserted.length) {
         waitUntil(sendThroughClient(env, client, { to: ev.from, text: DEFAULT_REJECTION }, waitUntil).catch((e) => console.error('rejection message failed', e)));
       }
       return;

@@ -166,6 +166,8 @@ export const webhookDeliveries = sqliteTable(
     lastStatus: integer('last_status'),
     createdAt: createdAt(),
     deliveredAt: integer('delivered_at'),
+    /** when the reply this delivery earned (response / rejectionMessage) went out: never twice, not even on replay */
+    repliedAt: integer('replied_at'),
   },
   (t) => [index('webhook_due').on(t.endpoint, t.status, t.nextAttemptAt), index('webhook_user').on(t.userId, t.createdAt), index('webhook_sweep').on(t.status, t.nextAttemptAt)],
 );

@@ -8,7 +8,7 @@ import { clientIp } from '../lib/request.ts';
 import type { LimitResult } from '../objects/rate-limiter.ts';
 
 interface Options {
-  /** `failures`: only responses with 401/403 count (logins), but a full window still refuses */
+  /** `failures`: every attempt takes a slot up front (so parallel guesses are counted), successes give it back */
   count?: 'all' | 'failures';
 }
 
@@ -25,7 +25,7 @@ export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler
     const windowMs = rule.windowSec * 1000;
     const stub = c.env.RATE_LIMITER.getByName(`${name}:${clientIp(c)}`);
     const onlyFailures = opts.count === 'failures';
-    const result = onlyFailures ? await stub.peek(rule.limit, windowMs) : await stub.hit(rule.limit, windowMs);
+    const result = await stub.hit(rule.limit, windowMs);
     if (!result.allowed) {
       const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
       await audit(c, {
@@ -40,7 +40,10 @@ export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler
     }
     await next();
     let final = result;
-    if (onlyFailures && (c.res.status === 401 || c.res.status === 403)) final = await stub.hit(rule.limit, windowMs);
+    if (onlyFailures && c.res.status !== 401 && c.res.status !== 403) {
+      await stub.refund();
+      final = { ...result, remaining: result.remaining + 1 };
+    }
     try {
       setHeaders(c.res.headers, rule, final);
     } catch {

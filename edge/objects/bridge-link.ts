@@ -20,6 +20,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
 export class BridgeLink extends DurableObject<Bindings> {
   private readonly pending = new Map<string, { resolve: (r: BridgeResult) => void; timer: ReturnType<typeof setTimeout> }>();
   private readonly sql: SqlStorage;
+  private readonly chains = new Map<number, Promise<unknown>>();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -95,11 +96,30 @@ export class BridgeLink extends DurableObject<Bindings> {
       console.error('bridge link: malformed frame', String(message).slice(0, 200)); return;
     }
     if (frame.t === 'hello') {
+      // a bridge that reconnects replaces its old socket (never two links for one bridge)
+      for (const old of this.bridges()) {
+        if (old.att.bridgeId === frame.bridgeId && old.ws !== ws) {
+          old.ws.serializeAttachment(null);
+          try {
+            old.ws.close(1000, 'replaced by a new link from the same bridge');
+          } catch {
+            // already closing
+          }
+        }
+      }
       ws.serializeAttachment({ bridgeId: frame.bridgeId, transport: frame.transport } satisfies Attachment);
       const sessions = await sessionsFor(this.env, frame.bridgeId, (clientRef) => this.socketFor(clientRef) === ws);
       this.send(ws, { t: 'welcome', sessions });
     } else if (frame.t === 'event') {
-      await handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p));
+      // one client's events are recorded in the order the bridge sent them
+      const previous = this.chains.get(frame.clientRef) ?? Promise.resolve();
+      const run = previous.then(() => handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p)));
+      const settled = run.catch(() => undefined);
+      this.chains.set(frame.clientRef, settled);
+      void settled.then(() => {
+        if (this.chains.get(frame.clientRef) === settled) this.chains.delete(frame.clientRef);
+      });
+      await run; // a failure leaves the event unacknowledged: the bridge sends it again
       this.send(ws, { t: 'ack', ids: [frame.id] });
     } else {
       const waiting = this.pending.get(frame.id);

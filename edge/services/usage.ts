@@ -18,6 +18,7 @@ interface Pending {
 const pending = new Map<string, Pending>();
 let flushing: Promise<void> | undefined;
 let lastFlush = 0;
+let deferred: Promise<void> | undefined;
 
 export function countUsage(row: Omit<Pending, 'count' | 'day'>): void {
   const day = new Date().toISOString().slice(0, 10);
@@ -30,7 +31,17 @@ export function countUsage(row: Omit<Pending, 'count' | 'day'>): void {
 /** Writes what this isolate has counted; `force` skips the rate limit (reading usage flushes first). */
 export async function flushUsage(d1: D1Database, force = false): Promise<void> {
   if (flushing) await flushing;
-  if (!pending.size || (!force && Date.now() - lastFlush < FLUSH_MS)) return;
+  if (!pending.size) return;
+  const wait = force ? 0 : lastFlush + FLUSH_MS - Date.now();
+  if (wait > 0) {
+    // someone flushes within the window: this request's waitUntil waits for it rather than dropping its count
+    if (deferred) return;
+    deferred = new Promise<void>((r) => setTimeout(r, wait)).then(() => {
+      deferred = undefined;
+      return flushUsage(d1);
+    });
+    return deferred;
+  }
   lastFlush = Date.now();
   const rows = [...pending.values()];
   pending.clear();

@@ -66,14 +66,14 @@ export function kickSoon(env: Bindings, endpoint: string): Promise<void> {
   return kick(env, endpoint);
 }
 
-type Claimed = { id: string; event: string; payload: string; reply_route: string | null; attempts: number };
+type Claimed = { id: string; event: string; payload: string; reply_route: string | null; attempts: number; replied_at: number | null };
 
 async function claim(env: Bindings, endpoint: string, now: number): Promise<Claimed[]> {
   const res = await env.DB.prepare(
     `UPDATE webhook_deliveries SET next_attempt_at = ?1, attempts = attempts + 1
      WHERE id IN (SELECT id FROM webhook_deliveries WHERE endpoint = ?2 AND status = 'pending' AND next_attempt_at <= ?3
                   ORDER BY next_attempt_at LIMIT ?4)
-     RETURNING id, event, payload, reply_route, attempts`,
+     RETURNING id, event, payload, reply_route, attempts, replied_at`,
   )
     .bind(now + LEASE_MS, endpoint, now, BATCH)
     .all<Claimed>();
@@ -147,8 +147,11 @@ export async function workEndpoint(
     }
     await Promise.all(
       rows.map(async (row, i) => {
-        const text = replyFor(row.event, row.attempts, results[i]!);
-        if (text) await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route }, text, waitUntil);
+        const text = row.replied_at === null && row.reply_route ? replyFor(row.event, row.attempts, results[i]!) : null;
+        if (!text) return;
+        // claim the reply first: a crash afterwards loses at most this one reply, never sends it twice
+        const claimed = await env.DB.prepare('UPDATE webhook_deliveries SET replied_at = ? WHERE id = ? AND replied_at IS NULL').bind(Date.now(), row.id).run();
+        if (claimed.meta.changes) await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route }, text, waitUntil);
       }),
     );
   }

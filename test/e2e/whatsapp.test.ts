@@ -95,6 +95,14 @@ describe('WhatsApp over the sandbox, end to end', () => {
     const list = (await api('/api/received-messages/shop')).json;
     expect(list.messages[0]).toMatchObject({ client_id: 'shop', sender: '15550000001', message: 'שלום, hello 👋' });
     await until('message_sent webhook', () => events('message_sent').find((e) => e.body.data.to === '15550000001'));
+
+    // replaying the delivery sends the webhook again, but never the reply a second time
+    const delivery = (await api('/api/webhook-deliveries?event=message_received')).json.deliveries[0];
+    expect((await api(`/api/webhook-deliveries/${delivery.id}/replay`, { method: 'POST' })).status).toBe(200);
+    await until('replayed webhook', () => events('message_received').length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    const replies = ((await api('/api/sandbox/shop/outbox')).json as any[]).filter((m) => m.to === '15550000001');
+    expect(replies).toHaveLength(1);
   });
 
   it('rejects a call and sends the webhook\'s rejectionMessage to the caller', async () => {

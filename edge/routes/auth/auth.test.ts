@@ -36,6 +36,14 @@ describe('dashboard sessions', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('counts parallel guesses: at most 5 are checked', async () => {
+    const u = await newUser();
+    const ip = '203.0.113.78';
+    const results = await Promise.all(Array.from({ length: 12 }, () => call('/auth/login', { ip, body: { username: u.username, password: 'guess-guess' } })));
+    expect(results.filter((r) => r.status === 401)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(7);
+  });
+
   it('logout ends the session', async () => {
     const u = await newUser();
     const cookie = await login(u.username, u.password);

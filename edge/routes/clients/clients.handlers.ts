@@ -1,4 +1,4 @@
-import { asc, count, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
 import { apiKeys, clients, users } from '../../db/schema.ts';
 import { audit } from '../../lib/audit.ts';
@@ -20,20 +20,21 @@ export const clientsRouter = createRouter()
     const { clientId, phoneNumber } = c.req.valid('json');
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
-    const [[user], [owned]] = await Promise.all([
-      db.select({ maxClients: users.maxClients }).from(users).where(eq(users.id, auth.userId)),
-      db.select({ n: count() }).from(clients).where(eq(clients.userId, auth.userId)),
-    ]);
+    const [user] = await db.select({ maxClients: users.maxClients }).from(users).where(eq(users.id, auth.userId));
     const limit = user?.maxClients ?? null;
-    if (limit !== null && (owned?.n ?? 0) >= limit) {
+    // the plan limit is checked by the insert itself, so parallel adds cannot exceed it
+    const created = await c.env.DB.prepare(
+      `INSERT INTO clients (user_id, client_id, phone_number)
+       SELECT ?1, ?2, ?3 WHERE ?4 IS NULL OR (SELECT count(*) FROM clients WHERE user_id = ?1) < ?4
+       ON CONFLICT DO NOTHING RETURNING id`,
+    )
+      .bind(auth.userId, clientId, phoneNumber, limit)
+      .first<{ id: number }>();
+    if (!created) {
+      const [exists] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)));
+      if (exists) throw new ApiError(409, 'CLIENT_EXISTS', `Client ${clientId} already exists`);
       throw new ApiError(403, 'PLAN_LIMIT_EXCEEDED', `Your plan allows ${limit} client${limit === 1 ? '' : 's'}`);
     }
-    const [created] = await db
-      .insert(clients)
-      .values({ userId: auth.userId, clientId, phoneNumber })
-      .onConflictDoNothing()
-      .returning({ id: clients.id });
-    if (!created) throw new ApiError(409, 'CLIENT_EXISTS', `Client ${clientId} already exists`);
     const apiKey = await issueKey(db, c.env.SEAL_KEY, auth.userId, created.id);
     await audit(c, { userId: auth.userId, category: 'app', event: 'client_added', message: `Added client ${clientId} (${phoneNumber})` });
     const started = (await hubFor(c.env, created.id).request(created.id, 'start', { clientId, phoneNumber })) as unknown as BridgeResult;

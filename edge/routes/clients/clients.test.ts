@@ -50,6 +50,14 @@ describe('POST /api/add-number', () => {
     expect((await call('/api/profile', { key: u.apiKey })).json.clientCount).toBe(2);
   });
 
+  it('holds the plan limit under parallel adds', async () => {
+    const u = await newUser({ maxClients: 3 });
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => call('/api/add-number', { key: u.apiKey, body: { clientId: `p${i}`, phoneNumber: '12345678901' } })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(results.filter((r) => r.status === 403).every((r) => r.json.code === 'PLAN_LIMIT_EXCEEDED')).toBe(true);
+    expect((await call('/api/clients', { key: u.apiKey })).json).toHaveLength(3);
+  });
+
   it('refuses a client key (403) and a missing or wrong key (401)', async () => {
     const u = await newUser();
     const { clientKey } = await addClient(u.apiKey);

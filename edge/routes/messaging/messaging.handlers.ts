@@ -13,6 +13,9 @@ import { callLogsRoute, incomingCallsRoute, receivedMessagesRoute, sendMessageRo
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Refusals that happen before a message can have left the bridge. */
+const PRE_SEND_REFUSALS = new Set(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'VALIDATION_ERROR', 'MEDIA_ERROR', 'GROUP_NOT_FOUND', 'READ_ONLY_CHAT']);
+
 /** Media by URL: a supported type on an allowed host, or a 400 MEDIA_ERROR before anything is sent. */
 export function checkMediaUrl(url: string, allowPrivate: boolean) {
   const type = mediaFromUrl(url);
@@ -45,7 +48,7 @@ export const messagingRouter = createRouter()
     const media = body.mediaUrl ? { url: body.mediaUrl, ...checkMediaUrl(body.mediaUrl, allowPrivateUrls(c.env)) } : undefined;
     if (key) {
       const claim = await claimKey(db, auth.userId, key, body);
-      if (claim.kind === 'replay') return c.json(claim.body as never, 200);
+      if (claim.kind === 'replay') return c.json(claim.body as never, claim.status as 200);
     }
     try {
       const sent = await sendThroughClient(c.env, client, { to: body.number, text: body.message, media }, (p) => c.executionCtx.waitUntil(p));
@@ -53,7 +56,13 @@ export const messagingRouter = createRouter()
       if (key) await settleKey(db, auth.userId, key, 200, response);
       return c.json(response, 200);
     } catch (err) {
-      if (key) await releaseKey(db, auth.userId, key);
+      if (key) {
+        // refused before anything left: the key is free for a retry; otherwise the message may have gone,
+        // so a retry with the key gets this same answer rather than a second send
+        if (err instanceof ApiError && PRE_SEND_REFUSALS.has(err.code)) await releaseKey(db, auth.userId, key);
+        else if (err instanceof ApiError) await settleKey(db, auth.userId, key, err.status, { success: false, code: err.code, error: err.message });
+        else await settleKey(db, auth.userId, key, 500, { success: false, code: 'INTERNAL_ERROR', error: 'Internal error' });
+      }
       throw err;
     }
   })

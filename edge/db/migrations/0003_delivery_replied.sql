@@ -1,0 +1,1 @@
+ALTER TABLE `webhook_deliveries` ADD `replied_at` integer;

@@ -29,6 +29,8 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('ack'), messageId: z.string(), to: z.string(), ack: z.number().int().min(-1).max(4) }),
   z.object({ kind: z.literal('call'), callId: z.string(), from: z.string(), isVideo: z.boolean(), timestamp: z.number().int() }),
+  /** someone reacted to a message (an empty emoji takes the reaction back) */
+  z.object({ kind: z.literal('reaction'), messageId: z.string(), from: z.string(), emoji: z.string() }),
 ]);
 export type BridgeEvent = z.infer<typeof BridgeEventSchema>;
 
@@ -44,7 +46,7 @@ export const SendParamsSchema = z.object({
 });
 export type SendParams = z.infer<typeof SendParamsSchema>;
 
-export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'groups', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.outbox']);
+export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'groups', 'media', 'read', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.react', 'sandbox.outbox']);
 export type Op = z.infer<typeof OpSchema>;
 
 export const BridgeFrameSchema = z.discriminatedUnion('t', [

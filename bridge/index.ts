@@ -37,7 +37,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BridgeConfi
 export function startBridge(config: BridgeConfig) {
   const db = openBridgeDb(join(config.stateDir, `bridge-${config.bridgeId}.sqlite`));
   const outbox = new Outbox(db);
-  const factory = config.transport === 'sandbox' ? sandboxTransport(db) : baileysTransport(db);
+  const factory = config.transport === 'sandbox' ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate }) : baileysTransport(db);
   const sessions = new Sessions({ factory, emit: (clientRef, event) => outbox.add(clientRef, event), allowPrivateMedia: config.allowPrivate });
   const specs = new Map<number, SessionSpec>();
   const spec = (clientRef: number, params: Record<string, unknown>): SessionSpec => {
@@ -73,6 +73,12 @@ export function startBridge(config: BridgeConfig) {
           return sessions.send(clientRef, params);
         case 'groups':
           return sessions.groups(clientRef);
+        case 'media': {
+          const media = await sessions.media(clientRef, String(params.messageId ?? ''));
+          return { mimetype: media.mimetype, filename: media.filename, data: Buffer.from(media.data).toString('base64') };
+        }
+        case 'read':
+          return sessions.read(clientRef, String(params.chatId ?? ''), Array.isArray(params.messageIds) ? params.messageIds.map(String) : []);
         default:
           return sessions.control(clientRef, op, params);
       }

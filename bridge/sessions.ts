@@ -87,6 +87,16 @@ export class Sessions {
     });
   }
 
+  media(clientRef: number, messageId: string) {
+    const entry = this.require(clientRef);
+    return entry.session.media(messageId);
+  }
+
+  read(clientRef: number, chatId: string, messageIds: string[]) {
+    const entry = this.require(clientRef);
+    return this.serial(clientRef, () => entry.session.read(chatId, messageIds));
+  }
+
   groups(clientRef: number) {
     const entry = this.require(clientRef);
     return this.serial(clientRef, () => entry.session.groups());

@@ -17,6 +17,7 @@ import { gatewayRouter } from './routes/gateway/gateway.handlers.ts';
 import { messagingRouter } from './routes/messaging/messaging.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { groupsRouter } from './routes/groups/groups.handlers.ts';
+import { chatsRouter } from './routes/chats/chats.handlers.ts';
 import { docsRouter } from './routes/docs/docs.handlers.ts';
 import { healthRouter } from './routes/health/health.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
@@ -65,6 +66,7 @@ export function createApp() {
   app.route('/', messagingRouter);
   app.route('/', sandboxRouter);
   app.route('/', groupsRouter);
+  app.route('/', chatsRouter);
   app.route('/', devicesRouter);
   app.route('/', gatewayRouter);
   app.route('/', deliveriesRouter);
@@ -82,6 +84,7 @@ export function createApp() {
       { name: 'Clients', description: 'WhatsApp numbers' },
       { name: 'Messages' },
       { name: 'Calls' },
+      { name: 'Chats', description: 'Conversations and live updates' },
       { name: 'Groups', description: 'Groups and channels' },
       { name: 'Sandbox', description: 'The simulated WhatsApp network (WA_TRANSPORT=sandbox)' },
       { name: 'Webhooks', description: 'Settings, delivery log and replay' },

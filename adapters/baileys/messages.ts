@@ -88,3 +88,14 @@ export function normalizeAck(update: WAMessageUpdate): Result<AckEvent> {
   if (ack === undefined) return fail('pending');
   return ok({ kind: 'ack', messageId: update.key.id, to: number(update.key.remoteJid ?? ''), ack });
 }
+
+/** A reaction (`reactionMessage`) → a `reaction` event; an empty text takes it back. */
+export function normalizeReaction(msg: WAMessage): Result<Extract<BridgeEvent, { kind: 'reaction' }>> {
+  const r = unwrap(msg.message)?.reactionMessage;
+  const key = msg.key;
+  if (!r?.key?.id || !key?.remoteJid) return fail('not a reaction');
+  const isGroup = key.remoteJid.endsWith('@g.us');
+  const chatJid = isLid(key.remoteJid) && key.remoteJidAlt ? key.remoteJidAlt : key.remoteJid;
+  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : key.participant ?? '') : chatJid;
+  return ok({ kind: 'reaction', messageId: r.key.id, from: number(senderJid), emoji: r.text ?? '' });
+}

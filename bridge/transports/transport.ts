@@ -35,6 +35,10 @@ export interface Session {
   /** Logs the number out and erases its auth state. */
   logout(): Promise<void>;
   send(to: string, content: { text?: string; media?: OutgoingMedia }): Promise<SendResult>;
+  /** The bytes of a received message's media. */
+  media(messageId: string): Promise<{ data: Uint8Array; mimetype: string; filename: string | null }>;
+  /** Sends read receipts for a chat's messages. */
+  read(chatId: string, messageIds: string[]): Promise<void>;
   /** The groups and channels this number belongs to. */
   groups(): Promise<import('../../adapters/protocol.ts').GroupInfo[]>;
   /** Transport-specific operations (the sandbox's scan, inbound, call, outbox). */

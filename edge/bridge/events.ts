@@ -4,10 +4,10 @@ import { and, eq, lt, ne, sql } from 'drizzle-orm';
 import type { WebhookEvent } from '../../adapters/events.ts';
 import type { BridgeFrame, SessionSpec } from '../../adapters/protocol.ts';
 import { getDb } from '../db/client.ts';
-import { calls, clients, receivedMessages, sentMessages } from '../db/schema.ts';
+import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, wakeClientOutbox } from '../services/client-events.ts';
-import { hubFor, sendThroughClient } from '../services/messaging.ts';
+import { hubFor, live, sendThroughClient } from '../services/messaging.ts';
 import { DEFAULT_REJECTION } from '../webhooks/replies.ts';
 
 type EventFrame = Extract<BridgeFrame, { t: 'event' }>;
@@ -85,10 +85,23 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
         .values({
           clientRef: client.id, messageId: ev.messageId, sender: ev.from, chatId: ev.chatId, groupId: ev.groupId ?? null,
           message: ev.body, type: ev.type, hasMedia: ev.hasMedia, receivedAt: ev.timestamp,
+          mimetype: ev.mimetype ?? null, filename: ev.filename ?? null, pushName: ev.pushName ?? null,
         })
         .onConflictDoNothing();
       await (delivery ? db.batch([insert, delivery.insert]) : insert);
       wakeClientOutbox(env, client, waitUntil);
+      waitUntil(live(env, client.id, { type: 'message', chatId: ev.chatId, message: { id: { _serialized: ev.messageId }, body: ev.body, fromMe: false, timestamp: Math.floor(ev.timestamp / 1000), type: ev.type, hasMedia: ev.hasMedia, from: ev.from } }));
+      return;
+    }
+    case 'reaction': {
+      const where = and(eq(reactions.clientRef, client.id), eq(reactions.messageId, ev.messageId), eq(reactions.senderId, `${ev.from}@c.us`));
+      if (ev.emoji) {
+        await db
+          .insert(reactions)
+          .values({ clientRef: client.id, messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji, at: frame.at })
+          .onConflictDoUpdate({ target: [reactions.clientRef, reactions.messageId, reactions.senderId], set: { reaction: ev.emoji, at: frame.at } });
+      } else await db.delete(reactions).where(where);
+      waitUntil(live(env, client.id, { type: 'reaction', messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji }));
       return;
     }
     case 'ack': {
@@ -103,6 +116,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
             .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
         ],
       );
+      waitUntil(live(env, client.id, { type: 'ack', messageId: ev.messageId, ack: ev.ack }));
       return;
     }
     case 'call': {

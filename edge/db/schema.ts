@@ -233,9 +233,12 @@ export const receivedMessages = sqliteTable(
     message: text('message').notNull(),
     type: text('type').notNull(),
     hasMedia: integer('has_media', { mode: 'boolean' }).notNull().default(false),
+    mimetype: text('mimetype'),
+    filename: text('filename'),
+    pushName: text('push_name'),
     receivedAt: integer('received_at').notNull(),
   },
-  (t) => [uniqueIndex('received_message_id').on(t.clientRef, t.messageId), index('received_client').on(t.clientRef, t.id)],
+  (t) => [uniqueIndex('received_message_id').on(t.clientRef, t.messageId), index('received_client').on(t.clientRef, t.id), index('received_chat').on(t.clientRef, t.chatId, t.receivedAt)],
 );
 
 /** Calls a WhatsApp client rejected. */
@@ -269,4 +272,34 @@ export const idempotencyKeys = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+
+/** Per-chat state the dashboard changes: read up to, muted, pinned. */
+export const chatState = sqliteTable(
+  'chat_state',
+  {
+    clientRef: integer('client_ref')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    chatId: text('chat_id').notNull(),
+    readUntil: integer('read_until').notNull().default(0),
+    muted: integer('muted', { mode: 'boolean' }).notNull().default(false),
+    pinned: integer('pinned', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.clientRef, t.chatId] })],
+);
+
+/** Reactions to messages, one per sender (an empty emoji removes it). */
+export const reactions = sqliteTable(
+  'reactions',
+  {
+    clientRef: integer('client_ref')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    messageId: text('message_id').notNull(),
+    senderId: text('sender_id').notNull(),
+    reaction: text('reaction').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clientRef, t.messageId, t.senderId] })],
 );

@@ -9,7 +9,7 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 426 | 429 | 500 | 502 | 503;
 
 export class ApiError extends Error {
   readonly status: ErrorStatus;
@@ -38,6 +38,7 @@ const descriptions: Record<ErrorStatus, string> = {
   409: 'Conflict with existing state',
   413: 'Request body too large',
   415: 'Unsupported content type',
+  426: 'A WebSocket upgrade is required',
   429: 'Rate limited (`RATE_LIMITED`); see Retry-After',
   500: 'Internal error',
   502: 'Upstream failure',

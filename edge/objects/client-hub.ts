@@ -36,6 +36,42 @@ export class ClientHub extends DurableObject<Bindings> {
   }
 
   async forget(): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
     await this.ctx.storage.deleteAll();
+  }
+
+  /** A live-updates subscriber (the request was authenticated by the Worker). Hibernates between messages. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    pair[1].send(JSON.stringify({ type: 'hello', state: await this.state() }));
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** Pushes an update to every open live socket of this client. */
+  broadcast(update: Record<string, unknown>): number {
+    const sockets = this.ctx.getWebSockets();
+    const text = JSON.stringify(update);
+    for (const ws of sockets) {
+      try {
+        ws.send(text);
+      } catch {
+        // closing: it will be gone from getWebSockets soon
+      }
+    }
+    return sockets.length;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message === 'ping') ws.send('pong');
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'bye');
+    } catch {
+      // already closed
+    }
   }
 }

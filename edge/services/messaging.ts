@@ -12,6 +12,12 @@ type Client = typeof clients.$inferSelect;
 
 export const hubFor = (env: Bindings, clientRef: number) => env.CLIENT_HUB.getByName(`client:${clientRef}`);
 
+/** A live update to the client's open chat sockets (never fails the caller). */
+export const live = (env: Bindings, clientRef: number, update: Record<string, unknown>): Promise<unknown> =>
+  hubFor(env, clientRef)
+    .broadcast(update)
+    .catch((err: unknown) => console.error('live update failed', err));
+
 /** A bridge's refusal as the API answers it. */
 export function bridgeError(result: Extract<BridgeResult, { ok: false }>): ApiError {
   switch (result.code) {
@@ -69,5 +75,7 @@ export async function sendThroughClient(
   if (delivery) await db.batch([insert, delivery.insert]);
   else await insert;
   wakeClientOutbox(env, client, waitUntil);
+  const chatId = params.to.includes('@') ? params.to : `${params.to}@c.us`;
+  waitUntil(live(env, client.id, { type: 'message', chatId, message: { id: { _serialized: sent.messageId }, body: text, fromMe: true, timestamp: Math.floor(sent.timestamp / 1000), type: params.media?.kind ?? 'chat', hasMedia: Boolean(params.media) } }));
   return sent;
 }

@@ -2,10 +2,10 @@
 // makeCacheableSignalKeyStore, QR refresh, reconnects by DisconnectReason, calls rejected at once,
 // getMessage served from stored sent messages.
 import type { Boom } from '@hapi/boom';
-import makeWASocket, { Browsers, BufferJSON, jidNormalizedUser, makeCacheableSignalKeyStore, proto, type ConnectionState, type WAMessageKey, type WASocket } from '@whiskeysockets/baileys';
+import makeWASocket, { Browsers, BufferJSON, downloadMediaMessage, jidNormalizedUser, makeCacheableSignalKeyStore, proto, type ConnectionState, type WAMessageKey, type WASocket } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { normalizeCall } from '../../../adapters/baileys/calls.ts';
-import { normalizeAck, normalizeMessage } from '../../../adapters/baileys/messages.ts';
+import { normalizeAck, normalizeMessage, normalizeReaction } from '../../../adapters/baileys/messages.ts';
 import type { SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
@@ -13,7 +13,12 @@ import { type Emit, SessionError, type OutgoingMedia, type Session, type StartRe
 import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
-export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> & { user?: WASocket['user']; groupFetchAllParticipating?: WASocket['groupFetchAllParticipating'] };
+export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> & {
+  user?: WASocket['user'];
+  groupFetchAllParticipating?: WASocket['groupFetchAllParticipating'];
+  readMessages?: WASocket['readMessages'];
+  updateMediaMessage?: WASocket['updateMediaMessage'];
+};
 export type MakeSocket = (config: Parameters<typeof makeWASocket>[0]) => SocketLike;
 
 export interface BaileysOptions {
@@ -103,8 +108,20 @@ export class BaileysSession implements Session {
     sock.ev.on('messages.upsert', ({ messages, type }) => {
       if (sock !== this.sock || type !== 'notify') return;
       for (const msg of messages) {
+        const reaction = normalizeReaction(msg);
+        if (reaction.ok) {
+          if (!msg.key.fromMe) this.emit(reaction.value);
+          continue;
+        }
         const event = normalizeMessage(msg);
-        if (event.ok && !event.value.fromMe) this.emit(event.value);
+        if (!event.ok || event.value.fromMe) continue;
+        if (event.value.hasMedia) {
+          // kept so the media can be downloaded later (GET /api/chats/{clientId}/media/{messageId})
+          this.db
+            .prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)')
+            .run(this.spec.clientRef, event.value.messageId, JSON.stringify(msg, BufferJSON.replacer), Date.now());
+        }
+        this.emit(event.value);
       }
     });
     sock.ev.on('messages.update', (updates) => {
@@ -187,6 +204,27 @@ export class BaileysSession implements Session {
     (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef)).clear();
     this.connectedNumber = null;
     this.setStatus('logged_out', 'logged out');
+  }
+
+  async media(messageId: string) {
+    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as { ref: string } | undefined;
+    if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
+    const msg = JSON.parse(row.ref, BufferJSON.reviver);
+    const event = normalizeMessage(msg);
+    const sock = this.sock;
+    try {
+      const data = await downloadMediaMessage(msg, 'buffer', {}, sock?.updateMediaMessage ? { reuploadRequest: sock.updateMediaMessage, logger: this.opts.logger } : undefined);
+      return { data: new Uint8Array(data), mimetype: (event.ok && event.value.mimetype) || 'application/octet-stream', filename: (event.ok && event.value.filename) || null };
+    } catch (err) {
+      throw new SessionError('MEDIA_ERROR', `Downloading the media failed: ${(err as Error).message}`);
+    }
+  }
+
+  async read(chatId: string, messageIds: string[]) {
+    const sock = this.sock;
+    if (!sock?.readMessages || this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
+    const remoteJid = chatId.replace(/@c\.us$/, '@s.whatsapp.net');
+    await sock.readMessages(messageIds.map((id) => ({ remoteJid, id, fromMe: false })));
   }
 
   async groups() {

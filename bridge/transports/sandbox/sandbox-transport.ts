@@ -2,9 +2,11 @@
 // sends land in the network's outbox and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
 import { type GroupInfo, isChannelId, isGroupId, type SessionSpec } from '../../../adapters/protocol.ts';
-import { SANDBOX_CHANNELS, SANDBOX_GROUPS } from './world.ts';
+import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS } from './world.ts';
+import { fetchMedia } from '../../media.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
+import { mediaFromUrl } from '../../../adapters/media.ts';
 import { type Emit, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
 
 interface OutboxEntry {
@@ -32,11 +34,14 @@ class SandboxSession implements Session {
   private readonly timers = new Set<NodeJS.Timeout>();
   private ackDelayMs: number;
 
-  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, ackDelayMs: number) {
+  private readonly allowPrivateMedia: boolean;
+
+  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, ackDelayMs: number, allowPrivateMedia: boolean) {
     this.spec = spec;
     this.emit = emit;
     this.db = db;
     this.ackDelayMs = ackDelayMs;
+    this.allowPrivateMedia = allowPrivateMedia;
   }
 
   private paired(): string | undefined {
@@ -79,6 +84,21 @@ class SandboxSession implements Session {
 
   private requireConnected() {
     if (this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected; scan its QR code first');
+  }
+
+  /** Read receipts the simulated contacts got: chatId → message ids. */
+  readonly receipts = new Map<string, string[]>();
+
+  async read(chatId: string, messageIds: string[]): Promise<void> {
+    this.requireConnected();
+    this.receipts.set(chatId, [...(this.receipts.get(chatId) ?? []), ...messageIds]);
+  }
+
+  async media(messageId: string) {
+    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as { ref: string } | undefined;
+    if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
+    const media = await fetchMedia(JSON.parse(row.ref).url, { allowPrivate: this.allowPrivateMedia });
+    return { data: media.data, mimetype: media.mimetype, filename: media.filename };
   }
 
   async groups(): Promise<GroupInfo[]> {
@@ -137,6 +157,10 @@ class SandboxSession implements Session {
         if (!message && !mediaUrl) throw new SessionError('VALIDATION_ERROR', 'message or mediaUrl is required');
         const messageId = `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
         const timestamp = Date.now();
+        const media = mediaUrl ? mediaFromUrl(mediaUrl) : undefined;
+        if (media && !media.ok) throw new SessionError('MEDIA_ERROR', media.error);
+        if (mediaUrl) this.db.prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)').run(this.spec.clientRef, messageId, JSON.stringify({ url: mediaUrl }), timestamp);
+        const pushName = SANDBOX_CONTACTS.find((c) => c.number === from)?.name;
         this.emit({
           kind: 'message',
           messageId,
@@ -144,12 +168,21 @@ class SandboxSession implements Session {
           chatId: groupId ?? `${from}@c.us`,
           fromMe: false,
           body: message,
-          type: mediaUrl ? 'image' : 'chat',
+          type: media?.ok ? media.value.kind : 'chat',
           timestamp,
           hasMedia: Boolean(mediaUrl),
+          ...(media?.ok ? { mimetype: media.value.mimetype, filename: media.value.filename } : {}),
+          ...(pushName ? { pushName } : {}),
           ...(groupId ? { groupId } : {}),
         });
         return { messageId, timestamp };
+      }
+      case 'sandbox.react': {
+        this.requireConnected();
+        const from = digits(params.from, 'from');
+        if (typeof params.messageId !== 'string' || typeof params.emoji !== 'string') throw new SessionError('VALIDATION_ERROR', 'messageId and emoji are required');
+        this.emit({ kind: 'reaction', messageId: params.messageId, from, emoji: params.emoji });
+        return { reacted: true };
       }
       case 'sandbox.call': {
         this.requireConnected();
@@ -168,5 +201,5 @@ class SandboxSession implements Session {
   }
 }
 
-export const sandboxTransport = (db: BridgeDb, opts: { ackDelayMs?: number } = {}): TransportFactory => (spec, emit) =>
-  new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500);
+export const sandboxTransport = (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean } = {}): TransportFactory => (spec, emit) =>
+  new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500, opts.allowPrivateMedia ?? false);

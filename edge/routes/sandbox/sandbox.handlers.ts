@@ -7,7 +7,7 @@ import { createRouter } from '../../lib/router.ts';
 import type { BridgeResult } from '../../objects/bridge-link.ts';
 import { findOwnClient } from '../../services/clients.ts';
 import { bridgeError, hubFor } from '../../services/messaging.ts';
-import { callRoute, inboundRoute, outboxRoute, scanRoute } from './sandbox.routes.ts';
+import { callRoute, inboundRoute, outboxRoute, reactRoute, scanRoute } from './sandbox.routes.ts';
 
 async function control(c: Context<AppEnv>, clientId: string, op: Op, params: Record<string, unknown> = {}) {
   if ((c.env.WA_TRANSPORT ?? 'sandbox') !== 'sandbox') throw new ApiError(404, 'NOT_FOUND', 'Sandbox routes exist only with WA_TRANSPORT=sandbox');
@@ -21,4 +21,5 @@ export const sandboxRouter = createRouter()
   .openapi(scanRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.scan'), 200))
   .openapi(inboundRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.inbound', c.req.valid('json')), 200))
   .openapi(callRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.call', c.req.valid('json')), 200))
+  .openapi(reactRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.react', c.req.valid('json')), 200))
   .openapi(outboxRoute, async (c) => c.json(await control(c, c.req.valid('param').clientId, 'sandbox.outbox'), 200));

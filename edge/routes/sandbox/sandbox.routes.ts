@@ -66,3 +66,17 @@ export const outboxRoute = createRoute({
     ...errors,
   },
 });
+
+export const reactRoute = createRoute({
+  tags: ['Sandbox'],
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  method: 'post',
+  path: '/api/sandbox/{clientId}/react',
+  summary: 'A contact reacts to a message (an empty emoji takes it back)',
+  request: {
+    params: ClientParamsSchema,
+    body: jsonBody(z.object({ from: RecipientSchema, messageId: z.string().min(1).max(128), emoji: z.string().max(16) }).openapi('SandboxReact')),
+  },
+  responses: { 200: json(z.object({ reacted: z.boolean() }), 'Reacted'), ...errors },
+});

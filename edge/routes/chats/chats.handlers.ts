@@ -1,0 +1,146 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { getDb } from '../../db/client.ts';
+import { chatState, reactions, receivedMessages } from '../../db/schema.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { createRouter } from '../../lib/router.ts';
+import type { BridgeResult } from '../../objects/bridge-link.ts';
+import { findOwnClient } from '../../services/clients.ts';
+import { bridgeError, hubFor, live, sendThroughClient } from '../../services/messaging.ts';
+import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listChatsRoute, liveRoute } from './chats.routes.ts';
+
+const ACKS: Record<string, number> = { failed: -1, sent: 1, delivered: 2, read: 3, played: 4 };
+
+// Private chats are what the client received from and sent to one number (groups are under /api/groups).
+const CHATS_SQL = `
+WITH msgs AS (
+  SELECT chat_id, message AS body, received_at AS ts, 0 AS from_me, push_name FROM received_messages
+   WHERE client_ref = ?1 AND group_id IS NULL AND chat_id LIKE '%@c.us'
+  UNION ALL
+  SELECT recipient || '@c.us', message, sent_at, 1, NULL FROM sent_messages
+   WHERE client_ref = ?1 AND recipient NOT LIKE '%@%' AND status <> 'failed'
+),
+last AS (
+  SELECT chat_id, body, ts, from_me, row_number() OVER (PARTITION BY chat_id ORDER BY ts DESC) AS n FROM msgs
+)
+SELECT l.chat_id, l.body, l.ts, l.from_me,
+  (SELECT push_name FROM msgs m WHERE m.chat_id = l.chat_id AND push_name IS NOT NULL ORDER BY ts DESC LIMIT 1) AS name,
+  (SELECT count(*) FROM received_messages r WHERE r.client_ref = ?1 AND r.chat_id = l.chat_id AND r.received_at > coalesce(s.read_until, 0)) AS unread,
+  coalesce(s.muted, 0) AS muted, coalesce(s.pinned, 0) AS pinned
+FROM last l LEFT JOIN chat_state s ON s.client_ref = ?1 AND s.chat_id = l.chat_id
+WHERE l.n = 1 ORDER BY l.ts DESC LIMIT 500`;
+
+const MESSAGES_SQL = `
+SELECT * FROM (
+  SELECT message_id, message AS body, 0 AS from_me, received_at AS ts, type, has_media, filename, NULL AS status FROM received_messages
+   WHERE client_ref = ?1 AND chat_id = ?2
+  UNION ALL
+  SELECT message_id, message, 1, sent_at, CASE WHEN media_url IS NULL THEN 'chat' ELSE 'media' END, media_url IS NOT NULL, NULL, status FROM sent_messages
+   WHERE client_ref = ?1 AND recipient = ?3 AND message_id IS NOT NULL
+) ORDER BY ts DESC LIMIT ?4`;
+
+type ChatRow = { chat_id: string; body: string; ts: number; from_me: number; name: string | null; unread: number; muted: number; pinned: number };
+type MessageRow = { message_id: string; body: string; from_me: number; ts: number; type: string; has_media: number; filename: string | null; status: string | null };
+
+export const chatsRouter = createRouter()
+  .openapi(listChatsRoute, async (c) => {
+    const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);
+    const rows = await c.env.DB.prepare(CHATS_SQL).bind(client.id).all<ChatRow>();
+    const chats = rows.results.map((r) => ({
+      id: { _serialized: r.chat_id },
+      name: r.name ?? r.chat_id.replace(/@c\.us$/, ''),
+      profilePic: null,
+      lastMessage: { body: r.body, timestamp: Math.floor(r.ts / 1000), fromMe: r.from_me === 1 },
+      timestamp: Math.floor(r.ts / 1000),
+      unreadCount: r.unread,
+      isMuted: r.muted === 1,
+      pinned: r.pinned === 1,
+    }));
+    // pinned chats first, then newest activity
+    chats.sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.timestamp - a.timestamp);
+    return c.json({ chats }, 200);
+  })
+  .openapi(chatMessagesRoute, async (c) => {
+    const { clientId, chatId } = c.req.valid('param');
+    const { limit } = c.req.valid('query');
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, c.get('auth'), clientId);
+    const [rows, [state]] = await Promise.all([
+      c.env.DB.prepare(MESSAGES_SQL).bind(client.id, chatId, chatId.replace(/@c\.us$/, ''), limit).all<MessageRow>(),
+      db.select().from(chatState).where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId))),
+    ]);
+    const ids = rows.results.map((r) => r.message_id);
+    const reacted = ids.length ? await db.select().from(reactions).where(and(eq(reactions.clientRef, client.id), inArray(reactions.messageId, ids))) : [];
+    const byMessage = new Map<string, { reaction: string; senderId: string }[]>();
+    for (const r of reacted) byMessage.set(r.messageId, [...(byMessage.get(r.messageId) ?? []), { reaction: r.reaction, senderId: r.senderId }]);
+    const readUntil = state?.readUntil ?? 0;
+    const messages = rows.results.reverse().map((r) => {
+      const list = byMessage.get(r.message_id) ?? null;
+      return {
+        id: { _serialized: r.message_id },
+        body: r.body,
+        fromMe: r.from_me === 1,
+        timestamp: Math.floor(r.ts / 1000),
+        type: r.type,
+        hasMedia: r.has_media === 1,
+        hasReaction: Boolean(list?.length),
+        reactions: list,
+        ack: r.from_me === 1 ? (ACKS[r.status ?? 'sent'] ?? 1) : r.ts <= readUntil ? 3 : 2,
+        filename: r.filename,
+      };
+    });
+    return c.json({ messages }, 200);
+  })
+  .openapi(chatSendRoute, async (c) => {
+    const { clientId, chatId } = c.req.valid('param');
+    const { message } = c.req.valid('json');
+    const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), clientId);
+    const sent = await sendThroughClient(c.env, client, { to: chatId.replace(/@c\.us$/, ''), text: message }, (p) => c.executionCtx.waitUntil(p));
+    return c.json({ success: true as const, message: { id: { _serialized: sent.messageId }, body: message, timestamp: Math.floor(sent.timestamp / 1000) } }, 200);
+  })
+  .openapi(chatReadRoute, async (c) => {
+    const { clientId, chatId } = c.req.valid('param');
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, c.get('auth'), clientId);
+    const [state] = await db.select().from(chatState).where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId)));
+    const unread = await db
+      .select({ id: receivedMessages.messageId, at: receivedMessages.receivedAt })
+      .from(receivedMessages)
+      .where(and(eq(receivedMessages.clientRef, client.id), eq(receivedMessages.chatId, chatId)));
+    const toRead = unread.filter((m) => m.at > (state?.readUntil ?? 0));
+    if (toRead.length) {
+      const result = (await hubFor(c.env, client.id).request(client.id, 'read', { chatId, messageIds: toRead.map((m) => m.id) })) as unknown as BridgeResult;
+      if (!result.ok) throw bridgeError(result);
+    }
+    const readUntil = Math.max(Date.now(), ...toRead.map((m) => m.at));
+    await db
+      .insert(chatState)
+      .values({ clientRef: client.id, chatId, readUntil })
+      .onConflictDoUpdate({ target: [chatState.clientRef, chatState.chatId], set: { readUntil } });
+    c.executionCtx.waitUntil(live(c.env, client.id, { type: 'read', chatId }));
+    return c.json({ success: true as const }, 200);
+  })
+  .openapi(chatMediaRoute, async (c) => {
+    const { clientId, messageId } = c.req.valid('param');
+    const db = getDb(c.env.DB);
+    const client = await findOwnClient(db, c.get('auth'), clientId);
+    const [row] = await db
+      .select({ hasMedia: receivedMessages.hasMedia })
+      .from(receivedMessages)
+      .where(and(eq(receivedMessages.clientRef, client.id), eq(receivedMessages.messageId, messageId)));
+    if (!row?.hasMedia) throw new ApiError(404, 'MEDIA_NOT_FOUND', 'This message has no media');
+    const result = (await hubFor(c.env, client.id).request(client.id, 'media', { messageId })) as unknown as BridgeResult;
+    if (!result.ok) throw result.code === 'MEDIA_NOT_FOUND' ? new ApiError(404, 'MEDIA_NOT_FOUND', result.message) : bridgeError(result);
+    const media = result.result as { mimetype: string; filename: string | null; data: string };
+    const bytes = Uint8Array.from(atob(media.data), (ch) => ch.charCodeAt(0));
+    const filename = (media.filename ?? `${messageId}`).replace(/["\\\r\n]/g, '_');
+    return c.body(bytes, 200, {
+      'content-type': media.mimetype,
+      'content-disposition': `inline; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      'cache-control': 'private, max-age=300',
+    }) as never;
+  })
+  .openapi(liveRoute, async (c) => {
+    const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, 'UPGRADE_REQUIRED', 'Open this URL as a WebSocket');
+    return hubFor(c.env, client.id).fetch(c.req.raw) as never;
+  });

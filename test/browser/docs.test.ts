@@ -35,8 +35,9 @@ describe('/docs API reference', () => {
     });
     await page.goto(`${system.url}/docs`);
 
-    for (const area of ['System', 'Auth', 'Account', 'Clients', 'Webhooks', 'Admin']) {
-      await expect(page.getByRole('button', { name: new RegExp(`^${area}`) }).first().isVisible()).resolves.toBe(true);
+    // the reference renders after it fetched /openapi.json: wait for each area to appear
+    for (const area of ['System', 'Auth', 'Account', 'Clients', 'Messages', 'Chats', 'Groups', 'Webhooks', 'Devices', 'Admin']) {
+      await page.getByRole('button', { name: new RegExp(`^${area}`) }).first().waitFor({ timeout: 15_000 });
     }
 
     await page.locator('button', { hasText: 'Open Search' }).first().click();

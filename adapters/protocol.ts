@@ -26,6 +26,8 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
     hasMedia: z.boolean(),
     mimetype: z.string().optional(),
     filename: z.string().optional(),
+    /** from the history sync after pairing: stored for the chat views, never a webhook */
+    history: z.boolean().optional(),
   }),
   z.object({ kind: z.literal('ack'), messageId: z.string(), to: z.string(), ack: z.number().int().min(-1).max(4) }),
   z.object({ kind: z.literal('call'), callId: z.string(), from: z.string(), isVideo: z.boolean(), timestamp: z.number().int() }),

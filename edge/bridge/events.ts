@@ -65,9 +65,19 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'message': {
+      if (ev.fromMe) {
+        // our own message, seen in the history sync: the chat views show it as sent
+        if (ev.history) {
+          await db
+            .insert(sentMessages)
+            .values({ userId: client.userId, clientRef: client.id, messageId: ev.messageId, recipient: ev.chatId.replace(/@c\.us$/, ''), message: ev.body, status: 'sent', sentAt: ev.timestamp })
+            .onConflictDoNothing();
+        }
+        return;
+      }
       // the row and its webhook in one batch; the delivery id comes from the message, so a re-sent
       // event (say the first try failed after D1 wrote) still queues exactly one delivery
-      const delivery = await clientDelivery(
+      const delivery = ev.history || ev.fromMe ? null : await clientDelivery(
         db,
         client,
         {
@@ -89,6 +99,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
         })
         .onConflictDoNothing();
       await (delivery ? db.batch([insert, delivery.insert]) : insert);
+      if (ev.history) return;
       wakeClientOutbox(env, client, waitUntil);
       waitUntil(live(env, client.id, { type: 'message', chatId: ev.chatId, message: { id: { _serialized: ev.messageId }, body: ev.body, fromMe: false, timestamp: Math.floor(ev.timestamp / 1000), type: ev.type, hasMedia: ev.hasMedia, from: ev.from } }));
       return;

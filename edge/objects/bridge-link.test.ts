@@ -51,6 +51,15 @@ it('routes requests to the bridge, records its events once even when re-sent, an
   expect(received.json.messages).toHaveLength(1);
   expect(received.json.messages[0]).toMatchObject({ sender: '15550000001', message: 'hi' });
 
+  // history from the sync after pairing: kept for the chats, no webhook
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/in' } });
+  const history = { ...event, id: 'evt-0000-2222', event: { ...event.event, messageId: 'OLD1', body: 'old news', history: true } };
+  bridge.ws.send(JSON.stringify(history));
+  await bridge.waitFor((f) => f.filter((x) => x.t === 'ack').length >= 3);
+  expect((await call(`/api/received-messages/${clientId}`, { key: u.apiKey })).json.messages.map((m: any) => m.message)).toContain('old news');
+  expect((await call('/api/webhook-deliveries?event=message_received', { key: u.apiKey })).json.deliveries).toEqual([]);
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: null } });
+
   const sent = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'yo' } });
   expect(sent.json).toMatchObject({ success: true, messageId: 'X1' });
   bridge.ws.close();

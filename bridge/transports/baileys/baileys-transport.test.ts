@@ -150,6 +150,20 @@ describe('Baileys session', () => {
     expect(await h.configs[0]!.getMessage!({ id: 'unknown' })).toBeUndefined();
   });
 
+  it('reports the history sync as history (stored, never webhooks), own messages included', async () => {
+    const h = harness();
+    void h.session.start();
+    await h.tick();
+    h.open();
+    await h.tick();
+    h.sockets[0]!.emit('messaging-history.set', { chats: [], contacts: [], messages: upsert.messages as never, isLatest: true });
+    await h.tick();
+    const history = h.events.filter((e) => e.kind === 'message');
+    expect(history).toHaveLength(5);
+    expect(history.every((e) => (e as { history?: boolean }).history === true)).toBe(true);
+    expect(history.some((e) => (e as { fromMe: boolean }).fromMe)).toBe(true);
+  });
+
   it('refuses to send while not connected', async () => {
     const h = harness();
     void h.session.start();

@@ -30,6 +30,8 @@ export interface BaileysOptions {
 }
 
 const STORED_MESSAGES = 1000;
+/** most recent history messages kept per sync chunk */
+const HISTORY_LIMIT = 500;
 
 export class BaileysSession implements Session {
   private readonly spec: SessionSpec;
@@ -122,6 +124,15 @@ export class BaileysSession implements Session {
             .run(this.spec.clientRef, event.value.messageId, JSON.stringify(msg, BufferJSON.replacer), Date.now());
         }
         this.emit(event.value);
+      }
+    });
+    // The history WhatsApp sends after pairing: the chats' recent messages, so the chat views are not empty.
+    sock.ev.on('messaging-history.set', ({ messages }) => {
+      if (sock !== this.sock) return;
+      const recent = [...messages].sort((a, b) => Number(b.messageTimestamp ?? 0) - Number(a.messageTimestamp ?? 0)).slice(0, HISTORY_LIMIT);
+      for (const msg of recent) {
+        const event = normalizeMessage(msg);
+        if (event.ok) this.emit({ ...event.value, history: true });
       }
     });
     sock.ev.on('messages.update', (updates) => {

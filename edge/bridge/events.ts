@@ -37,8 +37,12 @@ async function clientFor(env: Bindings, clientRef: number) {
   return row;
 }
 
-export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
   const db = getDb(env.DB);
+  /** a live update, only when someone has the client's live socket open */
+  const push = (clientRef: number, update: Record<string, unknown>) => {
+    if (watched) waitUntil(live(env, clientRef, update));
+  };
   const client = await clientFor(env, frame.clientRef);
   if (!client) return; // deleted meanwhile: nothing to record
   const ev = frame.event;
@@ -101,7 +105,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       await (delivery ? db.batch([insert, delivery.insert]) : insert);
       if (ev.history) return;
       wakeClientOutbox(env, client, waitUntil);
-      waitUntil(live(env, client.id, { type: 'message', chatId: ev.chatId, message: { id: { _serialized: ev.messageId }, body: ev.body, fromMe: false, timestamp: Math.floor(ev.timestamp / 1000), type: ev.type, hasMedia: ev.hasMedia, from: ev.from } }));
+      push(client.id, { type: 'message', chatId: ev.chatId, message: { id: { _serialized: ev.messageId }, body: ev.body, fromMe: false, timestamp: Math.floor(ev.timestamp / 1000), type: ev.type, hasMedia: ev.hasMedia, from: ev.from } });
       return;
     }
     case 'reaction': {
@@ -112,7 +116,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
           .values({ clientRef: client.id, messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji, at: frame.at })
           .onConflictDoUpdate({ target: [reactions.clientRef, reactions.messageId, reactions.senderId], set: { reaction: ev.emoji, at: frame.at } });
       } else await db.delete(reactions).where(where);
-      waitUntil(live(env, client.id, { type: 'reaction', messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji }));
+      push(client.id, { type: 'reaction', messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji });
       return;
     }
     case 'ack': {
@@ -127,7 +131,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
             .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
         ],
       );
-      waitUntil(live(env, client.id, { type: 'ack', messageId: ev.messageId, ack: ev.ack }));
+      push(client.id, { type: 'ack', messageId: ev.messageId, ack: ev.ack });
       return;
     }
     case 'call': {

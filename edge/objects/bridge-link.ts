@@ -26,6 +26,7 @@ export class BridgeLink extends DurableObject<Bindings> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec('CREATE TABLE IF NOT EXISTS assignments (client_ref INTEGER PRIMARY KEY, bridge_id TEXT NOT NULL)');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS watched (client_ref INTEGER PRIMARY KEY)');
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
@@ -78,6 +79,16 @@ export class BridgeLink extends DurableObject<Bindings> {
     return result;
   }
 
+  /** Whether someone has the client's live socket open (its ClientHub says so). */
+  watch(clientRef: number, on: boolean): void {
+    if (on) this.sql.exec('INSERT OR IGNORE INTO watched (client_ref) VALUES (?)', clientRef);
+    else this.sql.exec('DELETE FROM watched WHERE client_ref = ?', clientRef);
+  }
+
+  private watched(clientRef: number): boolean {
+    return this.sql.exec('SELECT 1 FROM watched WHERE client_ref = ?', clientRef).toArray().length > 0;
+  }
+
   /** The client is gone: its bridge forgets the session. */
   forget(clientRef: number): void {
     this.sql.exec('DELETE FROM assignments WHERE client_ref = ?', clientRef);
@@ -113,7 +124,7 @@ export class BridgeLink extends DurableObject<Bindings> {
     } else if (frame.t === 'event') {
       // one client's events are recorded in the order the bridge sent them
       const previous = this.chains.get(frame.clientRef) ?? Promise.resolve();
-      const run = previous.then(() => handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p)));
+      const run = previous.then(() => handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p), this.watched(frame.clientRef)));
       const settled = run.catch(() => undefined);
       this.chains.set(frame.clientRef, settled);
       void settled.then(() => {

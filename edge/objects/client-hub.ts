@@ -14,8 +14,14 @@ export interface LiveState {
 }
 
 export class ClientHub extends DurableObject<Bindings> {
-  async request(clientRef: number, op: Op, params: Record<string, unknown> = {}): Promise<BridgeResult> {
+  async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, onSent?: Record<string, unknown>): Promise<BridgeResult> {
     const result = (await this.env.BRIDGE_LINK.getByName('main').request(clientRef, op, params)) as unknown as BridgeResult;
+    // a send is pushed to live sockets here, where they are, without another round trip
+    if (result.ok && op === 'send' && onSent && this.ctx.getWebSockets().length) {
+      const sent = result.result as { messageId: string; timestamp: number };
+      const message = { ...(onSent.message as Record<string, unknown>), id: { _serialized: sent.messageId }, timestamp: Math.floor(sent.timestamp / 1000) };
+      this.broadcast({ ...onSent, message });
+    }
     if (result.ok && op === 'start') {
       const r = result.result as { status?: SessionStatus; connectedNumber?: string | null; qr?: { png: string } };
       if (r.status) await this.apply({ status: r.status, connectedNumber: r.connectedNumber ?? null, ...(r.qr ? { qrPng: r.qr.png } : {}) });
@@ -43,8 +49,12 @@ export class ClientHub extends DurableObject<Bindings> {
   /** A live-updates subscriber (the request was authenticated by the Worker). Hibernates between messages. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
+    const clientRef = Number(request.headers.get('x-client-ref'));
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
+    pair[1].serializeAttachment({ clientRef });
+    // the bridge link pushes this client's events here only while someone watches
+    if (this.ctx.getWebSockets().length === 1) await this.env.BRIDGE_LINK.getByName('main').watch(clientRef, true);
     pair[1].send(JSON.stringify({ type: 'hello', state: await this.state() }));
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -73,5 +83,8 @@ export class ClientHub extends DurableObject<Bindings> {
     } catch {
       // already closed
     }
+    const clientRef = (ws.deserializeAttachment() as { clientRef?: number } | null)?.clientRef;
+    const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === 1);
+    if (clientRef && others.length === 0) await this.env.BRIDGE_LINK.getByName('main').watch(clientRef, false);
   }
 }

@@ -51,7 +51,9 @@ export async function sendThroughClient(
   params: SendParams,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Sent> {
-  const result = (await hubFor(env, client.id).request(client.id, 'send', params)) as unknown as BridgeResult;
+  const chatId = params.to.includes('@') ? params.to : `${params.to}@c.us`;
+  const liveUpdate = { type: 'message', chatId, message: { body: params.text ?? '', fromMe: true, type: params.media?.kind ?? 'chat', hasMedia: Boolean(params.media) } };
+  const result = (await hubFor(env, client.id).request(client.id, 'send', params, liveUpdate)) as unknown as BridgeResult;
   const db = getDb(env.DB);
   const text = params.text ?? '';
   if (!result.ok) {
@@ -75,7 +77,5 @@ export async function sendThroughClient(
   if (delivery) await db.batch([insert, delivery.insert]);
   else await insert;
   wakeClientOutbox(env, client, waitUntil);
-  const chatId = params.to.includes('@') ? params.to : `${params.to}@c.us`;
-  waitUntil(live(env, client.id, { type: 'message', chatId, message: { id: { _serialized: sent.messageId }, body: text, fromMe: true, timestamp: Math.floor(sent.timestamp / 1000), type: params.media?.kind ?? 'chat', hasMedia: Boolean(params.media) } }));
   return sent;
 }

@@ -142,5 +142,7 @@ export const chatsRouter = createRouter()
   .openapi(liveRoute, async (c) => {
     const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, 'UPGRADE_REQUIRED', 'Open this URL as a WebSocket');
-    return hubFor(c.env, client.id).fetch(c.req.raw) as never;
+    const request = new Request(c.req.raw);
+    request.headers.set('x-client-ref', String(client.id));
+    return hubFor(c.env, client.id).fetch(request) as never;
   });

@@ -9,7 +9,7 @@ const security = [...SessionSecurity, ...ApiKeySecurity];
 
 export const ChatIdSchema = z
   .string()
-  .regex(/^\d{6,20}@c\.us$/, 'chatId: <number>@c.us')
+  .regex(/^\d{6,30}@(c\.us|g\.us|newsletter)$/, 'chatId: <number>@c.us, or a group (@g.us) or channel (@newsletter)')
   .openapi({ param: { name: 'chatId', in: 'path' }, example: '9721234567@c.us' });
 
 const ChatParams = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }), chatId: ChatIdSchema });

@@ -41,6 +41,8 @@ export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 
 export const SendParamsSchema = z.object({
   to: z.string(),
+  /** makes the send idempotent on the bridge: a repeat with the same key answers the first result */
+  key: z.string().max(128).optional(),
   text: z.string().optional(),
   media: z
     .object({ url: z.string(), kind: MediaKindSchema, mimetype: z.string().optional(), filename: z.string().optional() })

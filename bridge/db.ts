@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS baileys_creds (client_ref INTEGER PRIMARY KEY, creds 
 CREATE TABLE IF NOT EXISTS baileys_keys (client_ref INTEGER NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (client_ref, type, id));
 CREATE TABLE IF NOT EXISTS sent_messages (client_ref INTEGER NOT NULL, id TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, id));
 CREATE TABLE IF NOT EXISTS sandbox_pairings (client_ref INTEGER PRIMARY KEY, number TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sent_keys (client_ref INTEGER NOT NULL, key TEXT NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, key));
 CREATE TABLE IF NOT EXISTS media_refs (client_ref INTEGER NOT NULL, message_id TEXT NOT NULL, ref TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, message_id));
 `;
 

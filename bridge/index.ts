@@ -38,7 +38,7 @@ export function startBridge(config: BridgeConfig) {
   const db = openBridgeDb(join(config.stateDir, `bridge-${config.bridgeId}.sqlite`));
   const outbox = new Outbox(db);
   const factory = config.transport === 'sandbox' ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate }) : baileysTransport(db);
-  const sessions = new Sessions({ factory, emit: (clientRef, event) => outbox.add(clientRef, event), allowPrivateMedia: config.allowPrivate });
+  const sessions = new Sessions({ factory, emit: (clientRef, event) => outbox.add(clientRef, event), allowPrivateMedia: config.allowPrivate, db });
   const specs = new Map<number, SessionSpec>();
   const spec = (clientRef: number, params: Record<string, unknown>): SessionSpec => {
     const known = specs.get(clientRef);

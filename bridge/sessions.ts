@@ -1,6 +1,7 @@
 // One session per client, every operation on a client serialized, and never two sockets for one client.
 import type { BridgeEvent, SendParams, SessionSpec } from '../adapters/protocol.ts';
 import { SendParamsSchema } from '../adapters/protocol.ts';
+import type { BridgeDb } from './db.ts';
 import { fetchMedia } from './media.ts';
 import { SessionError, type Session, type TransportFactory } from './transports/transport.ts';
 
@@ -16,7 +17,10 @@ export class Sessions {
   private readonly emit: (clientRef: number, event: BridgeEvent) => void;
   private readonly allowPrivateMedia: boolean;
 
-  constructor(opts: { factory: TransportFactory; emit: (clientRef: number, event: BridgeEvent) => void; allowPrivateMedia: boolean }) {
+  private readonly db: BridgeDb | undefined;
+
+  constructor(opts: { factory: TransportFactory; emit: (clientRef: number, event: BridgeEvent) => void; allowPrivateMedia: boolean; db?: BridgeDb }) {
+    this.db = opts.db;
     this.factory = opts.factory;
     this.emit = opts.emit;
     this.allowPrivateMedia = opts.allowPrivateMedia;
@@ -82,9 +86,25 @@ export class Sessions {
     const params: SendParams = parsed.data;
     const entry = this.require(clientRef);
     return this.serial(clientRef, async () => {
+      // a keyed send happens once, even if the edge asks again after a crash
+      if (params.key && this.db) {
+        const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as { result: string } | undefined;
+        if (done) return JSON.parse(done.result) as { messageId: string; timestamp: number };
+      }
+      const result = await this.sendNow(entry, params);
+      if (params.key && this.db) {
+        this.db.prepare('INSERT OR REPLACE INTO sent_keys (client_ref, key, result, at) VALUES (?, ?, ?, ?)').run(clientRef, params.key, JSON.stringify(result), Date.now());
+        this.db.prepare('DELETE FROM sent_keys WHERE at < ?').run(Date.now() - 7 * 86_400_000);
+      }
+      return result;
+    });
+  }
+
+  private async sendNow(entry: Entry, params: SendParams) {
+    {
       const media = params.media ? { ...(await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia })), kind: params.media.kind } : undefined;
       return entry.session.send(params.to, { text: params.text, media });
-    });
+    }
   }
 
   media(clientRef: number, messageId: string) {

@@ -18,6 +18,7 @@ import { messagingRouter } from './routes/messaging/messaging.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { groupsRouter } from './routes/groups/groups.handlers.ts';
 import { chatsRouter } from './routes/chats/chats.handlers.ts';
+import { scheduledRouter } from './routes/scheduled/scheduled.handlers.ts';
 import { docsRouter } from './routes/docs/docs.handlers.ts';
 import { healthRouter } from './routes/health/health.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
@@ -67,6 +68,7 @@ export function createApp() {
   app.route('/', sandboxRouter);
   app.route('/', groupsRouter);
   app.route('/', chatsRouter);
+  app.route('/', scheduledRouter);
   app.route('/', devicesRouter);
   app.route('/', gatewayRouter);
   app.route('/', deliveriesRouter);
@@ -86,6 +88,7 @@ export function createApp() {
       { name: 'Calls' },
       { name: 'Chats', description: 'Conversations and live updates' },
       { name: 'Groups', description: 'Groups and channels' },
+      { name: 'Scheduling', description: 'Messages sent later, to the second' },
       { name: 'Sandbox', description: 'The simulated WhatsApp network (WA_TRANSPORT=sandbox)' },
       { name: 'Webhooks', description: 'Settings, delivery log and replay' },
       { name: 'Devices', description: 'Android companion devices' },

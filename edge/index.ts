@@ -4,6 +4,7 @@ import { getDb } from './db/client.ts';
 import type { Bindings } from './env.ts';
 import { purgeExpiredSessions } from './services/sessions.ts';
 import { sweepOverdue } from './webhooks/outbox.ts';
+import { sweepScheduled } from './scheduler/dispatch.ts';
 
 export { RateLimiter } from './objects/rate-limiter.ts';
 export { WebhookOutbox } from './objects/webhook-outbox.ts';
@@ -14,7 +15,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([purgeExpiredSessions(getDb(env.DB)), sweepOverdue(env)]));
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(Promise.all([purgeExpiredSessions(getDb(env.DB)), sweepOverdue(env), sweepScheduled(env, controller.scheduledTime)]));
   },
 } satisfies ExportedHandler<Bindings>;

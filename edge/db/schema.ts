@@ -303,3 +303,32 @@ export const reactions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.clientRef, t.messageId, t.senderId] })],
 );
+
+/** Scheduled messages: claimed atomically with a lease by the client's Durable Object, sent at the second. */
+export const scheduledMessages = sqliteTable(
+  'scheduled_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    clientRef: integer('client_ref')
+      .notNull()
+      .references(() => clients.id, { onDelete: 'cascade' }),
+    /** `+` and digits */
+    recipient: text('recipient').notNull(),
+    message: text('message').notNull(),
+    scheduleTime: integer('schedule_time').notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed', 'cancelled'] }).notNull().default('pending'),
+    /** while `sending`: when the claim lapses (a crash mid-send) and the row may be claimed again */
+    leaseUntil: integer('lease_until'),
+    /** after a failed attempt (bridge or session down): not before this time */
+    retryAt: integer('retry_at'),
+    attempts: integer('attempts').notNull().default(0),
+    failureReason: text('failure_reason'),
+    messageId: text('message_id'),
+    createdAt: createdAt(),
+    sentAt: integer('sent_at'),
+  },
+  (t) => [index('scheduled_due').on(t.status, t.scheduleTime), index('scheduled_client_due').on(t.clientRef, t.status, t.scheduleTime), index('scheduled_user').on(t.userId, t.id)],
+);

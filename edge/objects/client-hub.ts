@@ -4,6 +4,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Op, SessionStatus } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
 import type { BridgeResult } from './bridge-link.ts';
+import { dispatchDue } from '../scheduler/dispatch.ts';
 
 export interface LiveState {
   status: SessionStatus | null;
@@ -14,6 +15,35 @@ export interface LiveState {
 }
 
 export class ClientHub extends DurableObject<Bindings> {
+  private dispatching = false;
+  private wantedDuring: number | null = null;
+
+  /** A scheduled message is due at `at`: the alarm fires then, to the second. */
+  async schedule(clientRef: number, at: number): Promise<void> {
+    await this.ctx.storage.put('clientRef', clientRef);
+    if (this.dispatching) {
+      this.wantedDuring = Math.min(this.wantedDuring ?? Infinity, at);
+      return;
+    }
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at || current < Date.now()) await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
+  }
+
+  override async alarm(): Promise<void> {
+    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    if (!clientRef) return;
+    this.dispatching = true;
+    this.wantedDuring = null;
+    let next: number | null;
+    try {
+      next = await dispatchDue(this.env, clientRef, (p) => this.ctx.waitUntil(p));
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.wantedDuring !== null) next = Math.min(next ?? Infinity, this.wantedDuring);
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
   async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, onSent?: Record<string, unknown>): Promise<BridgeResult> {
     const result = (await this.env.BRIDGE_LINK.getByName('main').request(clientRef, op, params)) as unknown as BridgeResult;
     // a send is pushed to live sockets here, where they are, without another round trip
@@ -43,6 +73,7 @@ export class ClientHub extends DurableObject<Bindings> {
 
   async forget(): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
+    await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
 

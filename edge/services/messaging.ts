@@ -67,7 +67,7 @@ export async function sendThroughClient(
   const insert = db.insert(sentMessages).values({
     userId: client.userId, clientRef: client.id, messageId: sent.messageId, recipient: params.to, message: text,
     mediaUrl: params.media?.url ?? null, status: 'sent', sentAt: sent.timestamp,
-  });
+  }).onConflictDoNothing(); // a keyed send the bridge answered before (a retried scheduled message)
   const delivery = await clientDelivery(
     db,
     client,

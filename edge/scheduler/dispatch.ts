@@ -1,0 +1,94 @@
+// Sending what is due for one client: rows are claimed atomically with a lease (pending → sending), so
+// overlapping runs never take the same row and a crash mid-send lets the row be claimed again; the
+// bridge keys each send by the row, so a re-claimed row is never sent twice. Bridge or session down:
+// retried every RETRY_MS until DEADLINE_MS after its time, then failed with the reason.
+import { eq } from 'drizzle-orm';
+import { getDb } from '../db/client.ts';
+import { clients } from '../db/schema.ts';
+import type { Bindings } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
+import { sendThroughClient } from '../services/messaging.ts';
+
+export const LEASE_MS = 60_000;
+export const RETRY_MS = 10_000;
+export const DEADLINE_MS = 15 * 60_000;
+const BATCH = 200;
+const CONCURRENCY = 8;
+
+type Row = { id: number; recipient: string; message: string; schedule_time: number; attempts: number };
+
+export async function claimDue(env: Bindings, clientRef: number, now: number, limit = BATCH): Promise<Row[]> {
+  const res = await env.DB.prepare(
+    `UPDATE scheduled_messages SET status = 'sending', lease_until = ?3, attempts = attempts + 1
+     WHERE id IN (SELECT id FROM scheduled_messages WHERE client_ref = ?1 AND (
+       (status = 'pending' AND schedule_time <= ?2 AND coalesce(retry_at, 0) <= ?2) OR (status = 'sending' AND lease_until < ?2))
+       ORDER BY schedule_time LIMIT ?4)
+     RETURNING id, recipient, message, schedule_time, attempts`,
+  )
+    .bind(clientRef, now, now + LEASE_MS, limit)
+    .all<Row>();
+  return res.results;
+}
+
+async function settle(env: Bindings, row: Row, outcome: { sent: { messageId: string; timestamp: number } } | { error: unknown }): Promise<void> {
+  const now = Date.now();
+  if ('sent' in outcome) {
+    await env.DB.prepare(`UPDATE scheduled_messages SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL, failure_reason = NULL WHERE id = ? AND status = 'sending'`)
+      .bind(outcome.sent.timestamp, outcome.sent.messageId, row.id)
+      .run();
+    return;
+  }
+  const err = outcome.error;
+  const reason = err instanceof ApiError ? `${err.code}: ${err.message}` : `INTERNAL_ERROR: ${(err as Error)?.message ?? String(err)}`;
+  const retryable = err instanceof ApiError && err.status >= 500;
+  if (retryable && now + RETRY_MS < row.schedule_time + DEADLINE_MS) {
+    await env.DB.prepare(`UPDATE scheduled_messages SET status = 'pending', retry_at = ?, lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`)
+      .bind(now + RETRY_MS, reason, row.id)
+      .run();
+  } else {
+    await env.DB.prepare(`UPDATE scheduled_messages SET status = 'failed', lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(reason, row.id).run();
+  }
+}
+
+/** Sends this client's due messages; answers when something is next due (or null). */
+export async function dispatchDue(env: Bindings, clientRef: number, waitUntil: (p: Promise<unknown>) => void, deadline = Date.now() + 25_000): Promise<number | null> {
+  const [client] = await getDb(env.DB).select().from(clients).where(eq(clients.id, clientRef)).limit(1);
+  if (!client) return null;
+  while (Date.now() < deadline) {
+    const rows = await claimDue(env, clientRef, Date.now());
+    if (!rows.length) break;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
+        while (next < rows.length) {
+          const row = rows[next++]!;
+          const outcome = await sendThroughClient(env, client, { to: row.recipient.replace(/^\+/, ''), text: row.message, key: `scheduled:${row.id}` }, waitUntil).then(
+            (sent) => ({ sent }),
+            (error: unknown) => ({ error }),
+          );
+          await settle(env, row, outcome);
+        }
+      }),
+    );
+  }
+  const next = await env.DB.prepare(
+    `SELECT min(t) AS next FROM (
+       SELECT max(schedule_time, coalesce(retry_at, 0)) AS t FROM scheduled_messages WHERE client_ref = ?1 AND status = 'pending'
+       UNION ALL SELECT lease_until FROM scheduled_messages WHERE client_ref = ?1 AND status = 'sending')`,
+  )
+    .bind(clientRef)
+    .first<{ next: number | null }>();
+  return next?.next ?? null;
+}
+
+/** Cron: hand every client with something due in the coming minute (or a lapsed lease) to its Durable Object. */
+export async function sweepScheduled(env: Bindings, now = Date.now()): Promise<number> {
+  const rows = await env.DB.prepare(
+    `SELECT client_ref, min(schedule_time) AS at FROM scheduled_messages
+     WHERE (status = 'pending' AND schedule_time <= ?1) OR (status = 'sending' AND lease_until < ?2) GROUP BY client_ref`,
+  )
+    .bind(now + 60_000, now)
+    .all<{ client_ref: number; at: number }>();
+  await Promise.all(rows.results.map((r) => env.CLIENT_HUB.getByName(`client:${r.client_ref}`).schedule(r.client_ref, Math.max(r.at, now))));
+  return rows.results.length;
+}

@@ -1,0 +1,169 @@
+import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import worker from '../index.ts';
+import { connectFakeBridge } from '../test/fake-bridge.ts';
+import { addClient, call, login, newUser } from '../test/helpers.ts';
+import { claimDue, DEADLINE_MS } from './dispatch.ts';
+
+const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+
+async function clientRefOf(clientId: string): Promise<number> {
+  return (await env.DB.prepare('SELECT id FROM clients WHERE client_id = ? ORDER BY id DESC').bind(clientId).first<{ id: number }>())!.id;
+}
+
+async function makeDue(id: number) {
+  await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ?, retry_at = NULL WHERE id = ?').bind(Date.now() - 10, id).run();
+}
+
+async function row(id: number) {
+  return (await env.DB.prepare('SELECT * FROM scheduled_messages WHERE id = ?').bind(id).first<Record<string, any>>())!;
+}
+
+describe('scheduling routes', () => {
+  it('schedules, lists and cancels, under / and /api, with a key or a session', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const made = await call('/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'Scheduled hello 👋', scheduleTime: inSeconds(3600).replace('Z', '+00:00') } });
+    expect(made.status).toBe(200);
+    expect(made.json).toMatchObject({ success: true, clientId, recipient: '+9721234567', message: 'Scheduled hello 👋', status: 'pending', sentTime: null, failureReason: null });
+    expect(made.json.scheduleTime).toMatch(/Z$/);
+    const cookie = await login(u.username, u.password);
+    // 14:00 at +02:00 is 12:00 UTC: stored and shown as UTC
+    const local = new Date(Date.now() + 3 * 3_600_000 + 60_000);
+    const wall = new Date(local.getTime() + 2 * 3_600_000).toISOString().slice(0, 19);
+    const viaSession = await call('/api/schedule-message', { cookie, body: { clientId, number: '+15550001', message: 'second', scheduleTime: `${wall}+02:00` } });
+    expect(viaSession.status).toBe(200);
+    expect(viaSession.json.scheduleTime).toBe(`${local.toISOString().slice(0, 19)}Z`);
+    const list = await call('/scheduled-messages', { key: u.apiKey });
+    expect(list.json.map((m: any) => m.message)).toEqual(['second', 'Scheduled hello 👋']);
+    expect((await call('/api/scheduled-messages?status=pending', { cookie })).json).toHaveLength(2);
+    expect((await call(`/scheduled-messages/${made.json.id}`, { method: 'DELETE', key: u.apiKey })).json).toEqual({ message: 'Schedule cancelled.' });
+    const again = await call(`/api/scheduled-messages/${made.json.id}`, { method: 'DELETE', key: u.apiKey });
+    expect([again.status, again.json.code]).toEqual([409, 'NOT_PENDING']);
+    const other = await newUser();
+    expect((await call(`/scheduled-messages/${viaSession.json.id}`, { method: 'DELETE', key: other.apiKey })).status).toBe(404);
+    expect((await call('/scheduled-messages', { key: other.apiKey })).json).toEqual([]);
+  });
+
+  it('answers 400 for past, malformed or offset-less times and bad numbers, 404 for an unknown client', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const bad = async (body: Record<string, unknown>) => (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'x', scheduleTime: inSeconds(60), ...body } })).status;
+    expect(await bad({ scheduleTime: inSeconds(-60) })).toBe(400);
+    expect(await bad({ scheduleTime: '2030-01-01T10:00:00' })).toBe(400);
+    expect(await bad({ scheduleTime: 'tomorrow' })).toBe(400);
+    expect(await bad({ scheduleTime: '2030-02-31T10:00:00Z' })).toBe(400);
+    expect(await bad({ number: '12ab' })).toBe(400);
+    expect(await bad({ message: '' })).toBe(400);
+    expect(await bad({ clientId: 'nobody' })).toBe(404);
+    expect((await call('/api/scheduled-messages', { key: u.apiKey })).json).toEqual([]);
+  });
+});
+
+describe('dispatch', () => {
+  it('the cron hands due messages to the client\'s object, whose alarm sends each exactly once', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `due ${i}`, scheduleTime: inSeconds(30) } })).json.id);
+    for (const id of ids) await makeDue(id);
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
+    await runDurableObjectAlarm(hub);
+    await runDurableObjectAlarm(hub);
+    for (const id of ids) expect(await row(id)).toMatchObject({ status: 'sent', lease_until: null });
+    const sends = bridge.frames.filter((f) => f.t === 'req' && f.op === 'send');
+    expect(sends.map((s) => s.params.key).sort()).toEqual(ids.map((id) => `scheduled:${id}`).sort());
+    const listed = (await call('/api/scheduled-messages?status=sent', { key: u.apiKey })).json;
+    expect(listed.every((m: any) => m.sentTime !== null)).toBe(true);
+    expect((await call('/api/sent-messages', { key: u.apiKey })).json.map((m: any) => m.message).sort()).toEqual(['due 0', 'due 1', 'due 2']);
+    bridge.close();
+  });
+
+  it('two sweeps at once claim each row once', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    for (let i = 0; i < 40; i++) {
+      const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `m${i}`, scheduleTime: inSeconds(30) } })).json.id;
+      await makeDue(id);
+    }
+    const [a, b, c] = await Promise.all([claimDue(env, ref, Date.now(), 25), claimDue(env, ref, Date.now(), 25), claimDue(env, ref, Date.now(), 25)]);
+    const ids = [...a, ...b, ...c].map((r) => r.id);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+
+  it('a cancel racing a send: whichever comes first wins, the other sees it', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const first = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'claimed first', scheduleTime: inSeconds(30) } })).json.id;
+    const second = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'cancelled first', scheduleTime: inSeconds(30) } })).json.id;
+    await makeDue(first);
+    const claimed = await claimDue(env, ref, Date.now());
+    expect(claimed.map((r) => r.id)).toEqual([first]);
+    expect((await call(`/api/scheduled-messages/${first}`, { method: 'DELETE', key: u.apiKey })).status).toBe(409);
+    expect((await call(`/api/scheduled-messages/${second}`, { method: 'DELETE', key: u.apiKey })).status).toBe(200);
+    await makeDue(second);
+    expect(await claimDue(env, ref, Date.now())).toEqual([]);
+    expect((await row(second)).status).toBe('cancelled');
+  });
+
+  it('bridge down: retried, then sent once it is back; past the deadline: failed with the reason', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
+    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'patience', scheduleTime: inSeconds(30) } })).json.id;
+    await makeDue(id);
+    await hub.schedule(ref, Date.now());
+    await runDurableObjectAlarm(hub);
+    let r = await row(id);
+    expect(r).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(r.failure_reason).toContain('BRIDGE_UNAVAILABLE');
+    expect(r.retry_at).toBeGreaterThan(Date.now());
+
+    const bridge = await connectFakeBridge();
+    await makeDue(id);
+    await hub.schedule(ref, Date.now());
+    await runDurableObjectAlarm(hub);
+    r = await row(id);
+    expect(r).toMatchObject({ status: 'sent', attempts: 2, failure_reason: null });
+    bridge.close();
+
+    const late = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'too late', scheduleTime: inSeconds(30) } })).json.id;
+    await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ? WHERE id = ?').bind(Date.now() - DEADLINE_MS, late).run();
+    await new Promise((res) => setTimeout(res, 200)); // let the closed link go
+    await hub.schedule(ref, Date.now());
+    await runDurableObjectAlarm(hub);
+    const failed = await row(late);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure_reason).toMatch(/BRIDGE_UNAVAILABLE/);
+    const listed = (await call('/api/scheduled-messages?status=failed', { key: u.apiKey })).json;
+    expect(listed[0]).toMatchObject({ id: late, status: 'failed', failureReason: expect.stringContaining('BRIDGE_UNAVAILABLE') });
+  });
+
+  it('a crash mid-send: the lapsed lease lets the row be claimed again, and the keyed send is not repeated', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'once', scheduleTime: inSeconds(30) } })).json.id;
+    await makeDue(id);
+    // the first dispatcher claimed it and "crashed" after the bridge sent it
+    await claimDue(env, ref, Date.now());
+    bridge.answer({ op: 'send', params: { key: `scheduled:${id}` } });
+    await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?').bind(Date.now() - 1, id).run();
+    const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
+    await hub.schedule(ref, Date.now());
+    await runDurableObjectAlarm(hub);
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect((await call('/api/sent-messages', { key: u.apiKey })).json.filter((m: any) => m.message === 'once')).toHaveLength(1);
+    bridge.close();
+  });
+});

@@ -1,0 +1,51 @@
+// A bridge played by a workerd test over a real WebSocket to the BridgeLink Durable Object.
+import { env, SELF } from 'cloudflare:test';
+
+export interface FakeBridge {
+  ws: WebSocket;
+  frames: any[];
+  /** what `req` frames are answered with; default: start → pending_auth, send → a new message id */
+  answer: (frame: any) => { ok: true; result: unknown } | { ok: false; code: string; message: string };
+  waitFor(pred: (frames: any[]) => boolean): Promise<any[]>;
+  close(): void;
+}
+
+let counter = 0;
+
+export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): Promise<FakeBridge> {
+  const res = await SELF.fetch('http://sb.test/internal/bridge/connect', { headers: { upgrade: 'websocket', authorization: `Bearer ${env.INTERNAL_TOKEN}` } });
+  if (res.status !== 101 || !res.webSocket) throw new Error(`bridge connect failed: ${res.status}`);
+  const ws = res.webSocket;
+  ws.accept();
+  const waiters: (() => void)[] = [];
+  const sentKeys = new Map<string, unknown>();
+  const bridge: FakeBridge = {
+    ws,
+    frames: [],
+    answer: (frame) => {
+      if (frame.op === 'start') return { ok: true, result: { status: 'pending_auth', connectedNumber: null } };
+      if (frame.op === 'send') {
+        const key = frame.params.key as string | undefined;
+        if (key && sentKeys.has(key)) return { ok: true, result: sentKeys.get(key) };
+        const result = { messageId: `FAKE${counter++}${Math.random().toString(36).slice(2, 8)}`, timestamp: Date.now() };
+        if (key) sentKeys.set(key, result);
+        return { ok: true, result };
+      }
+      return { ok: true, result: null };
+    },
+    waitFor: async (pred) => {
+      for (let i = 0; i < 200 && !pred(bridge.frames); i++) await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+      return bridge.frames;
+    },
+    close: () => ws.close(),
+  };
+  ws.addEventListener('message', (m) => {
+    const frame = JSON.parse(String(m.data));
+    bridge.frames.push(frame);
+    if (frame.t === 'req') ws.send(JSON.stringify({ t: 'res', id: frame.id, ...bridge.answer(frame) }));
+    waiters.splice(0).forEach((w) => w());
+  });
+  ws.send(JSON.stringify({ t: 'hello', bridgeId, transport: 'sandbox', sessions: 0 }));
+  await bridge.waitFor((f) => f.some((x) => x.t === 'welcome'));
+  return bridge;
+}

@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, figures printed as JSON. `npm run bench -- webhooks` runs one.
 import { benchBridgeMemory } from './bridge-memory.ts';
+import { benchScheduled } from './scheduled.ts';
 import { benchSend } from './send.ts';
 import { benchWebhooks } from './webhooks.ts';
 
@@ -7,6 +8,7 @@ const all: Record<string, () => Promise<unknown>> = {
   webhooks: () => benchWebhooks(),
   send: () => benchSend(),
   'bridge-memory': () => benchBridgeMemory(),
+  scheduled: () => benchScheduled(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

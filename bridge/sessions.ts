@@ -80,7 +80,7 @@ export class Sessions {
     return entry;
   }
 
-  send(clientRef: number, raw: unknown) {
+  async send(clientRef: number, raw: unknown) {
     const parsed = SendParamsSchema.safeParse(raw);
     if (!parsed.success) throw new SessionError('VALIDATION_ERROR', 'bad send parameters');
     const params: SendParams = parsed.data;
@@ -107,22 +107,22 @@ export class Sessions {
     }
   }
 
-  media(clientRef: number, messageId: string) {
+  async media(clientRef: number, messageId: string) {
     const entry = this.require(clientRef);
     return entry.session.media(messageId);
   }
 
-  read(clientRef: number, chatId: string, messageIds: string[]) {
+  async read(clientRef: number, chatId: string, messageIds: string[]) {
     const entry = this.require(clientRef);
     return this.serial(clientRef, () => entry.session.read(chatId, messageIds));
   }
 
-  groups(clientRef: number) {
+  async groups(clientRef: number) {
     const entry = this.require(clientRef);
     return this.serial(clientRef, () => entry.session.groups());
   }
 
-  control(clientRef: number, op: string, params: Record<string, unknown>) {
+  async control(clientRef: number, op: string, params: Record<string, unknown>) {
     const entry = this.require(clientRef);
     if (!entry.session.control) throw new SessionError('NOT_SUPPORTED', `${op} needs the sandbox transport`);
     return this.serial(clientRef, () => entry.session.control!(op, params));

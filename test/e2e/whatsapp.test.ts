@@ -228,6 +228,22 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect(groupsBySession.status).toBe(200);
   });
 
+  it('sends a scheduled message at its second, once, with its message_sent webhook', async () => {
+    const at = new Date(Date.now() + 2500);
+    const made = await api('/api/schedule-message', { body: { clientId: 'shop', number: '+15550000001', message: 'on time ⏰', scheduleTime: at.toISOString() } });
+    expect(made.status).toBe(200);
+    const sent = await until('scheduled send', async () => {
+      const list = (await api('/api/scheduled-messages?status=sent')).json as any[];
+      return list.find((m) => m.id === made.json.id);
+    }, 20_000);
+    const lateness = Date.parse(sent.sentTime) - at.getTime();
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThan(5000);
+    const inNetwork = ((await api('/api/sandbox/shop/outbox')).json as any[]).filter((m) => m.body === 'on time ⏰');
+    expect(inNetwork).toHaveLength(1);
+    await until('message_sent for it', () => events('message_sent').find((e) => e.body.data.message === 'on time ⏰'));
+  });
+
   it('deleting the client logs the session out', async () => {
     const login = await fetch(`${system.url}/auth/login`, {
       method: 'POST',

@@ -1,11 +1,23 @@
 // D1 schema: the only durable data of Switchboard. Secrets are stored hashed or sealed, never plain.
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const createdAt = () =>
   integer('created_at', { mode: 'number' })
     .notNull()
     .default(sql`(unixepoch('subsec') * 1000)`);
+
+/** The owning user; rows go with the user. */
+const ownerRef = () =>
+  integer('user_id')
+    .notNull()
+    .references((): AnySQLiteColumn => users.id, { onDelete: 'cascade' });
+
+/** The WhatsApp client a row belongs to; rows go with the client. */
+const clientRefColumn = () =>
+  integer('client_ref')
+    .notNull()
+    .references((): AnySQLiteColumn => clients.id, { onDelete: 'cascade' });
 
 export const users = sqliteTable('users', {
   id: integer('id').primaryKey({ autoIncrement: true }),
@@ -22,9 +34,7 @@ export const clients = sqliteTable(
   'clients',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     clientId: text('client_id').notNull(),
     phoneNumber: text('phone_number').notNull(),
     status: text('status', { enum: ['pending_auth', 'connected', 'disconnected', 'logged_out'] })
@@ -45,9 +55,7 @@ export const apiKeys = sqliteTable(
   'api_keys',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     /** null = the account key; else the key of this client only */
     clientRef: integer('client_ref').references(() => clients.id, { onDelete: 'cascade' }),
     /** SHA-256 hex of the key: the lookup */
@@ -64,9 +72,7 @@ export const sessions = sqliteTable(
   {
     /** SHA-256 hex of the cookie token */
     tokenHash: text('token_hash').primaryKey(),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     expiresAt: integer('expires_at').notNull(),
     createdAt: createdAt(),
   },
@@ -90,9 +96,7 @@ export const auditLog = sqliteTable(
 export const apiUsage = sqliteTable(
   'api_usage',
   {
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     /** `account` or `client:<clientId>` — survives key resets */
     keyLabel: text('key_label').notNull(),
     method: text('method').notNull(),
@@ -110,9 +114,7 @@ export const devices = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     /** public id, `dev_...` */
     deviceId: text('device_id').notNull().unique(),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     name: text('name').notNull(),
     secretHash: text('secret_hash').notNull().unique(),
     secretSealed: text('secret_sealed').notNull(),
@@ -148,9 +150,7 @@ export const webhookDeliveries = sqliteTable(
   {
     /** the Standard Webhooks `webhook-id`, the same on every attempt: `msg_...` */
     id: text('id').primaryKey(),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     /** `client:<id>` or `device:<id>`: which endpoint, and which Durable Object works it */
     endpoint: text('endpoint').notNull(),
     event: text('event').notNull(),
@@ -201,12 +201,8 @@ export const sentMessages = sqliteTable(
   'sent_messages',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    clientRef: integer('client_ref')
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
+    clientRef: clientRefColumn(),
     messageId: text('message_id'),
     recipient: text('recipient').notNull(),
     message: text('message').notNull(),
@@ -223,9 +219,7 @@ export const receivedMessages = sqliteTable(
   'received_messages',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    clientRef: integer('client_ref')
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    clientRef: clientRefColumn(),
     messageId: text('message_id').notNull(),
     sender: text('sender').notNull(),
     chatId: text('chat_id').notNull(),
@@ -246,9 +240,7 @@ export const calls = sqliteTable(
   'calls',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    clientRef: integer('client_ref')
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    clientRef: clientRefColumn(),
     callId: text('call_id').notNull(),
     callFrom: text('call_from').notNull(),
     isVideo: integer('is_video', { mode: 'boolean' }).notNull(),
@@ -262,9 +254,7 @@ export const calls = sqliteTable(
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
   {
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     status: integer('status'),
@@ -278,9 +268,7 @@ export const idempotencyKeys = sqliteTable(
 export const chatState = sqliteTable(
   'chat_state',
   {
-    clientRef: integer('client_ref')
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    clientRef: clientRefColumn(),
     chatId: text('chat_id').notNull(),
     readUntil: integer('read_until').notNull().default(0),
     muted: integer('muted', { mode: 'boolean' }).notNull().default(false),
@@ -293,9 +281,7 @@ export const chatState = sqliteTable(
 export const reactions = sqliteTable(
   'reactions',
   {
-    clientRef: integer('client_ref')
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    clientRef: clientRefColumn(),
     messageId: text('message_id').notNull(),
     senderId: text('sender_id').notNull(),
     reaction: text('reaction').notNull(),
@@ -309,12 +295,8 @@ export const scheduledMessages = sqliteTable(
   'scheduled_messages',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    clientRef: integer('client_ref')
-      .notNull()
-      .references(() => clients.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
+    clientRef: clientRefColumn(),
     /** `+` and digits */
     recipient: text('recipient').notNull(),
     message: text('message').notNull(),

@@ -50,7 +50,11 @@ export const SendParamsSchema = z.object({
 });
 export type SendParams = z.infer<typeof SendParamsSchema>;
 
-export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'groups', 'media', 'read', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.react', 'sandbox.outbox']);
+/** Many text sends in one request (scheduled dispatch): answered item by item, in order. */
+export const SendBatchParamsSchema = z.object({ items: z.array(SendParamsSchema).min(1).max(500) });
+export type SendOutcome = { ok: true; messageId: string; timestamp: number } | { ok: false; code: string; message: string };
+
+export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'sendBatch', 'groups', 'media', 'read', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.react', 'sandbox.outbox']);
 export type Op = z.infer<typeof OpSchema>;
 
 export const BridgeFrameSchema = z.discriminatedUnion('t', [

@@ -71,6 +71,8 @@ export function startBridge(config: BridgeConfig) {
           return { loggedOut: true };
         case 'send':
           return sessions.send(clientRef, params);
+        case 'sendBatch':
+          return sessions.sendBatch(clientRef, params);
         case 'groups':
           return sessions.groups(clientRef);
         case 'media': {
@@ -85,11 +87,14 @@ export function startBridge(config: BridgeConfig) {
     },
   });
   link.start();
+  const prune = setInterval(() => db.prepare('DELETE FROM sent_keys WHERE at < ?').run(Date.now() - 7 * 86_400_000), 3_600_000);
+  prune.unref();
   return {
     link,
     sessions,
     outbox,
     async stop() {
+      clearInterval(prune);
       await link.stop();
       await sessions.stopAll();
       db.close();

@@ -17,8 +17,18 @@ describe('Sessions over the sandbox', () => {
     expect(a).toEqual(b);
     await sessions.send(1, { to: '15550000001', text: 'unkeyed' });
     await sessions.send(1, { to: '15550000001', text: 'unkeyed' });
+    const batch = await sessions.sendBatch(1, {
+      items: [
+        { to: '15550000002', text: 'b1', key: 'scheduled:8' },
+        { to: '15550000001', text: 'hi', key: 'scheduled:7' },
+        { to: 'not-a-number', text: 'bad' },
+      ],
+    });
+    expect(batch[0]).toMatchObject({ ok: true });
+    expect(batch[1]).toEqual({ ok: true, ...a });
+    expect(batch[2]).toMatchObject({ ok: false, code: 'VALIDATION_ERROR' });
     const outbox = (await sessions.control(1, 'sandbox.outbox', {})) as { body: string }[];
-    expect(outbox.map((m) => m.body)).toEqual(['hi', 'unkeyed', 'unkeyed']);
+    expect(outbox.map((m) => m.body)).toEqual(['hi', 'unkeyed', 'unkeyed', 'b1']);
     await sessions.stopAll();
   });
 

@@ -1,6 +1,6 @@
 // One session per client, every operation on a client serialized, and never two sockets for one client.
 import type { BridgeEvent, SendParams, SessionSpec } from '../adapters/protocol.ts';
-import { SendParamsSchema } from '../adapters/protocol.ts';
+import { SendBatchParamsSchema, SendParamsSchema, type SendOutcome } from '../adapters/protocol.ts';
 import type { BridgeDb } from './db.ts';
 import { fetchMedia } from './media.ts';
 import { SessionError, type Session, type TransportFactory } from './transports/transport.ts';
@@ -85,19 +85,38 @@ export class Sessions {
     if (!parsed.success) throw new SessionError('VALIDATION_ERROR', 'bad send parameters');
     const params: SendParams = parsed.data;
     const entry = this.require(clientRef);
+    // a keyed send happens once, even if the edge asks again after a crash
+    return this.serial(clientRef, () => this.keyedSend(clientRef, entry, params));
+  }
+
+  /** Many sends for one client in one serialized run; each item answers for itself. */
+  async sendBatch(clientRef: number, raw: unknown): Promise<SendOutcome[]> {
+    const parsed = SendBatchParamsSchema.safeParse(raw);
+    if (!parsed.success) throw new SessionError('VALIDATION_ERROR', 'bad batch parameters');
+    const entry = this.require(clientRef);
     return this.serial(clientRef, async () => {
-      // a keyed send happens once, even if the edge asks again after a crash
-      if (params.key && this.db) {
-        const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as { result: string } | undefined;
-        if (done) return JSON.parse(done.result) as { messageId: string; timestamp: number };
+      const out: SendOutcome[] = [];
+      for (const params of parsed.data.items) {
+        try {
+          out.push({ ok: true, ...(await this.keyedSend(clientRef, entry, params)) });
+        } catch (err) {
+          out.push({ ok: false, code: (err as SessionError).code ?? 'BRIDGE_ERROR', message: (err as Error).message });
+        }
       }
-      const result = await this.sendNow(entry, params);
-      if (params.key && this.db) {
-        this.db.prepare('INSERT OR REPLACE INTO sent_keys (client_ref, key, result, at) VALUES (?, ?, ?, ?)').run(clientRef, params.key, JSON.stringify(result), Date.now());
-        this.db.prepare('DELETE FROM sent_keys WHERE at < ?').run(Date.now() - 7 * 86_400_000);
-      }
-      return result;
+      return out;
     });
+  }
+
+  private async keyedSend(clientRef: number, entry: Entry, params: SendParams): Promise<{ messageId: string; timestamp: number }> {
+    if (params.key && this.db) {
+      const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as { result: string } | undefined;
+      if (done) return JSON.parse(done.result) as { messageId: string; timestamp: number };
+    }
+    const result = await this.sendNow(entry, params);
+    if (params.key && this.db) {
+      this.db.prepare('INSERT OR REPLACE INTO sent_keys (client_ref, key, result, at) VALUES (?, ?, ?, ?)').run(clientRef, params.key, JSON.stringify(result), Date.now());
+    }
+    return result;
   }
 
   private async sendNow(entry: Entry, params: SendParams) {

@@ -47,6 +47,15 @@ export class ClientHub extends DurableObject<Bindings> {
   async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, onSent?: Record<string, unknown>): Promise<BridgeResult> {
     const result = (await this.env.BRIDGE_LINK.getByName('main').request(clientRef, op, params)) as unknown as BridgeResult;
     // a send is pushed to live sockets here, where they are, without another round trip
+    if (result.ok && op === 'sendBatch' && Array.isArray(result.result) && this.ctx.getWebSockets().length) {
+      const items = (params.items ?? []) as { to: string; text?: string }[];
+      (result.result as { ok: boolean; messageId?: string; timestamp?: number }[]).forEach((r, i) => {
+        const item = items[i];
+        if (!r.ok || !item) return;
+        const chatId = item.to.includes('@') ? item.to : `${item.to}@c.us`;
+        this.broadcast({ type: 'message', chatId, message: { id: { _serialized: r.messageId }, body: item.text ?? '', fromMe: true, timestamp: Math.floor((r.timestamp ?? 0) / 1000), type: 'chat', hasMedia: false } });
+      });
+    }
     if (result.ok && op === 'send' && onSent && this.ctx.getWebSockets().length) {
       const sent = result.result as { messageId: string; timestamp: number };
       const message = { ...(onSent.message as Record<string, unknown>), id: { _serialized: sent.messageId }, timestamp: Math.floor(sent.timestamp / 1000) };

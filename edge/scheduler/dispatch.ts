@@ -7,13 +7,13 @@ import { getDb } from '../db/client.ts';
 import { clients } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
-import { sendThroughClient } from '../services/messaging.ts';
+import type { SendOutcome } from '../../adapters/protocol.ts';
+import { sendBatchThroughClient } from '../services/messaging.ts';
 
 export const LEASE_MS = 60_000;
 export const RETRY_MS = 10_000;
 export const DEADLINE_MS = 15 * 60_000;
-const BATCH = 200;
-const CONCURRENCY = 8;
+const BATCH = 100;
 
 type Row = { id: number; recipient: string; message: string; schedule_time: number; attempts: number };
 
@@ -30,25 +30,24 @@ export async function claimDue(env: Bindings, clientRef: number, now: number, li
   return res.results;
 }
 
-async function settle(env: Bindings, row: Row, outcome: { sent: { messageId: string; timestamp: number } } | { error: unknown }): Promise<void> {
-  const now = Date.now();
-  if ('sent' in outcome) {
-    await env.DB.prepare(`UPDATE scheduled_messages SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL, failure_reason = NULL WHERE id = ? AND status = 'sending'`)
-      .bind(outcome.sent.timestamp, outcome.sent.messageId, row.id)
-      .run();
-    return;
+/** The row's next state after its send: sent, retried later (bridge or session down), or failed. */
+function settlement(env: Bindings, row: Row, outcome: SendOutcome, now: number): D1PreparedStatement {
+  if (outcome.ok) {
+    return env.DB.prepare(`UPDATE scheduled_messages SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL, failure_reason = NULL WHERE id = ? AND status = 'sending'`).bind(
+      outcome.timestamp,
+      outcome.messageId,
+      row.id,
+    );
   }
-  const err = outcome.error;
-  const reason = err instanceof ApiError ? `${err.code}: ${err.message}` : `INTERNAL_ERROR: ${(err as Error)?.message ?? String(err)}`;
-  const retryable = err instanceof ApiError && err.status >= 500;
-  if (retryable && now + RETRY_MS < row.schedule_time + DEADLINE_MS) {
-    await env.DB.prepare(`UPDATE scheduled_messages SET status = 'pending', retry_at = ?, lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`)
-      .bind(now + RETRY_MS, reason, row.id)
-      .run();
-  } else {
-    await env.DB.prepare(`UPDATE scheduled_messages SET status = 'failed', lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(reason, row.id).run();
+  const reason = `${outcome.code}: ${outcome.message}`;
+  if (RETRYABLE.has(outcome.code) && now + RETRY_MS < row.schedule_time + DEADLINE_MS) {
+    return env.DB.prepare(`UPDATE scheduled_messages SET status = 'pending', retry_at = ?, lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(now + RETRY_MS, reason, row.id);
   }
+  return env.DB.prepare(`UPDATE scheduled_messages SET status = 'failed', lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(reason, row.id);
 }
+
+/** Failures worth another try: the bridge or the session is down or slow. */
+const RETRYABLE = new Set(['BRIDGE_UNAVAILABLE', 'BRIDGE_TIMEOUT', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'WHATSAPP_ERROR', 'BRIDGE_ERROR']);
 
 /** Sends this client's due messages; answers when something is next due (or null). */
 export async function dispatchDue(env: Bindings, clientRef: number, waitUntil: (p: Promise<unknown>) => void, deadline = Date.now() + 25_000): Promise<number | null> {
@@ -57,19 +56,13 @@ export async function dispatchDue(env: Bindings, clientRef: number, waitUntil: (
   while (Date.now() < deadline) {
     const rows = await claimDue(env, clientRef, Date.now());
     if (!rows.length) break;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(CONCURRENCY, rows.length) }, async () => {
-        while (next < rows.length) {
-          const row = rows[next++]!;
-          const outcome = await sendThroughClient(env, client, { to: row.recipient.replace(/^\+/, ''), text: row.message, key: `scheduled:${row.id}` }, waitUntil).then(
-            (sent) => ({ sent }),
-            (error: unknown) => ({ error }),
-          );
-          await settle(env, row, outcome);
-        }
-      }),
+    // one round trip to the bridge for the whole batch; each row keyed so a re-claim never sends twice
+    const items = rows.map((row) => ({ to: row.recipient.replace(/^\+/, ''), text: row.message, key: `scheduled:${row.id}` }));
+    const outcomes = await sendBatchThroughClient(env, client, items, waitUntil).catch((err: unknown) =>
+      items.map(() => ({ ok: false as const, code: err instanceof ApiError ? err.code : 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) })),
     );
+    const now = Date.now();
+    await env.DB.batch(rows.map((row, i) => settlement(env, row, outcomes[i]!, now)));
   }
   const next = await env.DB.prepare(
     `SELECT min(t) AS next FROM (

@@ -76,8 +76,8 @@ describe('dispatch', () => {
     await runDurableObjectAlarm(hub);
     await runDurableObjectAlarm(hub);
     for (const id of ids) expect(await row(id)).toMatchObject({ status: 'sent', lease_until: null });
-    const sends = bridge.frames.filter((f) => f.t === 'req' && f.op === 'send');
-    expect(sends.map((s) => s.params.key).sort()).toEqual(ids.map((id) => `scheduled:${id}`).sort());
+    const sends = bridge.frames.filter((f) => f.t === 'req' && f.op === 'sendBatch').flatMap((f) => f.params.items);
+    expect(sends.map((s: { key: string }) => s.key).sort()).toEqual(ids.map((id) => `scheduled:${id}`).sort());
     const listed = (await call('/api/scheduled-messages?status=sent', { key: u.apiKey })).json;
     expect(listed.every((m: any) => m.sentTime !== null)).toBe(true);
     expect((await call('/api/sent-messages', { key: u.apiKey })).json.map((m: any) => m.message).sort()).toEqual(['due 0', 'due 1', 'due 2']);
@@ -157,7 +157,7 @@ describe('dispatch', () => {
     await makeDue(id);
     // the first dispatcher claimed it and "crashed" after the bridge sent it
     await claimDue(env, ref, Date.now());
-    bridge.answer({ op: 'send', params: { key: `scheduled:${id}` } });
+    bridge.answer({ op: 'sendBatch', params: { items: [{ key: `scheduled:${id}` }] } });
     await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?').bind(Date.now() - 1, id).run();
     const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
     await hub.schedule(ref, Date.now());

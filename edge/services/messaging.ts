@@ -1,6 +1,6 @@
 // Sending through a WhatsApp client: the client's Durable Object routes it to the bridge; the sent
 // message is stored and its message_sent webhook queued in one batch. Failures are explicit.
-import type { SendParams } from '../../adapters/protocol.ts';
+import type { SendOutcome, SendParams } from '../../adapters/protocol.ts';
 import { getDb } from '../db/client.ts';
 import { clients, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
@@ -78,4 +78,46 @@ export async function sendThroughClient(
   else await insert;
   wakeClientOutbox(env, client, waitUntil);
   return sent;
+}
+
+/**
+ * Many texts through one client in one round trip (scheduled dispatch). Answers per item, in order;
+ * the sent ones are stored and their message_sent webhooks queued in D1 batches.
+ */
+export async function sendBatchThroughClient(
+  env: Bindings,
+  client: Client,
+  items: { to: string; text: string; key: string }[],
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<SendOutcome[]> {
+  const result = (await hubFor(env, client.id).request(client.id, 'sendBatch', { items })) as unknown as BridgeResult;
+  if (!result.ok) return items.map(() => ({ ok: false as const, code: result.code, message: result.message }));
+  const outcomes = Array.isArray(result.result) ? (result.result as SendOutcome[]) : [];
+  const db = getDb(env.DB);
+  type Write = Parameters<typeof db.batch>[0][number];
+  const writes: Write[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const outcome = outcomes[i];
+    if (!outcome?.ok) continue;
+    writes.push(
+      db
+        .insert(sentMessages)
+        .values({ userId: client.userId, clientRef: client.id, messageId: outcome.messageId, recipient: item.to, message: item.text, status: 'sent', sentAt: outcome.timestamp })
+        .onConflictDoNothing(),
+    );
+    const delivery = await clientDelivery(
+      db,
+      client,
+      { event: 'message_sent', data: { from: client.clientId, to: item.to, body: item.text, message: item.text, timestamp: outcome.timestamp, type: 'sent_message', channel: 'whatsapp', messageId: outcome.messageId } },
+      `sent:${outcome.messageId}`,
+    );
+    if (delivery) writes.push(delivery.insert);
+  }
+  for (let i = 0; i < writes.length; i += 100) {
+    const chunk = writes.slice(i, i + 100);
+    await db.batch(chunk as [Write, ...Write[]]);
+  }
+  if (writes.length) wakeClientOutbox(env, client, waitUntil);
+  return items.map((_, i) => outcomes[i] ?? { ok: false as const, code: 'BRIDGE_ERROR', message: 'no answer for this item' });
 }

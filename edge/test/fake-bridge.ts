@@ -24,13 +24,15 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
     frames: [],
     answer: (frame) => {
       if (frame.op === 'start') return { ok: true, result: { status: 'pending_auth', connectedNumber: null } };
-      if (frame.op === 'send') {
-        const key = frame.params.key as string | undefined;
-        if (key && sentKeys.has(key)) return { ok: true, result: sentKeys.get(key) };
+      const sendOne = (params: { key?: string }) => {
+        const key = params.key;
+        if (key && sentKeys.has(key)) return sentKeys.get(key) as { messageId: string; timestamp: number };
         const result = { messageId: `FAKE${counter++}${Math.random().toString(36).slice(2, 8)}`, timestamp: Date.now() };
         if (key) sentKeys.set(key, result);
-        return { ok: true, result };
-      }
+        return result;
+      };
+      if (frame.op === 'send') return { ok: true, result: sendOne(frame.params) };
+      if (frame.op === 'sendBatch') return { ok: true, result: frame.params.items.map((item: { key?: string }) => ({ ok: true, ...sendOne(item) })) };
       return { ok: true, result: null };
     },
     waitFor: async (pred) => {

@@ -5,14 +5,9 @@ import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { Db } from '../db/client.ts';
 import type { clients } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
-import { sha256Hex } from '../lib/secrets.ts';
-import { deliveryInsert, kickSoon } from '../webhooks/outbox.ts';
+import { deliveryIdFor, deliveryInsert, kickSoon } from '../webhooks/outbox.ts';
 
 type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'webhookUrl' | 'webhookDisabledAt'>;
-
-export async function deliveryIdFor(cause: string): Promise<string> {
-  return `msg_${(await sha256Hex(cause)).slice(0, 32)}`;
-}
 
 /**
  * The insert for this event's delivery, to batch with its cause (wrapped: a query builder is

@@ -4,7 +4,7 @@ import type { WebhookEvent } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
-import { kickSoon } from '../webhooks/outbox.ts';
+import { deliveryIdFor, kickSoon } from '../webhooks/outbox.ts';
 import type { PresentedSecret } from './devices.ts';
 
 export interface Recorded {
@@ -24,7 +24,7 @@ export async function recordDeviceEvent(
 ): Promise<Recorded> {
   const now = Date.now();
   const dedupeHash = await sha256Hex(input.dedupeKey);
-  const deliveryId = `msg_${(await sha256Hex(`${who.deviceId}|${dedupeHash}`)).slice(0, 32)}`;
+  const deliveryId = await deliveryIdFor(`${who.deviceId}|${dedupeHash}`);
   const payload = JSON.stringify(input.event);
   const [event, delivery, device] = await env.DB.batch<{ id?: number; endpoint?: string; status?: string }>([
     env.DB.prepare(

@@ -4,6 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { WebhookEvent } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import { getDb, type Db } from '../db/client.ts';
+import { sha256Hex } from '../lib/secrets.ts';
 import { webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { attemptDelivery, type AttemptResult } from './deliver.ts';
@@ -24,6 +25,11 @@ export interface NewDelivery {
   replyRoute?: ReplyRoute;
   /** `paused` when the endpoint is disabled (410): kept until its URL is saved again */
   status?: 'pending' | 'paused';
+}
+
+/** A delivery id derived from what caused it: the same cause never queues two deliveries. */
+export async function deliveryIdFor(cause: string): Promise<string> {
+  return `msg_${(await sha256Hex(cause)).slice(0, 32)}`;
 }
 
 /** The insert for one delivery (idempotent by id), to batch with the write that caused it. */

@@ -18,4 +18,3 @@ export async function signWebhook(secret: string, id: string, timestampSec: numb
 }
 
 export const newWebhookSecret = () => `whsec_${toB64(crypto.getRandomValues(new Uint8Array(24)))}`;
-export const newDeliveryId = () => `msg_${crypto.randomUUID().replaceAll('-', '')}`;

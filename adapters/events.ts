@@ -1,9 +1,10 @@
 // Every webhook event Switchboard sends: one zod discriminated union over the `{event, data}` envelope.
 // The WhatsApp events keep the spec's exact data fields; the others use the same envelope.
 import { z } from '@hono/zod-openapi';
+import { CHANNELS, SentStatusSchema, SessionStatusSchema } from './vocabulary.ts';
 
 /** Where an inbound or outbound message travelled. */
-export const ChannelSchema = z.enum(['whatsapp', 'sms']).openapi({ description: '`whatsapp` (a bridge session or a phone) or `sms` (an Android device)' });
+export const ChannelSchema = z.enum(CHANNELS).openapi({ description: '`whatsapp` (a bridge session or a phone) or `sms` (an Android device)' });
 
 const ms = z.number().int().openapi({ description: 'Unix time in milliseconds', example: 1699123456789 });
 
@@ -43,7 +44,7 @@ export const MessageAckData = z
     from: z.string(),
     to: z.string(),
     ack: z.number().int().min(-1).max(4).openapi({ description: '-1 failed, 1 sent, 2 delivered, 3 read, 4 played' }),
-    status: z.enum(['failed', 'sent', 'delivered', 'read', 'played']),
+    status: SentStatusSchema,
     timestamp: ms,
     type: z.literal('message_ack'),
     channel: ChannelSchema.optional(),
@@ -65,7 +66,7 @@ export const CallRejectedData = z
 export const ClientStatusData = z
   .object({
     clientId: z.string(),
-    status: z.enum(['pending_auth', 'connected', 'disconnected', 'logged_out']),
+    status: SessionStatusSchema,
     connectedNumber: z.string().nullable(),
     reason: z.string().optional(),
     timestamp: ms,
@@ -145,6 +146,9 @@ export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 export type EventName = WebhookEvent['event'];
 export const EVENT_NAMES = Object.keys(EVENT_SCHEMAS) as EventName[];
 export type EventOf<N extends EventName> = Extract<WebhookEvent, { event: N }>;
+
+/** What a rejected caller is told when the webhook names no `rejectionMessage` (the spec's default). */
+export const DEFAULT_REJECTION = 'מצטער, אינני זמין כעת.';
 
 /** What a webhook consumer may answer: `response` goes back to a message's sender, `rejectionMessage` to a caller. */
 export const WebhookReplySchema = z

@@ -1,10 +1,8 @@
-// Frames on the bridge ↔ edge WebSocket link, validated on both sides.
+// The one contract between edge and bridge: the frames on their WebSocket link, the events a session
+// reports, and every operation the edge may ask of a bridge as a map op → zod params + zod result.
+// Both sides validate what they receive against it; neither imports the other.
 import { z } from '@hono/zod-openapi';
-
-export const SessionStatusSchema = z.enum(['pending_auth', 'connected', 'disconnected', 'logged_out']);
-export type SessionStatus = z.infer<typeof SessionStatusSchema>;
-
-export const MediaKindSchema = z.enum(['image', 'video', 'audio', 'document']);
+import { MediaKindSchema, SessionStatusSchema, TransportSchema } from './vocabulary.ts';
 
 /** What a session reports; each one travels in an `event` frame with an id the edge acknowledges. */
 export const BridgeEventSchema = z.discriminatedUnion('kind', [
@@ -36,44 +34,37 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
 ]);
 export type BridgeEvent = z.infer<typeof BridgeEventSchema>;
 
+/** A client a bridge holds: its internal reference and what a session needs to start. */
 export const SessionSpecSchema = z.object({ clientRef: z.number().int(), clientId: z.string(), phoneNumber: z.string() });
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
+
+const SessionIdentity = z.object({ clientId: z.string(), phoneNumber: z.string() });
 
 export const SendParamsSchema = z.object({
   to: z.string(),
   /** makes the send idempotent on the bridge: a repeat with the same key answers the first result */
   key: z.string().max(128).optional(),
   text: z.string().optional(),
-  media: z
-    .object({ url: z.string(), kind: MediaKindSchema, mimetype: z.string().optional(), filename: z.string().optional() })
-    .optional(),
+  media: z.object({ url: z.string(), kind: MediaKindSchema, mimetype: z.string().optional(), filename: z.string().optional() }).optional(),
 });
 export type SendParams = z.infer<typeof SendParamsSchema>;
 
-/** Many text sends in one request (scheduled dispatch): answered item by item, in order. */
-export const SendBatchParamsSchema = z.object({ items: z.array(SendParamsSchema).min(1).max(500) });
-export type SendOutcome = { ok: true; messageId: string; timestamp: number } | { ok: false; code: string; message: string };
+/** A message that left: WhatsApp's id for it and when. */
+export const SentSchema = z.object({ messageId: z.string(), timestamp: z.number() });
+export type Sent = z.infer<typeof SentSchema>;
 
-export const OpSchema = z.enum(['start', 'stop', 'logout', 'send', 'sendBatch', 'groups', 'media', 'read', 'sandbox.scan', 'sandbox.inbound', 'sandbox.call', 'sandbox.react', 'sandbox.outbox']);
-export type Op = z.infer<typeof OpSchema>;
-
-export const BridgeFrameSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('hello'), bridgeId: z.string().min(1).max(64), transport: z.enum(['sandbox', 'baileys']), sessions: z.number().int() }),
-  z.object({ t: z.literal('event'), id: z.string().min(8).max(64), clientRef: z.number().int(), at: z.number().int(), event: BridgeEventSchema }),
-  /** the answer to a `req`: `result` when ok, else `code` and `message` */
-  z.object({ t: z.literal('res'), id: z.string(), ok: z.boolean(), result: z.unknown().optional(), code: z.string().optional(), message: z.string().optional() }),
+/** One item of a batch answers for itself. */
+export const SendOutcomeSchema = z.union([
+  SentSchema.extend({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
-export type BridgeFrame = z.infer<typeof BridgeFrameSchema>;
+export type SendOutcome = z.infer<typeof SendOutcomeSchema>;
 
-export const EdgeFrameSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('welcome'), sessions: z.array(SessionSpecSchema) }),
-  z.object({ t: z.literal('ack'), ids: z.array(z.string()) }),
-  z.object({ t: z.literal('req'), id: z.string(), clientRef: z.number().int(), op: OpSchema, params: z.record(z.string(), z.unknown()).default({}) }),
-]);
-export type EdgeFrame = z.infer<typeof EdgeFrameSchema>;
+export const QrSchema = z.object({ qr: z.string(), png: z.string() });
 
-/** `12345@c.us` / `12345@s.whatsapp.net` / `+12345` → `12345`. */
-export const toNumber = (jidOrNumber: string) => jidOrNumber.replace(/^\+/, '').replace(/[:@].*$/, '');
+/** What `start` answers: connected, or waiting for a QR scan. */
+export const StartResultSchema = z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable(), qr: QrSchema.optional() });
+export type StartResult = z.infer<typeof StartResultSchema>;
 
 /** A group or channel as a transport reports it (the `groups` op). */
 export const GroupInfoSchema = z.object({
@@ -88,5 +79,75 @@ export const GroupInfoSchema = z.object({
 });
 export type GroupInfo = z.infer<typeof GroupInfoSchema>;
 
+/** A message the simulated network received from a client (`GET /api/sandbox/{clientId}/outbox`). */
+export const SandboxSentSchema = z.object({ id: z.string(), to: z.string(), body: z.string(), type: z.string(), timestamp: z.number().int() });
+
+const Empty = z.object({}).default({});
+
+/** Every operation the edge may ask of the bridge holding a client: params in, result out. */
+export const OPS = {
+  start: { params: SessionIdentity, result: StartResultSchema },
+  stop: { params: Empty, result: z.null() },
+  logout: { params: SessionIdentity, result: z.object({ loggedOut: z.literal(true) }) },
+  send: { params: SendParamsSchema, result: SentSchema },
+  /** many text sends in one request (scheduled dispatch): answered item by item, in order */
+  sendBatch: { params: z.object({ items: z.array(SendParamsSchema).min(1).max(500) }), result: z.array(SendOutcomeSchema) },
+  groups: { params: Empty, result: z.array(GroupInfoSchema) },
+  media: { params: z.object({ messageId: z.string() }), result: z.object({ mimetype: z.string(), filename: z.string().nullable(), data: z.string().describe('base64') }) },
+  read: { params: z.object({ chatId: z.string(), messageIds: z.array(z.string()) }), result: z.null() },
+  'sandbox.scan': { params: Empty, result: z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable() }) },
+  'sandbox.inbound': {
+    params: z.object({ from: z.string(), message: z.string().optional(), mediaUrl: z.string().optional(), groupId: z.string().optional() }),
+    result: SentSchema,
+  },
+  'sandbox.call': { params: z.object({ from: z.string(), isVideo: z.boolean().optional() }), result: z.object({ callId: z.string(), rejected: z.boolean(), timestamp: z.number().int() }) },
+  'sandbox.react': { params: z.object({ from: z.string(), messageId: z.string(), emoji: z.string() }), result: z.object({ reacted: z.boolean() }) },
+  'sandbox.outbox': { params: Empty, result: z.array(SandboxSentSchema) },
+} as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
+
+export type Op = keyof typeof OPS;
+export const OpSchema = z.enum(Object.keys(OPS) as [Op, ...Op[]]);
+/** What a caller passes for `op` (defaults may be left out). */
+export type OpParams<O extends Op> = z.input<(typeof OPS)[O]['params']>;
+/** What the bridge handler receives for `op`, validated. */
+export type OpInput<O extends Op> = z.output<(typeof OPS)[O]['params']>;
+export type OpResult<O extends Op> = z.output<(typeof OPS)[O]['result']>;
+
+export type BridgeFailure = { ok: false; code: string; message: string };
+/** A bridge's answer as the edge sees it, typed by the op asked. */
+export type BridgeResult<O extends Op> = { ok: true; result: OpResult<O> } | BridgeFailure;
+/** The same answer before it is checked against the op's result schema. */
+export type RawBridgeResult = { ok: true; result: unknown } | BridgeFailure;
+
+/** Checks a bridge's answer against the op's schema: a malformed answer is a failure, never a cast. */
+export function checkResult<O extends Op>(op: O, raw: RawBridgeResult): BridgeResult<O> {
+  if (!raw.ok) return raw;
+  const parsed = OPS[op].result.safeParse(raw.result);
+  if (!parsed.success) return { ok: false, code: 'BRIDGE_PROTOCOL_ERROR', message: `The bridge answered ${op} with an unexpected shape` };
+  return { ok: true, result: parsed.data as OpResult<O> };
+}
+
+export const BridgeFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('hello'), bridgeId: z.string().min(1).max(64), transport: TransportSchema, sessions: z.number().int() }),
+  z.object({ t: z.literal('event'), id: z.string().min(8).max(64), clientRef: z.number().int(), at: z.number().int(), event: BridgeEventSchema }),
+  /** the answer to a `req`: `result` when ok, else `code` and `message` */
+  z.object({ t: z.literal('res'), id: z.string(), ok: z.boolean(), result: z.unknown().optional(), code: z.string().optional(), message: z.string().optional() }),
+]);
+export type BridgeFrame = z.infer<typeof BridgeFrameSchema>;
+export type EventFrame = Extract<BridgeFrame, { t: 'event' }>;
+
+export const EdgeFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('welcome'), sessions: z.array(SessionSpecSchema) }),
+  z.object({ t: z.literal('ack'), ids: z.array(z.string()) }),
+  z.object({ t: z.literal('req'), id: z.string(), clientRef: z.number().int(), op: OpSchema, params: z.record(z.string(), z.unknown()).default({}) }),
+]);
+export type EdgeFrame = z.infer<typeof EdgeFrameSchema>;
+export type RequestFrame = Extract<EdgeFrame, { t: 'req' }>;
+
+/** `12345@c.us` / `12345@s.whatsapp.net` / `+12345` → `12345`. */
+export const toNumber = (jidOrNumber: string) => jidOrNumber.replace(/^\+/, '').replace(/[:@].*$/, '');
+
 export const isGroupId = (id: string) => /@g\.us$/.test(id);
 export const isChannelId = (id: string) => /@newsletter$/.test(id);
+/** A send's chat id: a bare number is a private chat. */
+export const chatIdOf = (to: string) => (to.includes('@') ? to : `${to}@c.us`);

@@ -11,9 +11,10 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
   const concurrency = opts.concurrency ?? 16;
   const stateDir = mkdtempSync(join(tmpdir(), 'sb-bench-send-'));
   const system = await startSystem({
+    entry: 'bench/worker.ts',
     port: await freePort(),
     stateDir,
-    env: { ...process.env, BENCH_ROUTES: 'true', RATE_LIMITS: JSON.stringify({ api: { limit: 1_000_000, windowSec: 60 } }) },
+    env: { ...process.env, RATE_LIMITS: JSON.stringify({ api: { limit: 1_000_000, windowSec: 60 } }) },
   });
   try {
     const headers = { 'content-type': 'application/json', 'x-api-key': system.admin.apiKey! };

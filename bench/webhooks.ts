@@ -13,9 +13,10 @@ export async function benchWebhooks(opts: { events?: number; concurrency?: numbe
   const stateDir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   const receiver = await startReceiver();
   const system = await startSystem({
+    entry: 'bench/worker.ts',
     port: await freePort(),
     stateDir,
-    env: { ...process.env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true', BENCH_ROUTES: 'true', RATE_LIMITS: JSON.stringify({ api: { limit: 1_000_000, windowSec: 60 } }) },
+    env: { ...process.env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true', RATE_LIMITS: JSON.stringify({ api: { limit: 1_000_000, windowSec: 60 } }) },
   });
   try {
     const key = system.admin.apiKey!;

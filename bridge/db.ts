@@ -1,11 +1,11 @@
-// The bridge's own SQLite file (node:sqlite): its event outbox and what sockets need (auth state,
+// The bridge's own SQLite file (node:sqlite): its event queue (events until the edge acknowledges them) and what sockets need (auth state,
 // sent messages for Baileys' getMessage, sandbox pairings). The edge's D1 holds everything else.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, frame TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS event_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, frame TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS baileys_creds (client_ref INTEGER PRIMARY KEY, creds TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS baileys_keys (client_ref INTEGER NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (client_ref, type, id));
 CREATE TABLE IF NOT EXISTS sent_messages (client_ref INTEGER NOT NULL, id TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, id));
@@ -20,6 +20,9 @@ export function openBridgeDb(path: string): BridgeDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  // renamed from `outbox` (one word per concept): keep what an older bridge left unacknowledged
+  const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get();
+  if (old) db.exec('DROP TABLE IF EXISTS event_queue; ALTER TABLE outbox RENAME TO event_queue;');
   db.exec(SCHEMA);
   return db;
 }

@@ -1,21 +1,22 @@
-// The bridge's composition root: SQLite, outbox, sessions over the chosen transport, and the link.
+// The bridge's composition root: SQLite, the event queue, sessions over the chosen transport, and the link.
 //   EDGE_URL (http://127.0.0.1:8787)  BRIDGE_TOKEN (the Worker's INTERNAL_TOKEN)  STATE_DIR (.data)
 //   WA_TRANSPORT (sandbox|baileys)  BRIDGE_ID (bridge-1)  ALLOW_PRIVATE_WEBHOOK_URLS (false)
 import { join, resolve } from 'node:path';
 import type { SessionSpec } from '../adapters/protocol.ts';
+import type { TransportName } from '../adapters/vocabulary.ts';
 import { openBridgeDb } from './db.ts';
 import { Link } from './link.ts';
-import { Outbox } from './outbox.ts';
+import { commandHandlers, runRequest } from './commands.ts';
+import { EventQueue } from './event-queue.ts';
 import { Sessions } from './sessions.ts';
 import { baileysTransport } from './transports/baileys/baileys-transport.ts';
 import { sandboxTransport } from './transports/sandbox/sandbox-transport.ts';
-import { SessionError } from './transports/transport.ts';
 
 export interface BridgeConfig {
   edgeUrl: string;
   token: string;
   stateDir: string;
-  transport: 'sandbox' | 'baileys';
+  transport: TransportName;
   bridgeId: string;
   allowPrivate: boolean;
 }
@@ -36,55 +37,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BridgeConfi
 
 export function startBridge(config: BridgeConfig) {
   const db = openBridgeDb(join(config.stateDir, `bridge-${config.bridgeId}.sqlite`));
-  const outbox = new Outbox(db);
+  const events = new EventQueue(db);
   const factory = config.transport === 'sandbox' ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate }) : baileysTransport(db);
-  const sessions = new Sessions({ factory, emit: (clientRef, event) => outbox.add(clientRef, event), allowPrivateMedia: config.allowPrivate, db });
+  const sessions = new Sessions({ factory, emit: (clientRef, event) => events.add(clientRef, event), allowPrivateMedia: config.allowPrivate, db });
   const specs = new Map<number, SessionSpec>();
-  const spec = (clientRef: number, params: Record<string, unknown>): SessionSpec => {
-    const known = specs.get(clientRef);
-    if (known) return known;
-    if (typeof params.clientId !== 'string' || typeof params.phoneNumber !== 'string') throw new SessionError('SESSION_NOT_FOUND', 'Unknown client');
-    const s = { clientRef, clientId: params.clientId, phoneNumber: params.phoneNumber };
-    specs.set(clientRef, s);
-    return s;
-  };
+  const handlers = commandHandlers(sessions, specs);
   const link = new Link({
     url: `${config.edgeUrl.replace(/^http/, 'ws')}/internal/bridge/connect`,
     token: config.token,
     bridgeId: config.bridgeId,
     transport: config.transport,
-    outbox,
+    events,
     sessions: () => sessions.size,
     onWelcome: (frame) => {
       for (const s of frame.sessions) specs.set(s.clientRef, s);
       void sessions.reconcile(frame.sessions);
     },
-    onRequest: async ({ clientRef, op, params }) => {
-      switch (op) {
-        case 'start':
-          return sessions.start(spec(clientRef, params));
-        case 'stop':
-          return sessions.stop(clientRef);
-        case 'logout':
-          await sessions.logout(spec(clientRef, params));
-          specs.delete(clientRef);
-          return { loggedOut: true };
-        case 'send':
-          return sessions.send(clientRef, params);
-        case 'sendBatch':
-          return sessions.sendBatch(clientRef, params);
-        case 'groups':
-          return sessions.groups(clientRef);
-        case 'media': {
-          const media = await sessions.media(clientRef, String(params.messageId ?? ''));
-          return { mimetype: media.mimetype, filename: media.filename, data: Buffer.from(media.data).toString('base64') };
-        }
-        case 'read':
-          return sessions.read(clientRef, String(params.chatId ?? ''), Array.isArray(params.messageIds) ? params.messageIds.map(String) : []);
-        default:
-          return sessions.control(clientRef, op, params);
-      }
-    },
+    onRequest: (frame) => runRequest(handlers, frame),
   });
   link.start();
   const prune = setInterval(() => db.prepare('DELETE FROM sent_keys WHERE at < ?').run(Date.now() - 7 * 86_400_000), 3_600_000);
@@ -92,7 +61,7 @@ export function startBridge(config: BridgeConfig) {
   return {
     link,
     sessions,
-    outbox,
+    events,
     async stop() {
       clearInterval(prune);
       await link.stop();

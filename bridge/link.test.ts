@@ -1,4 +1,4 @@
-// The link and its durable outbox against a real WebSocket server playing the edge: events survive a
+// The link and its durable event queue against a real WebSocket server playing the edge: events survive a
 // killed bridge and an edge that goes away, are re-sent until acknowledged, and acknowledged ones never again.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { openBridgeDb } from './db.ts';
 import { Link } from './link.ts';
-import { Outbox } from './outbox.ts';
+import { EventQueue } from './event-queue.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-link-'));
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -51,10 +51,10 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
 
 function bridge(file: string, url: string, token = 'tok') {
   const db = openBridgeDb(file);
-  const outbox = new Outbox(db);
-  const link = new Link({ url, token, bridgeId: 'b1', transport: 'sandbox', outbox, sessions: () => 0, onWelcome: () => {}, onRequest: async () => ({ pong: true }), maxBackoffMs: 200, log: () => {} });
+  const events = new EventQueue(db);
+  const link = new Link({ url, token, bridgeId: 'b1', transport: 'sandbox', events, sessions: () => 0, onWelcome: () => {}, onRequest: async () => ({ pong: true }), maxBackoffMs: 200, log: () => {} });
   link.start();
-  return { db, outbox, link, stop: async () => { await link.stop(); db.close(); } };
+  return { db, events, link, stop: async () => { await link.stop(); db.close(); } };
 }
 
 const until = async (fn: () => boolean, ms = 5000) => {
@@ -72,7 +72,7 @@ it('keeps events until acknowledged, across a killed bridge and an edge restart;
   edge.autoAck = false;
   let b = bridge(file, edge.url);
   await until(() => b.link.connected);
-  const status = b.outbox.add(1, { kind: 'status', status: 'connected', connectedNumber: '1@c.us' });
+  const status = b.events.add(1, { kind: 'status', status: 'connected', connectedNumber: '1@c.us' });
   await until(() => edge.frames.some((f) => f.id === status.id));
   // the bridge dies before the edge acknowledged
   b.link.stop();
@@ -81,12 +81,12 @@ it('keeps events until acknowledged, across a killed bridge and an edge restart;
   // the edge goes away too; the next bridge queues what happens meanwhile
   await edge.close();
   b = bridge(file, `ws://127.0.0.1:${port}`);
-  const call = b.outbox.add(1, { kind: 'call', callId: 'C1', from: '15550000002', isVideo: false, timestamp: 1 });
-  expect(b.outbox.size()).toBe(2);
+  const call = b.events.add(1, { kind: 'call', callId: 'C1', from: '15550000002', isVideo: false, timestamp: 1 });
+  expect(b.events.size()).toBe(2);
   await new Promise((r) => setTimeout(r, 300));
 
   edge = await fakeEdge(port);
-  await until(() => b.outbox.size() === 0);
+  await until(() => b.events.size() === 0);
   const events = edge.frames.filter((f) => f.t === 'event');
   expect(events.map((f) => f.id)).toEqual([status.id, call.id]);
   expect(edge.frames[0]).toEqual({ t: 'hello', bridgeId: 'b1', transport: 'sandbox', sessions: 0 });

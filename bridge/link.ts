@@ -1,18 +1,19 @@
 // The bridge's WebSocket to the edge: token-authenticated, heartbeats, reconnect with capped backoff.
-// Events are flushed from the durable outbox on every (re)connect and deleted only when acknowledged.
+// Events are flushed from the durable event queue on every (re)connect and deleted only when acknowledged.
 import WebSocket from 'ws';
-import { type BridgeFrame, EdgeFrameSchema, type EdgeFrame } from '../adapters/protocol.ts';
-import type { EventFrame, Outbox } from './outbox.ts';
+import { type BridgeFrame, EdgeFrameSchema, type EdgeFrame, type EventFrame, type RequestFrame } from '../adapters/protocol.ts';
+import type { TransportName } from '../adapters/vocabulary.ts';
+import type { EventQueue } from './event-queue.ts';
 
 export interface LinkOptions {
   url: string;
   token: string;
   bridgeId: string;
-  transport: 'sandbox' | 'baileys';
-  outbox: Outbox;
+  transport: TransportName;
+  events: EventQueue;
   sessions: () => number;
   onWelcome: (frame: Extract<EdgeFrame, { t: 'welcome' }>) => void;
-  onRequest: (frame: Extract<EdgeFrame, { t: 'req' }>) => Promise<unknown>;
+  onRequest: (frame: RequestFrame) => Promise<unknown>;
   heartbeatMs?: number;
   maxBackoffMs?: number;
   log?: (msg: string) => void;
@@ -35,7 +36,7 @@ export class Link {
 
   constructor(opts: LinkOptions) {
     this.opts = opts;
-    opts.outbox.onAdded((frame) => this.sendEvent(frame));
+    opts.events.onAdded((frame) => this.sendEvent(frame));
   }
 
   start(): void {
@@ -56,7 +57,7 @@ export class Link {
       this.alive = true;
       this.log(`connected to ${this.opts.url}`);
       this.send({ t: 'hello', bridgeId: this.opts.bridgeId, transport: this.opts.transport, sessions: this.opts.sessions() });
-      for (const frame of this.opts.outbox.pending()) this.send(frame);
+      for (const frame of this.opts.events.pending()) this.send(frame);
       this.heartbeat = setInterval(() => {
         if (!this.alive) {
           this.log('no pong in time; reconnecting');
@@ -66,7 +67,7 @@ export class Link {
         this.alive = false;
         ws.ping();
         // an event the edge failed to record stays unacknowledged: offer it again (the edge drops repeats)
-        for (const frame of this.opts.outbox.stale(RESEND_AFTER_MS)) this.send(frame);
+        for (const frame of this.opts.events.stale(RESEND_AFTER_MS)) this.send(frame);
       }, this.opts.heartbeatMs ?? 15_000);
     });
     ws.on('pong', () => {
@@ -88,7 +89,7 @@ export class Link {
   }
 
   private handle(frame: EdgeFrame): void {
-    if (frame.t === 'ack') this.opts.outbox.ack(frame.ids);
+    if (frame.t === 'ack') this.opts.events.ack(frame.ids);
     else if (frame.t === 'welcome') this.opts.onWelcome(frame);
     else {
       this.opts

@@ -12,7 +12,7 @@ describe('Sessions over the sandbox', () => {
     const spec = { clientRef: 1, clientId: 'c1', phoneNumber: '12345678901' };
     const started = await sessions.start(spec);
     expect(started.status).toBe('pending_auth');
-    await sessions.control(1, 'sandbox.scan', {});
+    await sessions.sandbox(1, (s) => s.scan());
     const [a, b] = await Promise.all([sessions.send(1, { to: '15550000001', text: 'hi', key: 'scheduled:7' }), sessions.send(1, { to: '15550000001', text: 'hi', key: 'scheduled:7' })]);
     expect(a).toEqual(b);
     await sessions.send(1, { to: '15550000001', text: 'unkeyed' });
@@ -27,7 +27,7 @@ describe('Sessions over the sandbox', () => {
     expect(batch[0]).toMatchObject({ ok: true });
     expect(batch[1]).toEqual({ ok: true, ...a });
     expect(batch[2]).toMatchObject({ ok: false, code: 'VALIDATION_ERROR' });
-    const outbox = (await sessions.control(1, 'sandbox.outbox', {})) as { body: string }[];
+    const outbox = await sessions.sandbox(1, (s) => s.sent());
     expect(outbox.map((m) => m.body)).toEqual(['hi', 'unkeyed', 'unkeyed', 'b1']);
     await sessions.stopAll();
   });
@@ -37,7 +37,7 @@ describe('Sessions over the sandbox', () => {
     const sessions = new Sessions({ factory: sandboxTransport(db), emit: () => {}, allowPrivateMedia: false, db });
     await sessions.start({ clientRef: 2, clientId: 'c2', phoneNumber: '12345678902' });
     await expect(sessions.send(2, { to: '15550000001', text: 'x' })).rejects.toMatchObject({ code: 'SESSION_NOT_CONNECTED' });
-    await sessions.control(2, 'sandbox.scan', {});
+    await sessions.sandbox(2, (s) => s.scan());
     await expect(sessions.send(2, { to: '120363000000000002@g.us', text: 'x' })).rejects.toMatchObject({ code: 'READ_ONLY_CHAT' });
     await expect(sessions.send(2, { to: '120363999999999999@g.us', text: 'x' })).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
     await expect(sessions.send(3, { to: '15550000001', text: 'x' })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });

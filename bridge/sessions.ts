@@ -1,9 +1,8 @@
 // One session per client, every operation on a client serialized, and never two sockets for one client.
-import type { BridgeEvent, SendParams, SessionSpec } from '../adapters/protocol.ts';
-import { SendBatchParamsSchema, SendParamsSchema, type SendOutcome } from '../adapters/protocol.ts';
+import type { BridgeEvent, OpInput, Sent, SendOutcome, SendParams, SessionSpec } from '../adapters/protocol.ts';
 import type { BridgeDb } from './db.ts';
 import { fetchMedia } from './media.ts';
-import { SessionError, type Session, type TransportFactory } from './transports/transport.ts';
+import { type SandboxControls, SessionError, type Session, type TransportFactory } from './transports/transport.ts';
 
 interface Entry {
   spec: SessionSpec;
@@ -80,23 +79,18 @@ export class Sessions {
     return entry;
   }
 
-  async send(clientRef: number, raw: unknown) {
-    const parsed = SendParamsSchema.safeParse(raw);
-    if (!parsed.success) throw new SessionError('VALIDATION_ERROR', 'bad send parameters');
-    const params: SendParams = parsed.data;
+  async send(clientRef: number, params: SendParams): Promise<Sent> {
     const entry = this.require(clientRef);
     // a keyed send happens once, even if the edge asks again after a crash
     return this.serial(clientRef, () => this.keyedSend(clientRef, entry, params));
   }
 
   /** Many sends for one client in one serialized run; each item answers for itself. */
-  async sendBatch(clientRef: number, raw: unknown): Promise<SendOutcome[]> {
-    const parsed = SendBatchParamsSchema.safeParse(raw);
-    if (!parsed.success) throw new SessionError('VALIDATION_ERROR', 'bad batch parameters');
+  async sendBatch(clientRef: number, { items }: OpInput<'sendBatch'>): Promise<SendOutcome[]> {
     const entry = this.require(clientRef);
     return this.serial(clientRef, async () => {
       const out: SendOutcome[] = [];
-      for (const params of parsed.data.items) {
+      for (const params of items) {
         try {
           out.push({ ok: true, ...(await this.keyedSend(clientRef, entry, params)) });
         } catch (err) {
@@ -107,10 +101,10 @@ export class Sessions {
     });
   }
 
-  private async keyedSend(clientRef: number, entry: Entry, params: SendParams): Promise<{ messageId: string; timestamp: number }> {
+  private async keyedSend(clientRef: number, entry: Entry, params: SendParams): Promise<Sent> {
     if (params.key && this.db) {
       const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as { result: string } | undefined;
-      if (done) return JSON.parse(done.result) as { messageId: string; timestamp: number };
+      if (done) return JSON.parse(done.result) as Sent;
     }
     const result = await this.sendNow(entry, params);
     if (params.key && this.db) {
@@ -119,11 +113,9 @@ export class Sessions {
     return result;
   }
 
-  private async sendNow(entry: Entry, params: SendParams) {
-    {
-      const media = params.media ? { ...(await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia })), kind: params.media.kind } : undefined;
-      return entry.session.send(params.to, { text: params.text, media });
-    }
+  private async sendNow(entry: Entry, params: SendParams): Promise<Sent> {
+    const media = params.media ? { ...(await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia })), kind: params.media.kind } : undefined;
+    return entry.session.send(params.to, { text: params.text, media });
   }
 
   async media(clientRef: number, messageId: string) {
@@ -141,10 +133,12 @@ export class Sessions {
     return this.serial(clientRef, () => entry.session.groups());
   }
 
-  async control(clientRef: number, op: string, params: Record<string, unknown>) {
-    const entry = this.require(clientRef);
-    if (!entry.session.control) throw new SessionError('NOT_SUPPORTED', `${op} needs the sandbox transport`);
-    return this.serial(clientRef, () => entry.session.control!(op, params));
+  /** Runs one of the sandbox's controls on the client's session, in its order. */
+  async sandbox<T>(clientRef: number, run: (controls: SandboxControls) => Promise<T>): Promise<T> {
+    const { session } = this.require(clientRef);
+    const controls = session.sandbox;
+    if (!controls) throw new SessionError('NOT_SUPPORTED', 'This needs the sandbox transport');
+    return this.serial(clientRef, () => run(controls));
   }
 
   async stopAll(): Promise<void> {

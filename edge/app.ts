@@ -5,23 +5,23 @@ import type { AppEnv } from './env.ts';
 import { ApiError, codeForStatus, errorBody } from './lib/errors.ts';
 import { createRouter } from './lib/router.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
+import { usage } from './middleware/usage.ts';
 import { registerWebhooks } from './webhooks/openapi.ts';
 import { accountRouter } from './routes/account/account.handlers.ts';
 import { adminRouter } from './routes/admin/admin.handlers.ts';
 import { authRouter } from './routes/auth/auth.handlers.ts';
-import { benchRouter } from './routes/bench/bench.handlers.ts';
-import { clientsRouter } from './routes/clients/clients.handlers.ts';
-import { deliveriesRouter } from './routes/deliveries/deliveries.handlers.ts';
-import { devicesRouter } from './routes/devices/devices.handlers.ts';
-import { gatewayRouter } from './routes/gateway/gateway.handlers.ts';
-import { messagingRouter } from './routes/messaging/messaging.handlers.ts';
-import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
-import { groupsRouter } from './routes/groups/groups.handlers.ts';
+import { androidGatewayRouter } from './routes/android-gateway/android-gateway.handlers.ts';
+import { callsRouter } from './routes/calls/calls.handlers.ts';
 import { chatsRouter } from './routes/chats/chats.handlers.ts';
-import { scheduledRouter } from './routes/scheduled/scheduled.handlers.ts';
-import { docsRouter } from './routes/docs/docs.handlers.ts';
-import { healthRouter } from './routes/health/health.handlers.ts';
+import { clientsRouter } from './routes/clients/clients.handlers.ts';
+import { devicesRouter } from './routes/devices/devices.handlers.ts';
+import { groupsRouter } from './routes/groups/groups.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
+import { messagesRouter } from './routes/messages/messages.handlers.ts';
+import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
+import { schedulingRouter } from './routes/scheduling/scheduling.handlers.ts';
+import { systemRouter } from './routes/system/system.handlers.ts';
+import { webhooksRouter } from './routes/webhooks/webhooks.handlers.ts';
 
 export const API_INFO = {
   title: 'Switchboard API',
@@ -58,23 +58,28 @@ export function createApp() {
 
   app.use('*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB'); } }));
   app.use('/api/*', rateLimit('api'));
+  app.use('*', usage());
 
-  app.route('/', healthRouter);
-  app.route('/', authRouter);
-  app.route('/', adminRouter);
-  app.route('/', accountRouter);
-  app.route('/', clientsRouter);
-  app.route('/', messagingRouter);
-  app.route('/', sandboxRouter);
-  app.route('/', groupsRouter);
-  app.route('/', chatsRouter);
-  app.route('/', scheduledRouter);
-  app.route('/', devicesRouter);
-  app.route('/', gatewayRouter);
-  app.route('/', deliveriesRouter);
-  app.route('/', internalRouter);
-  app.route('/', docsRouter);
-  app.route('/', benchRouter);
+  // one router per area, each named after its OpenAPI tag
+  for (const router of [
+    systemRouter,
+    authRouter,
+    adminRouter,
+    accountRouter,
+    clientsRouter,
+    messagesRouter,
+    callsRouter,
+    sandboxRouter,
+    groupsRouter,
+    chatsRouter,
+    schedulingRouter,
+    devicesRouter,
+    androidGatewayRouter,
+    webhooksRouter,
+    internalRouter,
+  ]) {
+    app.route('/', router);
+  }
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -109,6 +114,8 @@ export function createApp() {
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status, err.headers);
     if (err instanceof HTTPException) {
+      // Hono's own middleware (bearerAuth) answers with the JSON error body it was given
+      if (err.res?.headers.get('content-type')?.startsWith('application/json')) return err.getResponse();
       const status = err.status >= 500 ? 500 : err.status;
       return c.json(errorBody(codeForStatus(status), err.message || 'Request refused'), status);
     }

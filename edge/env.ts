@@ -1,15 +1,12 @@
 // The Worker's bindings and per-request variables, shared by every router.
-import type { RateLimiter } from './objects/rate-limiter.ts';
-import type { WebhookOutbox } from './objects/webhook-outbox.ts';
-import type { BridgeLink } from './objects/bridge-link.ts';
-import type { ClientHub } from './objects/client-hub.ts';
+import type { BridgeLinkRpc, ClientHubRpc, RateLimiterRpc, WebhookSenderRpc } from './objects/contracts.ts';
 
 export interface Bindings {
   DB: D1Database;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
-  BRIDGE_LINK: DurableObjectNamespace<BridgeLink>;
-  CLIENT_HUB: DurableObjectNamespace<ClientHub>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiterRpc>;
+  WEBHOOK_SENDER: DurableObjectNamespace<WebhookSenderRpc>;
+  BRIDGE_LINK: DurableObjectNamespace<BridgeLinkRpc>;
+  CLIENT_HUB: DurableObjectNamespace<ClientHubRpc>;
   /** `sandbox` or `baileys`: the bridge's transport (sandbox control routes need `sandbox`) */
   WA_TRANSPORT?: string;
   /** anti-spam delay range before group sends, e.g. `2000-5000`; `0` disables */
@@ -22,8 +19,6 @@ export interface Bindings {
   ALLOW_PRIVATE_WEBHOOK_URLS?: string;
   /** JSON overriding limiter rules by name */
   RATE_LIMITS?: string;
-  /** `true` serves /bench/* (benchmarks only) */
-  BENCH_ROUTES?: string;
 }
 
 export interface AuthContext {

@@ -2,12 +2,12 @@
 import { createApp } from './app.ts';
 import { getDb } from './db/client.ts';
 import type { Bindings } from './env.ts';
-import { purgeExpiredSessions } from './services/sessions.ts';
-import { sweepOverdue } from './webhooks/outbox.ts';
+import { purgeExpiredLogins } from './services/logins.ts';
+import { sweepOverdue } from './webhooks/send-due.ts';
 import { sweepScheduled } from './scheduler/dispatch.ts';
 
 export { RateLimiter } from './objects/rate-limiter.ts';
-export { WebhookOutbox } from './objects/webhook-outbox.ts';
+export { WebhookSender } from './objects/webhook-sender.ts';
 export { BridgeLink } from './objects/bridge-link.ts';
 export { ClientHub } from './objects/client-hub.ts';
 
@@ -16,6 +16,6 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(Promise.all([purgeExpiredSessions(getDb(env.DB)), sweepOverdue(env), sweepScheduled(env, controller.scheduledTime)]));
+    ctx.waitUntil(Promise.all([purgeExpiredLogins(getDb(env.DB)), sweepOverdue(env), sweepScheduled(env, controller.scheduledTime)]));
   },
 } satisfies ExportedHandler<Bindings>;

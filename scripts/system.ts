@@ -23,6 +23,8 @@ export interface SystemOptions {
   cron?: boolean;
   /** start the bridge too (default true) */
   bridge?: boolean;
+  /** the Worker's entry, relative to the project (default: wrangler.toml's `main`); benchmarks use their own */
+  entry?: string;
 }
 
 export interface RunningSystem {
@@ -135,7 +137,6 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     RATE_LIMITS: env.RATE_LIMITS ?? '',
     GROUP_SEND_DELAY_MS: env.GROUP_SEND_DELAY_MS ?? '',
     WA_TRANSPORT: env.WA_TRANSPORT ?? 'sandbox',
-    BENCH_ROUTES: env.BENCH_ROUTES === 'true' ? 'true' : 'false',
   };
   for (const [k, v] of Object.entries(vars)) if (/['\n]/.test(v)) throw new Error(`${k} must not contain a single quote or a newline`);
   // single quotes: dotenv takes the value literally (JSON keeps its double quotes)
@@ -161,6 +162,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
       process.execPath,
       [
         WRANGLER, 'dev',
+        ...(opts.entry ? [opts.entry] : []),
         '--ip', '127.0.0.1',
         '--port', String(port),
         '--inspector-port', String(await freePort()),

@@ -1,22 +1,15 @@
-// What a WhatsApp transport (Baileys or the sandbox) offers the session manager.
-import type { BridgeEvent, SessionSpec, SessionStatus } from '../../adapters/protocol.ts';
+// What a WhatsApp transport (Baileys or the sandbox) offers the session manager. Shapes that cross to
+// the edge come from the contract in adapters/protocol.ts.
+import type { BridgeEvent, GroupInfo, OpInput, OpResult, Sent, SessionSpec, StartResult } from '../../adapters/protocol.ts';
+import type { MediaKind } from '../../adapters/vocabulary.ts';
+
+export type { Sent, StartResult };
 
 export interface OutgoingMedia {
   data: Uint8Array;
   mimetype: string;
   filename: string;
-  kind: 'image' | 'video' | 'audio' | 'document';
-}
-
-export interface StartResult {
-  status: SessionStatus;
-  connectedNumber: string | null;
-  qr?: { qr: string; png: string };
-}
-
-export interface SendResult {
-  messageId: string;
-  timestamp: number;
+  kind: MediaKind;
 }
 
 export class SessionError extends Error {
@@ -27,6 +20,15 @@ export class SessionError extends Error {
   }
 }
 
+/** The simulated network's controls (only the sandbox transport has them). */
+export interface SandboxControls {
+  scan(): Promise<OpResult<'sandbox.scan'>>;
+  inbound(p: OpInput<'sandbox.inbound'>): Promise<OpResult<'sandbox.inbound'>>;
+  call(p: OpInput<'sandbox.call'>): Promise<OpResult<'sandbox.call'>>;
+  react(p: OpInput<'sandbox.react'>): Promise<OpResult<'sandbox.react'>>;
+  sent(): Promise<OpResult<'sandbox.outbox'>>;
+}
+
 export interface Session {
   /** Resolves once the session has a QR to show or is connected. */
   start(): Promise<StartResult>;
@@ -34,15 +36,15 @@ export interface Session {
   stop(): Promise<void>;
   /** Logs the number out and erases its auth state. */
   logout(): Promise<void>;
-  send(to: string, content: { text?: string; media?: OutgoingMedia }): Promise<SendResult>;
+  send(to: string, content: { text?: string; media?: OutgoingMedia }): Promise<Sent>;
   /** The bytes of a received message's media. */
   media(messageId: string): Promise<{ data: Uint8Array; mimetype: string; filename: string | null }>;
   /** Sends read receipts for a chat's messages. */
   read(chatId: string, messageIds: string[]): Promise<void>;
   /** The groups and channels this number belongs to. */
-  groups(): Promise<import('../../adapters/protocol.ts').GroupInfo[]>;
-  /** Transport-specific operations (the sandbox's scan, inbound, call, outbox). */
-  control?(op: string, params: Record<string, unknown>): Promise<unknown>;
+  groups(): Promise<GroupInfo[]>;
+  /** The sandbox's simulated-network controls. */
+  readonly sandbox?: SandboxControls;
 }
 
 export type Emit = (event: BridgeEvent) => void;

@@ -67,7 +67,8 @@ export const apiKeys = sqliteTable(
   (t) => [index('api_keys_user').on(t.userId), index('api_keys_client').on(t.clientRef)],
 );
 
-export const sessions = sqliteTable(
+/** Dashboard logins (the `sb_session` cookie); the table keeps its first name. */
+export const logins = sqliteTable(
   'sessions',
   {
     /** SHA-256 hex of the cookie token */
@@ -144,7 +145,7 @@ export const deviceEvents = sqliteTable(
   (t) => [uniqueIndex('device_events_dedupe').on(t.deviceRef, t.dedupeHash), index('device_events_list').on(t.deviceRef, t.event, t.id)],
 );
 
-/** The webhook outbox: one row per event per endpoint, worked by the WebhookOutbox Durable Object. */
+/** Webhook deliveries: one row per event per endpoint, sent by the endpoint's WebhookSender Durable Object. */
 export const webhookDeliveries = sqliteTable(
   'webhook_deliveries',
   {

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { getDb } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
 import type { AppEnv } from '../env.ts';
-import { clientIp } from './request.ts';
+import { clientAddress } from './client-address.ts';
 
 export interface AuditEntry {
   userId: number | null;
@@ -13,5 +13,5 @@ export interface AuditEntry {
 }
 
 export async function audit(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {
-  await getDb(c.env.DB).insert(auditLog).values({ ...entry, ip: clientIp(c) });
+  await getDb(c.env.DB).insert(auditLog).values({ ...entry, ip: clientAddress(c) });
 }

@@ -22,6 +22,17 @@ export const PhoneNumberSchema = z
   .transform((s) => s.replace(/^\+/, ''))
   .openapi({ example: '12345678901', type: 'string' });
 
+/** The `{clientId}` path parameter. */
+export const ClientParamsSchema = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }) });
+
+/** A recipient: digits with country code, `+` optional; a `@c.us` chat id is accepted too. */
+export const RecipientSchema = z
+  .string()
+  .trim()
+  .regex(/^\+?\d{7,15}(@c\.us)?$/, 'number: 7-15 digits with country code, optional leading +')
+  .transform((s) => s.replace(/^\+/, '').replace(/@c\.us$/, ''))
+  .openapi({ example: '12345678901', type: 'string' });
+
 export const MessageSchema = z.object({ message: z.string() });
 export const SuccessSchema = z.object({ success: z.literal(true), message: z.string() }).openapi('Success');
 

@@ -1,14 +1,12 @@
-// x-api-key authentication (account or client key) and per-key, per-route, per-day usage counting.
+// x-api-key authentication: an account key (every client of that user) or a client key (that client only).
 import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
 import { getDb } from '../db/client.ts';
 import type { AppEnv } from '../env.ts';
 import { audit } from '../lib/audit.ts';
 import { ApiError } from '../lib/errors.ts';
 import { findKey } from '../services/keys.ts';
-import { countUsage, flushUsage } from '../services/usage.ts';
 
-export async function authenticateKey(c: Parameters<MiddlewareHandler<AppEnv>>[0], presented: string): Promise<void> {
+async function authenticateKey(c: Parameters<MiddlewareHandler<AppEnv>>[0], presented: string): Promise<void> {
   const db = getDb(c.env.DB);
   const found = presented.length >= 8 && presented.length <= 256 ? await findKey(db, presented) : undefined;
   if (!found) {
@@ -31,9 +29,6 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
     if (!presented) throw new ApiError(401, 'AUTH_ERROR', 'API key required in the x-api-key header');
     await authenticateKey(c, presented);
     await next();
-    const auth = c.get('auth');
-    countUsage({ userId: auth.userId, keyLabel: auth.keyLabel, method: c.req.method, route: routePath(c, -1) });
-    c.executionCtx.waitUntil(flushUsage(c.env.DB));
   };
 }
 

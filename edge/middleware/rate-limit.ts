@@ -4,8 +4,8 @@ import type { AppEnv } from '../env.ts';
 import { audit } from '../lib/audit.ts';
 import { ApiError } from '../lib/errors.ts';
 import { rulesFrom, type RuleName } from '../lib/rate-rules.ts';
-import { clientIp } from '../lib/request.ts';
-import type { LimitResult } from '../objects/rate-limiter.ts';
+import { clientAddress } from '../lib/client-address.ts';
+import type { LimitResult } from '../objects/contracts.ts';
 
 interface Options {
   /** `failures`: every attempt takes a slot up front (so parallel guesses are counted), successes give it back */
@@ -23,7 +23,7 @@ export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler
   return async (c: Context<AppEnv>, next) => {
     const rule = rulesFrom(c.env.RATE_LIMITS)[name];
     const windowMs = rule.windowSec * 1000;
-    const stub = c.env.RATE_LIMITER.getByName(`${name}:${clientIp(c)}`);
+    const stub = c.env.RATE_LIMITER.getByName(`${name}:${clientAddress(c)}`);
     const onlyFailures = opts.count === 'failures';
     const result = await stub.hit(rule.limit, windowMs);
     if (!result.allowed) {

@@ -17,7 +17,7 @@ async function fakeBridge() {
       const result = frame.op === 'start' ? { status: 'pending_auth', connectedNumber: null } : { messageId: 'X1', timestamp: 1 };
       ws.send(JSON.stringify({ t: 'res', id: frame.id, ok: true, result }));
     }
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   const waitFor = async (pred: (f: any[]) => boolean) => {
     for (let i = 0; i < 100 && !pred(frames); i++) await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });

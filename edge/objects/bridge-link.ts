@@ -2,23 +2,21 @@
 // (never two sockets for one number). Requests go out as `req` frames; events come in, are processed
 // and acknowledged.
 import { DurableObject } from 'cloudflare:workers';
-import { BridgeFrameSchema, type BridgeFrame, type EdgeFrame, type Op } from '../../adapters/protocol.ts';
-import { handleBridgeEvent, sessionsFor } from '../bridge/events.ts';
+import { type BridgeFrame, BridgeFrameSchema, type EdgeFrame, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
+import type { TransportName } from '../../adapters/vocabulary.ts';
 import type { Bindings } from '../env.ts';
-
-/** `result` is whatever the bridge answered (JSON); callers know the shape of their op's answer. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type BridgeResult = { ok: true; result: any } | { ok: false; code: string; message: string };
+import { handleBridgeEvent, sessionsFor } from '../services/bridge-events.ts';
+import type { BridgeLinkRpc, LinkStatus } from './contracts.ts';
 
 interface Attachment {
   bridgeId: string;
-  transport: 'sandbox' | 'baileys';
+  transport: TransportName;
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
 
-export class BridgeLink extends DurableObject<Bindings> {
-  private readonly pending = new Map<string, { resolve: (r: BridgeResult) => void; timer: ReturnType<typeof setTimeout> }>();
+export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc {
+  private readonly pending = new Map<string, { resolve: (r: RawBridgeResult) => void; timer: ReturnType<typeof setTimeout> }>();
   private readonly sql: SqlStorage;
   private readonly chains = new Map<number, Promise<unknown>>();
 
@@ -60,11 +58,12 @@ export class BridgeLink extends DurableObject<Bindings> {
     return pick.ws;
   }
 
-  async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<BridgeResult> {
+  /** Asks the bridge holding the client; the answer is checked against the op's schema by the caller. */
+  async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawBridgeResult> {
     const ws = this.socketFor(clientRef);
     if (!ws) return { ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'No bridge is connected to hold this WhatsApp session' };
     const id = crypto.randomUUID();
-    const result = new Promise<BridgeResult>((resolve) => {
+    const result = new Promise<RawBridgeResult>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({ ok: false, code: 'BRIDGE_TIMEOUT', message: `The bridge did not answer within ${timeoutMs} ms` });
@@ -94,7 +93,7 @@ export class BridgeLink extends DurableObject<Bindings> {
     this.sql.exec('DELETE FROM assignments WHERE client_ref = ?', clientRef);
   }
 
-  status(): { connected: boolean; bridges: { bridgeId: string; transport: string }[] } {
+  status(): LinkStatus {
     const bridges = this.bridges().map((b) => ({ bridgeId: b.att.bridgeId, transport: b.att.transport }));
     return { connected: bridges.length > 0, bridges };
   }

@@ -1,20 +1,16 @@
-// One Durable Object per WhatsApp client: routes its commands to the bridge holding it and keeps its
-// live state (status, connected number, the current QR code).
+// One Durable Object per WhatsApp client: routes its commands to the bridge holding it, keeps its live
+// state (status, connected number, the current QR code), its live sockets and its scheduled-send alarm.
 import { DurableObject } from 'cloudflare:workers';
-import type { Op, SessionStatus } from '../../adapters/protocol.ts';
+import { type LiveFrame, type LiveState, type PendingLive, sentFrame } from '../../adapters/live.ts';
+import { checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
-import type { BridgeResult } from './bridge-link.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
+import { linkFor } from '../services/bridge-commands.ts';
+import type { ClientHubRpc } from './contracts.ts';
 
-export interface LiveState {
-  status: SessionStatus | null;
-  connectedNumber: string | null;
-  /** base64 PNG while pairing */
-  qrPng: string | null;
-  updatedAt: number | null;
-}
+const EMPTY: LiveState = { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
 
-export class ClientHub extends DurableObject<Bindings> {
+export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   private dispatching = false;
   private wantedDuring: number | null = null;
 
@@ -44,40 +40,43 @@ export class ClientHub extends DurableObject<Bindings> {
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
   }
 
-  async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, onSent?: Record<string, unknown>): Promise<BridgeResult> {
-    const result = (await this.env.BRIDGE_LINK.getByName('main').request(clientRef, op, params)) as unknown as BridgeResult;
-    // a send is pushed to live sockets here, where they are, without another round trip
-    if (result.ok && op === 'sendBatch' && Array.isArray(result.result) && this.ctx.getWebSockets().length) {
-      const items = (params.items ?? []) as { to: string; text?: string }[];
-      (result.result as { ok: boolean; messageId?: string; timestamp?: number }[]).forEach((r, i) => {
-        const item = items[i];
-        if (!r.ok || !item) return;
-        const chatId = item.to.includes('@') ? item.to : `${item.to}@c.us`;
-        this.broadcast({ type: 'message', chatId, message: { id: { _serialized: r.messageId }, body: item.text ?? '', fromMe: true, timestamp: Math.floor((r.timestamp ?? 0) / 1000), type: 'chat', hasMedia: false } });
+  async request(clientRef: number, op: Op, params: Record<string, unknown>, sent?: PendingLive[]): Promise<RawBridgeResult> {
+    const raw = await linkFor(this.env).request(clientRef, op, params);
+    // what leaves is pushed to live sockets here, where they are, without another round trip
+    if (sent?.length && this.ctx.getWebSockets().length) this.pushSent(op, raw, sent);
+    if (op === 'start') {
+      const started = checkResult('start', raw);
+      if (started.ok) {
+        const { status, connectedNumber, qr } = started.result;
+        await this.apply({ status, connectedNumber, ...(qr ? { qrPng: qr.png } : {}) });
+      }
+    }
+    return raw;
+  }
+
+  private pushSent(op: Op, raw: RawBridgeResult, sent: PendingLive[]) {
+    if (op === 'send') {
+      const one = checkResult('send', raw);
+      if (one.ok && sent[0]) this.broadcast(sentFrame(sent[0], one.result));
+    } else if (op === 'sendBatch') {
+      const batch = checkResult('sendBatch', raw);
+      if (!batch.ok) return;
+      batch.result.forEach((outcome, i) => {
+        const pending = sent[i];
+        if (outcome.ok && pending) this.broadcast(sentFrame(pending, outcome));
       });
     }
-    if (result.ok && op === 'send' && onSent && this.ctx.getWebSockets().length) {
-      const sent = result.result as { messageId: string; timestamp: number };
-      const message = { ...(onSent.message as Record<string, unknown>), id: { _serialized: sent.messageId }, timestamp: Math.floor(sent.timestamp / 1000) };
-      this.broadcast({ ...onSent, message });
-    }
-    if (result.ok && op === 'start') {
-      const r = result.result as { status?: SessionStatus; connectedNumber?: string | null; qr?: { png: string } };
-      if (r.status) await this.apply({ status: r.status, connectedNumber: r.connectedNumber ?? null, ...(r.qr ? { qrPng: r.qr.png } : {}) });
-    }
-    return result;
   }
 
   async apply(update: Partial<LiveState>): Promise<LiveState> {
-    const current = await this.state();
-    const next: LiveState = { ...current, ...update, updatedAt: Date.now() };
+    const next: LiveState = { ...(await this.state()), ...update, updatedAt: Date.now() };
     if (next.status && next.status !== 'pending_auth') next.qrPng = null;
     await this.ctx.storage.put('state', next);
     return next;
   }
 
   async state(): Promise<LiveState> {
-    return (await this.ctx.storage.get<LiveState>('state')) ?? { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
+    return (await this.ctx.storage.get<LiveState>('state')) ?? EMPTY;
   }
 
   async forget(): Promise<void> {
@@ -94,15 +93,16 @@ export class ClientHub extends DurableObject<Bindings> {
     this.ctx.acceptWebSocket(pair[1]);
     pair[1].serializeAttachment({ clientRef });
     // the bridge link pushes this client's events here only while someone watches
-    if (this.ctx.getWebSockets().length === 1) await this.env.BRIDGE_LINK.getByName('main').watch(clientRef, true);
-    pair[1].send(JSON.stringify({ type: 'hello', state: await this.state() }));
+    if (this.ctx.getWebSockets().length === 1) await linkFor(this.env).watch(clientRef, true);
+    const hello: LiveFrame = { type: 'hello', state: await this.state() };
+    pair[1].send(JSON.stringify(hello));
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  /** Pushes an update to every open live socket of this client. */
-  broadcast(update: Record<string, unknown>): number {
+  /** Pushes a frame to every open live socket of this client. */
+  broadcast(frame: LiveFrame): number {
     const sockets = this.ctx.getWebSockets();
-    const text = JSON.stringify(update);
+    const text = JSON.stringify(frame);
     for (const ws of sockets) {
       try {
         ws.send(text);
@@ -125,6 +125,6 @@ export class ClientHub extends DurableObject<Bindings> {
     }
     const clientRef = (ws.deserializeAttachment() as { clientRef?: number } | null)?.clientRef;
     const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === 1);
-    if (clientRef && others.length === 0) await this.env.BRIDGE_LINK.getByName('main').watch(clientRef, false);
+    if (clientRef && others.length === 0) await linkFor(this.env).watch(clientRef, false);
   }
 }

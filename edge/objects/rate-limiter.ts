@@ -1,18 +1,9 @@
 // One Durable Object per (rule, IP): an exact sliding-window log in SQLite storage, so it survives eviction.
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings } from '../env.ts';
+import type { LimitResult, RateLimiterRpc } from './contracts.ts';
 
-export interface LimitResult {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  /** ms until the window has room again (0 when it has room now) */
-  retryAfterMs: number;
-  /** ms until the whole window is clear */
-  resetMs: number;
-}
-
-export class RateLimiter extends DurableObject<Bindings> {
+export class RateLimiter extends DurableObject<Bindings> implements RateLimiterRpc {
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Bindings) {

@@ -18,6 +18,9 @@ export async function findOwnClient(db: Db, auth: AuthContext, clientId: string)
   return row;
 }
 
+/** The clients a caller may see: the account's, or only its own for a client key (a drizzle condition). */
+export const ownClients = (auth: AuthContext) => and(eq(clients.userId, auth.userId), auth.clientRef === null ? undefined : eq(clients.id, auth.clientRef));
+
 /** How GET /api/clients shows a status, as the spec does. */
 export const statusLabel = (status: ClientRow['status']): string =>
   ({ pending_auth: 'Pending Authentication', connected: 'Authenticated', disconnected: 'Disconnected', logged_out: 'Logged Out' })[status];

@@ -4,7 +4,7 @@ import type { WebhookEvent } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
-import { deliveryIdFor, kickSoon } from '../webhooks/outbox.ts';
+import { deliveryIdFor, wakeAfterQueue } from '../webhooks/enqueue.ts';
 import type { PresentedSecret } from './devices.ts';
 
 export interface Recorded {
@@ -39,7 +39,7 @@ export async function recordDeviceEvent(
   ]);
   const queued = delivery?.results[0];
   if (queued?.status === 'pending' && queued.endpoint) {
-    waitUntil(kickSoon(env, queued.endpoint).catch((e) => console.error('outbox kick failed; the cron sweep will retry', e)));
+    wakeAfterQueue(env, queued.endpoint, waitUntil);
   }
   const eventId = event?.results[0]?.id ?? null;
   return { authorized: (device?.results.length ?? 0) > 0, eventId, duplicate: eventId === null };

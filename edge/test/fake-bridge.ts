@@ -45,7 +45,7 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
     const frame = JSON.parse(String(m.data));
     bridge.frames.push(frame);
     if (frame.t === 'req') ws.send(JSON.stringify({ t: 'res', id: frame.id, ...bridge.answer(frame) }));
-    waiters.splice(0).forEach((w) => w());
+    for (const w of waiters.splice(0)) w();
   });
   ws.send(JSON.stringify({ t: 'hello', bridgeId, transport: 'sandbox', sessions: 0 }));
   await bridge.waitFor((f) => f.some((x) => x.t === 'welcome'));

@@ -1,6 +1,6 @@
 // One attempt at one delivery: signed POST, 5 s (3 s for calls), no redirects, only 2xx counts.
 import type { Endpoint } from './endpoint.ts';
-import { parseRetryAfter } from './schedule.ts';
+import { parseRetryAfter } from './retry-policy.ts';
 import { signWebhook } from './sign.ts';
 import { checkOutboundUrl } from '../../adapters/url-guard.ts';
 

@@ -1,5 +1,5 @@
 // Webhook endpoints: a client's or a device's URL, signing secret and X-Api-Key, addressed as
-// `client:<id>` / `device:<id>` (the key of its outbox Durable Object too).
+// `client:<id>` / `device:<id>` (the name of its WebhookSender Durable Object too).
 import { and, eq } from 'drizzle-orm';
 import { getDb, type Db } from '../db/client.ts';
 import { apiKeys, clients, devices, webhookDeliveries } from '../db/schema.ts';

@@ -2,7 +2,7 @@
 // sender, `rejectionMessage` (or the default) to a rejected caller. Device channels (SMS,
 // WhatsApp-on-phone) queue it for the device; WhatsApp clients send it through their bridge.
 import { eq } from 'drizzle-orm';
-import { WebhookReplySchema } from '../../adapters/events.ts';
+import { DEFAULT_REJECTION, WebhookReplySchema } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import { getDb } from '../db/client.ts';
 import { clients, deviceOutbox } from '../db/schema.ts';
@@ -11,7 +11,6 @@ import { sendThroughClient } from '../services/messaging.ts';
 import type { AttemptResult } from './deliver.ts';
 import { parseEndpointKey } from './endpoint.ts';
 
-export const DEFAULT_REJECTION = 'מצטער, אינני זמין כעת.';
 const REPLYABLE = new Set(['message_received', 'sms_received']);
 const MAX_REPLY = 4096;
 

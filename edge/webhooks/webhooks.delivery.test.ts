@@ -1,4 +1,4 @@
-// Webhook delivery end to end inside workerd: real D1 outbox, real WebhookOutbox Durable Object alarms,
+// Webhook delivery end to end inside workerd: real D1 delivery rows, real WebhookSender Durable Object alarms,
 // a real local HTTP receiver, signatures checked with the standardwebhooks library.
 import { createScheduledController, createExecutionContext, env, runDurableObjectAlarm, waitOnExecutionContext } from 'cloudflare:test';
 import { Webhook } from 'standardwebhooks';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../index.ts';
 import { newBox, received, script, waitForRequests } from '../test/receiver.ts';
 import { call, newDevice, newUser, postAndroid, smsPayload } from '../test/helpers.ts';
-import { MAX_ATTEMPTS } from './schedule.ts';
+import { MAX_ATTEMPTS } from './retry-policy.ts';
 
 type Row = { id: string; endpoint: string; status: string; attempts: number; next_attempt_at: number; last_error: string | null; last_status: number | null };
 
@@ -28,11 +28,11 @@ async function waitForRow(deviceId: string, pred: (r: Row[]) => boolean, timeout
   }
 }
 
-/** Time travel: make the delivery due now and run its outbox alarm. */
+/** Time travel: make the delivery due now and run its sender's alarm. */
 async function runDue(row: Row): Promise<void> {
   await env.DB.prepare('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?').bind(Date.now(), row.id).run();
-  const stub = env.WEBHOOK_OUTBOX.getByName(row.endpoint);
-  if (!(await runDurableObjectAlarm(stub))) await stub.kick(row.endpoint);
+  const stub = env.WEBHOOK_SENDER.getByName(row.endpoint);
+  if (!(await runDurableObjectAlarm(stub))) await stub.wake(row.endpoint);
 }
 
 describe('webhook delivery', () => {
@@ -77,7 +77,7 @@ describe('webhook delivery', () => {
     await runDue(rows[0]!);
     rows = await waitForRow(d.deviceId, (r) => r[0]?.status === 'delivered');
     expect(rows[0]).toMatchObject({ status: 'delivered', attempts: 3, last_status: 200, last_error: null });
-    await runDurableObjectAlarm(env.WEBHOOK_OUTBOX.getByName(rows[0]!.endpoint));
+    await runDurableObjectAlarm(env.WEBHOOK_SENDER.getByName(rows[0]!.endpoint));
     const got = await received(box.name);
     expect(got).toHaveLength(3);
     expect(new Set(got.map((r) => r.headers['webhook-id']))).toEqual(new Set([rows[0]!.id]));
@@ -162,7 +162,7 @@ describe('webhook delivery', () => {
     expect(rows[0]).toMatchObject({ status: 'pending', last_error: 'timed out after 5000 ms' });
   });
 
-  it('the cron sweep delivers what no kick woke', async () => {
+  it('the cron sweep delivers what no wake-up woke', async () => {
     const u = await newUser();
     const box = newBox();
     const d = await newDevice(u.apiKey, box.url);

@@ -817,85 +817,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/update-webhook": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Set the webhook URL of a client
-         * @description Answers the endpoint's Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UpdateWebhook"];
-                };
-            };
-            responses: {
-                /** @description Saved */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WebhookSettings"];
-                    };
-                };
-                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/qr/{clientId}": {
         parameters: {
             query?: never;
@@ -4009,6 +3930,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/update-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the webhook URL of a client
+         * @description Answers the endpoint's Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhook"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSettings"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     message_received: {
@@ -4565,7 +4565,7 @@ export interface components {
             /** @description -1 failed, 1 sent, 2 delivered, 3 read, 4 played */
             ack: number;
             /** @enum {string} */
-            status: "failed" | "sent" | "delivered" | "read" | "played";
+            status: "sent" | "delivered" | "read" | "played" | "failed";
             /**
              * @description Unix time in milliseconds
              * @example 1699123456789
@@ -4830,26 +4830,6 @@ export interface components {
         };
         ConfirmPassword: {
             password: string;
-        };
-        WebhookSettings: {
-            /** @enum {boolean} */
-            success: true;
-            message: string;
-            clientId: string;
-            webhookUrl: string | null;
-            /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
-            webhookSecret: string | null;
-        };
-        UpdateWebhook: {
-            /** @example client-id */
-            clientId: string;
-            /**
-             * @description http(s) URL on a public host; null or "" removes the webhook
-             * @example https://your-domain.com/webhook.php
-             */
-            webhookUrl: string | null;
-            /** @description Issue a new signing secret (the old one stops signing at once) */
-            rotateSecret?: boolean;
         };
         SendMessageResult: {
             /** @enum {boolean} */
@@ -5188,6 +5168,26 @@ export interface components {
             nextAttemptAt: string | null;
             createdAt: string;
             deliveredAt: string | null;
+        };
+        WebhookSettings: {
+            /** @enum {boolean} */
+            success: true;
+            message: string;
+            clientId: string;
+            webhookUrl: string | null;
+            /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
+            webhookSecret: string | null;
+        };
+        UpdateWebhook: {
+            /** @example client-id */
+            clientId: string;
+            /**
+             * @description http(s) URL on a public host; null or "" removes the webhook
+             * @example https://your-domain.com/webhook.php
+             */
+            webhookUrl: string | null;
+            /** @description Issue a new signing secret (the old one stops signing at once) */
+            rotateSecret?: boolean;
         };
     };
     responses: never;

@@ -54,7 +54,10 @@ it('holds a conversation through the chat routes with live updates', async () =>
   const frames: any[] = [];
   const ws = new WebSocket(`${system.url.replace('http', 'ws')}/api/chats/shop/live`, { headers: { 'x-api-key': key } });
   ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
-  await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
   await until('hello', () => frames.find((f) => f.type === 'hello'));
 
   const inbound = await api('/api/sandbox/shop/inbound', { from: '15550000001', message: 'שלום! 👋 مرحبا' });

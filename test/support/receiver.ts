@@ -43,7 +43,10 @@ export async function startReceiver(port = 0): Promise<Receiver> {
   const boxes = new Map<string, Box>();
   const box = (name: string) => {
     let b = boxes.get(name);
-    if (!b) boxes.set(name, (b = { script: [], fallback: { status: 200, body: { status: 'success' } }, received: [], waiters: [] }));
+    if (!b) {
+      b = { script: [], fallback: { status: 200, body: { status: 'success' } }, received: [], waiters: [] };
+      boxes.set(name, b);
+    }
     return b;
   };
   const server: Server = createServer(async (req, res) => {
@@ -54,7 +57,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       const b = box(name);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
       b.received.push({ headers, body, at: Date.now() });
-      b.waiters.splice(0).forEach((w) => w());
+      for (const w of b.waiters.splice(0)) w();
       const reply = b.script.shift() ?? b.fallback;
       if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
       res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });

@@ -274,7 +274,7 @@ export class BaileysSession implements Session {
             : m.kind === 'audio'
               ? { audio: buffer, mimetype: m.mimetype }
               : { document: buffer, mimetype: m.mimetype, fileName: m.filename, caption: content.text };
-    let sent;
+    let sent: Awaited<ReturnType<WASocket['sendMessage']>>;
     try {
       sent = await sock.sendMessage(jid, message);
     } catch (err) {

@@ -1,19 +1,21 @@
-// What to do when a Baileys socket closes, by status code (DisconnectReason), as Baileys advises.
+// What to do when a Baileys socket closes, by Baileys' own DisconnectReason, as Baileys advises.
+import { DisconnectReason } from '@whiskeysockets/baileys';
+
 export type CloseAction =
-  | { action: 'restart' } // 515 restartRequired: reconnect at once
-  | { action: 'reconnect' } // 428, 408, 500, 503, network: reconnect with capped backoff
-  | { action: 'logged_out' } // 401 loggedOut, 403 forbidden, 411 multideviceMismatch: erase auth, require pairing
-  | { action: 'replaced' }; // 440 connectionReplaced: another socket holds the identity — stop, never fight it
+  | { action: 'restart' } // restartRequired: reconnect at once
+  | { action: 'reconnect' } // connectionClosed, connectionLost/timedOut, badSession, unavailableService, network: capped backoff
+  | { action: 'logged_out' } // loggedOut, forbidden, multideviceMismatch: erase auth, require pairing
+  | { action: 'replaced' }; // connectionReplaced: another socket holds the identity — stop, never fight it
 
 export function closeAction(statusCode: number | undefined): CloseAction {
   switch (statusCode) {
-    case 515:
+    case DisconnectReason.restartRequired:
       return { action: 'restart' };
-    case 401:
-    case 403:
-    case 411:
+    case DisconnectReason.loggedOut:
+    case DisconnectReason.forbidden:
+    case DisconnectReason.multideviceMismatch:
       return { action: 'logged_out' };
-    case 440:
+    case DisconnectReason.connectionReplaced:
       return { action: 'replaced' };
     default:
       return { action: 'reconnect' };

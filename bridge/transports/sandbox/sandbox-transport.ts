@@ -1,23 +1,19 @@
 // The sandbox transport: a simulated WhatsApp network. Pairing is a "scan" of a real QR code;
-// sends land in the network's outbox and are acknowledged (delivered, then read) like real ones.
+// sends land in the network's list of what it received and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
-import { type GroupInfo, isChannelId, isGroupId, type SessionSpec } from '../../../adapters/protocol.ts';
+import type { z } from '@hono/zod-openapi';
+import { type GroupInfo, isChannelId, isGroupId, type SandboxSentSchema, type SessionSpec } from '../../../adapters/protocol.ts';
 import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS } from './world.ts';
 import { fetchMedia } from '../../media.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
 import { mediaFromUrl } from '../../../adapters/media.ts';
-import { type Emit, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+import { type Emit, type SandboxControls, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
 
-interface OutboxEntry {
-  id: string;
-  to: string;
-  body: string;
-  type: string;
-  timestamp: number;
-}
+type SentEntry = z.infer<typeof SandboxSentSchema>;
 
-const OUTBOX_LIMIT = 200;
+/** How many sent messages the simulated network remembers per client. */
+const SENT_LIMIT = 200;
 const digits = (s: unknown, field: string): string => {
   const v = typeof s === 'string' ? s.replace(/^\+/, '').replace(/@.*$/, '') : '';
   if (!/^\d{6,15}$/.test(v)) throw new SessionError('VALIDATION_ERROR', `${field}: a phone number with country code`);
@@ -30,7 +26,7 @@ class SandboxSession implements Session {
   private readonly db: BridgeDb;
   private status: StartResult['status'] = 'disconnected';
   private qr: { qr: string; png: string } | undefined;
-  private readonly outbox: OutboxEntry[] = [];
+  private readonly sentList: SentEntry[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private ackDelayMs: number;
 
@@ -118,15 +114,15 @@ class SandboxSession implements Session {
       if (chat.readOnly) throw new SessionError('READ_ONLY_CHAT', 'Only admins can send to this group or channel');
       number = to;
     } else number = digits(to, 'to');
-    const entry: OutboxEntry = {
+    const entry: SentEntry = {
       id: `SB${randomBytes(8).toString('hex').toUpperCase()}`,
       to: number,
       body: content.text ?? '',
       type: content.media ? content.media.kind : 'chat',
       timestamp: Date.now(),
     };
-    this.outbox.push(entry);
-    if (this.outbox.length > OUTBOX_LIMIT) this.outbox.shift();
+    this.sentList.push(entry);
+    if (this.sentList.length > SENT_LIMIT) this.sentList.shift();
     // The simulated recipient's phone: delivered, then read.
     for (const [ack, delay] of [[2, this.ackDelayMs], [3, this.ackDelayMs * 2]] as const) {
       const t = setTimeout(() => {
@@ -138,67 +134,57 @@ class SandboxSession implements Session {
     return { messageId: entry.id, timestamp: entry.timestamp };
   }
 
-  async control(op: string, params: Record<string, unknown>): Promise<unknown> {
-    switch (op) {
-      case 'sandbox.scan': {
-        if (this.status === 'connected') return { status: 'connected', connectedNumber: `${this.paired()}@c.us` };
-        if (this.status !== 'pending_auth') throw new SessionError('NO_PENDING_QR', 'There is no QR code waiting to be scanned');
-        this.db.prepare('INSERT OR REPLACE INTO sandbox_pairings (client_ref, number) VALUES (?, ?)').run(this.spec.clientRef, this.spec.phoneNumber);
-        this.qr = undefined;
-        this.setStatus('connected', `${this.spec.phoneNumber}@c.us`);
-        return { status: 'connected', connectedNumber: `${this.spec.phoneNumber}@c.us` };
-      }
-      case 'sandbox.inbound': {
-        this.requireConnected();
-        const from = digits(params.from, 'from');
-        const message = typeof params.message === 'string' ? params.message : '';
-        const mediaUrl = typeof params.mediaUrl === 'string' ? params.mediaUrl : undefined;
-        const groupId = typeof params.groupId === 'string' ? params.groupId : undefined;
-        if (!message && !mediaUrl) throw new SessionError('VALIDATION_ERROR', 'message or mediaUrl is required');
-        const messageId = `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
-        const timestamp = Date.now();
-        const media = mediaUrl ? mediaFromUrl(mediaUrl) : undefined;
-        if (media && !media.ok) throw new SessionError('MEDIA_ERROR', media.error);
-        if (mediaUrl) this.db.prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)').run(this.spec.clientRef, messageId, JSON.stringify({ url: mediaUrl }), timestamp);
-        const pushName = SANDBOX_CONTACTS.find((c) => c.number === from)?.name;
-        this.emit({
-          kind: 'message',
-          messageId,
-          from,
-          chatId: groupId ?? `${from}@c.us`,
-          fromMe: false,
-          body: message,
-          type: media?.ok ? media.value.kind : 'chat',
-          timestamp,
-          hasMedia: Boolean(mediaUrl),
-          ...(media?.ok ? { mimetype: media.value.mimetype, filename: media.value.filename } : {}),
-          ...(pushName ? { pushName } : {}),
-          ...(groupId ? { groupId } : {}),
-        });
-        return { messageId, timestamp };
-      }
-      case 'sandbox.react': {
-        this.requireConnected();
-        const from = digits(params.from, 'from');
-        if (typeof params.messageId !== 'string' || typeof params.emoji !== 'string') throw new SessionError('VALIDATION_ERROR', 'messageId and emoji are required');
-        this.emit({ kind: 'reaction', messageId: params.messageId, from, emoji: params.emoji });
-        return { reacted: true };
-      }
-      case 'sandbox.call': {
-        this.requireConnected();
-        const from = digits(params.from, 'from');
-        const callId = `SBCALL${randomBytes(6).toString('hex').toUpperCase()}`;
-        const timestamp = Date.now();
-        // rejected at once, as the real transport does
-        this.emit({ kind: 'call', callId, from, isVideo: params.isVideo === true, timestamp });
-        return { callId, rejected: true, timestamp };
-      }
-      case 'sandbox.outbox':
-        return [...this.outbox];
-      default:
-        throw new SessionError('UNKNOWN_OP', `Unknown operation ${op}`);
-    }
-  }
+  /** The simulated network's side: the phone that scans, contacts that write, react and call. */
+  readonly sandbox: SandboxControls = {
+    scan: async () => {
+      if (this.status === 'connected') return { status: 'connected', connectedNumber: `${this.paired()}@c.us` };
+      if (this.status !== 'pending_auth') throw new SessionError('NO_PENDING_QR', 'There is no QR code waiting to be scanned');
+      this.db.prepare('INSERT OR REPLACE INTO sandbox_pairings (client_ref, number) VALUES (?, ?)').run(this.spec.clientRef, this.spec.phoneNumber);
+      this.qr = undefined;
+      this.setStatus('connected', `${this.spec.phoneNumber}@c.us`);
+      return { status: 'connected', connectedNumber: `${this.spec.phoneNumber}@c.us` };
+    },
+    inbound: async ({ from: rawFrom, message = '', mediaUrl, groupId }) => {
+      this.requireConnected();
+      const from = digits(rawFrom, 'from');
+      if (!message && !mediaUrl) throw new SessionError('VALIDATION_ERROR', 'message or mediaUrl is required');
+      const messageId = `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
+      const timestamp = Date.now();
+      const media = mediaUrl ? mediaFromUrl(mediaUrl) : undefined;
+      if (media && !media.ok) throw new SessionError('MEDIA_ERROR', media.error);
+      if (mediaUrl) this.db.prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)').run(this.spec.clientRef, messageId, JSON.stringify({ url: mediaUrl }), timestamp);
+      const pushName = SANDBOX_CONTACTS.find((c) => c.number === from)?.name;
+      this.emit({
+        kind: 'message',
+        messageId,
+        from,
+        chatId: groupId ?? `${from}@c.us`,
+        fromMe: false,
+        body: message,
+        type: media?.ok ? media.value.kind : 'chat',
+        timestamp,
+        hasMedia: Boolean(mediaUrl),
+        ...(media?.ok ? { mimetype: media.value.mimetype, filename: media.value.filename } : {}),
+        ...(pushName ? { pushName } : {}),
+        ...(groupId ? { groupId } : {}),
+      });
+      return { messageId, timestamp };
+    },
+    react: async ({ from, messageId, emoji }) => {
+      this.requireConnected();
+      this.emit({ kind: 'reaction', messageId, from: digits(from, 'from'), emoji });
+      return { reacted: true };
+    },
+    call: async ({ from, isVideo }) => {
+      this.requireConnected();
+      const callId = `SBCALL${randomBytes(6).toString('hex').toUpperCase()}`;
+      const timestamp = Date.now();
+      // rejected at once, as the real transport does
+      this.emit({ kind: 'call', callId, from: digits(from, 'from'), isVideo: isVideo === true, timestamp });
+      return { callId, rejected: true, timestamp };
+    },
+    sent: async () => [...this.sentList],
+  };
 }
 
 export const sandboxTransport = (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean } = {}): TransportFactory => (spec, emit) =>

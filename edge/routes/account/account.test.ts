@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addClient, call, newUser } from '../../test/helpers.ts';
+import { addClient, call, login, newUser } from '../../test/helpers.ts';
 
 describe('GET /api/profile', () => {
   it('shows username, role, account key and client count; not to client keys', async () => {
@@ -85,5 +85,29 @@ describe('GET /api/usage', () => {
     expect(usage).toContainEqual({ day: today, key: 'account', method: 'GET', route: '/api/clients', count: 3 });
     expect(usage).toContainEqual({ day: today, key: `client:${clientId}`, method: 'GET', route: '/api/clients', count: 1 });
     expect(usage).toContainEqual({ day: today, key: 'account', method: 'POST', route: '/api/add-number', count: 1 });
+  });
+
+  it('counts every authenticated call: routes that take a key or a login, and calls made by login', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const cookie = await login(u.username, u.password);
+    await call('/scheduled-messages', { key: u.apiKey });
+    await call('/api/scheduled-messages', { key: u.apiKey });
+    await call(`/api/chats/${clientId}`, { key: u.apiKey }); // answers 503 without a bridge: still an authenticated call
+    await call('/scheduled-messages', { cookie });
+    await call('/auth/me', { cookie });
+    const today = new Date().toISOString().slice(0, 10);
+    const want = [
+      { day: today, key: 'account', method: 'GET', route: '/scheduled-messages', count: 1 },
+      { day: today, key: 'account', method: 'GET', route: '/api/scheduled-messages', count: 1 },
+      { day: today, key: 'account', method: 'GET', route: '/api/chats/:clientId', count: 1 },
+      { day: today, key: 'session', method: 'GET', route: '/scheduled-messages', count: 1 },
+      { day: today, key: 'session', method: 'GET', route: '/auth/me', count: 1 },
+    ];
+    let usage: any[] = [];
+    for (let i = 0; i < 20 && !want.every((w) => usage.some((r) => r.route === w.route && r.key === w.key)); i++) {
+      usage = (await call('/api/usage', { key: u.apiKey })).json.usage;
+    }
+    for (const w of want) expect(usage).toContainEqual(w);
   });
 });

@@ -5,9 +5,9 @@ import { users } from '../../db/schema.ts';
 import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { verifyPassword } from '../../lib/password.ts';
-import { isHttps } from '../../lib/request.ts';
+import { isHttps } from '../../lib/client-address.ts';
 import { createRouter } from '../../lib/router.ts';
-import { createSession, deleteSession, SESSION_COOKIE, SESSION_TTL_SEC } from '../../services/sessions.ts';
+import { createLogin, deleteLogin, LOGIN_COOKIE, LOGIN_TTL_SEC } from '../../services/logins.ts';
 import { loginRoute, logoutRoute, meRoute } from './auth.routes.ts';
 
 // A fixed hash to spend the same time on unknown usernames as on wrong passwords.
@@ -23,21 +23,21 @@ export const authRouter = createRouter()
       await audit(c, { userId: user?.id ?? null, category: 'security', event: 'login_failed', message: `Failed login for ${username}` });
       throw new ApiError(401, 'AUTH_ERROR', 'Invalid username or password');
     }
-    const token = await createSession(db, user.id);
-    setCookie(c, SESSION_COOKIE, token, {
+    const token = await createLogin(db, user.id);
+    setCookie(c, LOGIN_COOKIE, token, {
       httpOnly: true,
       sameSite: 'Strict',
       secure: isHttps(c),
       path: '/',
-      maxAge: SESSION_TTL_SEC,
+      maxAge: LOGIN_TTL_SEC,
     });
     await audit(c, { userId: user.id, category: 'security', event: 'login', message: `${user.username} logged in` });
     return c.json({ success: true as const, username: user.username, role: user.role }, 200);
   })
   .openapi(logoutRoute, async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
-    if (token) await deleteSession(getDb(c.env.DB), token);
-    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
+    const token = getCookie(c, LOGIN_COOKIE);
+    if (token) await deleteLogin(getDb(c.env.DB), token);
+    deleteCookie(c, LOGIN_COOKIE, { path: '/', secure: isHttps(c) });
     return c.json({ success: true as const }, 200);
   })
   .openapi(meRoute, (c) => {

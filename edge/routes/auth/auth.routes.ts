@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { sameOrigin } from '../../middleware/same-origin.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
-import { sessionAuth } from '../../middleware/session.ts';
+import { loginAuth } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { json, jsonBody, SessionSecurity, UsernameSchema } from '../../lib/schemas.ts';
 
@@ -38,6 +38,6 @@ export const meRoute = createRoute({
   tags: ['Auth'],
   summary: 'Who the session belongs to',
   security: SessionSecurity,
-  middleware: [sessionAuth()] as const,
+  middleware: [loginAuth()] as const,
   responses: { 200: json(MeSchema, 'The logged-in user'), ...errorResponses(401) },
 });

@@ -1,14 +1,14 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { ackOf } from '../../../adapters/vocabulary.ts';
 import { getDb } from '../../db/client.ts';
 import { chatState, reactions, receivedMessages } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
-import type { BridgeResult } from '../../objects/bridge-link.ts';
+import { command, hubFor, live } from '../../services/bridge-commands.ts';
 import { findOwnClient } from '../../services/clients.ts';
-import { bridgeError, hubFor, live, sendThroughClient } from '../../services/messaging.ts';
+import { sendThroughClient } from '../../services/messaging.ts';
 import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listChatsRoute, liveRoute } from './chats.routes.ts';
 
-const ACKS: Record<string, number> = { failed: -1, sent: 1, delivered: 2, read: 3, played: 4 };
 
 // Private chats are what the client received from and sent to one number (groups are under /api/groups).
 const CHATS_SQL = `
@@ -84,7 +84,7 @@ export const chatsRouter = createRouter()
         hasMedia: r.has_media === 1,
         hasReaction: Boolean(list?.length),
         reactions: list,
-        ack: r.from_me === 1 ? (ACKS[r.status ?? 'sent'] ?? 1) : r.ts <= readUntil ? 3 : 2,
+        ack: r.from_me === 1 ? ackOf(r.status) : r.ts <= readUntil ? 3 : 2,
         filename: r.filename,
       };
     });
@@ -108,8 +108,7 @@ export const chatsRouter = createRouter()
       .where(and(eq(receivedMessages.clientRef, client.id), eq(receivedMessages.chatId, chatId)));
     const toRead = unread.filter((m) => m.at > (state?.readUntil ?? 0));
     if (toRead.length) {
-      const result = (await hubFor(c.env, client.id).request(client.id, 'read', { chatId, messageIds: toRead.map((m) => m.id) })) as unknown as BridgeResult;
-      if (!result.ok) throw bridgeError(result);
+      await command(c.env, client.id, 'read', { chatId, messageIds: toRead.map((m) => m.id) });
     }
     const readUntil = Math.max(Date.now(), ...toRead.map((m) => m.at));
     await db
@@ -128,9 +127,7 @@ export const chatsRouter = createRouter()
       .from(receivedMessages)
       .where(and(eq(receivedMessages.clientRef, client.id), eq(receivedMessages.messageId, messageId)));
     if (!row?.hasMedia) throw new ApiError(404, 'MEDIA_NOT_FOUND', 'This message has no media');
-    const result = (await hubFor(c.env, client.id).request(client.id, 'media', { messageId })) as unknown as BridgeResult;
-    if (!result.ok) throw result.code === 'MEDIA_NOT_FOUND' ? new ApiError(404, 'MEDIA_NOT_FOUND', result.message) : bridgeError(result);
-    const media = result.result as { mimetype: string; filename: string | null; data: string };
+    const media = await command(c.env, client.id, 'media', { messageId });
     const bytes = Uint8Array.from(atob(media.data), (ch) => ch.charCodeAt(0));
     const filename = (media.filename ?? `${messageId}`).replace(/["\\\r\n]/g, '_');
     return c.body(bytes, 200, {

@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { sessionOrKey } from '../../middleware/session.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody, SessionSecurity } from '../../lib/schemas.ts';
-import { ClientParamsSchema } from '../clients/clients.routes.ts';
+import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, SessionSecurity } from '../../lib/schemas.ts';
 
 const security = [...SessionSecurity, ...ApiKeySecurity];
 
@@ -48,7 +47,7 @@ export const listChatsRoute = createRoute({
   tags: ['Chats'],
   summary: 'Private chats of a client, newest activity first',
   security,
-  middleware: [sessionOrKey()] as const,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: { 200: json(z.object({ chats: z.array(ChatSchema) }), 'Chats'), ...errorResponses(400, 401, 404, 429) },
 });
@@ -59,7 +58,7 @@ export const chatMessagesRoute = createRoute({
   tags: ['Chats'],
   summary: 'Messages of a chat, earliest to latest',
   security,
-  middleware: [sessionOrKey()] as const,
+  middleware: [loginOrKey()] as const,
   request: { params: ChatParams, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }) },
   responses: { 200: json(z.object({ messages: z.array(MessageSchema) }), 'Messages'), ...errorResponses(400, 401, 404, 429) },
 });
@@ -70,7 +69,7 @@ export const chatSendRoute = createRoute({
   tags: ['Chats'],
   summary: 'Send a text message to a chat (pushed to live sockets)',
   security,
-  middleware: [rateLimit('chat'), sessionOrKey()] as const,
+  middleware: [rateLimit('chat'), loginOrKey()] as const,
   request: { params: ChatParams, body: jsonBody(z.object({ message: z.string().min(1, 'message is required').max(65_536) }).openapi('ChatSend')) },
   responses: {
     200: json(z.object({ success: z.literal(true), message: z.object({ id: z.object({ _serialized: z.string() }), body: z.string(), timestamp: z.number().int() }) }), 'Sent'),
@@ -84,7 +83,7 @@ export const chatReadRoute = createRoute({
   tags: ['Chats'],
   summary: 'Mark a chat as read and send read receipts',
   security,
-  middleware: [rateLimit('chat'), sessionOrKey()] as const,
+  middleware: [rateLimit('chat'), loginOrKey()] as const,
   request: { params: ChatParams },
   responses: { 200: json(z.object({ success: z.literal(true) }), 'Read'), ...errorResponses(400, 401, 404, 429, 503) },
 });
@@ -95,7 +94,7 @@ export const chatMediaRoute = createRoute({
   tags: ['Chats'],
   summary: 'The media of a received message, with its Content-Type and Content-Disposition',
   security,
-  middleware: [sessionOrKey()] as const,
+  middleware: [loginOrKey()] as const,
   request: {
     params: z.object({
       clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }),
@@ -115,7 +114,7 @@ export const liveRoute = createRoute({
   summary: 'Live updates (WebSocket): inbound messages, sends, acks and reactions of a client',
   description: 'Upgrade to a WebSocket. Frames are JSON: `{type: "hello"|"message"|"ack"|"reaction", ...}`.',
   security,
-  middleware: [sessionOrKey()] as const,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: { 101: { description: 'Switching to the WebSocket' }, ...errorResponses(400, 401, 404, 426, 429) },
 });

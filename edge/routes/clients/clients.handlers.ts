@@ -8,12 +8,8 @@ import { createRouter } from '../../lib/router.ts';
 import { unseal } from '../../lib/secrets.ts';
 import { findOwnClient, statusLabel } from '../../services/clients.ts';
 import { issueKey } from '../../services/keys.ts';
-import { bridgeError, hubFor } from '../../services/messaging.ts';
-import type { BridgeResult } from '../../objects/bridge-link.ts';
-import type { StartResult } from '../../../bridge/transports/transport.ts';
-import { saveWebhook } from '../../webhooks/endpoint.ts';
-import { kick } from '../../webhooks/outbox.ts';
-import { addNumberRoute, deleteClientRoute, listClientsRoute, qrRoute, updateWebhookRoute } from './clients.routes.ts';
+import { ask, command, hubFor, linkFor } from '../../services/bridge-commands.ts';
+import { addNumberRoute, deleteClientRoute, listClientsRoute, qrRoute } from './clients.routes.ts';
 
 export const clientsRouter = createRouter()
   .openapi(addNumberRoute, async (c) => {
@@ -37,12 +33,12 @@ export const clientsRouter = createRouter()
     }
     const apiKey = await issueKey(db, c.env.SEAL_KEY, auth.userId, created.id);
     await audit(c, { userId: auth.userId, category: 'app', event: 'client_added', message: `Added client ${clientId} (${phoneNumber})` });
-    const started = (await hubFor(c.env, created.id).request(created.id, 'start', { clientId, phoneNumber })) as unknown as BridgeResult;
+    const started = await ask(c.env, created.id, 'start', { clientId, phoneNumber });
     if (!started.ok) {
       // The client exists; the bridge starts it as soon as one connects, and GET /api/qr shows its code.
       return c.json({ status: 'pending_auth' as const, message: `Client created, but no QR code yet: ${started.message} (${started.code}). Fetch it from GET /api/qr/${clientId} once the bridge is up.`, qrCode: null, apiKey }, 200);
     }
-    const session = started.result as StartResult;
+    const session = started.result;
     const connected = session.status === 'connected';
     return c.json(
       {
@@ -88,23 +84,11 @@ export const clientsRouter = createRouter()
     }
     // Log the number out and erase its auth state on the bridge (best effort: a bridge that is down
     // no longer gets this client from the edge, so it never starts it again).
-    const hub = hubFor(c.env, client.id);
-    await hub.request(client.id, 'logout', { clientId: client.clientId, phoneNumber: client.phoneNumber }).catch(() => undefined);
-    await Promise.all([hub.forget(), c.env.BRIDGE_LINK.getByName('main').forget(client.id)]);
+    await ask(c.env, client.id, 'logout', { clientId: client.clientId, phoneNumber: client.phoneNumber }).catch(() => undefined);
+    await Promise.all([hubFor(c.env, client.id).forget(), linkFor(c.env).forget(client.id)]);
     await db.delete(clients).where(eq(clients.id, client.id));
     await audit(c, { userId: auth.userId, category: 'security', event: 'client_deleted', message: `Deleted client ${clientId}` });
     return c.json({ message: 'Client deleted successfully.' }, 200);
-  })
-  .openapi(updateWebhookRoute, async (c) => {
-    const { clientId, webhookUrl, rotateSecret } = c.req.valid('json');
-    const auth = c.get('auth');
-    const client = await findOwnClient(getDb(c.env.DB), auth, clientId);
-    const key = `client:${client.id}` as const;
-    const saved = await saveWebhook(c.env, key, client, { webhookUrl, rotateSecret });
-    if (saved.resumed) c.executionCtx.waitUntil(kick(c.env, key));
-    const url = saved.webhookUrl;
-    await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed` });
-    return c.json({ success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret }, 200);
   })
   .openapi(qrRoute, async (c) => {
     const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);
@@ -113,8 +97,7 @@ export const clientsRouter = createRouter()
     if (state.status === 'connected') throw new ApiError(404, 'QR_NOT_AVAILABLE', 'The client is connected; there is no QR code to scan');
     if (!(state.status === 'pending_auth' && state.qrPng)) {
       // logged out or not running: start the session again to get a fresh QR code
-      const started = (await hub.request(client.id, 'start', { clientId: client.clientId, phoneNumber: client.phoneNumber })) as unknown as BridgeResult;
-      if (!started.ok) throw bridgeError(started);
+      await command(c.env, client.id, 'start', { clientId: client.clientId, phoneNumber: client.phoneNumber });
       state = await hub.state();
     }
     if (!state.qrPng) throw new ApiError(404, 'QR_NOT_AVAILABLE', 'No QR code is available for this client');

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
-import { sessionAuth } from '../../middleware/session.ts';
+import { loginAuth } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody, PhoneNumberSchema, SessionSecurity } from '../../lib/schemas.ts';
+import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, PhoneNumberSchema, SessionSecurity } from '../../lib/schemas.ts';
 
 const AddNumberSchema = z.object({ clientId: ClientIdSchema, phoneNumber: PhoneNumberSchema }).openapi('AddNumber');
 
@@ -49,8 +49,6 @@ export const listClientsRoute = createRoute({
   responses: { 200: json(z.array(ClientSchema), 'Your clients, oldest first'), ...errorResponses(401, 429) },
 });
 
-export const ClientParamsSchema = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }) });
-
 export const deleteClientRoute = createRoute({
   method: 'delete',
   path: '/clients/{clientId}',
@@ -58,7 +56,7 @@ export const deleteClientRoute = createRoute({
   summary: 'Delete a client permanently (dashboard session and password)',
   description: 'Rate limited: 5 attempts per hour per IP (`sensitive`) and the `delete` limiter (10 per 15 minutes).',
   security: SessionSecurity,
-  middleware: [rateLimit('sensitive'), rateLimit('delete'), sessionAuth()] as const,
+  middleware: [rateLimit('sensitive'), rateLimit('delete'), loginAuth()] as const,
   request: {
     params: ClientParamsSchema,
     body: jsonBody(z.object({ password: z.string({ error: 'Password is required' }).min(1, 'Password is required').max(256) }).openapi('ConfirmPassword')),
@@ -66,45 +64,6 @@ export const deleteClientRoute = createRoute({
   responses: {
     200: json(z.object({ message: z.string().openapi({ example: 'Client deleted successfully.' }) }), 'Deleted'),
     ...errorResponses(400, 401, 403, 404, 429),
-  },
-});
-
-const UpdateWebhookSchema = z
-  .object({
-    clientId: ClientIdSchema,
-    webhookUrl: z
-      .string()
-      .max(2048)
-      .nullable()
-      .openapi({ description: 'http(s) URL on a public host; null or "" removes the webhook', example: 'https://your-domain.com/webhook.php' }),
-    rotateSecret: z.boolean().optional().openapi({ description: 'Issue a new signing secret (the old one stops signing at once)' }),
-  })
-  .openapi('UpdateWebhook');
-
-export const updateWebhookRoute = createRoute({
-  method: 'post',
-  path: '/api/update-webhook',
-  tags: ['Webhooks'],
-  summary: 'Set the webhook URL of a client',
-  description:
-    'Answers the endpoint\'s Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
-  request: { body: jsonBody(UpdateWebhookSchema) },
-  responses: {
-    200: json(
-      z
-        .object({
-          success: z.literal(true),
-          message: z.string(),
-          clientId: z.string(),
-          webhookUrl: z.string().nullable(),
-          webhookSecret: z.string().nullable().openapi({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
-        })
-        .openapi('WebhookSettings'),
-      'Saved',
-    ),
-    ...errorResponses(400, 401, 404, 429),
   },
 });
 

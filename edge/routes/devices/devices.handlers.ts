@@ -3,13 +3,13 @@ import { getDb } from '../../db/client.ts';
 import { deviceEvents, devices } from '../../db/schema.ts';
 import { audit } from '../../lib/audit.ts';
 import { createRouter } from '../../lib/router.ts';
+import { isoOrNull as iso } from '../../lib/time.ts';
 import { seal, sha256Hex } from '../../lib/secrets.ts';
 import { findOwnDevice, newDeviceId, newDeviceSecret } from '../../services/devices.ts';
 import { saveWebhook } from '../../webhooks/endpoint.ts';
-import { kick } from '../../webhooks/outbox.ts';
+import { wake } from '../../webhooks/enqueue.ts';
 import { createDeviceRoute, deleteDeviceRoute, deviceEventsRoute, deviceWebhookRoute, listDevicesRoute, rotateSecretRoute } from './devices.routes.ts';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const devicesRouter = createRouter()
   .openapi(createDeviceRoute, async (c) => {
@@ -67,7 +67,7 @@ export const devicesRouter = createRouter()
     const device = await findOwnDevice(getDb(c.env.DB), auth, c.req.valid('param').deviceId);
     const key = `device:${device.id}` as const;
     const saved = await saveWebhook(c.env, key, device, c.req.valid('json'));
-    if (saved.resumed) c.executionCtx.waitUntil(kick(c.env, key));
+    if (saved.resumed) c.executionCtx.waitUntil(wake(c.env, key));
     await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: `Webhook of device ${device.deviceId} set to ${saved.webhookUrl ?? 'none'}` });
     return c.json({ success: true as const, deviceId: device.deviceId, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 200);
   })

@@ -2,28 +2,25 @@ import type { Context } from 'hono';
 import { desc, eq, inArray, and } from 'drizzle-orm';
 import { type GroupInfo, isChannelId, isGroupId } from '../../../adapters/protocol.ts';
 import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
+import type { MediaKind } from '../../../adapters/vocabulary.ts';
 import { getDb } from '../../db/client.ts';
 import { receivedMessages, sentMessages } from '../../db/schema.ts';
 import type { AppEnv } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { groupDelay } from '../../lib/group-delay.ts';
 import { createRouter } from '../../lib/router.ts';
-import type { BridgeResult } from '../../objects/bridge-link.ts';
+import { command } from '../../services/bridge-commands.ts';
 import { findOwnClient, type ClientRow } from '../../services/clients.ts';
-import { bridgeError, hubFor, sendThroughClient } from '../../services/messaging.ts';
-import { checkMediaUrl } from '../messaging/messaging.handlers.ts';
+import { checkMediaUrl } from '../../services/media-url.ts';
+import { sendThroughClient } from '../../services/messaging.ts';
 import { listGroupsRoute, sendGroupMessageRoute, sendToGroupRoute } from './groups.routes.ts';
 
-async function groupsOf(c: Context<AppEnv>, client: ClientRow): Promise<GroupInfo[]> {
-  const result = (await hubFor(c.env, client.id).request(client.id, 'groups')) as unknown as BridgeResult;
-  if (!result.ok) throw bridgeError(result);
-  return result.result as GroupInfo[];
-}
+const groupsOf = (c: Context<AppEnv>, client: ClientRow): Promise<GroupInfo[]> => command(c.env, client.id, 'groups', {});
 
 interface GroupSend {
   message?: string;
   mediaUrl?: string;
-  mediaType?: 'image' | 'video' | 'audio' | 'document';
+  mediaType?: MediaKind;
 }
 
 /** The spec's group rules, the anti-spam delay, then the send. */

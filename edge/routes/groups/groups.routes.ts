@@ -2,10 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { MEDIA_EXTENSIONS } from '../../../adapters/media.ts';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
-import { sessionAuth, sessionOrKey } from '../../middleware/session.ts';
+import { loginAuth, loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody, SessionSecurity } from '../../lib/schemas.ts';
-import { ClientParamsSchema } from '../clients/clients.routes.ts';
+import { MediaKindSchema } from '../../../adapters/vocabulary.ts';
+import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, SessionSecurity } from '../../lib/schemas.ts';
 
 const LastMessage = z.object({ body: z.string(), timestamp: z.number().int(), fromMe: z.boolean() }).nullable();
 
@@ -33,7 +33,7 @@ export const listGroupsRoute = createRoute({
   tags: ['Groups'],
   summary: 'Groups and channels of a client, newest activity first',
   security: [...ApiKeySecurity, ...SessionSecurity],
-  middleware: [sessionOrKey()] as const,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: {
     200: json(z.object({ groups: z.array(GroupSchema), channels: z.array(ChannelSchema), total: z.number().int() }).openapi('GroupList'), 'Groups and channels'),
@@ -42,7 +42,7 @@ export const listGroupsRoute = createRoute({
 });
 
 const GroupIdSchema = z.string().min(3).max(128).openapi({ example: '120363123456789012@g.us' });
-const MediaType = z.enum(['image', 'video', 'audio', 'document']);
+const MediaType = MediaKindSchema;
 
 const GroupMessageFields = {
   message: z.string().max(4096, 'message: 4096 characters at most').optional().openapi({ example: 'שלום לכולם' }),
@@ -87,7 +87,7 @@ export const sendToGroupRoute = createRoute({
   tags: ['Groups'],
   summary: 'Send to a group or channel from the dashboard (session, chat limiter)',
   security: SessionSecurity,
-  middleware: [rateLimit('chat'), sessionAuth()] as const,
+  middleware: [rateLimit('chat'), loginAuth()] as const,
   request: {
     params: z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }), groupId: GroupIdSchema.openapi({ param: { name: 'groupId', in: 'path' } }) }),
     body: jsonBody(z.object(GroupMessageFields).superRefine(requireContent).openapi('SendToGroup')),

@@ -1,23 +1,27 @@
 // Operator-only routes, authenticated by INTERNAL_TOKEN and hidden from the public API document.
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
-import type { MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import { getDb } from '../../db/client.ts';
 import { users } from '../../db/schema.ts';
 import type { AppEnv } from '../../env.ts';
-import { ApiError } from '../../lib/errors.ts';
+import { errorBody } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
 import { safeEqual } from '../../lib/secrets.ts';
+import { linkFor } from '../../services/bridge-commands.ts';
 import { createUser } from '../../services/users.ts';
 
-const internalToken = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const expected = c.env.INTERNAL_TOKEN;
-  if (!expected) throw new ApiError(503, 'NOT_CONFIGURED', 'INTERNAL_TOKEN is not set');
-  const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
-  if (!safeEqual(given, expected)) throw new ApiError(401, 'AUTH_ERROR', 'Invalid internal token');
-  await next();
-};
+const refused = { message: errorBody('AUTH_ERROR', 'Invalid internal token') };
+
+/** The operator's INTERNAL_TOKEN as a bearer token (Hono's bearerAuth; an unset token matches nothing). */
+const internalToken = () =>
+  bearerAuth<AppEnv>({
+    verifyToken: (token, c) => Boolean(c.env.INTERNAL_TOKEN) && safeEqual(token, c.env.INTERNAL_TOKEN),
+    noAuthenticationHeader: { message: errorBody('AUTH_ERROR', 'Bearer token required') },
+    invalidAuthenticationHeader: { message: errorBody('AUTH_ERROR', 'Malformed Authorization header') },
+    invalidToken: refused,
+  });
 
 const BootstrapSchema = z.object({
   username: UsernameSchema,
@@ -45,4 +49,4 @@ export const internalRouter = createRouter().openapi(bootstrapRoute, async (c) =
 });
 
 /** The bridge dials in here (WebSocket upgrade), handed to the BridgeLink Durable Object. */
-internalRouter.get('/internal/bridge/connect', internalToken(), (c) => c.env.BRIDGE_LINK.getByName('main').fetch(c.req.raw));
+internalRouter.get('/internal/bridge/connect', internalToken(), (c) => linkFor(c.env).fetch(c.req.raw));

@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, json, jsonBody } from '../../lib/schemas.ts';
-import { ClientParamsSchema } from '../clients/clients.routes.ts';
-import { RecipientSchema } from '../messaging/messaging.routes.ts';
+import { SandboxSentSchema } from '../../../adapters/protocol.ts';
+import { ApiKeySecurity, ClientParamsSchema, json, jsonBody, RecipientSchema } from '../../lib/schemas.ts';
 
 const errors = errorResponses(400, 401, 404, 409, 429, 503);
 
@@ -62,7 +61,7 @@ export const outboxRoute = createRoute({
   summary: 'What the simulated network received from this client',
   request: { params: ClientParamsSchema },
   responses: {
-    200: json(z.array(z.object({ id: z.string(), to: z.string(), body: z.string(), type: z.string(), timestamp: z.number().int() })), 'Oldest first'),
+    200: json(z.array(SandboxSentSchema), 'Oldest first'),
     ...errors,
   },
 });

@@ -2,16 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { MEDIA_EXTENSIONS } from '../../../adapters/media.ts';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody } from '../../lib/schemas.ts';
-import { ClientParamsSchema } from '../clients/clients.routes.ts';
-
-/** A recipient: digits with country code, `+` optional; a `@c.us` chat id is accepted too. */
-export const RecipientSchema = z
-  .string()
-  .trim()
-  .regex(/^\+?\d{7,15}(@c\.us)?$/, 'number: 7-15 digits with country code, optional leading +')
-  .transform((s) => s.replace(/^\+/, '').replace(/@c\.us$/, ''))
-  .openapi({ example: '12345678901', type: 'string' });
+import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, RecipientSchema } from '../../lib/schemas.ts';
 
 const SendMessageSchema = z
   .object({
@@ -99,36 +90,3 @@ export const receivedMessagesRoute = createRoute({
   },
 });
 
-const CallSchema = z
-  .object({
-    id: z.number().int(),
-    client_id: z.string(),
-    call_from: z.string().openapi({ example: '1234567890@c.us' }),
-    is_video: z.boolean(),
-    start_time: z.string(),
-    end_time: z.string().nullable(),
-    duration: z.number().nullable(),
-    created_at: z.string(),
-  })
-  .openapi('IncomingCall');
-
-export const incomingCallsRoute = createRoute({
-  method: 'get',
-  path: '/api/incoming-calls/{clientId}',
-  tags: ['Calls'],
-  summary: 'Incoming (rejected) calls of a client (last 100)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
-  request: { params: ClientParamsSchema },
-  responses: { 200: json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), ...errorResponses(400, 401, 404, 429) },
-});
-
-export const callLogsRoute = createRoute({
-  method: 'get',
-  path: '/api/call-logs',
-  tags: ['Calls'],
-  summary: 'Call logs of all your clients (last 50)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
-  responses: { 200: json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), ...errorResponses(401, 429) },
-});

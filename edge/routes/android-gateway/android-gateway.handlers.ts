@@ -9,7 +9,7 @@ import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
 import { deviceBySecret, parseDeviceSecret, type DeviceRow } from '../../services/devices.ts';
-import { ingressRoute, outboxRoute, reportRoute } from './gateway.routes.ts';
+import { ingressRoute, outboxRoute, reportRoute } from './android-gateway.routes.ts';
 
 const OUTBOX_LEASE_MS = 5 * 60_000;
 
@@ -27,7 +27,7 @@ async function authenticateDevice(c: Context<AppEnv>, bodySecret?: unknown): Pro
   return device;
 }
 
-export const gatewayRouter = createRouter()
+export const androidGatewayRouter = createRouter()
   .openapi(ingressRoute, async (c) => {
     const parsed = parseAndroidBody(await c.req.text(), c.req.header('content-type'));
     const secret = presentedSecret(c, parsed.ok ? parsed.value.secret : undefined);

@@ -6,10 +6,10 @@ import type { AppEnv, AuthContext } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { findOwnClient } from '../../services/clients.ts';
-import { hubFor } from '../../services/messaging.ts';
-import { scheduleRoutes } from './scheduled.routes.ts';
+import { hubFor } from '../../services/bridge-commands.ts';
+import { scheduleRoutes } from './scheduling.routes.ts';
 import type { z } from '@hono/zod-openapi';
-import type { ScheduleSchema } from './scheduled.routes.ts';
+import type { ScheduleSchema } from './scheduling.routes.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));
 
@@ -68,7 +68,7 @@ async function cancel(c: Context<AppEnv>, id: number) {
   return { message: 'Schedule cancelled.' };
 }
 
-export const scheduledRouter = createRouter()
+export const schedulingRouter = createRouter()
   .openapi(scheduleRoutes.create, async (c) => c.json(await create(c, c.req.valid('json')), 200))
   .openapi(scheduleRoutes.createApi, async (c) => c.json(await create(c, c.req.valid('json')), 200))
   .openapi(scheduleRoutes.list, async (c) => c.json(await list(c, c.req.valid('query')), 200))

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ANDROID_TYPES } from '../../../adapters/android/index.ts';
+import { DeviceOutboxStatusSchema } from '../../../adapters/vocabulary.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { json } from '../../lib/schemas.ts';
 
@@ -82,7 +83,7 @@ export const reportRoute = createRoute({
     },
   },
   responses: {
-    200: json(z.object({ success: z.literal(true), id: z.number().int(), status: z.enum(['pending', 'sending', 'sent', 'failed']), changed: z.boolean() }), 'Recorded'),
+    200: json(z.object({ success: z.literal(true), id: z.number().int(), status: DeviceOutboxStatusSchema, changed: z.boolean() }), 'Recorded'),
     ...errorResponses(400, 401, 404),
   },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTEMPTS, nextDelay, parseRetryAfter, RETRY_DELAYS_MS } from './schedule.ts';
+import { MAX_ATTEMPTS, nextDelay, parseRetryAfter, RETRY_DELAYS_MS } from './retry-policy.ts';
 
 describe('retry schedule', () => {
   it('is now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h', () => {

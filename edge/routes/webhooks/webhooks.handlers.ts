@@ -4,10 +4,13 @@ import { clients, devices, webhookDeliveries } from '../../db/schema.ts';
 import type { AuthContext } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
-import { kick } from '../../webhooks/outbox.ts';
-import { listDeliveriesRoute, replayRoute } from './deliveries.routes.ts';
+import { isoOrNull as iso } from '../../lib/time.ts';
+import { audit } from '../../lib/audit.ts';
+import { findOwnClient } from '../../services/clients.ts';
+import { wake } from '../../webhooks/enqueue.ts';
+import { saveWebhook } from '../../webhooks/endpoint.ts';
+import { listDeliveriesRoute, replayRoute, updateWebhookRoute } from './webhooks.routes.ts';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 type Row = typeof webhookDeliveries.$inferSelect & { label: string | null };
 
@@ -40,7 +43,7 @@ const present = ({ row, label }: { row: Row | typeof webhookDeliveries.$inferSel
   deliveredAt: iso(row.deliveredAt),
 });
 
-export const deliveriesRouter = createRouter()
+export const webhooksRouter = createRouter()
   .openapi(listDeliveriesRoute, async (c) => {
     const { status, event, limit } = c.req.valid('query');
     const rows = await select(getDb(c.env.DB))
@@ -61,6 +64,17 @@ export const deliveriesRouter = createRouter()
       .where(and(eq(webhookDeliveries.id, id), sql`${webhookDeliveries.status} <> 'pending'`))
       .returning();
     if (!row) throw new ApiError(409, 'ALREADY_PENDING', 'This delivery is already queued');
-    await kick(c.env, row.endpoint);
+    await wake(c.env, row.endpoint);
     return c.json({ success: true as const, delivery: present({ row, label: found.label }) }, 200);
+  })
+  .openapi(updateWebhookRoute, async (c) => {
+    const { clientId, webhookUrl, rotateSecret } = c.req.valid('json');
+    const auth = c.get('auth');
+    const client = await findOwnClient(getDb(c.env.DB), auth, clientId);
+    const key = `client:${client.id}` as const;
+    const saved = await saveWebhook(c.env, key, client, { webhookUrl, rotateSecret });
+    if (saved.resumed) c.executionCtx.waitUntil(wake(c.env, key));
+    const url = saved.webhookUrl;
+    await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed` });
+    return c.json({ success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret }, 200);
   });

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { rateLimit } from '../../middleware/rate-limit.ts';
-import { sessionOrKey } from '../../middleware/session.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody, SessionSecurity } from '../../lib/schemas.ts';
-import { RecipientSchema } from '../messaging/messaging.routes.ts';
+import { ScheduledStatusSchema } from '../../../adapters/vocabulary.ts';
+import { ApiKeySecurity, ClientIdSchema, json, jsonBody, RecipientSchema, SessionSecurity } from '../../lib/schemas.ts';
 
 const security = [...SessionSecurity, ...ApiKeySecurity];
 
@@ -29,7 +29,7 @@ export const ScheduledSchema = z
     recipient: z.string().openapi({ example: '+9721234567' }),
     message: z.string(),
     scheduleTime: z.string().openapi({ example: '2025-10-06T18:30:00Z' }),
-    status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']),
+    status: ScheduledStatusSchema,
     createdAt: z.string(),
     sentTime: z.string().nullable(),
     failureReason: z.string().nullable(),
@@ -43,7 +43,7 @@ const createRouteFor = (prefix: '' | '/api') =>
     tags: ['Scheduling'],
     summary: 'Schedule a message (scheduleTime in ISO-8601 with Z or an offset; stored as UTC)',
     security,
-    middleware: [sessionOrKey()] as const,
+    middleware: [loginOrKey()] as const,
     request: { body: jsonBody(ScheduleSchema) },
     responses: { 200: json(ScheduledSchema.extend({ success: z.literal(true) }), 'Scheduled'), ...errorResponses(400, 401, 404, 429) },
   });
@@ -55,10 +55,10 @@ const listRouteFor = (prefix: '' | '/api') =>
     tags: ['Scheduling'],
     summary: 'Your scheduled messages, the latest scheduleTime first',
     security,
-    middleware: [sessionOrKey()] as const,
+    middleware: [loginOrKey()] as const,
     request: {
       query: z.object({
-        status: z.enum(['pending', 'sending', 'sent', 'failed', 'cancelled']).optional(),
+        status: ScheduledStatusSchema.optional(),
         limit: z.coerce.number().int().min(1).max(10_000).default(500),
       }),
     },
@@ -72,7 +72,7 @@ const cancelRouteFor = (prefix: '' | '/api') =>
     tags: ['Scheduling'],
     summary: 'Cancel a pending scheduled message (delete limiter: 10 per 15 minutes per IP)',
     security,
-    middleware: [rateLimit('delete'), sessionOrKey()] as const,
+    middleware: [rateLimit('delete'), loginOrKey()] as const,
     request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 123 }) }) },
     responses: { 200: json(z.object({ message: z.string().openapi({ example: 'Schedule cancelled.' }) }), 'Cancelled'), ...errorResponses(400, 401, 404, 409, 429) },
   });

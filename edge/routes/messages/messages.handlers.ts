@@ -1,44 +1,22 @@
 import { and, desc, eq } from 'drizzle-orm';
-import { mediaFromUrl } from '../../../adapters/media.ts';
-import { allowPrivateUrls, checkOutboundUrl } from '../../../adapters/url-guard.ts';
+import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
 import { getDb } from '../../db/client.ts';
-import { calls, clients, receivedMessages, sentMessages } from '../../db/schema.ts';
-import type { AuthContext } from '../../env.ts';
+import { clients, receivedMessages, sentMessages } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
-import { findOwnClient } from '../../services/clients.ts';
+import { iso } from '../../lib/time.ts';
+import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
+import { checkMediaUrl } from '../../services/media-url.ts';
 import { sendThroughClient } from '../../services/messaging.ts';
-import { callLogsRoute, incomingCallsRoute, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messaging.routes.ts';
+import { receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Refusals that happen before a message can have left the bridge. */
 const PRE_SEND_REFUSALS = new Set(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'VALIDATION_ERROR', 'MEDIA_ERROR', 'GROUP_NOT_FOUND', 'READ_ONLY_CHAT']);
 
-/** Media by URL: a supported type on an allowed host, or a 400 MEDIA_ERROR before anything is sent. */
-export function checkMediaUrl(url: string, allowPrivate: boolean) {
-  const type = mediaFromUrl(url);
-  if (!type.ok) throw new ApiError(400, 'MEDIA_ERROR', type.error);
-  const checked = checkOutboundUrl(url, { allowPrivate });
-  if (!checked.ok) throw new ApiError(400, 'MEDIA_ERROR', `mediaUrl refused: ${checked.reason}`);
-  return type.value;
-}
 
-const scopeClients = (auth: AuthContext) => and(eq(clients.userId, auth.userId), auth.clientRef === null ? undefined : eq(clients.id, auth.clientRef));
-
-const presentCall = (r: typeof calls.$inferSelect, clientId: string) => ({
-  id: r.id,
-  client_id: clientId,
-  call_from: r.callFrom,
-  is_video: r.isVideo,
-  start_time: iso(r.startTime),
-  end_time: null,
-  duration: null,
-  created_at: iso(r.createdAt),
-});
-
-export const messagingRouter = createRouter()
+export const messagesRouter = createRouter()
   .openapi(sendMessageRoute, async (c) => {
     const body = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
@@ -71,7 +49,7 @@ export const messagingRouter = createRouter()
       .select({ m: sentMessages, clientId: clients.clientId, phone: clients.phoneNumber, connected: clients.connectedNumber })
       .from(sentMessages)
       .innerJoin(clients, eq(clients.id, sentMessages.clientRef))
-      .where(scopeClients(c.get('auth')))
+      .where(ownClients(c.get('auth')))
       .orderBy(desc(sentMessages.id))
       .limit(100);
     return c.json(
@@ -101,21 +79,4 @@ export const messagingRouter = createRouter()
       },
       200,
     );
-  })
-  .openapi(incomingCallsRoute, async (c) => {
-    const db = getDb(c.env.DB);
-    const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
-    const rows = await db.select().from(calls).where(eq(calls.clientRef, client.id)).orderBy(desc(calls.id)).limit(100);
-    return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r, client.clientId)) }, 200);
-  })
-  .openapi(callLogsRoute, async (c) => {
-    const rows = await getDb(c.env.DB)
-      .select({ call: calls, clientId: clients.clientId })
-      .from(calls)
-      .innerJoin(clients, eq(clients.id, calls.clientRef))
-      .where(scopeClients(c.get('auth')))
-      .orderBy(desc(calls.id))
-      .limit(50);
-    return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r.call, r.clientId)) }, 200);
   });
-

@@ -1,76 +1,20 @@
-// The durable webhook outbox: rows in D1, worked per endpoint by a WebhookOutbox Durable Object alarm.
-// A row is claimed by pushing its due time out by a lease, so a crash mid-send retries it (same webhook-id).
+// Sending the due webhook deliveries of one endpoint (rows in D1), run by its WebhookSender Durable
+// Object's alarm. A row is claimed by pushing its due time out by a lease, so a crash mid-send retries it
+// (same webhook-id).
 import { eq, sql } from 'drizzle-orm';
-import type { WebhookEvent } from '../../adapters/events.ts';
-import type { ReplyRoute } from '../../adapters/android/index.ts';
 import { getDb, type Db } from '../db/client.ts';
-import { sha256Hex } from '../lib/secrets.ts';
 import { webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { attemptDelivery, type AttemptResult } from './deliver.ts';
-import { disableEndpoint, loadEndpoint, type Endpoint, type EndpointKey } from './endpoint.ts';
+import { wake } from './enqueue.ts';
+import { disableEndpoint, loadEndpoint, type Endpoint } from './endpoint.ts';
 import { replyFor, routeReply } from './replies.ts';
-import { MAX_ATTEMPTS, nextDelay } from './schedule.ts';
+import { MAX_ATTEMPTS, nextDelay } from './retry-policy.ts';
 import { allowPrivateUrls } from '../../adapters/url-guard.ts';
 
 export const LEASE_MS = 60_000;
 const BATCH = 50;
 const CONCURRENCY = 16;
-
-export interface NewDelivery {
-  id: string;
-  userId: number;
-  endpoint: EndpointKey;
-  event: WebhookEvent;
-  replyRoute?: ReplyRoute;
-  /** `paused` when the endpoint is disabled (410): kept until its URL is saved again */
-  status?: 'pending' | 'paused';
-}
-
-/** A delivery id derived from what caused it: the same cause never queues two deliveries. */
-export async function deliveryIdFor(cause: string): Promise<string> {
-  return `msg_${(await sha256Hex(cause)).slice(0, 32)}`;
-}
-
-/** The insert for one delivery (idempotent by id), to batch with the write that caused it. */
-export function deliveryInsert(db: Db, d: NewDelivery, now = Date.now()) {
-  return db
-    .insert(webhookDeliveries)
-    .values({
-      id: d.id,
-      userId: d.userId,
-      endpoint: d.endpoint,
-      event: d.event.event,
-      payload: JSON.stringify(d.event),
-      replyRoute: d.replyRoute ? JSON.stringify(d.replyRoute) : null,
-      status: d.status ?? 'pending',
-      nextAttemptAt: now,
-    })
-    .onConflictDoNothing();
-}
-
-/** Wakes the endpoint's outbox object; the cron sweep catches any kick that was lost. */
-export async function kick(env: Bindings, endpoint: string, at?: number): Promise<void> {
-  await env.WEBHOOK_OUTBOX.getByName(endpoint).kick(endpoint, at);
-}
-
-/**
- * Within this window after a kick, this isolate skips further kicks of the same endpoint: the object
- * looks again after any busy run (TAIL_CHECK_MS) and once the window of its last kick has passed.
- */
-export const KICK_WINDOW_MS = 200;
-export const TAIL_CHECK_MS = 500;
-const recentKicks = new Map<string, number>();
-
-/** A kick for a new row, skipped when this isolate woke the same endpoint a moment ago. */
-export function kickSoon(env: Bindings, endpoint: string): Promise<void> {
-  const now = Date.now();
-  const last = recentKicks.get(endpoint);
-  if (last !== undefined && now - last < KICK_WINDOW_MS) return Promise.resolve();
-  recentKicks.set(endpoint, now);
-  if (recentKicks.size > 10_000) recentKicks.clear();
-  return kick(env, endpoint);
-}
 
 type Claimed = { id: string; event: string; payload: string; reply_route: string | null; attempts: number; replied_at: number | null };
 
@@ -118,7 +62,7 @@ function outcome(db: Db, row: Claimed, result: AttemptResult, now: number) {
 }
 
 /** Sends what is due for one endpoint until nothing is, or the deadline; answers when to come back. */
-export async function workEndpoint(
+export async function sendDue(
   env: Bindings,
   endpoint: string,
   waitUntil: (p: Promise<unknown>) => void = () => {},
@@ -167,11 +111,11 @@ export async function workEndpoint(
   return { next: next?.next ?? null, sent };
 }
 
-/** Cron: wake every endpoint whose due deliveries nobody is working (a lost kick, an evicted object). */
+/** Cron: wake every endpoint whose due deliveries nobody is working (a lost wake-up, an evicted object). */
 export async function sweepOverdue(env: Bindings, graceMs = 30_000): Promise<number> {
   const rows = await env.DB.prepare(`SELECT DISTINCT endpoint FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?`)
     .bind(Date.now() - graceMs)
     .all<{ endpoint: string }>();
-  await Promise.all(rows.results.map((r) => kick(env, r.endpoint)));
+  await Promise.all(rows.results.map((r) => wake(env, r.endpoint)));
   return rows.results.length;
 }

@@ -1,18 +1,16 @@
 // What the edge does with each event a bridge reports: durable records in D1, live state in the
 // client's Durable Object, webhooks queued. Idempotent: a re-sent event changes nothing twice.
 import { and, eq, lt, ne, sql } from 'drizzle-orm';
-import type { WebhookEvent } from '../../adapters/events.ts';
-import type { BridgeFrame, SessionSpec } from '../../adapters/protocol.ts';
+import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
+import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
+import type { EventFrame, SessionSpec } from '../../adapters/protocol.ts';
+import { ackStatus } from '../../adapters/vocabulary.ts';
 import { getDb } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
-import { clientDelivery, wakeClientOutbox } from '../services/client-events.ts';
-import { hubFor, live, sendThroughClient } from '../services/messaging.ts';
-import { DEFAULT_REJECTION } from '../webhooks/replies.ts';
-
-type EventFrame = Extract<BridgeFrame, { t: 'event' }>;
-
-const ACK_STATUS = { [-1]: 'failed', 1: 'sent', 2: 'delivered', 3: 'read', 4: 'played' } as const;
+import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
+import { hubFor, live } from './bridge-commands.ts';
+import { sendThroughClient } from './messaging.ts';
 
 /** The clients a bridge that just said hello must hold. */
 export async function sessionsFor(env: Bindings, _bridgeId: string, claim: (clientRef: number) => boolean): Promise<SessionSpec[]> {
@@ -40,8 +38,8 @@ async function clientFor(env: Bindings, clientRef: number) {
 export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
   const db = getDb(env.DB);
   /** a live update, only when someone has the client's live socket open */
-  const push = (clientRef: number, update: Record<string, unknown>) => {
-    if (watched) waitUntil(live(env, clientRef, update));
+  const push = (clientRef: number, frame: LiveFrame) => {
+    if (watched) waitUntil(live(env, clientRef, frame));
   };
   const client = await clientFor(env, frame.clientRef);
   if (!client) return; // deleted meanwhile: nothing to record
@@ -52,7 +50,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
     const delivery = await clientDelivery(db, client, event, `bridge:${frame.id}`);
     const all: Write[] = [...writes, ...(delivery ? [delivery.insert] : [])];
     if (all.length) await db.batch(all as [Write, ...Write[]]);
-    wakeClientOutbox(env, client, waitUntil);
+    wakeClientEndpoint(env, client, waitUntil);
   };
 
   switch (ev.kind) {
@@ -104,8 +102,8 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
         .onConflictDoNothing();
       await (delivery ? db.batch([insert, delivery.insert]) : insert);
       if (ev.history) return;
-      wakeClientOutbox(env, client, waitUntil);
-      push(client.id, { type: 'message', chatId: ev.chatId, message: { id: { _serialized: ev.messageId }, body: ev.body, fromMe: false, timestamp: Math.floor(ev.timestamp / 1000), type: ev.type, hasMedia: ev.hasMedia, from: ev.from } });
+      wakeClientEndpoint(env, client, waitUntil);
+      push(client.id, liveMessage(ev.chatId, { id: ev.messageId, body: ev.body, fromMe: false, at: ev.timestamp, type: ev.type, hasMedia: ev.hasMedia, from: ev.from }));
       return;
     }
     case 'reaction': {
@@ -120,7 +118,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'ack': {
-      const status = ACK_STATUS[ev.ack as keyof typeof ACK_STATUS] ?? 'sent';
+      const status = ackStatus(ev.ack);
       const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
       await queue(
         { event: 'message_ack', data: { messageId: ev.messageId, from: client.clientId, to: ev.to, ack: ev.ack, status, timestamp: frame.at, type: 'message_ack', channel: 'whatsapp' } },
@@ -145,7 +143,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
         .onConflictDoNothing()
         .returning({ id: calls.id });
       const [inserted] = delivery ? await db.batch([insert, delivery.insert]) : [await insert];
-      wakeClientOutbox(env, client, waitUntil);
+      wakeClientEndpoint(env, client, waitUntil);
       if (!live && inserted.length) {
         waitUntil(sendThroughClient(env, client, { to: ev.from, text: DEFAULT_REJECTION }, waitUntil).catch((e) => console.error('rejection message failed', e)));
       }

@@ -1,6 +1,8 @@
-// /docs: the API reference (Scalar); its script is one of this Worker's static assets (no CDN).
-import { Hono } from 'hono';
-import type { AppEnv } from '../../env.ts';
+// System routes: /health, and /docs — the API reference (Scalar), whose script is one of this Worker's
+// static assets (no CDN).
+import { createRouter } from '../../lib/router.ts';
+import { linkFor } from '../../services/bridge-commands.ts';
+import { healthRoute } from './system.routes.ts';
 
 export const SCALAR_PATH = '/docs/vendor/scalar-standalone.js';
 
@@ -32,7 +34,11 @@ const init = `Scalar.createApiReference('#app', {
 const CSP =
   "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'";
 
-export const docsRouter = new Hono<AppEnv>()
+export const systemRouter = createRouter()
+  .openapi(healthRoute, async (c) => {
+    const link = await linkFor(c.env).status();
+    return c.json({ status: 'ok' as const, bridge: link.connected ? ('connected' as const) : ('disconnected' as const) }, 200);
+  })
   .get('/docs', (c) => {
     c.header('Content-Security-Policy', CSP);
     return c.html(page);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, json } from '../../lib/schemas.ts';
+import { ApiKeySecurity, ClientIdSchema, json, jsonBody } from '../../lib/schemas.ts';
 
 export const DeliverySchema = z
   .object({
@@ -45,3 +45,43 @@ export const replayRoute = createRoute({
   request: { params: z.object({ id: z.string().regex(/^msg_[0-9a-f]{32}$/, 'not a delivery id').openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: { 200: json(z.object({ success: z.literal(true), delivery: DeliverySchema }), 'Queued again'), ...errorResponses(400, 401, 404, 409, 429) },
 });
+
+const UpdateWebhookSchema = z
+  .object({
+    clientId: ClientIdSchema,
+    webhookUrl: z
+      .string()
+      .max(2048)
+      .nullable()
+      .openapi({ description: 'http(s) URL on a public host; null or "" removes the webhook', example: 'https://your-domain.com/webhook.php' }),
+    rotateSecret: z.boolean().optional().openapi({ description: 'Issue a new signing secret (the old one stops signing at once)' }),
+  })
+  .openapi('UpdateWebhook');
+
+export const updateWebhookRoute = createRoute({
+  method: 'post',
+  path: '/api/update-webhook',
+  tags: ['Webhooks'],
+  summary: 'Set the webhook URL of a client',
+  description:
+    'Answers the endpoint\'s Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: { body: jsonBody(UpdateWebhookSchema) },
+  responses: {
+    200: json(
+      z
+        .object({
+          success: z.literal(true),
+          message: z.string(),
+          clientId: z.string(),
+          webhookUrl: z.string().nullable(),
+          webhookSecret: z.string().nullable().openapi({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+        })
+        .openapi('WebhookSettings'),
+      'Saved',
+    ),
+    ...errorResponses(400, 401, 404, 429),
+  },
+});
+

@@ -1,0 +1,52 @@
+// Asking the bridge that holds a client to do something: typed by the op (adapters/protocol.ts), routed
+// through the client's Durable Object, and checked against the op's result schema on the way back.
+import type { LiveFrame, PendingLive } from '../../adapters/live.ts';
+import { type BridgeFailure, type BridgeResult, checkResult, type Op, type OpParams, type OpResult } from '../../adapters/protocol.ts';
+import type { Bindings } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
+
+export const hubFor = (env: Bindings, clientRef: number) => env.CLIENT_HUB.getByName(`client:${clientRef}`);
+
+/** The object that holds the bridges' links. */
+export const linkFor = (env: Bindings) => env.BRIDGE_LINK.getByName('main');
+
+/** A live update to the client's open chat sockets (never fails the caller). */
+export const live = (env: Bindings, clientRef: number, frame: LiveFrame): Promise<unknown> =>
+  hubFor(env, clientRef)
+    .broadcast(frame)
+    .catch((err: unknown) => console.error('live update failed', err));
+
+/** The bridge's answer to `op`, or why there is none. `sent`: the live frames to push for what leaves. */
+export async function ask<O extends Op>(env: Bindings, clientRef: number, op: O, params: OpParams<O>, sent?: PendingLive[]): Promise<BridgeResult<O>> {
+  const raw = await hubFor(env, clientRef).request(clientRef, op, params ?? {}, sent);
+  return checkResult(op, raw);
+}
+
+/** As `ask`, with a refusal thrown as the API answers it. */
+export async function command<O extends Op>(env: Bindings, clientRef: number, op: O, params: OpParams<O>): Promise<OpResult<O>> {
+  const result = await ask(env, clientRef, op, params);
+  if (!result.ok) throw bridgeError(result);
+  return result.result;
+}
+
+/** A bridge's refusal as the API answers it. */
+export function bridgeError(result: BridgeFailure): ApiError {
+  switch (result.code) {
+    case 'MEDIA_ERROR':
+    case 'VALIDATION_ERROR':
+    case 'NOT_SUPPORTED':
+      return new ApiError(400, result.code, result.message);
+    case 'GROUP_NOT_FOUND':
+    case 'MEDIA_NOT_FOUND':
+      return new ApiError(404, result.code, result.message);
+    case 'READ_ONLY_CHAT':
+      return new ApiError(403, 'READ_ONLY_CHAT', result.message);
+    case 'NO_PENDING_QR':
+      return new ApiError(409, 'NO_PENDING_QR', result.message);
+    case 'WHATSAPP_ERROR':
+    case 'BRIDGE_PROTOCOL_ERROR':
+      return new ApiError(502, result.code, result.message);
+    default:
+      return new ApiError(503, result.code, result.message);
+  }
+}

@@ -1,0 +1,93 @@
+// Queuing a webhook delivery: the row is written in the same D1 batch as the change that caused it,
+// with an id derived from that cause (a repeat never queues twice), then the endpoint's sender wakes.
+import type { WebhookEvent } from '../../adapters/events.ts';
+import type { ReplyRoute } from '../../adapters/android/index.ts';
+import type { Db } from '../db/client.ts';
+import { type clients, webhookDeliveries } from '../db/schema.ts';
+import type { Bindings } from '../env.ts';
+import { sha256Hex } from '../lib/secrets.ts';
+import type { EndpointKey } from './endpoint.ts';
+
+export interface NewDelivery {
+  id: string;
+  userId: number;
+  endpoint: EndpointKey;
+  event: WebhookEvent;
+  replyRoute?: ReplyRoute;
+  /** `paused` when the endpoint is disabled (410): kept until its URL is saved again */
+  status?: 'pending' | 'paused';
+}
+
+/** A delivery id derived from what caused it: the same cause never queues two deliveries. */
+export async function deliveryIdFor(cause: string): Promise<string> {
+  return `msg_${(await sha256Hex(cause)).slice(0, 32)}`;
+}
+
+/** The insert for one delivery (idempotent by id), to batch with the write that caused it. */
+export function deliveryInsert(db: Db, d: NewDelivery, now = Date.now()) {
+  return db
+    .insert(webhookDeliveries)
+    .values({
+      id: d.id,
+      userId: d.userId,
+      endpoint: d.endpoint,
+      event: d.event.event,
+      payload: JSON.stringify(d.event),
+      replyRoute: d.replyRoute ? JSON.stringify(d.replyRoute) : null,
+      status: d.status ?? 'pending',
+      nextAttemptAt: now,
+    })
+    .onConflictDoNothing();
+}
+
+/** Wakes the endpoint's sender object; the cron sweep catches any wake-up that was lost. */
+export async function wake(env: Bindings, endpoint: string, at?: number): Promise<void> {
+  await env.WEBHOOK_SENDER.getByName(endpoint).wake(endpoint, at);
+}
+
+/**
+ * Within this window after a wake-up, this isolate skips further wake-ups of the same endpoint: the object
+ * looks again after any busy run (TAIL_CHECK_MS) and once the window of its last wake-up has passed.
+ */
+export const WAKE_WINDOW_MS = 200;
+export const TAIL_CHECK_MS = 500;
+const recentWakes = new Map<string, number>();
+
+/** A wake-up for a new row, skipped when this isolate woke the same endpoint a moment ago. */
+export function wakeSoon(env: Bindings, endpoint: string): Promise<void> {
+  const now = Date.now();
+  const last = recentWakes.get(endpoint);
+  if (last !== undefined && now - last < WAKE_WINDOW_MS) return Promise.resolve();
+  recentWakes.set(endpoint, now);
+  if (recentWakes.size > 10_000) recentWakes.clear();
+  return wake(env, endpoint);
+}
+
+
+type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'webhookUrl' | 'webhookDisabledAt'>;
+
+/**
+ * The insert for a WhatsApp client's event delivery, to batch with its cause (wrapped: a query builder
+ * is thenable and would run if returned bare from an async function), or null without a webhook.
+ */
+export async function clientDelivery(db: Db, client: ClientRow, event: WebhookEvent, cause: string, replyRoute?: ReplyRoute) {
+  if (!client.webhookUrl) return null;
+  const insert = deliveryInsert(db, {
+    id: await deliveryIdFor(`client:${client.id}|${cause}`),
+    userId: client.userId,
+    endpoint: `client:${client.id}`,
+    event,
+    replyRoute,
+    status: client.webhookDisabledAt === null ? 'pending' : 'paused',
+  });
+  return { insert };
+}
+
+/** Wakes a sender for rows just queued (`client:<id>` / `device:<id>`); a lost wake-up is caught by the cron sweep. */
+export function wakeAfterQueue(env: Bindings, endpoint: string, waitUntil: (p: Promise<unknown>) => void): void {
+  waitUntil(wakeSoon(env, endpoint).catch((e) => console.error('webhook wake-up failed; the cron sweep will retry', e)));
+}
+
+export function wakeClientEndpoint(env: Bindings, client: ClientRow, waitUntil: (p: Promise<unknown>) => void): void {
+  if (client.webhookUrl && client.webhookDisabledAt === null) wakeAfterQueue(env, `client:${client.id}`, waitUntil);
+}

@@ -82,8 +82,8 @@ export const SmsReceivedData = z
     message: z.string(),
     sim: z.number().int().nullable(),
     deviceId: z.string(),
-    device: z.string().nullable().openapi({ description: 'The phone\'s own device id, as it reported it' }),
-    id: z.number().int().nullable().openapi({ description: 'The device\'s id for this payload' }),
+    device: z.string().nullable().openapi({ description: "The phone's own device id, as it reported it" }),
+    id: z.number().int().nullable().openapi({ description: "The device's id for this payload" }),
     rid: z.number().int().nullable(),
     timestamp: ms,
     type: z.literal('sms_received'),
@@ -117,8 +117,7 @@ export const NotificationReceivedData = z
   })
   .openapi('NotificationReceivedData');
 
-const envelope = <N extends string, D extends z.ZodType>(name: N, data: D) =>
-  z.object({ event: z.literal(name), data }).openapi(`${name}_event`);
+const envelope = <N extends string, D extends z.ZodType>(name: N, data: D) => z.object({ event: z.literal(name), data }).openapi(`${name}_event`);
 
 export const EVENT_SCHEMAS = {
   message_received: envelope('message_received', MessageReceivedData),

@@ -35,10 +35,21 @@ export const LiveFrameSchema = z.discriminatedUnion('type', [
 export type LiveFrame = z.infer<typeof LiveFrameSchema>;
 
 /** A message frame; `at` in milliseconds. */
-export const liveMessage = (chatId: string, m: { id: string; body: string; fromMe: boolean; at: number; type: string; hasMedia: boolean; from?: string }): LiveFrame => ({
+export const liveMessage = (
+  chatId: string,
+  m: { id: string; body: string; fromMe: boolean; at: number; type: string; hasMedia: boolean; from?: string },
+): LiveFrame => ({
   type: 'message',
   chatId,
-  message: { id: { _serialized: m.id }, body: m.body, fromMe: m.fromMe, timestamp: Math.floor(m.at / 1000), type: m.type, hasMedia: m.hasMedia, ...(m.from ? { from: m.from } : {}) },
+  message: {
+    id: { _serialized: m.id },
+    body: m.body,
+    fromMe: m.fromMe,
+    timestamp: Math.floor(m.at / 1000),
+    type: m.type,
+    hasMedia: m.hasMedia,
+    ...(m.from ? { from: m.from } : {}),
+  },
 });
 
 /** A message about to leave: its live frame once the bridge answers with the id and time. */

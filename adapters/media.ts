@@ -1,8 +1,7 @@
 // Media by URL: the spec's file types, recognised by extension, shared by the edge (at request time)
 // and the bridge (when it fetches the bytes).
 import { fail, ok, type Result } from './result.ts';
-
-export type MediaKind = 'image' | 'video' | 'audio' | 'document';
+import type { MediaKind } from './vocabulary.ts';
 
 const TYPES: Record<string, { kind: MediaKind; mimetype: string }> = {
   jpg: { kind: 'image', mimetype: 'image/jpeg' },

@@ -93,14 +93,20 @@ export const OPS = {
   /** many text sends in one request (scheduled dispatch): answered item by item, in order */
   sendBatch: { params: z.object({ items: z.array(SendParamsSchema).min(1).max(500) }), result: z.array(SendOutcomeSchema) },
   groups: { params: Empty, result: z.array(GroupInfoSchema) },
-  media: { params: z.object({ messageId: z.string() }), result: z.object({ mimetype: z.string(), filename: z.string().nullable(), data: z.string().describe('base64') }) },
+  media: {
+    params: z.object({ messageId: z.string() }),
+    result: z.object({ mimetype: z.string(), filename: z.string().nullable(), data: z.string().describe('base64') }),
+  },
   read: { params: z.object({ chatId: z.string(), messageIds: z.array(z.string()) }), result: z.null() },
   'sandbox.scan': { params: Empty, result: z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable() }) },
   'sandbox.inbound': {
     params: z.object({ from: z.string(), message: z.string().optional(), mediaUrl: z.string().optional(), groupId: z.string().optional() }),
     result: SentSchema,
   },
-  'sandbox.call': { params: z.object({ from: z.string(), isVideo: z.boolean().optional() }), result: z.object({ callId: z.string(), rejected: z.boolean(), timestamp: z.number().int() }) },
+  'sandbox.call': {
+    params: z.object({ from: z.string(), isVideo: z.boolean().optional() }),
+    result: z.object({ callId: z.string(), rejected: z.boolean(), timestamp: z.number().int() }),
+  },
   'sandbox.react': { params: z.object({ from: z.string(), messageId: z.string(), emoji: z.string() }), result: z.object({ reacted: z.boolean() }) },
   'sandbox.outbox': { params: Empty, result: z.array(SandboxSentSchema) },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
@@ -131,7 +137,14 @@ export const BridgeFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hello'), bridgeId: z.string().min(1).max(64), transport: TransportSchema, sessions: z.number().int() }),
   z.object({ t: z.literal('event'), id: z.string().min(8).max(64), clientRef: z.number().int(), at: z.number().int(), event: BridgeEventSchema }),
   /** the answer to a `req`: `result` when ok, else `code` and `message` */
-  z.object({ t: z.literal('res'), id: z.string(), ok: z.boolean(), result: z.unknown().optional(), code: z.string().optional(), message: z.string().optional() }),
+  z.object({
+    t: z.literal('res'),
+    id: z.string(),
+    ok: z.boolean(),
+    result: z.unknown().optional(),
+    code: z.string().optional(),
+    message: z.string().optional(),
+  }),
 ]);
 export type BridgeFrame = z.infer<typeof BridgeFrameSchema>;
 export type EventFrame = Extract<BridgeFrame, { t: 'event' }>;

@@ -54,9 +54,25 @@ const PRIVATE = [
   'http://127.0.0.1.:80/',
 ];
 
-const REFUSED_OTHERWISE = ['ftp://example.com/', 'file:///etc/passwd', 'javascript:alert(1)', 'https://user:pass@example.com/', 'https://:pass@example.com/', 'not a url', '//example.com/x'];
+const REFUSED_OTHERWISE = [
+  'ftp://example.com/',
+  'file:///etc/passwd',
+  'javascript:alert(1)',
+  'https://user:pass@example.com/',
+  'https://:pass@example.com/',
+  'not a url',
+  '//example.com/x',
+];
 
-const PUBLIC = ['https://example.com/webhook.php', 'http://hooks.example.org:8080/in?x=1', 'https://8.8.8.8/', 'https://[2606:4700:4700::1111]/', 'http://172.32.0.1/', 'http://100.128.0.1/', 'https://[::ffff:8.8.8.8]/'];
+const PUBLIC = [
+  'https://example.com/webhook.php',
+  'http://hooks.example.org:8080/in?x=1',
+  'https://8.8.8.8/',
+  'https://[2606:4700:4700::1111]/',
+  'http://172.32.0.1/',
+  'http://100.128.0.1/',
+  'https://[::ffff:8.8.8.8]/',
+];
 
 describe('outbound URL guard', () => {
   it(`refuses ${PRIVATE.length} private, loopback and local spellings`, () => {

@@ -39,7 +39,7 @@ function v4ToInt(host: string): number | undefined {
 function v4Reason(ip: number): string | undefined {
   for (const [reason, [base, bits]] of BLOCKED_V4) {
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    if (((ip & mask) >>> 0) === base) return reason;
+    if ((ip & mask) >>> 0 === base) return reason;
   }
   return undefined;
 }

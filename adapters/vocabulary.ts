@@ -19,6 +19,7 @@ export type TransportName = z.infer<typeof TransportSchema>;
 
 /** Where a message travelled. */
 export const CHANNELS = ['whatsapp', 'sms'] as const;
+export const ChannelNameSchema = z.enum(CHANNELS);
 
 /** A sent message's state: sent, then acknowledged further by the recipient's phone, or failed. */
 export const SENT_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
@@ -43,6 +44,15 @@ export const DeviceOutboxStatusSchema = z.enum(DEVICE_OUTBOX_STATUSES);
 
 /** A webhook delivery's state. */
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead', 'paused'] as const;
+export const DeliveryStatusSchema = z.enum(DELIVERY_STATUSES);
+
+/** Who a webhook endpoint belongs to: a WhatsApp client or an Android device. */
+export const ENDPOINT_KINDS = ['client', 'device'] as const;
 
 export const ROLES = ['admin', 'user'] as const;
 export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** What an audit-log row is about. */
+export const AUDIT_CATEGORIES = ['security', 'app'] as const;
+export const AuditCategorySchema = z.enum(AUDIT_CATEGORIES);

@@ -29,5 +29,12 @@ export async function runLoad(total: number, concurrency: number, send: (i: numb
   );
   const seconds = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: total, errors, seconds: round(seconds, 2), perSecond: round(total / seconds), p50ms: round(percentile(latencies, 50)), p99ms: round(percentile(latencies, 99)) };
+  return {
+    requests: total,
+    errors,
+    seconds: round(seconds, 2),
+    perSecond: round(total / seconds),
+    p50ms: round(percentile(latencies, 50)),
+    p99ms: round(percentile(latencies, 99)),
+  };
 }

@@ -27,7 +27,12 @@ export async function benchScheduled(opts: { messages?: number; clients?: number
     }
     // creation pace is measured first (on messages due tomorrow), so the minute they are due in starts after they all exist
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
-    const probe = await runLoad(200, 16, async (i) => (await post('/api/schedule-message', { clientId: `s${i % clientCount}`, number: '15550000009', message: `probe ${i}`, scheduleTime: tomorrow })).ok);
+    const probe = await runLoad(
+      200,
+      16,
+      async (i) =>
+        (await post('/api/schedule-message', { clientId: `s${i % clientCount}`, number: '15550000009', message: `probe ${i}`, scheduleTime: tomorrow })).ok,
+    );
     const createSeconds = Math.ceil(total / Math.max(20, probe.perSecond * 0.8));
     const minuteStart = Date.now() + (createSeconds + 15) * 1000;
     const creation = await runLoad(total, 16, async (i) => {
@@ -45,8 +50,15 @@ export async function benchScheduled(opts: { messages?: number; clients?: number
     const deadline = minuteStart + 60_000 + 300_000;
     const done = () => new Set(box.received.map((r) => /sched (\d+)/.exec(r.body)?.[1])).size >= total;
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    const list = (await (await fetch(`${system.url}/api/scheduled-messages?status=sent&limit=10000`, { headers })).json()) as { scheduleTime: string; sentTime: string | null; status: string }[];
-    const lateness = list.filter((m) => m.sentTime).map((m) => Date.parse(m.sentTime!) - Date.parse(m.scheduleTime)).sort((a, b) => a - b);
+    const list = (await (await fetch(`${system.url}/api/scheduled-messages?status=sent&limit=10000`, { headers })).json()) as {
+      scheduleTime: string;
+      sentTime: string | null;
+      status: string;
+    }[];
+    const lateness = list
+      .filter((m) => m.sentTime)
+      .map((m) => Date.parse(m.sentTime!) - Date.parse(m.scheduleTime))
+      .sort((a, b) => a - b);
     const seen = new Map<string, number>();
     for (const r of box.received) {
       const body = JSON.parse(r.body) as { event: string; data: { message?: string } };

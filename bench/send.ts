@@ -21,13 +21,21 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
     await fetch(`${system.url}/api/add-number`, { method: 'POST', headers, body: JSON.stringify({ clientId: 'bench', phoneNumber: '12345678901' }) });
     await fetch(`${system.url}/api/sandbox/bench/scan`, { method: 'POST', headers });
     const bare = async () => {
-      const res = await fetch(`${system.url}/bench/bare`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"clientId":"bench","number":"15550000001","message":"hi"}' });
+      const res = await fetch(`${system.url}/bench/bare`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"clientId":"bench","number":"15550000001","message":"hi"}',
+      });
       await res.arrayBuffer();
       return res.ok;
     };
     let firstError: string | undefined;
     const send = async (i: number) => {
-      const res = await fetch(`${system.url}/api/send-message`, { method: 'POST', headers, body: JSON.stringify({ clientId: 'bench', number: '15550000001', message: `bench ${i}` }) });
+      const res = await fetch(`${system.url}/api/send-message`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ clientId: 'bench', number: '15550000001', message: `bench ${i}` }),
+      });
       const text = await res.text();
       if (!res.ok) firstError ??= `${res.status} ${text.slice(0, 200)}`;
       return res.ok;
@@ -41,7 +49,13 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
       requests,
       concurrency,
       bareRoute: { requestsPerSecond: bareResult.perSecond, p50ms: bareResult.p50ms, p99ms: bareResult.p99ms },
-      sendMessage: { requestsPerSecond: sendResult.perSecond, p50ms: sendResult.p50ms, p99ms: sendResult.p99ms, errors: sendResult.errors, ...(firstError ? { firstError } : {}) },
+      sendMessage: {
+        requestsPerSecond: sendResult.perSecond,
+        p50ms: sendResult.p50ms,
+        p99ms: sendResult.p99ms,
+        errors: sendResult.errors,
+        ...(firstError ? { firstError } : {}),
+      },
       throughputRatio: round(sendResult.perSecond / bareResult.perSecond, 2),
       p99Ratio: round(sendResult.p99ms / bareResult.p99ms, 2),
       target: 'throughputRatio >= 0.5 and p99Ratio <= 2',

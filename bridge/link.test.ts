@@ -24,7 +24,11 @@ interface FakeEdge {
 }
 
 async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port, verifyClient: (info: { req: { headers: { authorization?: string } } }) => info.req.headers.authorization === `Bearer ${token}` } as never);
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port,
+    verifyClient: (info: { req: { headers: { authorization?: string } } }) => info.req.headers.authorization === `Bearer ${token}`,
+  } as never);
   await new Promise((r) => wss.once('listening', r));
   const edge: FakeEdge = {
     url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
@@ -52,9 +56,28 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
 function bridge(file: string, url: string, token = 'tok') {
   const db = openBridgeDb(file);
   const events = new EventQueue(db);
-  const link = new Link({ url, token, bridgeId: 'b1', transport: 'sandbox', events, sessions: () => 0, onWelcome: () => {}, onRequest: async () => ({ pong: true }), maxBackoffMs: 200, log: () => {} });
+  const link = new Link({
+    url,
+    token,
+    bridgeId: 'b1',
+    transport: 'sandbox',
+    events,
+    sessions: () => 0,
+    onWelcome: () => {},
+    onRequest: async () => ({ pong: true }),
+    maxBackoffMs: 200,
+    log: () => {},
+  });
   link.start();
-  return { db, events, link, stop: async () => { await link.stop(); db.close(); } };
+  return {
+    db,
+    events,
+    link,
+    stop: async () => {
+      await link.stop();
+      db.close();
+    },
+  };
 }
 
 const until = async (fn: () => boolean, ms = 5000) => {
@@ -96,7 +119,10 @@ it('keeps events until acknowledged, across a killed bridge and an edge restart;
   await until(() => edge.frames.filter((f) => f.t === 'hello').length === 2);
   await new Promise((r) => setTimeout(r, 100));
   expect(edge.frames.filter((f) => f.t === 'event')).toHaveLength(2);
-  cleanup.push(() => b.stop(), () => edge.close());
+  cleanup.push(
+    () => b.stop(),
+    () => edge.close(),
+  );
 });
 
 it('answers requests and refuses a wrong token', async () => {
@@ -109,5 +135,10 @@ it('answers requests and refuses a wrong token', async () => {
   const bad = bridge(join(dir, 'c.sqlite'), edge.url, 'wrong');
   await new Promise((r) => setTimeout(r, 300));
   expect(bad.link.connected).toBe(false);
-  cleanup.push(() => good.stop(), () => bad.stop(), () => edge.close(), () => rmSync(dir, { recursive: true, force: true }));
+  cleanup.push(
+    () => good.stop(),
+    () => bad.stop(),
+    () => edge.close(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
 });

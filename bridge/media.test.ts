@@ -38,7 +38,7 @@ describe('fetchMedia', () => {
     }
   });
 
-  it('checks resolved addresses inside the connection\'s own lookup (no rebinding window)', async () => {
+  it("checks resolved addresses inside the connection's own lookup (no rebinding window)", async () => {
     const lookup = guardedLookup(false);
     const err = await new Promise<Error | null>((r) => lookup('localhost', { all: true }, (e) => r(e)));
     expect(err?.message).toMatch(/non-public address/);

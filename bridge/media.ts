@@ -39,30 +39,34 @@ export async function fetchMedia(rawUrl: string, opts: { allowPrivate: boolean; 
   const maxBytes = opts.maxBytes ?? MAX_MEDIA_BYTES;
   const get = checked.url.protocol === 'https:' ? https.get : http.get;
   const data = await new Promise<Uint8Array>((resolve, reject) => {
-    const req = get(checked.url.href, { lookup: guardedLookup(opts.allowPrivate), timeout: opts.timeoutMs ?? 15_000, headers: { 'user-agent': 'Switchboard-Media/1.0' } }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status < 200 || status >= 300) {
-        res.resume();
-        return reject(mediaError(`fetching the media answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`));
-      }
-      if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
-        res.destroy();
-        return reject(mediaError(`media is larger than ${maxBytes} bytes`));
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.byteLength;
-        if (size > maxBytes) {
-          res.destroy();
-          reject(mediaError(`media is larger than ${maxBytes} bytes`));
-          return;
+    const req = get(
+      checked.url.href,
+      { lookup: guardedLookup(opts.allowPrivate), timeout: opts.timeoutMs ?? 15_000, headers: { 'user-agent': 'Switchboard-Media/1.0' } },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          res.resume();
+          return reject(mediaError(`fetching the media answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`));
         }
-        chunks.push(chunk);
-      });
-      res.on('end', () => (size === 0 ? reject(mediaError('the media is empty')) : resolve(new Uint8Array(Buffer.concat(chunks)))));
-      res.on('error', (err) => reject(mediaError(`could not fetch the media: ${err.message}`)));
-    });
+        if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
+          res.destroy();
+          return reject(mediaError(`media is larger than ${maxBytes} bytes`));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.byteLength;
+          if (size > maxBytes) {
+            res.destroy();
+            reject(mediaError(`media is larger than ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => (size === 0 ? reject(mediaError('the media is empty')) : resolve(new Uint8Array(Buffer.concat(chunks)))));
+        res.on('error', (err) => reject(mediaError(`could not fetch the media: ${err.message}`)));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', (err) => reject(mediaError(`could not fetch the media: ${err.message}`)));
   });

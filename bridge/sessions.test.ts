@@ -5,7 +5,7 @@ import { Sessions } from './sessions.ts';
 import { sandboxTransport } from './transports/sandbox/sandbox-transport.ts';
 
 describe('Sessions over the sandbox', () => {
-  it('sends a keyed message once, however often it is asked, and serializes a client\'s operations', async () => {
+  it("sends a keyed message once, however often it is asked, and serializes a client's operations", async () => {
     const db = openBridgeDb(':memory:');
     const events: BridgeEvent[] = [];
     const sessions = new Sessions({ factory: sandboxTransport(db, { ackDelayMs: 10_000 }), emit: (_ref, e) => events.push(e), allowPrivateMedia: false, db });
@@ -13,7 +13,10 @@ describe('Sessions over the sandbox', () => {
     const started = await sessions.start(spec);
     expect(started.status).toBe('pending_auth');
     await sessions.sandbox(1, (s) => s.scan());
-    const [a, b] = await Promise.all([sessions.send(1, { to: '15550000001', text: 'hi', key: 'scheduled:7' }), sessions.send(1, { to: '15550000001', text: 'hi', key: 'scheduled:7' })]);
+    const [a, b] = await Promise.all([
+      sessions.send(1, { to: '15550000001', text: 'hi', key: 'scheduled:7' }),
+      sessions.send(1, { to: '15550000001', text: 'hi', key: 'scheduled:7' }),
+    ]);
     expect(a).toEqual(b);
     await sessions.send(1, { to: '15550000001', text: 'unkeyed' });
     await sessions.send(1, { to: '15550000001', text: 'unkeyed' });

@@ -103,12 +103,16 @@ export class Sessions {
 
   private async keyedSend(clientRef: number, entry: Entry, params: SendParams): Promise<Sent> {
     if (params.key && this.db) {
-      const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as { result: string } | undefined;
+      const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as
+        | { result: string }
+        | undefined;
       if (done) return JSON.parse(done.result) as Sent;
     }
     const result = await this.sendNow(entry, params);
     if (params.key && this.db) {
-      this.db.prepare('INSERT OR REPLACE INTO sent_keys (client_ref, key, result, at) VALUES (?, ?, ?, ?)').run(clientRef, params.key, JSON.stringify(result), Date.now());
+      this.db
+        .prepare('INSERT OR REPLACE INTO sent_keys (client_ref, key, result, at) VALUES (?, ?, ?, ?)')
+        .run(clientRef, params.key, JSON.stringify(result), Date.now());
     }
     return result;
   }

@@ -55,7 +55,7 @@ describe('bad input never causes a 5xx', () => {
       const [method, path] = routes[rand(routes.length)]!;
       const body: Record<string, unknown> = {};
       for (let f = 0; f < 4; f++) body[fields[rand(fields.length)]!] = values[rand(values.length)];
-      const res = await call(path, { method, key: rand(3) ? u.apiKey : 'garbage-key-' + i, body: method === 'GET' ? undefined : body });
+      const res = await call(path, { method, key: rand(3) ? u.apiKey : `garbage-key-${i}`, body: method === 'GET' ? undefined : body });
       expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBeLessThan(500);
       expect(res.json?.success ?? true, `${method} ${path}`).not.toBe(undefined);
     }

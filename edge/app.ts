@@ -1,7 +1,6 @@
 // The Worker's HTTP surface: one OpenAPIHono app, one error path, one API document.
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
-import type { AppEnv } from './env.ts';
 import { ApiError, codeForStatus, errorBody } from './lib/errors.ts';
 import { createRouter } from './lib/router.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
@@ -51,12 +50,20 @@ export function createApp() {
     type: 'apiKey',
     in: 'header',
     name: 'x-device-secret',
-    description: 'An Android device\'s secret (also accepted as `secret` in the body)',
+    description: "An Android device's secret (also accepted as `secret` in the body)",
   });
 
   registerWebhooks(app.openAPIRegistry);
 
-  app.use('*', bodyLimit({ maxSize: 1024 * 1024, onError: () => { throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB'); } }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB');
+      },
+    }),
+  );
   app.use('/api/*', rateLimit('api'));
   app.use('*', usage());
 

@@ -1,4 +1,5 @@
 // The Worker's bindings and per-request variables, shared by every router.
+import type { Role } from '../adapters/vocabulary.ts';
 import type { BridgeLinkRpc, ClientHubRpc, RateLimiterRpc, WebhookSenderRpc } from './objects/contracts.ts';
 
 export interface Bindings {
@@ -24,7 +25,7 @@ export interface Bindings {
 export interface AuthContext {
   userId: number;
   username: string;
-  role: 'admin' | 'user';
+  role: Role;
   via: 'key' | 'session';
   /** set when authenticated by a client key: the internal id of that one client */
   clientRef: number | null;

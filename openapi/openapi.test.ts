@@ -25,7 +25,10 @@ describe('openapi/openapi.json', () => {
       for (const [method, op] of Object.entries<any>(item)) {
         operations++;
         const statuses = Object.keys(op.responses);
-        expect(statuses.some((s) => /^[12]/.test(s)), `${method} ${path}`).toBe(true);
+        expect(
+          statuses.some((s) => /^[12]/.test(s)),
+          `${method} ${path}`,
+        ).toBe(true);
         for (const [status, response] of Object.entries<any>(op.responses)) {
           expect(response.description, `${method} ${path} ${status}`).toBeTruthy();
           if (Number(status) >= 200) expect(response.content, `${method} ${path} ${status}`).toBeTruthy();
@@ -38,14 +41,21 @@ describe('openapi/openapi.json', () => {
   });
 
   it('describes every webhook event in its webhooks section', () => {
-    expect(Object.keys(committed.webhooks).sort()).toEqual(
-      ['call_rejected', 'client_status', 'message_ack', 'message_received', 'message_sent', 'notification_received', 'sms_received', 'ussd_response'],
-    );
+    expect(Object.keys(committed.webhooks).sort()).toEqual([
+      'call_rejected',
+      'client_status',
+      'message_ack',
+      'message_received',
+      'message_sent',
+      'notification_received',
+      'sms_received',
+      'ussd_response',
+    ]);
     const received = committed.components.schemas.MessageReceivedData;
     expect(received.required).toEqual(expect.arrayContaining(['from', 'to', 'body', 'message', 'timestamp', 'type']));
   });
 
-  it('serves the spec\'s paths', () => {
+  it("serves the spec's paths", () => {
     for (const path of ['/api/add-number', '/api/clients', '/api/profile', '/api/reset-api-key', '/clients/{clientId}', '/api/update-webhook', '/api/logs']) {
       expect(Object.keys(committed.paths)).toContain(path);
     }

@@ -18,7 +18,7 @@ function candidates(path: string, dep: string): string[] {
   const out: string[] = [];
   let p = path;
   for (;;) {
-    out.push(`${p ? p + '/' : ''}node_modules/${dep}`);
+    out.push(`${p ? `${p}/` : ''}node_modules/${dep}`);
     if (!p) return out;
     const i = p.lastIndexOf('/node_modules/');
     p = i >= 0 ? p.slice(0, i) : '';
@@ -39,5 +39,5 @@ for (const [path, meta] of Object.entries(pkgs)) {
     added++;
   }
 }
-writeFileSync(file, JSON.stringify(lock, null, 2) + '\n');
+writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`package-lock.json: added ${added} missing optional platform entries`);

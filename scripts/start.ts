@@ -13,7 +13,11 @@ const lines = [
   `  State: ${system.stateDir}`,
 ];
 if (system.admin.created) {
-  lines.push(`  Admin login:   ${system.admin.username} / ${system.admin.password}`, `  Admin API key: ${system.admin.apiKey}`, '  (shown once: keep them; they are stored only hashed and sealed)');
+  lines.push(
+    `  Admin login:   ${system.admin.username} / ${system.admin.password}`,
+    `  Admin API key: ${system.admin.apiKey}`,
+    '  (shown once: keep them; they are stored only hashed and sealed)',
+  );
 } else {
   lines.push(`  Admin: ${system.admin.username} (created on first start; its password and key were printed then)`);
 }

@@ -140,7 +140,13 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
   };
   for (const [k, v] of Object.entries(vars)) if (/['\n]/.test(v)) throw new Error(`${k} must not contain a single quote or a newline`);
   // single quotes: dotenv takes the value literally (JSON keeps its double quotes)
-  writeFileSync(workerEnv, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    workerEnv,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
 
   const persist = join(stateDir, 'wrangler');
   const childEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
@@ -161,15 +167,22 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     const child = spawn(
       process.execPath,
       [
-        WRANGLER, 'dev',
+        WRANGLER,
+        'dev',
         ...(opts.entry ? [opts.entry] : []),
-        '--ip', '127.0.0.1',
-        '--port', String(port),
-        '--inspector-port', String(await freePort()),
-        '--persist-to', persist,
-        '--env-file', workerEnv,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-port',
+        String(await freePort()),
+        '--persist-to',
+        persist,
+        '--env-file',
+        workerEnv,
         '--show-interactive-dev-session=false',
-        '--log-level', opts.inheritOutput ? 'info' : 'warn',
+        '--log-level',
+        opts.inheritOutput ? 'info' : 'warn',
       ],
       { cwd: ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );

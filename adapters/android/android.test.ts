@@ -21,7 +21,10 @@ function normalizeBody(body: string, contentType: string) {
 
 describe('recorded Android payloads', () => {
   it('sms → sms_received, with a reply route back over SMS on the same SIM', () => {
-    for (const [body, type] of [[smsJson, 'application/json'], [smsForm, FORM]] as const) {
+    for (const [body, type] of [
+      [smsJson, 'application/json'],
+      [smsForm, FORM],
+    ] as const) {
       const r = normalizeBody(body, type);
       expect(r).toEqual({
         ok: true,
@@ -29,8 +32,18 @@ describe('recorded Android payloads', () => {
           event: {
             event: 'sms_received',
             data: {
-              from: '+639760713666', to: 'dev_abc', body: 'Hello World!', message: 'Hello World!', sim: 1, deviceId: 'dev_abc',
-              device: '00000000-0000-0000-d57d-f30cb6a89289', id: 2, rid: 10593, timestamp: 1645684231000, type: 'sms_received', channel: 'sms',
+              from: '+639760713666',
+              to: 'dev_abc',
+              body: 'Hello World!',
+              message: 'Hello World!',
+              sim: 1,
+              deviceId: 'dev_abc',
+              device: '00000000-0000-0000-d57d-f30cb6a89289',
+              id: 2,
+              rid: 10593,
+              timestamp: 1645684231000,
+              type: 'sms_received',
+              channel: 'sms',
             },
           },
           dedupeKey: 'sms:id:2',
@@ -40,14 +53,24 @@ describe('recorded Android payloads', () => {
     }
   });
 
-  it('whatsapp → message_received in the spec\'s shape', () => {
-    for (const [body, type] of [[whatsappJson, 'application/json'], [whatsappForm, FORM]] as const) {
+  it("whatsapp → message_received in the spec's shape", () => {
+    for (const [body, type] of [
+      [whatsappJson, 'application/json'],
+      [whatsappForm, FORM],
+    ] as const) {
       const r = normalizeBody(body, type);
       expect(r.ok && r.value.event).toEqual({
         event: 'message_received',
         data: {
-          from: '+639760666713', to: 'dev_abc', body: 'Hello World!', message: 'Hello World!', timestamp: 1645684231000,
-          type: 'received_message', channel: 'whatsapp', deviceId: 'dev_abc', messageId: '2',
+          from: '+639760666713',
+          to: 'dev_abc',
+          body: 'Hello World!',
+          message: 'Hello World!',
+          timestamp: 1645684231000,
+          type: 'received_message',
+          channel: 'whatsapp',
+          deviceId: 'dev_abc',
+          messageId: '2',
         },
       });
       expect(r.ok && r.value.reply).toEqual({ channel: 'whatsapp', to: '+639760666713', sim: null });
@@ -55,15 +78,27 @@ describe('recorded Android payloads', () => {
   });
 
   it('ussd → ussd_response', () => {
-    for (const [body, type] of [[ussdJson, 'application/json'], [ussdForm, FORM]] as const) {
+    for (const [body, type] of [
+      [ussdJson, 'application/json'],
+      [ussdForm, FORM],
+    ] as const) {
       const r = normalizeBody(body, type);
-      expect(r.ok && r.value.event.data).toMatchObject({ code: '*143#', response: 'Sorry! You are not allowed to use this service.', sim: 1, id: 98, timestamp: 1645684231000 });
+      expect(r.ok && r.value.event.data).toMatchObject({
+        code: '*143#',
+        response: 'Sorry! You are not allowed to use this service.',
+        sim: 1,
+        id: 98,
+        timestamp: 1645684231000,
+      });
       expect(r.ok && r.value.reply).toBeUndefined();
     }
   });
 
   it('notification → notification_received', () => {
-    for (const [body, type] of [[notificationJson, 'application/json'], [notificationForm, FORM]] as const) {
+    for (const [body, type] of [
+      [notificationJson, 'application/json'],
+      [notificationForm, FORM],
+    ] as const) {
       const r = normalizeBody(body, type);
       expect(r.ok && r.value.event).toMatchObject({
         event: 'notification_received',

@@ -24,7 +24,12 @@ export const optionalText = (max: number) =>
     .transform((v) => (v === null || v === undefined ? null : String(v)))
     .pipe(z.string().max(max).nullable());
 
-export const phone = text(32).pipe(z.string().trim().regex(/^\+?[0-9A-Za-z ()\-.]{1,32}$/, 'not a phone number or sender id'));
+export const phone = text(32).pipe(
+  z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9A-Za-z ()\-.]{1,32}$/, 'not a phone number or sender id'),
+);
 
 /** Seconds or milliseconds since the epoch → milliseconds; absent → the receive time. */
 export function toMillis(ts: number | null, receivedAt: number): number {
@@ -46,5 +51,4 @@ export interface ReplyRoute {
   sim: number | null;
 }
 
-export const describeIssues = (error: z.ZodError): string =>
-  error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ');
+export const describeIssues = (error: z.ZodError): string => error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');

@@ -14,11 +14,28 @@ describe('Baileys messages.upsert → message events', () => {
   it('normalizes text, group, media and wrapped messages', () => {
     expect(results[0]).toEqual({
       ok: true,
-      value: { kind: 'message', messageId: '3EB0C767F26AFC1F8B01', from: '972501234567', chatId: '972501234567@c.us', fromMe: false, body: 'שלום! hello 👋', type: 'chat', timestamp: 1699123456000, hasMedia: false, pushName: 'Dana' },
+      value: {
+        kind: 'message',
+        messageId: '3EB0C767F26AFC1F8B01',
+        from: '972501234567',
+        chatId: '972501234567@c.us',
+        fromMe: false,
+        body: 'שלום! hello 👋',
+        type: 'chat',
+        timestamp: 1699123456000,
+        hasMedia: false,
+        pushName: 'Dana',
+      },
     });
-    expect(results[1]).toMatchObject({ ok: true, value: { from: '15550000002', chatId: '120363123456789012@g.us', groupId: '120363123456789012@g.us', body: 'group hello' } });
+    expect(results[1]).toMatchObject({
+      ok: true,
+      value: { from: '15550000002', chatId: '120363123456789012@g.us', groupId: '120363123456789012@g.us', body: 'group hello' },
+    });
     expect(results[2]).toMatchObject({ ok: true, value: { type: 'image', body: 'look', hasMedia: true, mimetype: 'image/jpeg' } });
-    expect(results[3]).toMatchObject({ ok: true, value: { from: '15550000003', chatId: '15550000003@c.us', type: 'document', body: 'invoice', filename: 'invoice.pdf' } });
+    expect(results[3]).toMatchObject({
+      ok: true,
+      value: { from: '15550000003', chatId: '15550000003@c.us', type: 'document', body: 'invoice', filename: 'invoice.pdf' },
+    });
     for (const r of results) if (r.ok) expect(BridgeEventSchema.safeParse(r.value).success).toBe(true);
   });
 
@@ -28,7 +45,12 @@ describe('Baileys messages.upsert → message events', () => {
   });
 
   it('never throws on malformed messages', () => {
-    for (const bad of [{}, { key: {} }, { key: { remoteJid: 'x@s.whatsapp.net', id: '1' } }, { key: { remoteJid: 'x@s.whatsapp.net', id: '1' }, message: { unknownMessage: {} } }]) {
+    for (const bad of [
+      {},
+      { key: {} },
+      { key: { remoteJid: 'x@s.whatsapp.net', id: '1' } },
+      { key: { remoteJid: 'x@s.whatsapp.net', id: '1' }, message: { unknownMessage: {} } },
+    ]) {
       expect(normalizeMessage(bad as never).ok).toBe(false);
     }
   });
@@ -45,7 +67,10 @@ describe('Baileys messages.update → acks', () => {
 describe('Baileys call → call events', () => {
   it('turns offers into call events (the caller number even behind a LID) and ignores the rest', () => {
     const events = calls.map((c) => normalizeCall(asCall(c)));
-    expect(events[0]).toEqual({ ok: true, value: { kind: 'call', callId: 'CALL0001', from: '15550000002', isVideo: true, timestamp: Date.parse('2023-11-04T18:44:16.000Z') } });
+    expect(events[0]).toEqual({
+      ok: true,
+      value: { kind: 'call', callId: 'CALL0001', from: '15550000002', isVideo: true, timestamp: Date.parse('2023-11-04T18:44:16.000Z') },
+    });
     expect(events[1]?.ok).toBe(false);
     expect(events[2]).toMatchObject({ ok: true, value: { from: '15550000009', isVideo: false } });
   });

@@ -18,7 +18,11 @@ function unwrap(message: Content | null | undefined): Content | undefined {
   let m = message ?? undefined;
   for (let i = 0; i < 5 && m; i++) {
     const inner =
-      m.ephemeralMessage?.message ?? m.viewOnceMessage?.message ?? m.viewOnceMessageV2?.message ?? m.documentWithCaptionMessage?.message ?? m.editedMessage?.message;
+      m.ephemeralMessage?.message ??
+      m.viewOnceMessage?.message ??
+      m.viewOnceMessageV2?.message ??
+      m.documentWithCaptionMessage?.message ??
+      m.editedMessage?.message;
     if (!inner) break;
     m = inner;
   }
@@ -29,7 +33,9 @@ function describe(m: Content): { type: string; body: string; hasMedia: boolean; 
   if (m.conversation != null) return { type: 'chat', body: m.conversation, hasMedia: false };
   if (m.extendedTextMessage) return { type: 'chat', body: m.extendedTextMessage.text ?? '', hasMedia: false };
   const media = (type: string, x: { caption?: string | null; mimetype?: string | null; fileName?: string | null } | null | undefined) =>
-    x ? { type, body: x.caption ?? '', hasMedia: true, ...(x.mimetype ? { mimetype: x.mimetype } : {}), ...(x.fileName ? { filename: x.fileName } : {}) } : undefined;
+    x
+      ? { type, body: x.caption ?? '', hasMedia: true, ...(x.mimetype ? { mimetype: x.mimetype } : {}), ...(x.fileName ? { filename: x.fileName } : {}) }
+      : undefined;
   return (
     media('image', m.imageMessage) ??
     media('video', m.videoMessage) ??
@@ -53,14 +59,14 @@ export function normalizeMessage(msg: WAMessage, now = Date.now()): Result<Messa
   if (key.remoteJid === 'status@broadcast') return fail('status broadcast');
   const content = unwrap(msg.message);
   if (!content) return fail('message without content');
-  if (content.protocolMessage || content.reactionMessage || content.senderKeyDistributionMessage && Object.keys(content).length === 1) {
+  if (content.protocolMessage || content.reactionMessage || (content.senderKeyDistributionMessage && Object.keys(content).length === 1)) {
     return fail('not a user message');
   }
   const described = describe(content);
   if (!described) return fail('unsupported message type');
   const isGroup = key.remoteJid.endsWith('@g.us');
   const chatJid = isLid(key.remoteJid) && key.remoteJidAlt ? key.remoteJidAlt : key.remoteJid;
-  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : key.participant ?? '') : chatJid;
+  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : (key.participant ?? '')) : chatJid;
   return ok({
     kind: 'message',
     messageId: key.id,
@@ -96,6 +102,6 @@ export function normalizeReaction(msg: WAMessage): Result<Extract<BridgeEvent, {
   if (!r?.key?.id || !key?.remoteJid) return fail('not a reaction');
   const isGroup = key.remoteJid.endsWith('@g.us');
   const chatJid = isLid(key.remoteJid) && key.remoteJidAlt ? key.remoteJidAlt : key.remoteJid;
-  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : key.participant ?? '') : chatJid;
+  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : (key.participant ?? '')) : chatJid;
   return ok({ kind: 'reaction', messageId: r.key.id, from: number(senderJid), emoji: r.text ?? '' });
 }

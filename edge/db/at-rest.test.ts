@@ -21,7 +21,9 @@ it('stores no password, API key, session token or webhook secret in plaintext in
   ];
   expect(secrets.every((s) => typeof s === 'string' && s.length >= 8)).toBe(true);
 
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{
+    name: string;
+  }>();
   expect(tables.results.map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'api_keys', 'clients', 'sessions', 'audit_log']));
   let cells = 0;
   for (const { name } of tables.results) {

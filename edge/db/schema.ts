@@ -1,11 +1,18 @@
 // D1 schema: the only durable data of Switchboard. Secrets are stored hashed or sealed, never plain.
 import { sql } from 'drizzle-orm';
 import { type AnySQLiteColumn, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  AUDIT_CATEGORIES,
+  CHANNELS,
+  DELIVERY_STATUSES,
+  DEVICE_OUTBOX_STATUSES,
+  ROLES,
+  SCHEDULED_STATUSES,
+  SENT_STATUSES,
+  SESSION_STATUSES,
+} from '../../adapters/vocabulary.ts';
 
-const createdAt = () =>
-  integer('created_at', { mode: 'number' })
-    .notNull()
-    .default(sql`(unixepoch('subsec') * 1000)`);
+const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(sql`(unixepoch('subsec') * 1000)`);
 
 /** The owning user; rows go with the user. */
 const ownerRef = () =>
@@ -24,7 +31,7 @@ export const users = sqliteTable('users', {
   username: text('username').notNull().unique(),
   /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` */
   passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['admin', 'user'] }).notNull().default('user'),
+  role: text('role', { enum: ROLES }).notNull().default('user'),
   /** null = unlimited */
   maxClients: integer('max_clients'),
   createdAt: createdAt(),
@@ -37,9 +44,7 @@ export const clients = sqliteTable(
     userId: ownerRef(),
     clientId: text('client_id').notNull(),
     phoneNumber: text('phone_number').notNull(),
-    status: text('status', { enum: ['pending_auth', 'connected', 'disconnected', 'logged_out'] })
-      .notNull()
-      .default('pending_auth'),
+    status: text('status', { enum: SESSION_STATUSES }).notNull().default('pending_auth'),
     connectedNumber: text('connected_number'),
     webhookUrl: text('webhook_url'),
     /** AES-GCM sealed `whsec_...` signing secret */
@@ -85,7 +90,7 @@ export const auditLog = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     userId: integer('user_id').references(() => users.id, { onDelete: 'cascade' }),
-    category: text('category', { enum: ['security', 'app'] }).notNull(),
+    category: text('category', { enum: AUDIT_CATEGORIES }).notNull(),
     event: text('event').notNull(),
     message: text('message').notNull(),
     ip: text('ip'),
@@ -159,7 +164,7 @@ export const webhookDeliveries = sqliteTable(
     payload: text('payload').notNull(),
     /** where a reply (`response`) goes back, JSON, for inbound messages */
     replyRoute: text('reply_route'),
-    status: text('status', { enum: ['pending', 'delivered', 'dead', 'paused'] }).notNull().default('pending'),
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     /** due time; while an attempt is in flight it is pushed out by a lease, so a crash retries it */
     nextAttemptAt: integer('next_attempt_at').notNull(),
@@ -170,7 +175,11 @@ export const webhookDeliveries = sqliteTable(
     /** when the reply this delivery earned (response / rejectionMessage) went out: never twice, not even on replay */
     repliedAt: integer('replied_at'),
   },
-  (t) => [index('webhook_due').on(t.endpoint, t.status, t.nextAttemptAt), index('webhook_user').on(t.userId, t.createdAt), index('webhook_sweep').on(t.status, t.nextAttemptAt)],
+  (t) => [
+    index('webhook_due').on(t.endpoint, t.status, t.nextAttemptAt),
+    index('webhook_user').on(t.userId, t.createdAt),
+    index('webhook_sweep').on(t.status, t.nextAttemptAt),
+  ],
 );
 
 /** Messages a device must send (SMS replies, WhatsApp-on-phone replies), fetched by the device. */
@@ -181,11 +190,11 @@ export const deviceOutbox = sqliteTable(
     deviceRef: integer('device_ref')
       .notNull()
       .references(() => devices.id, { onDelete: 'cascade' }),
-    channel: text('channel', { enum: ['sms', 'whatsapp'] }).notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
     to: text('to').notNull(),
     sim: integer('sim'),
     message: text('message').notNull(),
-    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: DEVICE_OUTBOX_STATUSES }).notNull().default('pending'),
     /** while `sending`: when the device's claim lapses and the message is offered again */
     leaseUntil: integer('lease_until'),
     error: text('error'),
@@ -208,7 +217,7 @@ export const sentMessages = sqliteTable(
     recipient: text('recipient').notNull(),
     message: text('message').notNull(),
     mediaUrl: text('media_url'),
-    status: text('status', { enum: ['sent', 'delivered', 'read', 'played', 'failed'] }).notNull(),
+    status: text('status', { enum: SENT_STATUSES }).notNull(),
     error: text('error'),
     sentAt: integer('sent_at').notNull(),
   },
@@ -233,7 +242,11 @@ export const receivedMessages = sqliteTable(
     pushName: text('push_name'),
     receivedAt: integer('received_at').notNull(),
   },
-  (t) => [uniqueIndex('received_message_id').on(t.clientRef, t.messageId), index('received_client').on(t.clientRef, t.id), index('received_chat').on(t.clientRef, t.chatId, t.receivedAt)],
+  (t) => [
+    uniqueIndex('received_message_id').on(t.clientRef, t.messageId),
+    index('received_client').on(t.clientRef, t.id),
+    index('received_chat').on(t.clientRef, t.chatId, t.receivedAt),
+  ],
 );
 
 /** Calls a WhatsApp client rejected. */
@@ -302,7 +315,7 @@ export const scheduledMessages = sqliteTable(
     recipient: text('recipient').notNull(),
     message: text('message').notNull(),
     scheduleTime: integer('schedule_time').notNull(),
-    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed', 'cancelled'] }).notNull().default('pending'),
+    status: text('status', { enum: SCHEDULED_STATUSES }).notNull().default('pending'),
     /** while `sending`: when the claim lapses (a crash mid-send) and the row may be claimed again */
     leaseUntil: integer('lease_until'),
     /** after a failed attempt (bridge or session down): not before this time */
@@ -313,5 +326,9 @@ export const scheduledMessages = sqliteTable(
     createdAt: createdAt(),
     sentAt: integer('sent_at'),
   },
-  (t) => [index('scheduled_due').on(t.status, t.scheduleTime), index('scheduled_client_due').on(t.clientRef, t.status, t.scheduleTime), index('scheduled_user').on(t.userId, t.id)],
+  (t) => [
+    index('scheduled_due').on(t.status, t.scheduleTime),
+    index('scheduled_client_due').on(t.clientRef, t.status, t.scheduleTime),
+    index('scheduled_user').on(t.userId, t.id),
+  ],
 );

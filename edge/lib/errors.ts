@@ -27,14 +27,22 @@ export const errorBody = (code: string, error: string) => ({ success: false as c
 
 /** Codes for statuses raised outside our handlers (Hono's own HTTPExceptions). */
 export const codeForStatus = (status: number): string =>
-  ({ 400: 'VALIDATION_ERROR', 401: 'AUTH_ERROR', 403: 'ACCESS_DENIED', 404: 'NOT_FOUND', 409: 'CONFLICT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' })[status] ??
-  (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
+  ({
+    400: 'VALIDATION_ERROR',
+    401: 'AUTH_ERROR',
+    403: 'ACCESS_DENIED',
+    404: 'NOT_FOUND',
+    409: 'CONFLICT',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+    429: 'RATE_LIMITED',
+  })[status] ?? (status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
 
 const descriptions: Record<ErrorStatus, string> = {
   400: 'Invalid request (`VALIDATION_ERROR` and the route-specific codes)',
   401: 'Missing or invalid credentials (`AUTH_ERROR`)',
   403: 'Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...)',
-  404: 'Not found — also another user\'s resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`)',
+  404: "Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`)",
   409: 'Conflict with existing state',
   413: 'Request body too large',
   415: 'Unsupported content type',
@@ -47,7 +55,7 @@ const descriptions: Record<ErrorStatus, string> = {
 
 /** OpenAPI `responses` entries for the given error statuses, all with the one error shape. */
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: descriptions[s], content: { 'application/json': { schema: ErrorSchema } } }]),
-  ) as { [K in S]: { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } } };
+  return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s], content: { 'application/json': { schema: ErrorSchema } } }])) as {
+    [K in S]: { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } };
+  };
 }

@@ -6,7 +6,7 @@ import { errorBody } from './errors.ts';
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (!result.success) {
     const issue = result.error.issues[0];
-    const where = issue && issue.path.length ? `${issue.path.join('.')}: ` : '';
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
     const message = issue ? `${where}${issue.message}` : 'Invalid request';
     return c.json(errorBody('VALIDATION_ERROR', message), 400);
   }

@@ -23,4 +23,8 @@ export const loginAuth = (): MiddlewareHandler<AppEnv> => every(sameOrigin(), lo
 const keySent = (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => c.req.header('x-api-key') !== undefined;
 
 /** A dashboard login or an x-api-key: whichever the caller sent (a key, when it sent both). */
-export const loginOrKey = (): MiddlewareHandler<AppEnv> => every(except(keySent, loginAuth()), except((c) => !keySent(c), apiKeyAuth()));
+export const loginOrKey = (): MiddlewareHandler<AppEnv> =>
+  every(
+    except(keySent, loginAuth()),
+    except((c) => !keySent(c), apiKeyAuth()),
+  );

@@ -20,7 +20,11 @@ async function fakeBridge() {
     for (const w of waiters.splice(0)) w();
   });
   const waitFor = async (pred: (f: any[]) => boolean) => {
-    for (let i = 0; i < 100 && !pred(frames); i++) await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+    for (let i = 0; i < 100 && !pred(frames); i++)
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 50);
+      });
     return frames;
   };
   return { ws, frames, waitFor };
@@ -42,7 +46,23 @@ it('routes requests to the bridge, records its events once even when re-sent, an
   const start = bridge.frames.find((f) => f.t === 'req' && f.op === 'start');
   expect(start).toMatchObject({ params: { clientId, phoneNumber: '972501234567' } });
 
-  const event = { t: 'event', id: 'evt-0000-1111', clientRef: start.clientRef, at: Date.now(), event: { kind: 'message', messageId: 'M1', from: '15550000001', chatId: '15550000001@c.us', fromMe: false, body: 'hi', type: 'chat', timestamp: Date.now(), hasMedia: false } };
+  const event = {
+    t: 'event',
+    id: 'evt-0000-1111',
+    clientRef: start.clientRef,
+    at: Date.now(),
+    event: {
+      kind: 'message',
+      messageId: 'M1',
+      from: '15550000001',
+      chatId: '15550000001@c.us',
+      fromMe: false,
+      body: 'hi',
+      type: 'chat',
+      timestamp: Date.now(),
+      hasMedia: false,
+    },
+  };
   bridge.ws.send(JSON.stringify(event));
   bridge.ws.send(JSON.stringify(event)); // re-sent after a reconnect, say
   await bridge.waitFor((f) => f.filter((x) => x.t === 'ack').length >= 2);

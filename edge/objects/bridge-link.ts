@@ -52,7 +52,12 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     const assigned = this.sql.exec<{ bridge_id: string }>('SELECT bridge_id FROM assignments WHERE client_ref = ?', clientRef).toArray()[0]?.bridge_id;
     if (assigned) return bridges.find((b) => b.att.bridgeId === assigned)?.ws;
     if (!bridges.length) return undefined;
-    const load = new Map(this.sql.exec<{ bridge_id: string; n: number }>('SELECT bridge_id, count(*) AS n FROM assignments GROUP BY bridge_id').toArray().map((r) => [r.bridge_id, r.n]));
+    const load = new Map(
+      this.sql
+        .exec<{ bridge_id: string; n: number }>('SELECT bridge_id, count(*) AS n FROM assignments GROUP BY bridge_id')
+        .toArray()
+        .map((r) => [r.bridge_id, r.n]),
+    );
     const pick = bridges.sort((a, b) => (load.get(a.att.bridgeId) ?? 0) - (load.get(b.att.bridgeId) ?? 0))[0]!;
     this.sql.exec('INSERT OR REPLACE INTO assignments (client_ref, bridge_id) VALUES (?, ?)', clientRef, pick.att.bridgeId);
     return pick.ws;
@@ -103,7 +108,8 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     try {
       frame = BridgeFrameSchema.parse(JSON.parse(typeof message === 'string' ? message : new TextDecoder().decode(message)));
     } catch {
-      console.error('bridge link: malformed frame', String(message).slice(0, 200)); return;
+      console.error('bridge link: malformed frame', String(message).slice(0, 200));
+      return;
     }
     if (frame.t === 'hello') {
       // a bridge that reconnects replaces its old socket (never two links for one bridge)
@@ -136,7 +142,11 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       if (!waiting) return;
       clearTimeout(waiting.timer);
       this.pending.delete(frame.id);
-      waiting.resolve(frame.ok ? { ok: true, result: frame.result ?? null } : { ok: false, code: frame.code ?? 'BRIDGE_ERROR', message: frame.message ?? 'The bridge refused' });
+      waiting.resolve(
+        frame.ok
+          ? { ok: true, result: frame.result ?? null }
+          : { ok: false, code: frame.code ?? 'BRIDGE_ERROR', message: frame.message ?? 'The bridge refused' },
+      );
     }
   }
 

@@ -35,9 +35,7 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
     const oldest = row.oldest ?? now;
     if (count >= limit) {
       // Room again when enough of the oldest hits leave the window.
-      const nth = this.sql
-        .exec<{ ts: number }>('SELECT ts FROM hits ORDER BY ts ASC LIMIT 1 OFFSET ?', count - limit)
-        .one().ts;
+      const nth = this.sql.exec<{ ts: number }>('SELECT ts FROM hits ORDER BY ts ASC LIMIT 1 OFFSET ?', count - limit).one().ts;
       return { allowed: false, limit, remaining: 0, retryAfterMs: Math.max(1, nth + windowMs - now), resetMs: oldest + windowMs - now };
     }
     if (record) {

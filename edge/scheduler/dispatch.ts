@@ -33,24 +33,32 @@ export async function claimDue(env: Bindings, clientRef: number, now: number, li
 /** The row's next state after its send: sent, retried later (bridge or session down), or failed. */
 function settlement(env: Bindings, row: Row, outcome: SendOutcome, now: number): D1PreparedStatement {
   if (outcome.ok) {
-    return env.DB.prepare(`UPDATE scheduled_messages SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL, failure_reason = NULL WHERE id = ? AND status = 'sending'`).bind(
-      outcome.timestamp,
-      outcome.messageId,
-      row.id,
-    );
+    return env.DB.prepare(
+      `UPDATE scheduled_messages SET status = 'sent', sent_at = ?, message_id = ?, lease_until = NULL, failure_reason = NULL WHERE id = ? AND status = 'sending'`,
+    ).bind(outcome.timestamp, outcome.messageId, row.id);
   }
   const reason = `${outcome.code}: ${outcome.message}`;
   if (RETRYABLE.has(outcome.code) && now + RETRY_MS < row.schedule_time + DEADLINE_MS) {
-    return env.DB.prepare(`UPDATE scheduled_messages SET status = 'pending', retry_at = ?, lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(now + RETRY_MS, reason, row.id);
+    return env.DB.prepare(
+      `UPDATE scheduled_messages SET status = 'pending', retry_at = ?, lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`,
+    ).bind(now + RETRY_MS, reason, row.id);
   }
-  return env.DB.prepare(`UPDATE scheduled_messages SET status = 'failed', lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(reason, row.id);
+  return env.DB.prepare(`UPDATE scheduled_messages SET status = 'failed', lease_until = NULL, failure_reason = ? WHERE id = ? AND status = 'sending'`).bind(
+    reason,
+    row.id,
+  );
 }
 
 /** Failures worth another try: the bridge or the session is down or slow. */
 const RETRYABLE = new Set(['BRIDGE_UNAVAILABLE', 'BRIDGE_TIMEOUT', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'WHATSAPP_ERROR', 'BRIDGE_ERROR']);
 
 /** Sends this client's due messages; answers when something is next due (or null). */
-export async function dispatchDue(env: Bindings, clientRef: number, waitUntil: (p: Promise<unknown>) => void, deadline = Date.now() + 25_000): Promise<number | null> {
+export async function dispatchDue(
+  env: Bindings,
+  clientRef: number,
+  waitUntil: (p: Promise<unknown>) => void,
+  deadline = Date.now() + 25_000,
+): Promise<number | null> {
   const [client] = await getDb(env.DB).select().from(clients).where(eq(clients.id, clientRef)).limit(1);
   if (!client) return null;
   while (Date.now() < deadline) {

@@ -12,7 +12,9 @@ async function clientRefOf(clientId: string): Promise<number> {
 }
 
 async function makeDue(id: number) {
-  await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ?, retry_at = NULL WHERE id = ?').bind(Date.now() - 10, id).run();
+  await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ?, retry_at = NULL WHERE id = ?')
+    .bind(Date.now() - 10, id)
+    .run();
 }
 
 async function row(id: number) {
@@ -23,15 +25,29 @@ describe('scheduling routes', () => {
   it('schedules, lists and cancels, under / and /api, with a key or a session', async () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
-    const made = await call('/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'Scheduled hello 👋', scheduleTime: inSeconds(3600).replace('Z', '+00:00') } });
+    const made = await call('/schedule-message', {
+      key: u.apiKey,
+      body: { clientId, number: '9721234567', message: 'Scheduled hello 👋', scheduleTime: inSeconds(3600).replace('Z', '+00:00') },
+    });
     expect(made.status).toBe(200);
-    expect(made.json).toMatchObject({ success: true, clientId, recipient: '+9721234567', message: 'Scheduled hello 👋', status: 'pending', sentTime: null, failureReason: null });
+    expect(made.json).toMatchObject({
+      success: true,
+      clientId,
+      recipient: '+9721234567',
+      message: 'Scheduled hello 👋',
+      status: 'pending',
+      sentTime: null,
+      failureReason: null,
+    });
     expect(made.json.scheduleTime).toMatch(/Z$/);
     const cookie = await login(u.username, u.password);
     // 14:00 at +02:00 is 12:00 UTC: stored and shown as UTC
     const local = new Date(Date.now() + 3 * 3_600_000 + 60_000);
     const wall = new Date(local.getTime() + 2 * 3_600_000).toISOString().slice(0, 19);
-    const viaSession = await call('/api/schedule-message', { cookie, body: { clientId, number: '+15550001', message: 'second', scheduleTime: `${wall}+02:00` } });
+    const viaSession = await call('/api/schedule-message', {
+      cookie,
+      body: { clientId, number: '+15550001', message: 'second', scheduleTime: `${wall}+02:00` },
+    });
     expect(viaSession.status).toBe(200);
     expect(viaSession.json.scheduleTime).toBe(`${local.toISOString().slice(0, 19)}Z`);
     const list = await call('/scheduled-messages', { key: u.apiKey });
@@ -48,7 +64,9 @@ describe('scheduling routes', () => {
   it('answers 400 for past, malformed or offset-less times and bad numbers, 404 for an unknown client', async () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
-    const bad = async (body: Record<string, unknown>) => (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'x', scheduleTime: inSeconds(60), ...body } })).status;
+    const bad = async (body: Record<string, unknown>) =>
+      (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'x', scheduleTime: inSeconds(60), ...body } }))
+        .status;
     expect(await bad({ scheduleTime: inSeconds(-60) })).toBe(400);
     expect(await bad({ scheduleTime: '2030-01-01T10:00:00' })).toBe(400);
     expect(await bad({ scheduleTime: 'tomorrow' })).toBe(400);
@@ -61,13 +79,17 @@ describe('scheduling routes', () => {
 });
 
 describe('dispatch', () => {
-  it('the cron hands due messages to the client\'s object, whose alarm sends each exactly once', async () => {
+  it("the cron hands due messages to the client's object, whose alarm sends each exactly once", async () => {
     const bridge = await connectFakeBridge();
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
     const ids: number[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `due ${i}`, scheduleTime: inSeconds(30) } })).json.id);
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `due ${i}`, scheduleTime: inSeconds(30) } }))
+          .json.id,
+      );
     for (const id of ids) await makeDue(id);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env, ctx);
@@ -89,7 +111,9 @@ describe('dispatch', () => {
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
     for (let i = 0; i < 40; i++) {
-      const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `m${i}`, scheduleTime: inSeconds(30) } })).json.id;
+      const id = (
+        await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `m${i}`, scheduleTime: inSeconds(30) } })
+      ).json.id;
       await makeDue(id);
     }
     const [a, b, c] = await Promise.all([claimDue(env, ref, Date.now(), 25), claimDue(env, ref, Date.now(), 25), claimDue(env, ref, Date.now(), 25)]);
@@ -102,8 +126,12 @@ describe('dispatch', () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
-    const first = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'claimed first', scheduleTime: inSeconds(30) } })).json.id;
-    const second = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'cancelled first', scheduleTime: inSeconds(30) } })).json.id;
+    const first = (
+      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'claimed first', scheduleTime: inSeconds(30) } })
+    ).json.id;
+    const second = (
+      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'cancelled first', scheduleTime: inSeconds(30) } })
+    ).json.id;
     await makeDue(first);
     const claimed = await claimDue(env, ref, Date.now());
     expect(claimed.map((r) => r.id)).toEqual([first]);
@@ -119,7 +147,9 @@ describe('dispatch', () => {
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
     const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
-    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'patience', scheduleTime: inSeconds(30) } })).json.id;
+    const id = (
+      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'patience', scheduleTime: inSeconds(30) } })
+    ).json.id;
     await makeDue(id);
     await hub.schedule(ref, Date.now());
     await runDurableObjectAlarm(hub);
@@ -136,8 +166,12 @@ describe('dispatch', () => {
     expect(r).toMatchObject({ status: 'sent', attempts: 2, failure_reason: null });
     bridge.close();
 
-    const late = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'too late', scheduleTime: inSeconds(30) } })).json.id;
-    await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ? WHERE id = ?').bind(Date.now() - DEADLINE_MS, late).run();
+    const late = (
+      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'too late', scheduleTime: inSeconds(30) } })
+    ).json.id;
+    await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ? WHERE id = ?')
+      .bind(Date.now() - DEADLINE_MS, late)
+      .run();
     await new Promise((res) => setTimeout(res, 200)); // let the closed link go
     await hub.schedule(ref, Date.now());
     await runDurableObjectAlarm(hub);
@@ -153,12 +187,15 @@ describe('dispatch', () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
-    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'once', scheduleTime: inSeconds(30) } })).json.id;
+    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'once', scheduleTime: inSeconds(30) } }))
+      .json.id;
     await makeDue(id);
     // the first dispatcher claimed it and "crashed" after the bridge sent it
     await claimDue(env, ref, Date.now());
     bridge.answer({ op: 'sendBatch', params: { items: [{ key: `scheduled:${id}` }] } });
-    await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?').bind(Date.now() - 1, id).run();
+    await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?')
+      .bind(Date.now() - 1, id)
+      .run();
     const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
     await hub.schedule(ref, Date.now());
     await runDurableObjectAlarm(hub);

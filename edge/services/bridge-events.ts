@@ -61,7 +61,17 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       recentClients.delete(client.id);
       await hubFor(env, client.id).apply({ status: ev.status, connectedNumber: ev.connectedNumber });
       await queue(
-        { event: 'client_status', data: { clientId: client.clientId, status: ev.status, connectedNumber: ev.connectedNumber, ...(ev.reason ? { reason: ev.reason } : {}), timestamp: frame.at, type: 'client_status' } },
+        {
+          event: 'client_status',
+          data: {
+            clientId: client.clientId,
+            status: ev.status,
+            connectedNumber: ev.connectedNumber,
+            ...(ev.reason ? { reason: ev.reason } : {}),
+            timestamp: frame.at,
+            type: 'client_status',
+          },
+        },
         [db.update(clients).set({ status: ev.status, connectedNumber: ev.connectedNumber }).where(eq(clients.id, client.id))],
       );
       return;
@@ -72,38 +82,68 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
         if (ev.history) {
           await db
             .insert(sentMessages)
-            .values({ userId: client.userId, clientRef: client.id, messageId: ev.messageId, recipient: ev.chatId.replace(/@c\.us$/, ''), message: ev.body, status: 'sent', sentAt: ev.timestamp })
+            .values({
+              userId: client.userId,
+              clientRef: client.id,
+              messageId: ev.messageId,
+              recipient: ev.chatId.replace(/@c\.us$/, ''),
+              message: ev.body,
+              status: 'sent',
+              sentAt: ev.timestamp,
+            })
             .onConflictDoNothing();
         }
         return;
       }
       // the row and its webhook in one batch; the delivery id comes from the message, so a re-sent
       // event (say the first try failed after D1 wrote) still queues exactly one delivery
-      const delivery = ev.history || ev.fromMe ? null : await clientDelivery(
-        db,
-        client,
-        {
-          event: 'message_received',
-          data: {
-            from: ev.from, to: client.clientId, body: ev.body, message: ev.body, timestamp: ev.timestamp, type: 'received_message',
-            channel: 'whatsapp', messageId: ev.messageId, ...(ev.groupId ? { groupId: ev.groupId } : {}),
-          },
-        },
-        `message:${ev.messageId}`,
-        { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null },
-      );
+      const delivery =
+        ev.history || ev.fromMe
+          ? null
+          : await clientDelivery(
+              db,
+              client,
+              {
+                event: 'message_received',
+                data: {
+                  from: ev.from,
+                  to: client.clientId,
+                  body: ev.body,
+                  message: ev.body,
+                  timestamp: ev.timestamp,
+                  type: 'received_message',
+                  channel: 'whatsapp',
+                  messageId: ev.messageId,
+                  ...(ev.groupId ? { groupId: ev.groupId } : {}),
+                },
+              },
+              `message:${ev.messageId}`,
+              { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null },
+            );
       const insert = db
         .insert(receivedMessages)
         .values({
-          clientRef: client.id, messageId: ev.messageId, sender: ev.from, chatId: ev.chatId, groupId: ev.groupId ?? null,
-          message: ev.body, type: ev.type, hasMedia: ev.hasMedia, receivedAt: ev.timestamp,
-          mimetype: ev.mimetype ?? null, filename: ev.filename ?? null, pushName: ev.pushName ?? null,
+          clientRef: client.id,
+          messageId: ev.messageId,
+          sender: ev.from,
+          chatId: ev.chatId,
+          groupId: ev.groupId ?? null,
+          message: ev.body,
+          type: ev.type,
+          hasMedia: ev.hasMedia,
+          receivedAt: ev.timestamp,
+          mimetype: ev.mimetype ?? null,
+          filename: ev.filename ?? null,
+          pushName: ev.pushName ?? null,
         })
         .onConflictDoNothing();
       await (delivery ? db.batch([insert, delivery.insert]) : insert);
       if (ev.history) return;
       wakeClientEndpoint(env, client, waitUntil);
-      push(client.id, liveMessage(ev.chatId, { id: ev.messageId, body: ev.body, fromMe: false, at: ev.timestamp, type: ev.type, hasMedia: ev.hasMedia, from: ev.from }));
+      push(
+        client.id,
+        liveMessage(ev.chatId, { id: ev.messageId, body: ev.body, fromMe: false, at: ev.timestamp, type: ev.type, hasMedia: ev.hasMedia, from: ev.from }),
+      );
       return;
     }
     case 'reaction': {
@@ -121,7 +161,19 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       const status = ackStatus(ev.ack);
       const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
       await queue(
-        { event: 'message_ack', data: { messageId: ev.messageId, from: client.clientId, to: ev.to, ack: ev.ack, status, timestamp: frame.at, type: 'message_ack', channel: 'whatsapp' } },
+        {
+          event: 'message_ack',
+          data: {
+            messageId: ev.messageId,
+            from: client.clientId,
+            to: ev.to,
+            ack: ev.ack,
+            status,
+            timestamp: frame.at,
+            type: 'message_ack',
+            channel: 'whatsapp',
+          },
+        },
         [
           db
             .update(sentMessages)
@@ -133,7 +185,10 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'call': {
-      const event: WebhookEvent = { event: 'call_rejected', data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId } };
+      const event: WebhookEvent = {
+        event: 'call_rejected',
+        data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId },
+      };
       const live = client.webhookUrl !== null && client.webhookDisabledAt === null;
       // with a live webhook the caller hears back after its first attempt (rejectionMessage or the default)
       const delivery = await clientDelivery(db, client, event, `call:${ev.callId}`, live ? { channel: 'whatsapp', to: ev.from, sim: null } : undefined);
@@ -145,7 +200,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       const [inserted] = delivery ? await db.batch([insert, delivery.insert]) : [await insert];
       wakeClientEndpoint(env, client, waitUntil);
       if (!live && inserted.length) {
-        waitUntil(sendThroughClient(env, client, { to: ev.from, text: DEFAULT_REJECTION }, waitUntil).catch((e) => console.error('rejection message failed', e)));
+        waitUntil(
+          sendThroughClient(env, client, { to: ev.from, text: DEFAULT_REJECTION }, waitUntil).catch((e) => console.error('rejection message failed', e)),
+        );
       }
       return;
     }

@@ -27,9 +27,13 @@ export async function recordDeviceEvent(
   const deliveryId = await deliveryIdFor(`${who.deviceId}|${dedupeHash}`);
   const payload = JSON.stringify(input.event);
   const [event, delivery, device] = await env.DB.batch<{ id?: number; endpoint?: string; status?: string }>([
-    env.DB.prepare(
-      `INSERT INTO device_events (device_ref, event, dedupe_hash, payload) SELECT id, ?, ?, ? ${DEVICE} ON CONFLICT DO NOTHING RETURNING id`,
-    ).bind(input.event.event, dedupeHash, payload, who.deviceId, who.secretHash),
+    env.DB.prepare(`INSERT INTO device_events (device_ref, event, dedupe_hash, payload) SELECT id, ?, ?, ? ${DEVICE} ON CONFLICT DO NOTHING RETURNING id`).bind(
+      input.event.event,
+      dedupeHash,
+      payload,
+      who.deviceId,
+      who.secretHash,
+    ),
     env.DB.prepare(
       `INSERT INTO webhook_deliveries (id, user_id, endpoint, event, payload, reply_route, status, next_attempt_at)
        SELECT ?, user_id, 'device:' || id, ?, ?, ?, CASE WHEN webhook_disabled_at IS NULL THEN 'pending' ELSE 'paused' END, ?

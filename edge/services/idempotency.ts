@@ -11,15 +11,22 @@ export async function claimKey(db: Db, userId: number, key: string, request: unk
   const requestHash = await sha256Hex(JSON.stringify(request));
   const inserted = await db.insert(idempotencyKeys).values({ userId, key, requestHash }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
   if (inserted.length) return { kind: 'new' };
-  const [row] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  const [row] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
   if (!row) return { kind: 'new' };
   if (row.requestHash !== requestHash) throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
-  if (row.status === null || row.response === null) throw new ApiError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress');
+  if (row.status === null || row.response === null)
+    throw new ApiError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress');
   return { kind: 'replay', status: row.status, body: JSON.parse(row.response) };
 }
 
 export async function settleKey(db: Db, userId: number, key: string, status: number, body: unknown): Promise<void> {
-  await db.update(idempotencyKeys).set({ status, response: JSON.stringify(body) }).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  await db
+    .update(idempotencyKeys)
+    .set({ status, response: JSON.stringify(body) })
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
 }
 
 /** A failed first attempt frees the key, so the client may retry with it. */

@@ -10,4 +10,3 @@ export function checkMediaUrl(url: string, allowPrivate: boolean) {
   if (!checked.ok) throw new ApiError(400, 'MEDIA_ERROR', `mediaUrl refused: ${checked.reason}`);
   return type.value;
 }
-

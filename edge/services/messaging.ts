@@ -19,11 +19,29 @@ async function sentWrites(db: Db, client: Client, p: SendParams, sent: Sent): Pr
   const text = p.text ?? '';
   const row = db
     .insert(sentMessages)
-    .values({ userId: client.userId, clientRef: client.id, messageId: sent.messageId, recipient: p.to, message: text, mediaUrl: p.media?.url ?? null, status: 'sent', sentAt: sent.timestamp })
+    .values({
+      userId: client.userId,
+      clientRef: client.id,
+      messageId: sent.messageId,
+      recipient: p.to,
+      message: text,
+      mediaUrl: p.media?.url ?? null,
+      status: 'sent',
+      sentAt: sent.timestamp,
+    })
     .onConflictDoNothing(); // a keyed send the bridge answered before (a retried scheduled message)
   const event: WebhookEvent = {
     event: 'message_sent',
-    data: { from: client.clientId, to: p.to, body: text, message: text, timestamp: sent.timestamp, type: 'sent_message', channel: 'whatsapp', messageId: sent.messageId },
+    data: {
+      from: client.clientId,
+      to: p.to,
+      body: text,
+      message: text,
+      timestamp: sent.timestamp,
+      type: 'sent_message',
+      channel: 'whatsapp',
+      messageId: sent.messageId,
+    },
   };
   const delivery = await clientDelivery(db, client, event, `sent:${sent.messageId}`);
   return delivery ? [row, delivery.insert] : [row];
@@ -41,8 +59,14 @@ export async function sendThroughClient(env: Bindings, client: Client, params: S
   const db = getDb(env.DB);
   if (!result.ok) {
     await db.insert(sentMessages).values({
-      userId: client.userId, clientRef: client.id, recipient: params.to, message: params.text ?? '', mediaUrl: params.media?.url ?? null,
-      status: 'failed', error: `${result.code}: ${result.message}`, sentAt: Date.now(),
+      userId: client.userId,
+      clientRef: client.id,
+      recipient: params.to,
+      message: params.text ?? '',
+      mediaUrl: params.media?.url ?? null,
+      status: 'failed',
+      error: `${result.code}: ${result.message}`,
+      sentAt: Date.now(),
     });
     throw bridgeError(result);
   }

@@ -1,5 +1,6 @@
 // Accounts: creation (admin route and first-start bootstrap) with their account key.
 import { eq } from 'drizzle-orm';
+import type { Role } from '../../adapters/vocabulary.ts';
 import type { Db } from '../db/client.ts';
 import { users } from '../db/schema.ts';
 import { ApiError } from '../lib/errors.ts';
@@ -11,12 +12,12 @@ export const DEFAULT_MAX_CLIENTS = 5;
 export interface NewUser {
   username: string;
   password: string;
-  role?: 'admin' | 'user';
+  role?: Role;
   maxClients?: number | null;
   apiKey?: string;
 }
 
-export async function createUser(db: Db, sealKey: string, input: NewUser): Promise<{ id: number; apiKey: string; role: 'admin' | 'user'; maxClients: number | null }> {
+export async function createUser(db: Db, sealKey: string, input: NewUser): Promise<{ id: number; apiKey: string; role: Role; maxClients: number | null }> {
   const [existing] = await db.select({ id: users.id }).from(users).where(eq(users.username, input.username)).limit(1);
   if (existing) throw new ApiError(409, 'USER_EXISTS', `User ${input.username} already exists`);
   const role = input.role ?? 'user';

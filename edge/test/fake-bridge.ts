@@ -36,7 +36,11 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
       return { ok: true, result: null };
     },
     waitFor: async (pred) => {
-      for (let i = 0; i < 200 && !pred(bridge.frames); i++) await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+      for (let i = 0; i < 200 && !pred(bridge.frames); i++)
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
       return bridge.frames;
     },
     close: () => ws.close(),

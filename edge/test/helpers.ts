@@ -49,7 +49,7 @@ let userCounter = 0;
 export async function newUser(opts: { maxClients?: number | null; role?: 'admin' | 'user' } = {}) {
   const adminKey = await bootstrapAdmin();
   const username = `user${Date.now().toString(36)}${userCounter++}`;
-  const password = 'password-of-' + username;
+  const password = `password-of-${username}`;
   const res = await call('/api/admin/users', { key: adminKey, body: { username, password, ...opts } });
   if (res.status !== 201) throw new Error(`user create failed: ${res.status} ${res.text}`);
   return { username, password, apiKey: res.json.apiKey as string };

@@ -64,7 +64,8 @@ export async function attemptDelivery(
     res = await fetch(checked.url, { method: 'POST', headers, body: delivery.payload, redirect: 'manual', signal: AbortSignal.timeout(timeout) });
   } catch (err) {
     const name = (err as Error)?.name;
-    const error = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeout} ms` : `network error: ${(err as Error)?.message ?? String(err)}`;
+    const error =
+      name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeout} ms` : `network error: ${(err as Error)?.message ?? String(err)}`;
     return { kind: 'failed', status: null, error, retryAfterMs: null };
   }
   if (res.status >= 200 && res.status < 300) {

@@ -8,6 +8,7 @@ import { ApiError } from '../lib/errors.ts';
 import { seal, unseal } from '../lib/secrets.ts';
 import { newWebhookSecret } from './sign.ts';
 import { allowPrivateUrls, checkOutboundUrl } from '../../adapters/url-guard.ts';
+import type { ENDPOINT_KINDS } from '../../adapters/vocabulary.ts';
 
 export type EndpointKey = `client:${number}` | `device:${number}`;
 
@@ -20,9 +21,9 @@ export interface Endpoint {
   disabled: boolean;
 }
 
-export function parseEndpointKey(key: string): { kind: 'client' | 'device'; id: number } | null {
+export function parseEndpointKey(key: string): { kind: (typeof ENDPOINT_KINDS)[number]; id: number } | null {
   const m = /^(client|device):(\d+)$/.exec(key);
-  return m ? { kind: m[1] as 'client' | 'device', id: Number(m[2]) } : null;
+  return m ? { kind: m[1] as (typeof ENDPOINT_KINDS)[number], id: Number(m[2]) } : null;
 }
 
 export async function loadEndpoint(env: Bindings, key: string): Promise<Endpoint | null> {
@@ -60,7 +61,10 @@ export async function disableEndpoint(db: Db, key: EndpointKey): Promise<void> {
     parsed.kind === 'client'
       ? db.update(clients).set({ webhookDisabledAt: now }).where(eq(clients.id, parsed.id))
       : db.update(devices).set({ webhookDisabledAt: now }).where(eq(devices.id, parsed.id)),
-    db.update(webhookDeliveries).set({ status: 'paused' }).where(and(eq(webhookDeliveries.endpoint, key), eq(webhookDeliveries.status, 'pending'))),
+    db
+      .update(webhookDeliveries)
+      .set({ status: 'paused' })
+      .where(and(eq(webhookDeliveries.endpoint, key), eq(webhookDeliveries.status, 'pending'))),
   ]);
 }
 
@@ -90,7 +94,9 @@ export async function saveWebhook(
   const db = getDb(env.DB);
   const settings = { webhookUrl: url, webhookSecretSealed: sealed, webhookDisabledAt: null };
   const [, resumed] = await db.batch([
-    parsed.kind === 'client' ? db.update(clients).set(settings).where(eq(clients.id, parsed.id)) : db.update(devices).set(settings).where(eq(devices.id, parsed.id)),
+    parsed.kind === 'client'
+      ? db.update(clients).set(settings).where(eq(clients.id, parsed.id))
+      : db.update(devices).set(settings).where(eq(devices.id, parsed.id)),
     db
       .update(webhookDeliveries)
       .set({ status: 'pending', nextAttemptAt: Date.now() })

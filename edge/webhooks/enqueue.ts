@@ -63,7 +63,6 @@ export function wakeSoon(env: Bindings, endpoint: string): Promise<void> {
   return wake(env, endpoint);
 }
 
-
 type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'webhookUrl' | 'webhookDisabledAt'>;
 
 /**

@@ -5,10 +5,13 @@ type OpenAPIRegistry = OpenAPIHono['openAPIRegistry'];
 import { EVENT_SCHEMAS, WebhookReplySchema } from '../../adapters/events.ts';
 
 const Headers = z.object({
-  'x-api-key': z.string().openapi({ description: 'The client\'s API key (for a device: its secret)' }),
+  'x-api-key': z.string().openapi({ description: "The client's API key (for a device: its secret)" }),
   'webhook-id': z.string().openapi({ description: 'Unique per event; the same on every retry', example: 'msg_2b8f0c7e4f5a4a0e9d0c3b1a2f4e6d8c' }),
   'webhook-timestamp': z.string().openapi({ description: 'Unix seconds of this attempt', example: '1699123456' }),
-  'webhook-signature': z.string().openapi({ description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint\'s whsec_ secret', example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=' }),
+  'webhook-signature': z.string().openapi({
+    description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint\'s whsec_ secret',
+    example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+  }),
 });
 
 const DESCRIPTIONS: Record<keyof typeof EVENT_SCHEMAS, string> = {

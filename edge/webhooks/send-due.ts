@@ -55,8 +55,14 @@ function outcome(db: Db, row: Claimed, result: AttemptResult, now: number) {
     case 'failed': {
       const delay = nextDelay(row.attempts, result.retryAfterMs);
       return delay === null
-        ? db.update(webhookDeliveries).set({ status: 'dead', lastStatus: result.status, lastError: `${result.error} (gave up after ${MAX_ATTEMPTS} attempts)` }).where(where)
-        : db.update(webhookDeliveries).set({ nextAttemptAt: now + delay, lastStatus: result.status, lastError: result.error }).where(where);
+        ? db
+            .update(webhookDeliveries)
+            .set({ status: 'dead', lastStatus: result.status, lastError: `${result.error} (gave up after ${MAX_ATTEMPTS} attempts)` })
+            .where(where)
+        : db
+            .update(webhookDeliveries)
+            .set({ nextAttemptAt: now + delay, lastStatus: result.status, lastError: result.error })
+            .where(where);
     }
   }
 }
@@ -76,7 +82,10 @@ export async function sendDue(
     if (rows.length === 0) break;
     sent += rows.length;
     target ??= await loadEndpoint(env, endpoint);
-    const ids = sql.join(rows.map((r) => sql`${r.id}`), sql`, `);
+    const ids = sql.join(
+      rows.map((r) => sql`${r.id}`),
+      sql`, `,
+    );
     if (!target?.url) {
       await db.run(sql`UPDATE webhook_deliveries SET status = 'dead', last_error = 'the endpoint has no webhook URL' WHERE id IN (${ids})`);
       continue;

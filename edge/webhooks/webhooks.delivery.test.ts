@@ -89,7 +89,10 @@ describe('webhook delivery', () => {
   it('honours Retry-After and does not follow redirects', async () => {
     const u = await newUser();
     const box = newBox();
-    await script(box.name, [{ status: 429, headers: { 'retry-after': '3600' } }, { status: 302, headers: { location: `${box.url}-elsewhere` } }]);
+    await script(box.name, [
+      { status: 429, headers: { 'retry-after': '3600' } },
+      { status: 302, headers: { location: `${box.url}-elsewhere` } },
+    ]);
     const d = await newDevice(u.apiKey, box.url);
     await postAndroid(d.secret, smsPayload('slow down'));
     let rows = await waitForRow(d.deviceId, (r) => r[0]?.attempts === 1);
@@ -182,7 +185,7 @@ describe('webhook delivery', () => {
 });
 
 describe('replies', () => {
-  it('an SMS autoreply: the webhook\'s response goes to the device outbox, the device reports it sent, message_sent follows', async () => {
+  it("an SMS autoreply: the webhook's response goes to the device outbox, the device reports it sent, message_sent follows", async () => {
     const u = await newUser();
     const box = newBox();
     await script(box.name, [{ status: 200, body: { status: 'success', response: 'Thanks, we got it!' } }]);
@@ -207,7 +210,14 @@ describe('replies', () => {
     const sent = JSON.parse(got[1]!.body);
     expect(sent).toEqual({
       event: 'message_sent',
-      data: expect.objectContaining({ from: d.deviceId, to: '+15551234567', body: 'Thanks, we got it!', message: 'Thanks, we got it!', type: 'sent_message', channel: 'sms' }),
+      data: expect.objectContaining({
+        from: d.deviceId,
+        to: '+15551234567',
+        body: 'Thanks, we got it!',
+        message: 'Thanks, we got it!',
+        type: 'sent_message',
+        channel: 'sms',
+      }),
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(await received(box.name)).toHaveLength(2);

@@ -37,7 +37,10 @@ describe('/docs API reference', () => {
 
     // the reference renders after it fetched /openapi.json: wait for each area to appear
     for (const area of ['System', 'Auth', 'Account', 'Clients', 'Messages', 'Chats', 'Groups', 'Webhooks', 'Devices', 'Admin']) {
-      await page.getByRole('button', { name: new RegExp(`^${area}`) }).first().waitFor({ timeout: 15_000 });
+      await page
+        .getByRole('button', { name: new RegExp(`^${area}`) })
+        .first()
+        .waitFor({ timeout: 15_000 });
     }
 
     await page.locator('button', { hasText: 'Open Search' }).first().click();
@@ -46,7 +49,10 @@ describe('/docs API reference', () => {
     await hit.waitFor({ timeout: 10_000 });
     await page.keyboard.press('Escape');
 
-    await page.getByRole('button', { name: /^Clients/ }).first().click();
+    await page
+      .getByRole('button', { name: /^Clients/ })
+      .first()
+      .click();
     await page.getByText('Add a WhatsApp client phone number').first().click();
     const copy = page.locator('button', { hasText: 'cURL' }).filter({ hasText: 'Copy' }).first();
     await copy.waitFor({ state: 'attached' });

@@ -32,9 +32,18 @@ afterAll(async () => {
 async function api(path: string, body?: unknown, extra: Record<string, string> = { 'x-api-key': '' }) {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
   if (headers['x-api-key'] === '') headers['x-api-key'] = key;
-  const res = await fetch(`${system.url}${path}`, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${system.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, headers: res.headers, json: type.includes('json') ? ((await res.json()) as any) : undefined, bytes: type.includes('json') ? undefined : Buffer.from(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    headers: res.headers,
+    json: type.includes('json') ? ((await res.json()) as any) : undefined,
+    bytes: type.includes('json') ? undefined : Buffer.from(await res.arrayBuffer()),
+  };
 }
 
 const until = async <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> => {
@@ -68,7 +77,14 @@ it('holds a conversation through the chat routes with live updates', async () =>
     const r = await api('/api/chats/shop');
     return r.json.chats.length ? r.json.chats : undefined;
   });
-  expect(chats[0]).toMatchObject({ id: { _serialized: '15550000001@c.us' }, name: 'Ada Lovelace', unreadCount: 1, isMuted: false, pinned: false, lastMessage: { body: 'שלום! 👋 مرحبا', fromMe: false } });
+  expect(chats[0]).toMatchObject({
+    id: { _serialized: '15550000001@c.us' },
+    name: 'Ada Lovelace',
+    unreadCount: 1,
+    isMuted: false,
+    pinned: false,
+    lastMessage: { body: 'שלום! 👋 مرحبا', fromMe: false },
+  });
 
   const sent = await api('/api/chats/shop/15550000001@c.us/send', { message: 'Hi Ada ✅' });
   expect(sent.status).toBe(200);
@@ -81,7 +97,10 @@ it('holds a conversation through the chat routes with live updates', async () =>
     const r = await api('/api/chats/shop/15550000001@c.us/messages?limit=50');
     return r.json.messages.at(-1)?.hasReaction ? r.json.messages : undefined;
   });
-  expect(messages.map((m: any) => [m.body, m.fromMe])).toEqual([['שלום! 👋 مرحبا', false], ['Hi Ada ✅', true]]);
+  expect(messages.map((m: any) => [m.body, m.fromMe])).toEqual([
+    ['שלום! 👋 مرحبا', false],
+    ['Hi Ada ✅', true],
+  ]);
   expect(messages[0]).toMatchObject({ type: 'chat', hasMedia: false, ack: 2, filename: null, reactions: null });
   expect(messages[1]).toMatchObject({ hasReaction: true, reactions: [{ reaction: '👍', senderId: '15550000001@c.us' }] });
   expect(messages[1].ack).toBeGreaterThanOrEqual(1);
@@ -112,7 +131,11 @@ it('holds a conversation through the chat routes with live updates', async () =>
   expect((await api('/api/chats/shop/live')).status).toBe(426);
 
   // a dashboard session works too
-  const login = await fetch(`${system.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: system.admin.username, password: system.admin.password }) });
+  const login = await fetch(`${system.url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: system.admin.username, password: system.admin.password }),
+  });
   const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   const bySession = await fetch(`${system.url}/api/chats/shop`, { headers: { cookie } });
   expect(bySession.status).toBe(200);

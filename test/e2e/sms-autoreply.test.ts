@@ -45,12 +45,23 @@ it('SMS in, signed webhook out, its response back out as SMS through the device,
   expect(res.status).toBe(201);
 
   // the phone posts the way PHP-era gateways do: a form body with the secret in it
-  const form = new URLSearchParams({ type: 'sms', 'data[id]': '7', 'data[sim]': '2', 'data[phone]': '+15550007777', 'data[message]': 'ping', 'data[timestamp]': '1645684231', secret: device.secret });
+  const form = new URLSearchParams({
+    type: 'sms',
+    'data[id]': '7',
+    'data[sim]': '2',
+    'data[phone]': '+15550007777',
+    'data[message]': 'ping',
+    'data[timestamp]': '1645684231',
+    secret: device.secret,
+  });
   const posted = await fetch(`${system.url}/gateway/android`, { method: 'POST', body: form });
   expect(posted.status).toBe(200);
 
   const first = await until(async () => box.received[0]);
-  expect(new Webhook(device.webhookSecret).verify(first.body, first.headers)).toMatchObject({ event: 'sms_received', data: { from: '+15550007777', message: 'ping', sim: 2 } });
+  expect(new Webhook(device.webhookSecret).verify(first.body, first.headers)).toMatchObject({
+    event: 'sms_received',
+    data: { from: '+15550007777', message: 'ping', sim: 2 },
+  });
 
   const outbox = await until(async () => {
     const r = await fetch(`${system.url}/gateway/android/outbox`, { headers: { 'x-device-secret': device.secret } });

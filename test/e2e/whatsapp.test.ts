@@ -45,13 +45,20 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
     if (v) return v;
     if (Date.now() > deadline) {
       const deliveries = await fetch(`${system.url}/api/webhook-deliveries?limit=20`, { headers: { 'x-api-key': key } }).then((r) => r.text());
-      throw new Error(`timed out waiting for ${what}\nreceived: ${box().received.map((r) => r.body).join('\n')}\ndeliveries: ${deliveries}\n${system.logs()}`);
+      throw new Error(
+        `timed out waiting for ${what}\nreceived: ${box()
+          .received.map((r) => r.body)
+          .join('\n')}\ndeliveries: ${deliveries}\n${system.logs()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-const events = (name: string) => box().received.map((r) => ({ r, body: JSON.parse(r.body) })).filter((e) => e.body.event === name);
+const events = (name: string) =>
+  box()
+    .received.map((r) => ({ r, body: JSON.parse(r.body) }))
+    .filter((e) => e.body.event === name);
 
 describe('WhatsApp over the sandbox, end to end', () => {
   it('adds a number with a PNG QR code and pairs it by scanning', async () => {
@@ -81,7 +88,7 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect((await api('/api/qr/shop')).status).toBe(404);
   });
 
-  it('receives a message and sends the webhook\'s response back to the sender', async () => {
+  it("receives a message and sends the webhook's response back to the sender", async () => {
     box().fallback = { status: 200, body: { status: 'success', response: 'Thanks! We will answer soon.' } };
     const inbound = await api('/api/sandbox/shop/inbound', { body: { from: '+15550000001', message: 'שלום, hello 👋' } });
     expect(inbound.status).toBe(200);
@@ -90,7 +97,9 @@ describe('WhatsApp over the sandbox, end to end', () => {
       event: 'message_received',
       data: { from: '15550000001', to: 'shop', body: 'שלום, hello 👋', message: 'שלום, hello 👋', type: 'received_message' },
     });
-    const reply = await until('auto-reply in the network', async () => ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.to === '15550000001'));
+    const reply = await until('auto-reply in the network', async () =>
+      ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.to === '15550000001'),
+    );
     expect(reply).toMatchObject({ body: 'Thanks! We will answer soon.', type: 'chat' });
     const list = (await api('/api/received-messages/shop')).json;
     expect(list.messages[0]).toMatchObject({ client_id: 'shop', sender: '15550000001', message: 'שלום, hello 👋' });
@@ -105,7 +114,7 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect(replies).toHaveLength(1);
   });
 
-  it('rejects a call and sends the webhook\'s rejectionMessage to the caller', async () => {
+  it("rejects a call and sends the webhook's rejectionMessage to the caller", async () => {
     box().fallback = { status: 200, body: { status: 'success', rejectionMessage: 'Busy — text me instead.' } };
     const call = await api('/api/sandbox/shop/call', { body: { from: '15550000002', isVideo: true } });
     expect(call.json.rejected).toBe(true);
@@ -113,7 +122,12 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect(rejected.body.data).toMatchObject({ from: '15550000002', to: 'shop', isVideo: true, type: 'call_rejected' });
     const sent = await until('rejection message', async () => ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.to === '15550000002'));
     expect(sent.body).toBe('Busy — text me instead.');
-    expect((await api('/api/incoming-calls/shop')).json.calls[0]).toMatchObject({ client_id: 'shop', call_from: '15550000002@c.us', is_video: true, end_time: null });
+    expect((await api('/api/incoming-calls/shop')).json.calls[0]).toMatchObject({
+      client_id: 'shop',
+      call_from: '15550000002@c.us',
+      is_video: true,
+      end_time: null,
+    });
     expect((await api('/api/call-logs')).json.calls[0]).toMatchObject({ call_from: '15550000002@c.us' });
   });
 
@@ -132,7 +146,9 @@ describe('WhatsApp over the sandbox, end to end', () => {
       return a.length >= 2 ? a : undefined;
     });
     expect(acks.map((a) => a.body.data.status)).toEqual(['delivered', 'read']);
-    const sent = await until('status read', async () => ((await api('/api/sent-messages')).json as any[]).find((m) => m.messageId === first.json.messageId && m.status === 'read'));
+    const sent = await until('status read', async () =>
+      ((await api('/api/sent-messages')).json as any[]).find((m) => m.messageId === first.json.messageId && m.status === 'read'),
+    );
     expect(sent).toMatchObject({ clientId: 'shop', senderNumber: '12345678901', recipient: '972501234567', message: 'מה שלומך? 😀' });
     expect((await api('/api/send-message', { body: { ...body, message: 'other' }, headers: { 'idempotency-key': 'order-42' } })).status).toBe(409);
   });
@@ -166,10 +182,14 @@ describe('WhatsApp over the sandbox, end to end', () => {
     const sent = await api('/api/send-message', { body: { clientId: 'shop', number: '15550000002', message: 'ack me later' } });
     await system.worker.restart(); // acks (delivered 0.5 s, read 1 s later) are produced while the Worker is down
     await until('bridge relinked', async () => (await api('/health')).json.bridge === 'connected', 60_000);
-    const acks = await until('acks after restart', () => {
-      const a = events('message_ack').filter((e) => e.body.data.messageId === sent.json.messageId);
-      return a.length >= 2 ? a : undefined;
-    }, 30_000);
+    const acks = await until(
+      'acks after restart',
+      () => {
+        const a = events('message_ack').filter((e) => e.body.data.messageId === sent.json.messageId);
+        return a.length >= 2 ? a : undefined;
+      },
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const all = events('message_ack').filter((e) => e.body.data.messageId === sent.json.messageId);
     expect(all.map((a) => a.body.data.status).sort()).toEqual(['delivered', 'read']);
@@ -177,7 +197,7 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect(acks).toHaveLength(2);
   });
 
-  it('lists groups and channels and sends to groups by the spec\'s rules, UTF-8 intact', async () => {
+  it("lists groups and channels and sends to groups by the spec's rules, UTF-8 intact", async () => {
     await api('/api/sandbox/shop/inbound', { body: { from: '15550000001', message: 'בוקר טוב 🌞', groupId: '120363000000000001@g.us' } });
     const list = await until('group activity', async () => {
       const r = (await api('/api/groups/shop')).json;
@@ -185,7 +205,13 @@ describe('WhatsApp over the sandbox, end to end', () => {
     });
     expect(list.total).toBe(3);
     expect(list.groups.map((g: any) => g.name)).toEqual(['Sandbox Team', 'הודעות']);
-    expect(list.groups[0]).toMatchObject({ id: '120363000000000001@g.us', participants: 3, isReadOnly: false, type: 'group', lastMessage: { body: 'בוקר טוב 🌞', fromMe: false } });
+    expect(list.groups[0]).toMatchObject({
+      id: '120363000000000001@g.us',
+      participants: 3,
+      isReadOnly: false,
+      type: 'group',
+      lastMessage: { body: 'בוקר טוב 🌞', fromMe: false },
+    });
     expect(list.groups[1]).toMatchObject({ isReadOnly: true, type: 'group' });
     expect(list.channels[0]).toMatchObject({ id: '120363000000000003@newsletter', type: 'channel', isReadOnly: true });
 
@@ -193,7 +219,12 @@ describe('WhatsApp over the sandbox, end to end', () => {
     const sent = await api('/api/send-group-message', { body: { clientId: 'shop', groupId: '120363000000000001@g.us', message: 'שלום לכולם! مرحبا 👋' } });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
     expect(sent.status).toBe(200);
-    expect(sent.json).toMatchObject({ success: true, groupId: '120363000000000001@g.us', groupName: 'Sandbox Team', message: { body: 'שלום לכולם! مرحبا 👋', type: 'chat' } });
+    expect(sent.json).toMatchObject({
+      success: true,
+      groupId: '120363000000000001@g.us',
+      groupName: 'Sandbox Team',
+      message: { body: 'שלום לכולם! مرحبا 👋', type: 'chat' },
+    });
     const inNetwork = ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.id === sent.json.message.id._serialized);
     expect(inNetwork).toMatchObject({ to: '120363000000000001@g.us', body: 'שלום לכולם! مرحبا 👋' });
 
@@ -207,7 +238,9 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect((await send({ groupId: '120363000000000001@g.us', mediaUrl: 'https://example.com/a.jpg' })).status).toBe(400);
     expect((await send({ groupId: '120363000000000001@g.us', message: 'x'.repeat(4097) })).status).toBe(400);
     expect((await send({ groupId: '120363000000000001@g.us', mediaUrl: 'https://example.com/a.exe', mediaType: 'document' })).json.code).toBe('MEDIA_ERROR');
-    expect((await api('/api/send-group-message', { body: { clientId: 'nope', groupId: '120363000000000001@g.us', message: 'x' } })).json.code).toBe('CLIENT_NOT_FOUND');
+    expect((await api('/api/send-group-message', { body: { clientId: 'nope', groupId: '120363000000000001@g.us', message: 'x' } })).json.code).toBe(
+      'CLIENT_NOT_FOUND',
+    );
 
     // the dashboard route: session only
     const login = await fetch(`${system.url}/auth/login`, {
@@ -230,12 +263,18 @@ describe('WhatsApp over the sandbox, end to end', () => {
 
   it('sends a scheduled message at its second, once, with its message_sent webhook', async () => {
     const at = new Date(Date.now() + 2500);
-    const made = await api('/api/schedule-message', { body: { clientId: 'shop', number: '+15550000001', message: 'on time ⏰', scheduleTime: at.toISOString() } });
+    const made = await api('/api/schedule-message', {
+      body: { clientId: 'shop', number: '+15550000001', message: 'on time ⏰', scheduleTime: at.toISOString() },
+    });
     expect(made.status).toBe(200);
-    const sent = await until('scheduled send', async () => {
-      const list = (await api('/api/scheduled-messages?status=sent')).json as any[];
-      return list.find((m) => m.id === made.json.id);
-    }, 20_000);
+    const sent = await until(
+      'scheduled send',
+      async () => {
+        const list = (await api('/api/scheduled-messages?status=sent')).json as any[];
+        return list.find((m) => m.id === made.json.id);
+      },
+      20_000,
+    );
     const lateness = Date.parse(sent.sentTime) - at.getTime();
     expect(lateness).toBeGreaterThanOrEqual(0);
     expect(lateness).toBeLessThan(5000);

@@ -1,6 +1,14 @@
 // Baileys auth state in the bridge's SQLite (one row of creds and a key table per client), the
 // DB-backed store Baileys recommends over its multi-file demo. Wrap `keys` in makeCacheableSignalKeyStore.
-import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
+import {
+  BufferJSON,
+  initAuthCreds,
+  proto,
+  type AuthenticationCreds,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+} from '@whiskeysockets/baileys';
 import type { BridgeDb } from '../../db.ts';
 
 export interface SqliteAuthState {

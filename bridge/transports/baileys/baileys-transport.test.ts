@@ -22,7 +22,10 @@ function harness() {
     const sock = {
       ev,
       user: undefined as SocketLike['user'],
-      sendMessage: vi.fn(async (jid: string, content: { text?: string }) => ({ key: { id: `OUT${sockets.length}`, remoteJid: jid, fromMe: true }, message: { conversation: content.text ?? '' } })),
+      sendMessage: vi.fn(async (jid: string, content: { text?: string }) => ({
+        key: { id: `OUT${sockets.length}`, remoteJid: jid, fromMe: true },
+        message: { conversation: content.text ?? '' },
+      })),
       rejectCall: vi.fn(async () => {}),
       end: vi.fn(),
       logout: vi.fn(async () => {}),
@@ -42,7 +45,8 @@ function harness() {
       return 5;
     },
   });
-  const close = (code: number) => sockets.at(-1)!.emit('connection.update', { connection: 'close', lastDisconnect: { error: new Boom('closed', { statusCode: code }), date: new Date() } });
+  const close = (code: number) =>
+    sockets.at(-1)!.emit('connection.update', { connection: 'close', lastDisconnect: { error: new Boom('closed', { statusCode: code }), date: new Date() } });
   const open = (id = '972501234567:12@s.whatsapp.net') => {
     sockets.at(-1)!.user = { id } as never;
     sockets.at(-1)!.emit('connection.update', { connection: 'open' });
@@ -136,10 +140,25 @@ describe('Baileys session', () => {
     await h.tick();
     const sock = h.sockets[0]!;
     sock.emit('messages.upsert', { messages: upsert.messages as never, type: 'notify' });
-    sock.emit('call', [{ chatId: '15550000002@s.whatsapp.net', from: '15550000002@s.whatsapp.net', id: 'CALL1', date: new Date(), isVideo: false, status: 'offer', offline: false }]);
+    sock.emit('call', [
+      {
+        chatId: '15550000002@s.whatsapp.net',
+        from: '15550000002@s.whatsapp.net',
+        id: 'CALL1',
+        date: new Date(),
+        isVideo: false,
+        status: 'offer',
+        offline: false,
+      },
+    ]);
     await h.tick();
     const messages = h.events.filter((e) => e.kind === 'message');
-    expect(messages.map((m) => (m as { messageId: string }).messageId)).toEqual(['3EB0C767F26AFC1F8B01', '3EB0A1B2C3D4E5F60002', '3EB0A1B2C3D4E5F60003', '3EB0A1B2C3D4E5F60004']);
+    expect(messages.map((m) => (m as { messageId: string }).messageId)).toEqual([
+      '3EB0C767F26AFC1F8B01',
+      '3EB0A1B2C3D4E5F60002',
+      '3EB0A1B2C3D4E5F60003',
+      '3EB0A1B2C3D4E5F60004',
+    ]);
     expect(sock.rejectCall).toHaveBeenCalledWith('CALL1', '15550000002@s.whatsapp.net');
     expect(h.events.find((e) => e.kind === 'call')).toMatchObject({ callId: 'CALL1', from: '15550000002', isVideo: false });
 

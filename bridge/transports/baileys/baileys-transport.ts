@@ -2,7 +2,17 @@
 // makeCacheableSignalKeyStore, QR refresh, reconnects by DisconnectReason, calls rejected at once,
 // getMessage served from stored sent messages.
 import type { Boom } from '@hapi/boom';
-import makeWASocket, { Browsers, BufferJSON, downloadMediaMessage, jidNormalizedUser, makeCacheableSignalKeyStore, proto, type ConnectionState, type WAMessageKey, type WASocket } from '@whiskeysockets/baileys';
+import makeWASocket, {
+  Browsers,
+  BufferJSON,
+  downloadMediaMessage,
+  jidNormalizedUser,
+  makeCacheableSignalKeyStore,
+  proto,
+  type ConnectionState,
+  type WAMessageKey,
+  type WASocket,
+} from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { normalizeCall } from '../../../adapters/baileys/calls.ts';
 import { normalizeAck, normalizeMessage, normalizeReaction } from '../../../adapters/baileys/messages.ts';
@@ -195,7 +205,9 @@ export class BaileysSession implements Session {
 
   private storedMessage(id: string | null | undefined): proto.IMessage | undefined {
     if (!id) return undefined;
-    const row = this.db.prepare('SELECT message FROM sent_messages WHERE client_ref = ? AND id = ?').get(this.spec.clientRef, id) as { message: string } | undefined;
+    const row = this.db.prepare('SELECT message FROM sent_messages WHERE client_ref = ? AND id = ?').get(this.spec.clientRef, id) as
+      | { message: string }
+      | undefined;
     return row ? proto.Message.fromObject(JSON.parse(row.message, BufferJSON.reviver)) : undefined;
   }
 
@@ -218,14 +230,25 @@ export class BaileysSession implements Session {
   }
 
   async media(messageId: string) {
-    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as { ref: string } | undefined;
+    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as
+      | { ref: string }
+      | undefined;
     if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
     const msg = JSON.parse(row.ref, BufferJSON.reviver);
     const event = normalizeMessage(msg);
     const sock = this.sock;
     try {
-      const data = await downloadMediaMessage(msg, 'buffer', {}, sock?.updateMediaMessage ? { reuploadRequest: sock.updateMediaMessage, logger: this.opts.logger } : undefined);
-      return { data: new Uint8Array(data), mimetype: (event.ok && event.value.mimetype) || 'application/octet-stream', filename: (event.ok && event.value.filename) || null };
+      const data = await downloadMediaMessage(
+        msg,
+        'buffer',
+        {},
+        sock?.updateMediaMessage ? { reuploadRequest: sock.updateMediaMessage, logger: this.opts.logger } : undefined,
+      );
+      return {
+        data: new Uint8Array(data),
+        mimetype: (event.ok && event.value.mimetype) || 'application/octet-stream',
+        filename: (event.ok && event.value.filename) || null,
+      };
     } catch (err) {
       throw new SessionError('MEDIA_ERROR', `Downloading the media failed: ${(err as Error).message}`);
     }
@@ -240,7 +263,8 @@ export class BaileysSession implements Session {
 
   async groups() {
     const sock = this.sock;
-    if (!sock || this.status !== 'connected' || !sock.groupFetchAllParticipating) throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
+    if (!sock || this.status !== 'connected' || !sock.groupFetchAllParticipating)
+      throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
     const all = await sock.groupFetchAllParticipating();
     const me = sock.user?.id ? jidNormalizedUser(sock.user.id) : '';
     return Object.values(all).map((g) => {
@@ -283,7 +307,9 @@ export class BaileysSession implements Session {
     const id = sent?.key.id;
     if (!id) throw new SessionError('WHATSAPP_ERROR', 'WhatsApp gave no message id');
     if (sent?.message) {
-      this.db.prepare('INSERT OR REPLACE INTO sent_messages (client_ref, id, message, at) VALUES (?, ?, ?, ?)').run(this.spec.clientRef, id, JSON.stringify(sent.message, BufferJSON.replacer), Date.now());
+      this.db
+        .prepare('INSERT OR REPLACE INTO sent_messages (client_ref, id, message, at) VALUES (?, ?, ?, ?)')
+        .run(this.spec.clientRef, id, JSON.stringify(sent.message, BufferJSON.replacer), Date.now());
       this.db
         .prepare('DELETE FROM sent_messages WHERE client_ref = ? AND id NOT IN (SELECT id FROM sent_messages WHERE client_ref = ? ORDER BY at DESC LIMIT ?)')
         .run(this.spec.clientRef, this.spec.clientRef, STORED_MESSAGES);
@@ -292,4 +318,7 @@ export class BaileysSession implements Session {
   }
 }
 
-export const baileysTransport = (db: BridgeDb, opts: BaileysOptions = {}): TransportFactory => (spec, emit) => new BaileysSession(spec, emit, db, opts);
+export const baileysTransport =
+  (db: BridgeDb, opts: BaileysOptions = {}): TransportFactory =>
+  (spec, emit) =>
+    new BaileysSession(spec, emit, db, opts);

@@ -91,7 +91,9 @@ class SandboxSession implements Session {
   }
 
   async media(messageId: string) {
-    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as { ref: string } | undefined;
+    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as
+      | { ref: string }
+      | undefined;
     if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
     const media = await fetchMedia(JSON.parse(row.ref).url, { allowPrivate: this.allowPrivateMedia });
     return { data: media.data, mimetype: media.mimetype, filename: media.filename };
@@ -100,8 +102,26 @@ class SandboxSession implements Session {
   async groups(): Promise<GroupInfo[]> {
     this.requireConnected();
     return [
-      ...SANDBOX_GROUPS.map((g) => ({ id: g.id, name: g.name, description: g.description, type: 'group' as const, isReadOnly: g.readOnly, participants: g.participants.length, owner: g.owner, createdAt: 1_699_000_000 })),
-      ...SANDBOX_CHANNELS.map((c) => ({ id: c.id, name: c.name, description: c.description, type: 'channel' as const, isReadOnly: c.readOnly, participants: 0, owner: null, createdAt: null })),
+      ...SANDBOX_GROUPS.map((g) => ({
+        id: g.id,
+        name: g.name,
+        description: g.description,
+        type: 'group' as const,
+        isReadOnly: g.readOnly,
+        participants: g.participants.length,
+        owner: g.owner,
+        createdAt: 1_699_000_000,
+      })),
+      ...SANDBOX_CHANNELS.map((c) => ({
+        id: c.id,
+        name: c.name,
+        description: c.description,
+        type: 'channel' as const,
+        isReadOnly: c.readOnly,
+        participants: 0,
+        owner: null,
+        createdAt: null,
+      })),
     ];
   }
 
@@ -124,7 +144,10 @@ class SandboxSession implements Session {
     this.sentList.push(entry);
     if (this.sentList.length > SENT_LIMIT) this.sentList.shift();
     // The simulated recipient's phone: delivered, then read.
-    for (const [ack, delay] of [[2, this.ackDelayMs], [3, this.ackDelayMs * 2]] as const) {
+    for (const [ack, delay] of [
+      [2, this.ackDelayMs],
+      [3, this.ackDelayMs * 2],
+    ] as const) {
       const t = setTimeout(() => {
         this.timers.delete(t);
         this.emit({ kind: 'ack', messageId: entry.id, to: number, ack });
@@ -152,7 +175,10 @@ class SandboxSession implements Session {
       const timestamp = Date.now();
       const media = mediaUrl ? mediaFromUrl(mediaUrl) : undefined;
       if (media && !media.ok) throw new SessionError('MEDIA_ERROR', media.error);
-      if (mediaUrl) this.db.prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)').run(this.spec.clientRef, messageId, JSON.stringify({ url: mediaUrl }), timestamp);
+      if (mediaUrl)
+        this.db
+          .prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)')
+          .run(this.spec.clientRef, messageId, JSON.stringify({ url: mediaUrl }), timestamp);
       const pushName = SANDBOX_CONTACTS.find((c) => c.number === from)?.name;
       this.emit({
         kind: 'message',
@@ -187,5 +213,7 @@ class SandboxSession implements Session {
   };
 }
 
-export const sandboxTransport = (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean } = {}): TransportFactory => (spec, emit) =>
-  new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500, opts.allowPrivateMedia ?? false);
+export const sandboxTransport =
+  (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean } = {}): TransportFactory =>
+  (spec, emit) =>
+    new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500, opts.allowPrivateMedia ?? false);

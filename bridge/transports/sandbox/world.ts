@@ -7,8 +7,22 @@ export const SANDBOX_CONTACTS = [
 ];
 
 export const SANDBOX_GROUPS = [
-  { id: '120363000000000001@g.us', name: 'Sandbox Team', description: 'A group anyone may write to', readOnly: false, owner: '15550000001@c.us', participants: ['15550000001', '15550000002', '972501234567'] },
-  { id: '120363000000000002@g.us', name: 'הודעות', description: 'Announcements: only admins write', readOnly: true, owner: '15550000002@c.us', participants: ['15550000001', '15550000002'] },
+  {
+    id: '120363000000000001@g.us',
+    name: 'Sandbox Team',
+    description: 'A group anyone may write to',
+    readOnly: false,
+    owner: '15550000001@c.us',
+    participants: ['15550000001', '15550000002', '972501234567'],
+  },
+  {
+    id: '120363000000000002@g.us',
+    name: 'הודעות',
+    description: 'Announcements: only admins write',
+    readOnly: true,
+    owner: '15550000002@c.us',
+    participants: ['15550000001', '15550000002'],
+  },
 ];
 
 export const SANDBOX_CHANNELS = [{ id: '120363000000000003@newsletter', name: 'Sandbox News', description: 'A channel', readOnly: true }];

@@ -59,19 +59,20 @@ export const accountRouter = createRouter()
     const rows = await getDb(c.env.DB)
       .select()
       .from(auditLog)
-      .where(
-        and(
-          eq(auditLog.userId, userId),
-          before ? lt(auditLog.id, before) : undefined,
-          category ? eq(auditLog.category, category) : undefined,
-        ),
-      )
+      .where(and(eq(auditLog.userId, userId), before ? lt(auditLog.id, before) : undefined, category ? eq(auditLog.category, category) : undefined))
       .orderBy(desc(auditLog.id))
       .limit(limit + 1);
     const page = rows.slice(0, limit);
     return c.json(
       {
-        logs: page.map((r) => ({ id: r.id, category: r.category, event: r.event, message: r.message, ip: r.ip, createdAt: new Date(r.createdAt).toISOString() })),
+        logs: page.map((r) => ({
+          id: r.id,
+          category: r.category,
+          event: r.event,
+          message: r.message,
+          ip: r.ip,
+          createdAt: new Date(r.createdAt).toISOString(),
+        })),
         nextBefore: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
       },
       200,

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AuditCategorySchema, RoleSchema } from '../../../adapters/vocabulary.ts';
 import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { errorResponses } from '../../lib/errors.ts';
@@ -7,7 +8,7 @@ import { ApiKeySecurity, json, jsonBody, UsernameSchema } from '../../lib/schema
 const ProfileSchema = z
   .object({
     username: z.string().openapi({ example: 'admin' }),
-    role: z.enum(['admin', 'user']),
+    role: RoleSchema,
     apiKey: z.string().openapi({ example: '1f92bf99680b32fedeb1' }),
     clientCount: z.number().int().openapi({ example: 5 }),
     maxClients: z.number().int().nullable().openapi({ description: 'Client limit; null = unlimited' }),
@@ -24,9 +25,7 @@ export const profileRoute = createRoute({
   responses: { 200: json(ProfileSchema, 'Your profile'), ...errorResponses(401, 403, 429) },
 });
 
-const ResetKeySchema = z
-  .object({ username: UsernameSchema, currentApiKey: z.string().min(1, 'currentApiKey is required').max(256) })
-  .openapi('ResetApiKey');
+const ResetKeySchema = z.object({ username: UsernameSchema, currentApiKey: z.string().min(1, 'currentApiKey is required').max(256) }).openapi('ResetApiKey');
 
 export const resetKeyRoute = createRoute({
   method: 'post',
@@ -46,7 +45,7 @@ export const resetKeyRoute = createRoute({
 const LogSchema = z
   .object({
     id: z.number().int(),
-    category: z.enum(['security', 'app']),
+    category: AuditCategorySchema,
     event: z.string().openapi({ example: 'login_failed' }),
     message: z.string(),
     ip: z.string().nullable(),
@@ -65,7 +64,7 @@ export const logsRoute = createRoute({
     query: z.object({
       limit: z.coerce.number().int().min(1).max(200).default(50),
       before: z.coerce.number().int().positive().optional().openapi({ description: 'Cursor: the `nextBefore` of the previous page' }),
-      category: z.enum(['security', 'app']).optional(),
+      category: AuditCategorySchema.optional(),
     }),
   },
   responses: {

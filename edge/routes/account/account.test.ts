@@ -35,7 +35,7 @@ describe('POST /api/reset-api-key', () => {
     expect((await call('/api/clients', { key: clientKey })).status).toBe(401);
   });
 
-  it('refuses another user\'s key or a wrong key with 401, and limits to 5 per hour per IP', async () => {
+  it("refuses another user's key or a wrong key with 401, and limits to 5 per hour per IP", async () => {
     const u = await newUser();
     const other = await newUser();
     const ip = '203.0.113.9';
@@ -52,7 +52,7 @@ describe('POST /api/reset-api-key', () => {
 });
 
 describe('GET /api/logs', () => {
-  it('lists your events newest first, paginated, and nobody else\'s', async () => {
+  it("lists your events newest first, paginated, and nobody else's", async () => {
     const u = await newUser();
     const other = await newUser();
     for (let i = 0; i < 3; i++) await addClient(u.apiKey, `log-${i}`);

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { RoleSchema } from '../../../adapters/vocabulary.ts';
 import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { requireAdmin } from '../../middleware/admin.ts';
 import { errorResponses } from '../../lib/errors.ts';
@@ -8,13 +9,25 @@ export const NewUserSchema = z
   .object({
     username: UsernameSchema,
     password: PasswordSchema,
-    role: z.enum(['admin', 'user']).default('user'),
-    maxClients: z.number().int().min(0).max(100_000).nullable().optional().openapi({ description: 'Client limit; null = unlimited. Default 5 for users, unlimited for admins.' }),
+    role: RoleSchema.default('user'),
+    maxClients: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .nullable()
+      .optional()
+      .openapi({ description: 'Client limit; null = unlimited. Default 5 for users, unlimited for admins.' }),
   })
   .openapi('NewUser');
 
 export const CreatedUserSchema = z
-  .object({ username: z.string(), role: z.enum(['admin', 'user']), maxClients: z.number().nullable(), apiKey: z.string().openapi({ description: 'The account API key, shown in full' }) })
+  .object({
+    username: z.string(),
+    role: RoleSchema,
+    maxClients: z.number().nullable(),
+    apiKey: z.string().openapi({ description: 'The account API key, shown in full' }),
+  })
   .openapi('CreatedUser');
 
 export const createUserRoute = createRoute({

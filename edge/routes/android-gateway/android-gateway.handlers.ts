@@ -61,7 +61,11 @@ export const androidGatewayRouter = createRouter()
     const device = await authenticateDevice(c, body.secret);
     const { id } = c.req.valid('param');
     const db = getDb(c.env.DB);
-    const [item] = await db.select().from(deviceOutbox).where(and(eq(deviceOutbox.id, id), eq(deviceOutbox.deviceRef, device.id))).limit(1);
+    const [item] = await db
+      .select()
+      .from(deviceOutbox)
+      .where(and(eq(deviceOutbox.id, id), eq(deviceOutbox.deviceRef, device.id)))
+      .limit(1);
     if (!item) throw new ApiError(404, 'NOT_FOUND', 'No such outbound message for this device');
     const now = Date.now();
     const from: ('pending' | 'sending' | 'sent')[] = body.status === 'delivered' ? ['sending', 'sent'] : ['pending', 'sending'];
@@ -74,15 +78,41 @@ export const androidGatewayRouter = createRouter()
     const messageId = `out_${item.id}`;
     const event: WebhookEvent =
       body.status === 'sent'
-        ? { event: 'message_sent', data: { from: device.deviceId, to: item.to, body: item.message, message: item.message, timestamp: now, type: 'sent_message', channel: item.channel, messageId, deviceId: device.deviceId } }
+        ? {
+            event: 'message_sent',
+            data: {
+              from: device.deviceId,
+              to: item.to,
+              body: item.message,
+              message: item.message,
+              timestamp: now,
+              type: 'sent_message',
+              channel: item.channel,
+              messageId,
+              deviceId: device.deviceId,
+            },
+          }
         : {
             event: 'message_ack',
             data: {
-              messageId, from: device.deviceId, to: item.to, ack: body.status === 'failed' ? -1 : 2, status: body.status, timestamp: now,
-              type: 'message_ack', channel: item.channel, ...(body.error ? { error: body.error } : {}),
+              messageId,
+              from: device.deviceId,
+              to: item.to,
+              ack: body.status === 'failed' ? -1 : 2,
+              status: body.status,
+              timestamp: now,
+              type: 'message_ack',
+              channel: item.channel,
+              ...(body.error ? { error: body.error } : {}),
             },
           };
     // Keyed by message and outcome: a repeated report never emits twice.
-    if (changed.length) await recordDeviceEvent(c.env, { deviceId: device.deviceId, secretHash: device.secretHash }, { event, dedupeKey: `outbox:${item.id}:${body.status}` }, (p) => c.executionCtx.waitUntil(p));
+    if (changed.length)
+      await recordDeviceEvent(
+        c.env,
+        { deviceId: device.deviceId, secretHash: device.secretHash },
+        { event, dedupeKey: `outbox:${item.id}:${body.status}` },
+        (p) => c.executionCtx.waitUntil(p),
+      );
     return c.json({ success: true as const, id: item.id, status: changed.length ? next : item.status, changed: changed.length > 0 }, 200);
   });

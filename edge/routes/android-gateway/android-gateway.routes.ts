@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ANDROID_TYPES } from '../../../adapters/android/index.ts';
-import { DeviceOutboxStatusSchema } from '../../../adapters/vocabulary.ts';
+import { ChannelNameSchema, DeviceOutboxStatusSchema } from '../../../adapters/vocabulary.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { json } from '../../lib/schemas.ts';
 
@@ -11,7 +11,15 @@ const PayloadSchema = z
     type: z.enum(ANDROID_TYPES).openapi({ description: 'sms, whatsapp, ussd or notification' }),
     data: z.record(z.string(), z.unknown()).openapi({
       description: 'As the device reports it (see the Android gateway payloads)',
-      example: { id: 2, rid: 10593, sim: 1, device: '00000000-0000-0000-d57d-f30cb6a89289', phone: '+639760713666', message: 'Hello World!', timestamp: 1645684231 },
+      example: {
+        id: 2,
+        rid: 10593,
+        sim: 1,
+        device: '00000000-0000-0000-d57d-f30cb6a89289',
+        phone: '+639760713666',
+        message: 'Hello World!',
+        timestamp: 1645684231,
+      },
     }),
     secret: z.string().optional().openapi({ description: 'The device secret, unless sent as x-device-secret' }),
   })
@@ -30,14 +38,18 @@ export const ingressRoute = createRoute({
       required: false,
       content: {
         'application/json': { schema: PayloadSchema },
-        'application/x-www-form-urlencoded': { schema: z.looseObject({ type: z.string().optional() }).openapi({ example: { type: 'sms', 'data[phone]': '+639760713666', 'data[message]': 'Hello World!' } }) },
+        'application/x-www-form-urlencoded': {
+          schema: z
+            .looseObject({ type: z.string().optional() })
+            .openapi({ example: { type: 'sms', 'data[phone]': '+639760713666', 'data[message]': 'Hello World!' } }),
+        },
       },
     },
   },
   responses: {
     200: json(
       z.object({ success: z.literal(true), event: z.string(), eventId: z.number().int().nullable(), duplicate: z.boolean() }).openapi('IngressResult'),
-      'Stored (or a repeat, dropped) and queued for the device\'s webhook',
+      "Stored (or a repeat, dropped) and queued for the device's webhook",
     ),
     ...errorResponses(400, 401, 413, 415),
   },
@@ -46,7 +58,7 @@ export const ingressRoute = createRoute({
 const OutboxItem = z
   .object({
     id: z.number().int(),
-    channel: z.enum(['sms', 'whatsapp']),
+    channel: ChannelNameSchema,
     to: z.string(),
     sim: z.number().int().nullable(),
     message: z.string(),
@@ -72,12 +84,20 @@ export const reportRoute = createRoute({
   description: '`sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. Repeated reports change nothing.',
   security: DeviceSecuritySchemes,
   request: {
-    params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 12 }) }),
+    params: z.object({
+      id: z.coerce
+        .number()
+        .int()
+        .positive()
+        .openapi({ param: { name: 'id', in: 'path' }, example: 12 }),
+    }),
     body: {
       required: true,
       content: {
         'application/json': {
-          schema: z.object({ status: z.enum(['sent', 'delivered', 'failed']), error: z.string().max(500).optional(), secret: z.string().optional() }).openapi('OutboxReport'),
+          schema: z
+            .object({ status: z.enum(['sent', 'delivered', 'failed']), error: z.string().max(500).optional(), secret: z.string().optional() })
+            .openapi('OutboxReport'),
         },
       },
     },

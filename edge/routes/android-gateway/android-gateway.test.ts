@@ -10,7 +10,9 @@ describe('devices', () => {
     expect(d.secret).toBe(`sbd_${d.deviceId.slice(4)}_${d.secret.slice(-40)}`);
     expect(d.secret).toMatch(/^sbd_[0-9a-f]{16}_[0-9a-f]{40}$/);
     const list = await call('/api/devices', { key: u.apiKey });
-    expect(list.json.devices).toEqual([expect.objectContaining({ deviceId: d.deviceId, name: 'Pixel test', webhookUrl: null, webhookDisabled: false, lastSeenAt: null })]);
+    expect(list.json.devices).toEqual([
+      expect.objectContaining({ deviceId: d.deviceId, name: 'Pixel test', webhookUrl: null, webhookDisabled: false, lastSeenAt: null }),
+    ]);
     expect(JSON.stringify(list.json)).not.toContain(d.secret);
 
     const rotated = await call(`/api/devices/${d.deviceId}/rotate-secret`, { method: 'POST', key: u.apiKey });
@@ -24,11 +26,15 @@ describe('devices', () => {
     expect((await call('/api/devices', { key: u.apiKey })).json.devices).toEqual([]);
   });
 
-  it('another user\'s device is a 404, client keys are refused, bad input is a 400', async () => {
+  it("another user's device is a 404, client keys are refused, bad input is a 400", async () => {
     const owner = await newUser();
     const other = await newUser();
     const d = await newDevice(owner.apiKey);
-    for (const [method, path] of [['DELETE', `/api/devices/${d.deviceId}`], ['POST', `/api/devices/${d.deviceId}/rotate-secret`], ['GET', `/api/devices/${d.deviceId}/events`]] as const) {
+    for (const [method, path] of [
+      ['DELETE', `/api/devices/${d.deviceId}`],
+      ['POST', `/api/devices/${d.deviceId}/rotate-secret`],
+      ['GET', `/api/devices/${d.deviceId}/events`],
+    ] as const) {
       const res = await call(path, { method, key: other.apiKey });
       expect(res.status, path).toBe(404);
       expect(res.json.code).toBe('DEVICE_NOT_FOUND');
@@ -44,13 +50,16 @@ describe('devices', () => {
 });
 
 describe('POST /gateway/android', () => {
-  it('accepts the spec\'s payloads, JSON or form, with the secret in the header or the body', async () => {
+  it("accepts the spec's payloads, JSON or form, with the secret in the header or the body", async () => {
     const u = await newUser();
     const d = await newDevice(u.apiKey);
     const json = await postAndroid(d.secret, smsPayload('from json'));
     expect(json.status).toBe(200);
     expect(json.json).toMatchObject({ success: true, event: 'sms_received', duplicate: false });
-    const form = await call('/gateway/android', { body: smsForm.replace('WEBHOOK_SECRET', d.secret), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await call('/gateway/android', {
+      body: smsForm.replace('WEBHOOK_SECRET', d.secret),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(200);
     expect(form.json.event).toBe('sms_received');
     const inBody = await call('/gateway/android', { body: { ...smsPayload('secret in body'), secret: d.secret } });
@@ -99,7 +108,9 @@ describe('POST /gateway/android', () => {
     expect(all.json.events).toHaveLength(100);
     expect(all.json.events[0].data.message).toBe('m100');
     const ussd = await call(`/api/devices/${d.deviceId}/events?type=ussd_response`, { key: u.apiKey });
-    expect(ussd.json.events).toEqual([expect.objectContaining({ event: 'ussd_response', data: expect.objectContaining({ code: '*143#', response: 'Balance: 5' }) })]);
+    expect(ussd.json.events).toEqual([
+      expect.objectContaining({ event: 'ussd_response', data: expect.objectContaining({ code: '*143#', response: 'Balance: 5' }) }),
+    ]);
     const wa = await call(`/api/devices/${d.deviceId}/events?type=message_received`, { key: u.apiKey });
     expect(wa.json.events[0].data).toMatchObject({ channel: 'whatsapp', from: '+15550001' });
     expect((await call(`/api/devices/${d.deviceId}/events?type=bogus`, { key: u.apiKey })).status).toBe(400);

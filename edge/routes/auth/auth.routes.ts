@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { RoleSchema } from '../../../adapters/vocabulary.ts';
 import { sameOrigin } from '../../middleware/same-origin.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { loginAuth } from '../../middleware/login.ts';
@@ -6,15 +7,14 @@ import { errorResponses } from '../../lib/errors.ts';
 import { json, jsonBody, SessionSecurity, UsernameSchema } from '../../lib/schemas.ts';
 
 const LoginSchema = z.object({ username: UsernameSchema, password: z.string().min(1, 'password is required').max(256) }).openapi('Login');
-const MeSchema = z.object({ username: z.string(), role: z.enum(['admin', 'user']) }).openapi('Me');
+const MeSchema = z.object({ username: z.string(), role: RoleSchema }).openapi('Me');
 
 export const loginRoute = createRoute({
   method: 'post',
   path: '/auth/login',
   tags: ['Auth'],
   summary: 'Log in to the dashboard',
-  description:
-    'Sets the HttpOnly, SameSite=Strict `sb_session` cookie. Failed attempts count against the `sensitive` limiter (5 per hour per IP).',
+  description: 'Sets the HttpOnly, SameSite=Strict `sb_session` cookie. Failed attempts count against the `sensitive` limiter (5 per hour per IP).',
   middleware: [sameOrigin(), rateLimit('sensitive', { count: 'failures' })] as const,
   request: { body: jsonBody(LoginSchema) },
   responses: {

@@ -34,4 +34,3 @@ export const callsRouter = createRouter()
       .limit(50);
     return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r.call, r.clientId)) }, 200);
   });
-

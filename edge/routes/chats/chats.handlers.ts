@@ -9,7 +9,6 @@ import { findOwnClient } from '../../services/clients.ts';
 import { sendThroughClient } from '../../services/messaging.ts';
 import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listChatsRoute, liveRoute } from './chats.routes.ts';
 
-
 // Private chats are what the client received from and sent to one number (groups are under /api/groups).
 const CHATS_SQL = `
 WITH msgs AS (
@@ -39,7 +38,16 @@ SELECT * FROM (
 ) ORDER BY ts DESC LIMIT ?4`;
 
 type ChatRow = { chat_id: string; body: string; ts: number; from_me: number; name: string | null; unread: number; muted: number; pinned: number };
-type MessageRow = { message_id: string; body: string; from_me: number; ts: number; type: string; has_media: number; filename: string | null; status: string | null };
+type MessageRow = {
+  message_id: string;
+  body: string;
+  from_me: number;
+  ts: number;
+  type: string;
+  has_media: number;
+  filename: string | null;
+  status: string | null;
+};
 
 export const chatsRouter = createRouter()
   .openapi(listChatsRoute, async (c) => {
@@ -65,11 +73,21 @@ export const chatsRouter = createRouter()
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, c.get('auth'), clientId);
     const [rows, [state]] = await Promise.all([
-      c.env.DB.prepare(MESSAGES_SQL).bind(client.id, chatId, chatId.replace(/@c\.us$/, ''), limit).all<MessageRow>(),
-      db.select().from(chatState).where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId))),
+      c.env.DB.prepare(MESSAGES_SQL)
+        .bind(client.id, chatId, chatId.replace(/@c\.us$/, ''), limit)
+        .all<MessageRow>(),
+      db
+        .select()
+        .from(chatState)
+        .where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId))),
     ]);
     const ids = rows.results.map((r) => r.message_id);
-    const reacted = ids.length ? await db.select().from(reactions).where(and(eq(reactions.clientRef, client.id), inArray(reactions.messageId, ids))) : [];
+    const reacted = ids.length
+      ? await db
+          .select()
+          .from(reactions)
+          .where(and(eq(reactions.clientRef, client.id), inArray(reactions.messageId, ids)))
+      : [];
     const byMessage = new Map<string, { reaction: string; senderId: string }[]>();
     for (const r of reacted) byMessage.set(r.messageId, [...(byMessage.get(r.messageId) ?? []), { reaction: r.reaction, senderId: r.senderId }]);
     const readUntil = state?.readUntil ?? 0;
@@ -95,13 +113,19 @@ export const chatsRouter = createRouter()
     const { message } = c.req.valid('json');
     const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), clientId);
     const sent = await sendThroughClient(c.env, client, { to: chatId.replace(/@c\.us$/, ''), text: message }, (p) => c.executionCtx.waitUntil(p));
-    return c.json({ success: true as const, message: { id: { _serialized: sent.messageId }, body: message, timestamp: Math.floor(sent.timestamp / 1000) } }, 200);
+    return c.json(
+      { success: true as const, message: { id: { _serialized: sent.messageId }, body: message, timestamp: Math.floor(sent.timestamp / 1000) } },
+      200,
+    );
   })
   .openapi(chatReadRoute, async (c) => {
     const { clientId, chatId } = c.req.valid('param');
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, c.get('auth'), clientId);
-    const [state] = await db.select().from(chatState).where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId)));
+    const [state] = await db
+      .select()
+      .from(chatState)
+      .where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId)));
     const unread = await db
       .select({ id: receivedMessages.messageId, at: receivedMessages.receivedAt })
       .from(receivedMessages)

@@ -72,7 +72,10 @@ export const chatSendRoute = createRoute({
   middleware: [rateLimit('chat'), loginOrKey()] as const,
   request: { params: ChatParams, body: jsonBody(z.object({ message: z.string().min(1, 'message is required').max(65_536) }).openapi('ChatSend')) },
   responses: {
-    200: json(z.object({ success: z.literal(true), message: z.object({ id: z.object({ _serialized: z.string() }), body: z.string(), timestamp: z.number().int() }) }), 'Sent'),
+    200: json(
+      z.object({ success: z.literal(true), message: z.object({ id: z.object({ _serialized: z.string() }), body: z.string(), timestamp: z.number().int() }) }),
+      'Sent',
+    ),
     ...errorResponses(400, 401, 404, 429, 502, 503),
   },
 });
@@ -98,7 +101,10 @@ export const chatMediaRoute = createRoute({
   request: {
     params: z.object({
       clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }),
-      messageId: z.string().regex(/^[A-Za-z0-9_-]{4,128}$/, 'messageId: a message id').openapi({ param: { name: 'messageId', in: 'path' } }),
+      messageId: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{4,128}$/, 'messageId: a message id')
+        .openapi({ param: { name: 'messageId', in: 'path' } }),
     }),
   },
   responses: {

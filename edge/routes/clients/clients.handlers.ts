@@ -27,7 +27,10 @@ export const clientsRouter = createRouter()
       .bind(auth.userId, clientId, phoneNumber, limit)
       .first<{ id: number }>();
     if (!created) {
-      const [exists] = await db.select({ id: clients.id }).from(clients).where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)));
+      const [exists] = await db
+        .select({ id: clients.id })
+        .from(clients)
+        .where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)));
       if (exists) throw new ApiError(409, 'CLIENT_EXISTS', `Client ${clientId} already exists`);
       throw new ApiError(403, 'PLAN_LIMIT_EXCEEDED', `Your plan allows ${limit} client${limit === 1 ? '' : 's'}`);
     }
@@ -36,7 +39,15 @@ export const clientsRouter = createRouter()
     const started = await ask(c.env, created.id, 'start', { clientId, phoneNumber });
     if (!started.ok) {
       // The client exists; the bridge starts it as soon as one connects, and GET /api/qr shows its code.
-      return c.json({ status: 'pending_auth' as const, message: `Client created, but no QR code yet: ${started.message} (${started.code}). Fetch it from GET /api/qr/${clientId} once the bridge is up.`, qrCode: null, apiKey }, 200);
+      return c.json(
+        {
+          status: 'pending_auth' as const,
+          message: `Client created, but no QR code yet: ${started.message} (${started.code}). Fetch it from GET /api/qr/${clientId} once the bridge is up.`,
+          qrCode: null,
+          apiKey,
+        },
+        200,
+      );
     }
     const session = started.result;
     const connected = session.status === 'connected';

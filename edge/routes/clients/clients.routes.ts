@@ -11,7 +11,10 @@ const AddNumberResultSchema = z
   .object({
     status: z.enum(['pending_auth', 'connected']),
     message: z.string().openapi({ example: 'QR Code generated for authentication' }),
-    qrCode: z.string().nullable().openapi({ description: 'data:image/png;base64 QR code; null when connected or not yet issued', example: 'data:image/png;base64,iVBORw0KGgo...' }),
+    qrCode: z
+      .string()
+      .nullable()
+      .openapi({ description: 'data:image/png;base64 QR code; null when connected or not yet issued', example: 'data:image/png;base64,iVBORw0KGgo...' }),
     apiKey: z.string().openapi({ description: 'The client-specific API key', example: 'client-api-key-here' }),
   })
   .openapi('AddNumberResult');
@@ -21,7 +24,8 @@ export const addNumberRoute = createRoute({
   path: '/api/add-number',
   tags: ['Clients'],
   summary: 'Add a WhatsApp client phone number',
-  description: 'Creates the client and its API key with status `pending_auth`. Needs the account key. Over your plan limit: 403 PLAN_LIMIT_EXCEEDED; an existing clientId: 409.',
+  description:
+    'Creates the client and its API key with status `pending_auth`. Needs the account key. Over your plan limit: 403 PLAN_LIMIT_EXCEEDED; an existing clientId: 409.',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth(), accountScope()] as const,
   request: { body: jsonBody(AddNumberSchema) },

@@ -10,7 +10,14 @@ describe('POST /api/add-number', () => {
     expect(res.json.apiKey).toMatch(/^sbc_[0-9a-f]{40}$/);
     const list = await call('/api/clients', { key: u.apiKey });
     expect(list.json).toEqual([
-      { clientId: 'shop-1', phoneNumber: '12345678901', apiKey: res.json.apiKey, connectedNumber: 'Not Connected', status: 'Pending Authentication', webhookUrl: null },
+      {
+        clientId: 'shop-1',
+        phoneNumber: '12345678901',
+        apiKey: res.json.apiKey,
+        connectedNumber: 'Not Connected',
+        status: 'Pending Authentication',
+        webhookUrl: null,
+      },
     ]);
   });
 
@@ -52,7 +59,9 @@ describe('POST /api/add-number', () => {
 
   it('holds the plan limit under parallel adds', async () => {
     const u = await newUser({ maxClients: 3 });
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => call('/api/add-number', { key: u.apiKey, body: { clientId: `p${i}`, phoneNumber: '12345678901' } })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => call('/api/add-number', { key: u.apiKey, body: { clientId: `p${i}`, phoneNumber: '12345678901' } })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.status === 403).every((r) => r.json.code === 'PLAN_LIMIT_EXCEEDED')).toBe(true);
     expect((await call('/api/clients', { key: u.apiKey })).json).toHaveLength(3);
@@ -95,7 +104,7 @@ describe('DELETE /clients/{clientId}', () => {
     expect((await call('/api/clients', { key: clientKey })).status).toBe(401);
   });
 
-  it('answers the spec\'s 400, 403 and 404, and 401 for an API key', async () => {
+  it("answers the spec's 400, 403 and 404, and 401 for an API key", async () => {
     const u = await newUser();
     const other = await newUser();
     const { clientId } = await addClient(u.apiKey);
@@ -153,7 +162,15 @@ describe('POST /api/update-webhook', () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/in' } });
-    for (const webhookUrl of ['http://127.0.0.1/hook', 'http://localhost:8080/', 'https://user:pw@hooks.example.com/', 'ftp://hooks.example.com/', 'http://[::1]/', 'http://10.0.0.5/', 'not a url']) {
+    for (const webhookUrl of [
+      'http://127.0.0.1/hook',
+      'http://localhost:8080/',
+      'https://user:pw@hooks.example.com/',
+      'ftp://hooks.example.com/',
+      'http://[::1]/',
+      'http://10.0.0.5/',
+      'not a url',
+    ]) {
       const res = await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl } });
       expect(res.status, webhookUrl).toBe(400);
       expect(res.json.code).toBe('INVALID_WEBHOOK_URL');
@@ -162,7 +179,7 @@ describe('POST /api/update-webhook', () => {
   });
 });
 
-describe('another user\'s client is a 404 on every client-scoped route', () => {
+describe("another user's client is a 404 on every client-scoped route", () => {
   it('for keys of the account and of other clients', async () => {
     const owner = await newUser();
     const stranger = await newUser();

@@ -10,7 +10,6 @@ import { saveWebhook } from '../../webhooks/endpoint.ts';
 import { wake } from '../../webhooks/enqueue.ts';
 import { createDeviceRoute, deleteDeviceRoute, deviceEventsRoute, deviceWebhookRoute, listDevicesRoute, rotateSecretRoute } from './devices.routes.ts';
 
-
 export const devicesRouter = createRouter()
   .openapi(createDeviceRoute, async (c) => {
     const { name, webhookUrl } = c.req.valid('json');
@@ -30,7 +29,11 @@ export const devicesRouter = createRouter()
     return c.json({ deviceId, name, secret, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 201);
   })
   .openapi(listDevicesRoute, async (c) => {
-    const rows = await getDb(c.env.DB).select().from(devices).where(eq(devices.userId, c.get('auth').userId)).orderBy(asc(devices.id));
+    const rows = await getDb(c.env.DB)
+      .select()
+      .from(devices)
+      .where(eq(devices.userId, c.get('auth').userId))
+      .orderBy(asc(devices.id));
     return c.json(
       {
         devices: rows.map((d) => ({
@@ -58,7 +61,10 @@ export const devicesRouter = createRouter()
     const db = getDb(c.env.DB);
     const device = await findOwnDevice(db, auth, c.req.valid('param').deviceId);
     const secret = newDeviceSecret(device.deviceId);
-    await db.update(devices).set({ secretHash: await sha256Hex(secret), secretSealed: await seal(c.env.SEAL_KEY, secret) }).where(eq(devices.id, device.id));
+    await db
+      .update(devices)
+      .set({ secretHash: await sha256Hex(secret), secretSealed: await seal(c.env.SEAL_KEY, secret) })
+      .where(eq(devices.id, device.id));
     await audit(c, { userId: auth.userId, category: 'security', event: 'device_secret_rotated', message: `New secret for device ${device.deviceId}` });
     return c.json({ deviceId: device.deviceId, secret }, 200);
   })
@@ -68,7 +74,12 @@ export const devicesRouter = createRouter()
     const key = `device:${device.id}` as const;
     const saved = await saveWebhook(c.env, key, device, c.req.valid('json'));
     if (saved.resumed) c.executionCtx.waitUntil(wake(c.env, key));
-    await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: `Webhook of device ${device.deviceId} set to ${saved.webhookUrl ?? 'none'}` });
+    await audit(c, {
+      userId: auth.userId,
+      category: 'app',
+      event: 'webhook_updated',
+      message: `Webhook of device ${device.deviceId} set to ${saved.webhookUrl ?? 'none'}`,
+    });
     return c.json({ success: true as const, deviceId: device.deviceId, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 200);
   })
   .openapi(deviceEventsRoute, async (c) => {
@@ -82,7 +93,14 @@ export const devicesRouter = createRouter()
       .orderBy(desc(deviceEvents.id))
       .limit(limit);
     return c.json(
-      { events: rows.map((r) => ({ id: r.id, event: r.event, data: (JSON.parse(r.payload) as { data: Record<string, unknown> }).data, receivedAt: iso(r.createdAt)! })) },
+      {
+        events: rows.map((r) => ({
+          id: r.id,
+          event: r.event,
+          data: (JSON.parse(r.payload) as { data: Record<string, unknown> }).data,
+          receivedAt: iso(r.createdAt)!,
+        })),
+      },
       200,
     );
   });

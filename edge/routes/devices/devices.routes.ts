@@ -4,16 +4,17 @@ import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { ApiKeySecurity, json, jsonBody } from '../../lib/schemas.ts';
 
-
 const DeviceIdParam = z.object({
-  deviceId: z.string().regex(/^dev_[0-9a-f]{16}$/, 'deviceId: dev_ and 16 hex digits').openapi({ param: { name: 'deviceId', in: 'path' }, example: 'dev_1a2b3c4d5e6f7a8b' }),
+  deviceId: z
+    .string()
+    .regex(/^dev_[0-9a-f]{16}$/, 'deviceId: dev_ and 16 hex digits')
+    .openapi({ param: { name: 'deviceId', in: 'path' }, example: 'dev_1a2b3c4d5e6f7a8b' }),
 });
 
-const WebhookUrl = z
-  .string()
-  .max(2048)
-  .nullable()
-  .openapi({ description: 'http(s) URL on a public host; events of this device are delivered there; null removes it', example: 'https://your-domain.com/sms-hook' });
+const WebhookUrl = z.string().max(2048).nullable().openapi({
+  description: 'http(s) URL on a public host; events of this device are delivered there; null removes it',
+  example: 'https://your-domain.com/sms-hook',
+});
 
 const DeviceSchema = z
   .object({
@@ -32,7 +33,7 @@ const CreatedDeviceSchema = z
     name: z.string(),
     secret: z.string().openapi({ description: 'Shown once: the device sends it as `secret` in the body or the `x-device-secret` header', example: 'sbd_...' }),
     webhookUrl: z.string().nullable(),
-    webhookSecret: z.string().nullable().openapi({ description: 'Standard Webhooks signing secret of the device\'s endpoint' }),
+    webhookSecret: z.string().nullable().openapi({ description: "Standard Webhooks signing secret of the device's endpoint" }),
   })
   .openapi('CreatedDevice');
 
@@ -43,7 +44,9 @@ export const createDeviceRoute = createRoute({
   summary: 'Register an Android companion device',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth(), accountScope()] as const,
-  request: { body: jsonBody(z.object({ name: z.string().trim().min(1, 'name is required').max(100), webhookUrl: WebhookUrl.optional() }).openapi('NewDevice')) },
+  request: {
+    body: jsonBody(z.object({ name: z.string().trim().min(1, 'name is required').max(100), webhookUrl: WebhookUrl.optional() }).openapi('NewDevice')),
+  },
   responses: { 201: json(CreatedDeviceSchema, 'Registered; the secret is shown only now'), ...errorResponses(400, 401, 403, 429) },
 });
 
@@ -76,7 +79,10 @@ export const rotateSecretRoute = createRoute({
   security: ApiKeySecurity,
   middleware: [apiKeyAuth(), accountScope()] as const,
   request: { params: DeviceIdParam },
-  responses: { 200: json(z.object({ deviceId: z.string(), secret: z.string() }).openapi('RotatedSecret'), 'The new secret, shown once'), ...errorResponses(400, 401, 403, 404, 429) },
+  responses: {
+    200: json(z.object({ deviceId: z.string(), secret: z.string() }).openapi('RotatedSecret'), 'The new secret, shown once'),
+    ...errorResponses(400, 401, 403, 404, 429),
+  },
 });
 
 export const deviceWebhookRoute = createRoute({
@@ -115,7 +121,10 @@ export const deviceEventsRoute = createRoute({
   request: {
     params: DeviceIdParam,
     query: z.object({
-      type: z.enum(EVENT_NAMES as [string, ...string[]]).optional().openapi({ description: 'Only this event, e.g. sms_received' }),
+      type: z
+        .enum(EVENT_NAMES as [string, ...string[]])
+        .optional()
+        .openapi({ description: 'Only this event, e.g. sms_received' }),
       limit: z.coerce.number().int().min(1).max(100).default(100),
     }),
   },

@@ -33,7 +33,10 @@ async function sendToGroup(c: Context<AppEnv>, client: ClientRow, groupId: strin
   const delay = groupDelay(c.env.GROUP_SEND_DELAY_MS);
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
   const sent = await sendThroughClient(c.env, client, { to: groupId, text: body.message, media }, (p) => c.executionCtx.waitUntil(p));
-  return { group, message: { id: { _serialized: sent.messageId }, body: body.message ?? '', timestamp: Math.floor(sent.timestamp / 1000), type: media ? media.kind : 'chat' } };
+  return {
+    group,
+    message: { id: { _serialized: sent.messageId }, body: body.message ?? '', timestamp: Math.floor(sent.timestamp / 1000), type: media ? media.kind : 'chat' },
+  };
 }
 
 export const groupsRouter = createRouter()
@@ -45,12 +48,23 @@ export const groupsRouter = createRouter()
     // last activity from what this client received and sent
     const [inbound, outbound] = ids.length
       ? await Promise.all([
-          db.select().from(receivedMessages).where(and(eq(receivedMessages.clientRef, client.id), inArray(receivedMessages.groupId, ids))).orderBy(desc(receivedMessages.receivedAt)).limit(500),
-          db.select().from(sentMessages).where(and(eq(sentMessages.clientRef, client.id), inArray(sentMessages.recipient, ids))).orderBy(desc(sentMessages.sentAt)).limit(500),
+          db
+            .select()
+            .from(receivedMessages)
+            .where(and(eq(receivedMessages.clientRef, client.id), inArray(receivedMessages.groupId, ids)))
+            .orderBy(desc(receivedMessages.receivedAt))
+            .limit(500),
+          db
+            .select()
+            .from(sentMessages)
+            .where(and(eq(sentMessages.clientRef, client.id), inArray(sentMessages.recipient, ids)))
+            .orderBy(desc(sentMessages.sentAt))
+            .limit(500),
         ])
       : [[], []];
     const last = new Map<string, { body: string; timestamp: number; fromMe: boolean }>();
-    for (const m of inbound) if (m.groupId && !last.has(m.groupId)) last.set(m.groupId, { body: m.message, timestamp: Math.floor(m.receivedAt / 1000), fromMe: false });
+    for (const m of inbound)
+      if (m.groupId && !last.has(m.groupId)) last.set(m.groupId, { body: m.message, timestamp: Math.floor(m.receivedAt / 1000), fromMe: false });
     for (const m of outbound) {
       const seen = last.get(m.recipient);
       const ts = Math.floor(m.sentAt / 1000);
@@ -59,14 +73,28 @@ export const groupsRouter = createRouter()
     const present = (g: GroupInfo) => {
       const lastMessage = last.get(g.id) ?? null;
       const common = {
-        id: g.id, name: g.name, description: g.description, profilePic: null, lastMessage, timestamp: lastMessage?.timestamp ?? g.createdAt ?? 0,
-        unreadCount: 0, isMuted: false, pinned: false, isReadOnly: g.isReadOnly,
+        id: g.id,
+        name: g.name,
+        description: g.description,
+        profilePic: null,
+        lastMessage,
+        timestamp: lastMessage?.timestamp ?? g.createdAt ?? 0,
+        unreadCount: 0,
+        isMuted: false,
+        pinned: false,
+        isReadOnly: g.isReadOnly,
       };
       return common;
     };
     const byActivity = <T extends { timestamp: number }>(a: T, b: T) => b.timestamp - a.timestamp;
-    const groupList = groups.filter((g) => g.type === 'group').map((g) => ({ ...present(g), participants: g.participants, owner: g.owner, createdAt: g.createdAt, type: 'group' as const })).sort(byActivity);
-    const channels = groups.filter((g) => g.type === 'channel').map((g) => ({ ...present(g), type: 'channel' as const })).sort(byActivity);
+    const groupList = groups
+      .filter((g) => g.type === 'group')
+      .map((g) => ({ ...present(g), participants: g.participants, owner: g.owner, createdAt: g.createdAt, type: 'group' as const }))
+      .sort(byActivity);
+    const channels = groups
+      .filter((g) => g.type === 'channel')
+      .map((g) => ({ ...present(g), type: 'channel' as const }))
+      .sort(byActivity);
     return c.json({ groups: groupList, channels, total: groupList.length + channels.length }, 200);
   })
   .openapi(sendGroupMessageRoute, async (c) => {

@@ -36,7 +36,10 @@ export const listGroupsRoute = createRoute({
   middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: {
-    200: json(z.object({ groups: z.array(GroupSchema), channels: z.array(ChannelSchema), total: z.number().int() }).openapi('GroupList'), 'Groups and channels'),
+    200: json(
+      z.object({ groups: z.array(GroupSchema), channels: z.array(ChannelSchema), total: z.number().int() }).openapi('GroupList'),
+      'Groups and channels',
+    ),
     ...errorResponses(400, 401, 404, 429, 503),
   },
 });
@@ -46,7 +49,11 @@ const MediaType = MediaKindSchema;
 
 const GroupMessageFields = {
   message: z.string().max(4096, 'message: 4096 characters at most').optional().openapi({ example: 'שלום לכולם' }),
-  mediaUrl: z.string().max(2048).optional().openapi({ description: `Media by URL (${MEDIA_EXTENSIONS.join(', ')})` }),
+  mediaUrl: z
+    .string()
+    .max(2048)
+    .optional()
+    .openapi({ description: `Media by URL (${MEDIA_EXTENSIONS.join(', ')})` }),
   mediaType: MediaType.optional().openapi({ description: 'Required with mediaUrl' }),
 };
 
@@ -69,14 +76,23 @@ export const sendGroupMessageRoute = createRoute({
   path: '/api/send-group-message',
   tags: ['Groups'],
   summary: 'Send a message or media to a group or channel (API key)',
-  description: 'Waits a random 2-5 s (GROUP_SEND_DELAY_MS) before sending, against spam. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.',
+  description:
+    'Waits a random 2-5 s (GROUP_SEND_DELAY_MS) before sending, against spam. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
   request: {
-    body: jsonBody(z.object({ clientId: ClientIdSchema, groupId: GroupIdSchema, ...GroupMessageFields }).superRefine(requireContent).openapi('SendGroupMessage')),
+    body: jsonBody(
+      z
+        .object({ clientId: ClientIdSchema, groupId: GroupIdSchema, ...GroupMessageFields })
+        .superRefine(requireContent)
+        .openapi('SendGroupMessage'),
+    ),
   },
   responses: {
-    200: json(z.object({ success: z.literal(true), message: SentGroupMessage, groupId: z.string(), groupName: z.string() }).openapi('SendGroupMessageResult'), 'Sent'),
+    200: json(
+      z.object({ success: z.literal(true), message: SentGroupMessage, groupId: z.string(), groupName: z.string() }).openapi('SendGroupMessageResult'),
+      'Sent',
+    ),
     ...groupErrors,
   },
 });
@@ -89,7 +105,10 @@ export const sendToGroupRoute = createRoute({
   security: SessionSecurity,
   middleware: [rateLimit('chat'), loginAuth()] as const,
   request: {
-    params: z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }), groupId: GroupIdSchema.openapi({ param: { name: 'groupId', in: 'path' } }) }),
+    params: z.object({
+      clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }),
+      groupId: GroupIdSchema.openapi({ param: { name: 'groupId', in: 'path' } }),
+    }),
     body: jsonBody(z.object(GroupMessageFields).superRefine(requireContent).openapi('SendToGroup')),
   },
   responses: { 200: json(z.object({ success: z.literal(true), message: SentGroupMessage }), 'Sent'), ...groupErrors },

@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
 import { getDb } from '../../db/client.ts';
 import { clients, receivedMessages, sentMessages } from '../../db/schema.ts';
@@ -11,10 +11,16 @@ import { checkMediaUrl } from '../../services/media-url.ts';
 import { sendThroughClient } from '../../services/messaging.ts';
 import { receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
-
 /** Refusals that happen before a message can have left the bridge. */
-const PRE_SEND_REFUSALS = new Set(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'VALIDATION_ERROR', 'MEDIA_ERROR', 'GROUP_NOT_FOUND', 'READ_ONLY_CHAT']);
-
+const PRE_SEND_REFUSALS = new Set([
+  'BRIDGE_UNAVAILABLE',
+  'SESSION_NOT_CONNECTED',
+  'SESSION_NOT_FOUND',
+  'VALIDATION_ERROR',
+  'MEDIA_ERROR',
+  'GROUP_NOT_FOUND',
+  'READ_ONLY_CHAT',
+]);
 
 export const messagesRouter = createRouter()
   .openapi(sendMessageRoute, async (c) => {
@@ -30,7 +36,14 @@ export const messagesRouter = createRouter()
     }
     try {
       const sent = await sendThroughClient(c.env, client, { to: body.number, text: body.message, media }, (p) => c.executionCtx.waitUntil(p));
-      const response = { success: true as const, messageId: sent.messageId, clientId: client.clientId, to: body.number, status: 'sent' as const, timestamp: sent.timestamp };
+      const response = {
+        success: true as const,
+        messageId: sent.messageId,
+        clientId: client.clientId,
+        to: body.number,
+        status: 'sent' as const,
+        timestamp: sent.timestamp,
+      };
       if (key) await settleKey(db, auth.userId, key, 200, response);
       return c.json(response, 200);
     } catch (err) {
@@ -75,7 +88,15 @@ export const messagesRouter = createRouter()
     return c.json(
       {
         status: 'success' as const,
-        messages: rows.map((r) => ({ id: r.id, client_id: client.clientId, sender: r.sender, message: r.message, received_at: iso(r.receivedAt), type: r.type, group_id: r.groupId })),
+        messages: rows.map((r) => ({
+          id: r.id,
+          client_id: client.clientId,
+          sender: r.sender,
+          message: r.message,
+          received_at: iso(r.receivedAt),
+          type: r.type,
+          group_id: r.groupId,
+        })),
       },
       200,
     );

@@ -9,7 +9,11 @@ const SendMessageSchema = z
     clientId: ClientIdSchema,
     number: RecipientSchema,
     message: z.string().max(65_536).optional().openapi({ example: 'Hey! Its a test message' }),
-    mediaUrl: z.string().max(2048).optional().openapi({ description: `Media by URL; types ${MEDIA_EXTENSIONS.join(', ')}; 16 MB at most`, example: 'https://example.com/image.jpg' }),
+    mediaUrl: z
+      .string()
+      .max(2048)
+      .optional()
+      .openapi({ description: `Media by URL; types ${MEDIA_EXTENSIONS.join(', ')}; 16 MB at most`, example: 'https://example.com/image.jpg' }),
   })
   .refine((b) => (b.message && b.message.length > 0) || b.mediaUrl, { message: 'Either message or mediaUrl is required', path: ['message'] })
   .openapi('SendMessage');
@@ -82,11 +86,20 @@ export const receivedMessagesRoute = createRoute({
     200: json(
       z.object({
         status: z.literal('success'),
-        messages: z.array(z.object({ id: z.number().int(), client_id: z.string(), sender: z.string(), message: z.string(), received_at: z.string(), type: z.string(), group_id: z.string().nullable() })),
+        messages: z.array(
+          z.object({
+            id: z.number().int(),
+            client_id: z.string(),
+            sender: z.string(),
+            message: z.string(),
+            received_at: z.string(),
+            type: z.string(),
+            group_id: z.string().nullable(),
+          }),
+        ),
       }),
       'Newest first',
     ),
     ...errorResponses(400, 401, 404, 429),
   },
 });
-

@@ -32,7 +32,10 @@ export const inboundRoute = createRoute({
           from: RecipientSchema,
           message: z.string().max(65_536).optional(),
           mediaUrl: z.string().max(2048).optional(),
-          groupId: z.string().regex(/^\d{6,30}@g\.us$/, 'groupId: <digits>@g.us').optional(),
+          groupId: z
+            .string()
+            .regex(/^\d{6,30}@g\.us$/, 'groupId: <digits>@g.us')
+            .optional(),
         })
         .refine((b) => b.message || b.mediaUrl, { message: 'message or mediaUrl is required', path: ['message'] })
         .openapi('SandboxInbound'),

@@ -39,7 +39,11 @@ async function create(c: Context<AppEnv>, body: z.infer<typeof ScheduleSchema>) 
     .values({ userId: client.userId, clientRef: client.id, recipient: `+${body.number}`, message: body.message, scheduleTime: at })
     .returning();
   // the client's object wakes at the second; the cron sweep is the safety net
-  c.executionCtx.waitUntil(hubFor(c.env, client.id).schedule(client.id, at).catch((e: unknown) => console.error('scheduling alarm failed; the cron sweep will pick it up', e)));
+  c.executionCtx.waitUntil(
+    hubFor(c.env, client.id)
+      .schedule(client.id, at)
+      .catch((e: unknown) => console.error('scheduling alarm failed; the cron sweep will pick it up', e)),
+  );
   return { success: true as const, ...present(row!, client.clientId) };
 }
 
@@ -56,7 +60,10 @@ async function list(c: Context<AppEnv>, query: { status?: (typeof scheduledMessa
 
 async function cancel(c: Context<AppEnv>, id: number) {
   const db = getDb(c.env.DB);
-  const [row] = await db.select().from(scheduledMessages).where(and(scope(c.get('auth')), eq(scheduledMessages.id, id)));
+  const [row] = await db
+    .select()
+    .from(scheduledMessages)
+    .where(and(scope(c.get('auth')), eq(scheduledMessages.id, id)));
   if (!row) throw new ApiError(404, 'NOT_FOUND', 'Scheduled message not found');
   // atomic against the dispatcher's claim: only a still-pending row can be cancelled
   const changed = await db
@@ -64,7 +71,8 @@ async function cancel(c: Context<AppEnv>, id: number) {
     .set({ status: 'cancelled' })
     .where(and(eq(scheduledMessages.id, id), eq(scheduledMessages.status, 'pending')))
     .returning({ id: scheduledMessages.id });
-  if (!changed.length) throw new ApiError(409, 'NOT_PENDING', `Only a pending message can be cancelled; this one is ${row.status === 'pending' ? 'being sent' : row.status}`);
+  if (!changed.length)
+    throw new ApiError(409, 'NOT_PENDING', `Only a pending message can be cancelled; this one is ${row.status === 'pending' ? 'being sent' : row.status}`);
   return { message: 'Schedule cancelled.' };
 }
 
@@ -75,4 +83,3 @@ export const schedulingRouter = createRouter()
   .openapi(scheduleRoutes.listApi, async (c) => c.json(await list(c, c.req.valid('query')), 200))
   .openapi(scheduleRoutes.cancel, async (c) => c.json(await cancel(c, c.req.valid('param').id), 200))
   .openapi(scheduleRoutes.cancelApi, async (c) => c.json(await cancel(c, c.req.valid('param').id), 200));
-

@@ -73,8 +73,19 @@ const cancelRouteFor = (prefix: '' | '/api') =>
     summary: 'Cancel a pending scheduled message (delete limiter: 10 per 15 minutes per IP)',
     security,
     middleware: [rateLimit('delete'), loginOrKey()] as const,
-    request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 123 }) }) },
-    responses: { 200: json(z.object({ message: z.string().openapi({ example: 'Schedule cancelled.' }) }), 'Cancelled'), ...errorResponses(400, 401, 404, 409, 429) },
+    request: {
+      params: z.object({
+        id: z.coerce
+          .number()
+          .int()
+          .positive()
+          .openapi({ param: { name: 'id', in: 'path' }, example: 123 }),
+      }),
+    },
+    responses: {
+      200: json(z.object({ message: z.string().openapi({ example: 'Schedule cancelled.' }) }), 'Cancelled'),
+      ...errorResponses(400, 401, 404, 409, 429),
+    },
   });
 
 export const scheduleRoutes = {

@@ -1,8 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 
-export const HealthSchema = z
-  .object({ status: z.literal('ok'), bridge: z.enum(['connected', 'disconnected']) })
-  .openapi('Health');
+export const HealthSchema = z.object({ status: z.literal('ok'), bridge: z.enum(['connected', 'disconnected']) }).openapi('Health');
 
 export const healthRoute = createRoute({
   method: 'get',

@@ -11,7 +11,6 @@ import { wake } from '../../webhooks/enqueue.ts';
 import { saveWebhook } from '../../webhooks/endpoint.ts';
 import { listDeliveriesRoute, replayRoute, updateWebhookRoute } from './webhooks.routes.ts';
 
-
 type Row = typeof webhookDeliveries.$inferSelect & { label: string | null };
 
 /** Deliveries the caller may see: the account's, or only its own client's for a client key. */
@@ -55,7 +54,9 @@ export const webhooksRouter = createRouter()
   .openapi(replayRoute, async (c) => {
     const { id } = c.req.valid('param');
     const db = getDb(c.env.DB);
-    const [found] = await select(db).where(and(scope(c.get('auth')), eq(webhookDeliveries.id, id))).limit(1);
+    const [found] = await select(db)
+      .where(and(scope(c.get('auth')), eq(webhookDeliveries.id, id)))
+      .limit(1);
     if (!found) throw new ApiError(404, 'NOT_FOUND', 'Delivery not found');
     if (found.row.status === 'pending') throw new ApiError(409, 'ALREADY_PENDING', 'This delivery is already queued');
     const [row] = await db
@@ -75,6 +76,14 @@ export const webhooksRouter = createRouter()
     const saved = await saveWebhook(c.env, key, client, { webhookUrl, rotateSecret });
     if (saved.resumed) c.executionCtx.waitUntil(wake(c.env, key));
     const url = saved.webhookUrl;
-    await audit(c, { userId: auth.userId, category: 'app', event: 'webhook_updated', message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed` });
-    return c.json({ success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret }, 200);
+    await audit(c, {
+      userId: auth.userId,
+      category: 'app',
+      event: 'webhook_updated',
+      message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed`,
+    });
+    return c.json(
+      { success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret },
+      200,
+    );
   });

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { DeliveryStatusSchema, ENDPOINT_KINDS } from '../../../adapters/vocabulary.ts';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { ApiKeySecurity, ClientIdSchema, json, jsonBody } from '../../lib/schemas.ts';
@@ -7,8 +8,10 @@ export const DeliverySchema = z
   .object({
     id: z.string().openapi({ description: 'The webhook-id header of every attempt', example: 'msg_2b8f0c7e4f5a4a0e9d0c3b1a2f4e6d8c' }),
     event: z.string().openapi({ example: 'sms_received' }),
-    endpoint: z.object({ kind: z.enum(['client', 'device']), id: z.string().openapi({ description: 'clientId or deviceId' }) }),
-    status: z.enum(['pending', 'delivered', 'dead', 'paused']).openapi({ description: 'pending (will be tried), delivered, dead (gave up; replayable) or paused (endpoint disabled by 410)' }),
+    endpoint: z.object({ kind: z.enum(ENDPOINT_KINDS), id: z.string().openapi({ description: 'clientId or deviceId' }) }),
+    status: DeliveryStatusSchema.openapi({
+      description: 'pending (will be tried), delivered, dead (gave up; replayable) or paused (endpoint disabled by 410)',
+    }),
     attempts: z.number().int(),
     lastStatus: z.number().int().nullable().openapi({ description: 'HTTP status of the last attempt' }),
     lastError: z.string().nullable(),
@@ -27,7 +30,7 @@ export const listDeliveriesRoute = createRoute({
   middleware: [apiKeyAuth()] as const,
   request: {
     query: z.object({
-      status: z.enum(['pending', 'delivered', 'dead', 'paused']).optional(),
+      status: DeliveryStatusSchema.optional(),
       event: z.string().max(64).optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50),
     }),
@@ -42,7 +45,14 @@ export const replayRoute = createRoute({
   summary: 'Send a delivery again, with the same webhook-id and body, on a fresh retry schedule',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
-  request: { params: z.object({ id: z.string().regex(/^msg_[0-9a-f]{32}$/, 'not a delivery id').openapi({ param: { name: 'id', in: 'path' } }) }) },
+  request: {
+    params: z.object({
+      id: z
+        .string()
+        .regex(/^msg_[0-9a-f]{32}$/, 'not a delivery id')
+        .openapi({ param: { name: 'id', in: 'path' } }),
+    }),
+  },
   responses: { 200: json(z.object({ success: z.literal(true), delivery: DeliverySchema }), 'Queued again'), ...errorResponses(400, 401, 404, 409, 429) },
 });
 
@@ -64,7 +74,7 @@ export const updateWebhookRoute = createRoute({
   tags: ['Webhooks'],
   summary: 'Set the webhook URL of a client',
   description:
-    'Answers the endpoint\'s Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.',
+    "Answers the endpoint's Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.",
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
   request: { body: jsonBody(UpdateWebhookSchema) },
@@ -84,4 +94,3 @@ export const updateWebhookRoute = createRoute({
     ...errorResponses(400, 401, 404, 429),
   },
 });
-

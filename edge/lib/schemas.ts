@@ -33,6 +33,15 @@ export const RecipientSchema = z
   .transform((s) => s.replace(/^\+/, '').replace(/@c\.us$/, ''))
   .openapi({ example: '12345678901', type: 'string' });
 
+/** An `{id}` path parameter: a positive integer row id. */
+export const IdParamsSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, example: 12 }),
+});
+
 export const MessageSchema = z.object({ message: z.string() });
 export const SuccessSchema = z.object({ success: z.literal(true), message: z.string() }).openapi('Success');
 

@@ -5131,7 +5131,7 @@ export interface components {
         DeviceOutboxItem: {
             id: number;
             /** @enum {string} */
-            channel: "sms" | "whatsapp";
+            channel: "whatsapp" | "sms";
             to: string;
             sim: number | null;
             message: string;

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ANDROID_TYPES } from '../../../adapters/android/index.ts';
 import { ChannelNameSchema, DeviceOutboxStatusSchema } from '../../../adapters/vocabulary.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { json } from '../../lib/schemas.ts';
+import { IdParamsSchema, json } from '../../lib/schemas.ts';
 
 export const DeviceSecuritySchemes = [{ DeviceSecret: [] }];
 
@@ -84,13 +84,7 @@ export const reportRoute = createRoute({
   description: '`sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. Repeated reports change nothing.',
   security: DeviceSecuritySchemes,
   request: {
-    params: z.object({
-      id: z.coerce
-        .number()
-        .int()
-        .positive()
-        .openapi({ param: { name: 'id', in: 'path' }, example: 12 }),
-    }),
+    params: IdParamsSchema,
     body: {
       required: true,
       content: {

@@ -3,7 +3,7 @@ import { rateLimit } from '../../middleware/rate-limit.ts';
 import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { ScheduledStatusSchema } from '../../../adapters/vocabulary.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody, RecipientSchema, SessionSecurity } from '../../lib/schemas.ts';
+import { ApiKeySecurity, ClientIdSchema, IdParamsSchema, json, jsonBody, RecipientSchema, SessionSecurity } from '../../lib/schemas.ts';
 
 const security = [...SessionSecurity, ...ApiKeySecurity];
 
@@ -74,13 +74,7 @@ const cancelRouteFor = (prefix: '' | '/api') =>
     security,
     middleware: [rateLimit('delete'), loginOrKey()] as const,
     request: {
-      params: z.object({
-        id: z.coerce
-          .number()
-          .int()
-          .positive()
-          .openapi({ param: { name: 'id', in: 'path' }, example: 123 }),
-      }),
+      params: IdParamsSchema,
     },
     responses: {
       200: json(z.object({ message: z.string().openapi({ example: 'Schedule cancelled.' }) }), 'Cancelled'),

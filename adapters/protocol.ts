@@ -152,6 +152,8 @@ export type EventFrame = Extract<BridgeFrame, { t: 'event' }>;
 export const EdgeFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('welcome'), sessions: z.array(SessionSpecSchema) }),
   z.object({ t: z.literal('ack'), ids: z.array(z.string()) }),
+  /** events the edge will never take (not this bridge's client): the bridge drops them */
+  z.object({ t: z.literal('reject'), ids: z.array(z.string()), reason: z.string() }),
   z.object({ t: z.literal('req'), id: z.string(), clientRef: z.number().int(), op: OpSchema, params: z.record(z.string(), z.unknown()).default({}) }),
 ]);
 export type EdgeFrame = z.infer<typeof EdgeFrameSchema>;

@@ -22,6 +22,7 @@ async function measure(sessions: number): Promise<{ rssBytes: number; connected:
   let connected = 0;
   wss.on('connection', (ws) => {
     ws.on('message', (data) => {
+      if (data.toString() === 'ping') return void ws.send('pong'); // as the edge auto-answers
       const frame = JSON.parse(data.toString());
       if (frame.t === 'hello') {
         const specs = Array.from({ length: sessions }, (_, i) => ({ clientRef: i + 1, clientId: `c${i + 1}`, phoneNumber: String(15550000000 + i + 1) }));

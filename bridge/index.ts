@@ -1,5 +1,5 @@
 // The bridge's composition root: SQLite, the event queue, sessions over the chosen transport, and the link.
-//   EDGE_URL (http://127.0.0.1:8787)  BRIDGE_TOKEN (the Worker's INTERNAL_TOKEN)  STATE_DIR (.data)
+//   EDGE_URL (http://127.0.0.1:8787)  BRIDGE_TOKEN (this bridge's credential: POST /api/admin/bridges)  STATE_DIR (.data)
 //   WA_TRANSPORT (sandbox|baileys)  BRIDGE_ID (bridge-1)  ALLOW_PRIVATE_WEBHOOK_URLS (false)
 import { join, resolve } from 'node:path';
 import type { SessionSpec } from '../adapters/protocol.ts';

@@ -44,6 +44,7 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
   wss.on('connection', (ws) => {
     edge.sockets.push(ws);
     ws.on('message', (data) => {
+      if (data.toString() === 'ping') return void ws.send('pong'); // as the edge auto-answers
       const frame = JSON.parse(data.toString());
       edge.frames.push(frame);
       if (frame.t === 'hello') ws.send(JSON.stringify({ t: 'welcome', sessions: [] }));

@@ -66,6 +66,8 @@ export class Link {
         }
         this.alive = false;
         ws.ping();
+        // a text ping too: the edge answers it without waking, and counts it as a sign of life
+        ws.send('ping');
         // an event the edge failed to record stays unacknowledged: offer it again (the edge drops repeats)
         for (const frame of this.opts.events.stale(RESEND_AFTER_MS)) this.send(frame);
       }, this.opts.heartbeatMs ?? 15_000);
@@ -75,6 +77,7 @@ export class Link {
     });
     ws.on('message', (data) => {
       this.alive = true;
+      if (data.toString() === 'pong') return; // the edge's answer to our text ping
       let frame: EdgeFrame;
       try {
         frame = EdgeFrameSchema.parse(JSON.parse(data.toString()));
@@ -90,7 +93,11 @@ export class Link {
 
   private handle(frame: EdgeFrame): void {
     if (frame.t === 'ack') this.opts.events.ack(frame.ids);
-    else if (frame.t === 'welcome') this.opts.onWelcome(frame);
+    else if (frame.t === 'reject') {
+      // the edge will never take these (not a client this bridge holds): keeping them would only resend them forever
+      this.log(`the edge refused ${frame.ids.length} event(s): ${frame.reason}; dropped`);
+      this.opts.events.ack(frame.ids);
+    } else if (frame.t === 'welcome') this.opts.onWelcome(frame);
     else {
       this.opts
         .onRequest(frame)

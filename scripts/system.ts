@@ -194,17 +194,30 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
 
   const url = `http://127.0.0.1:${port}`;
   let bridgeChild: ChildProcess | undefined;
-  const bridgeEnv = {
+  const bridgeId = env.BRIDGE_ID ?? 'bridge-1';
+  const bridgeEnv: NodeJS.ProcessEnv = {
     ...process.env,
     EDGE_URL: url,
-    BRIDGE_TOKEN: secrets.INTERNAL_TOKEN,
     STATE_DIR: stateDir,
     WA_TRANSPORT: vars.WA_TRANSPORT,
     ALLOW_PRIVATE_WEBHOOK_URLS: vars.ALLOW_PRIVATE_WEBHOOK_URLS,
-    BRIDGE_ID: env.BRIDGE_ID ?? 'bridge-1',
+    BRIDGE_ID: bridgeId,
   };
   const startBridge = async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bridge/index.ts')], { cwd: ROOT, env: bridgeEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // each start issues the bridge a fresh credential of its own (the old one stops working)
+    const issued = await fetch(`${url}/internal/bridges`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secrets.INTERNAL_TOKEN}` },
+      body: JSON.stringify({ bridgeId }),
+    });
+    if (issued.status !== 201) throw new Error(`issuing the bridge credential failed: ${issued.status} ${await issued.text()}`);
+    const { token } = (await issued.json()) as { token: string };
+    const child = spawn(process.execPath, [join(ROOT, 'bridge/index.ts')], {
+      cwd: ROOT,
+      env: { ...bridgeEnv, BRIDGE_TOKEN: token },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     bridgeChild = child;

@@ -332,3 +332,14 @@ export const scheduledMessages = sqliteTable(
     index('scheduled_user').on(t.userId, t.id),
   ],
 );
+
+/** Bridges and their credentials: each bridge has its own, stored hashed, revocable. */
+export const bridges = sqliteTable('bridges', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  bridgeId: text('bridge_id').notNull().unique(),
+  /** SHA-256 hex of the bridge's token (`sbb_...`) */
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: createdAt(),
+  /** set when the operator revokes it: the token stops working and a live link is closed */
+  revokedAt: integer('revoked_at'),
+});

@@ -1,68 +1,61 @@
-// The BridgeLink Durable Object with a bridge played by the test over a real WebSocket.
-import { env, SELF } from 'cloudflare:test';
-import { expect, it } from 'vitest';
+// The BridgeLink Durable Object with bridges played by the test over real WebSockets: routing, events
+// recorded once, and what a bridge must not be able to do (adversarial cases).
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
 import { addClient, call, newUser } from '../test/helpers.ts';
+import { connectFakeBridge, issueBridgeToken, openLink } from '../test/fake-bridge.ts';
 
-async function fakeBridge() {
-  const res = await SELF.fetch('http://sb.test/internal/bridge/connect', { headers: { upgrade: 'websocket', authorization: `Bearer ${env.INTERNAL_TOKEN}` } });
+let n = 0;
+const nextId = () => `adv-bridge-${n++}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** A raw link: the test sends what it likes and sees every frame and the close. */
+async function rawLink(token: string) {
+  const res = await openLink(token);
   expect(res.status).toBe(101);
   const ws = res.webSocket!;
   ws.accept();
   const frames: any[] = [];
-  const waiters: (() => void)[] = [];
+  let closed: { code: number; reason: string } | undefined;
   ws.addEventListener('message', (m) => {
-    const frame = JSON.parse(String(m.data));
-    frames.push(frame);
-    if (frame.t === 'req') {
-      const result = frame.op === 'start' ? { status: 'pending_auth', connectedNumber: null } : { messageId: 'X1', timestamp: 1 };
-      ws.send(JSON.stringify({ t: 'res', id: frame.id, ok: true, result }));
-    }
-    for (const w of waiters.splice(0)) w();
+    const text = String(m.data);
+    frames.push(text === 'pong' ? text : JSON.parse(text));
   });
-  const waitFor = async (pred: (f: any[]) => boolean) => {
-    for (let i = 0; i < 100 && !pred(frames); i++)
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 50);
-      });
-    return frames;
+  ws.addEventListener('close', (e) => {
+    closed = { code: e.code, reason: e.reason };
+  });
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+    return pred();
   };
-  return { ws, frames, waitFor };
+  return { ws, frames, closed: () => closed, until, send: (f: unknown) => ws.send(typeof f === 'string' ? f : JSON.stringify(f)) };
 }
 
-it('refuses a bridge without the token', async () => {
-  const res = await SELF.fetch('http://sb.test/internal/bridge/connect', { headers: { upgrade: 'websocket', authorization: 'Bearer nope' } });
-  expect(res.status).toBe(401);
+const messageEvent = (clientRef: number, id: string, body = 'hi') => ({
+  t: 'event',
+  id,
+  clientRef,
+  at: Date.now(),
+  event: { kind: 'message', messageId: `M-${id}`, from: '15550000001', chatId: '15550000001@c.us', fromMe: false, body, type: 'chat', timestamp: Date.now(), hasMedia: false },
+});
+
+it('refuses a link without a bridge credential — the operator token and unknown tokens included', async () => {
+  for (const token of ['nope', env.INTERNAL_TOKEN, `sbb_${'0'.repeat(48)}`]) {
+    const res = await openLink(token);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ success: false, code: 'AUTH_ERROR' });
+  }
 });
 
 it('routes requests to the bridge, records its events once even when re-sent, and acknowledges each', async () => {
-  const bridge = await fakeBridge();
-  bridge.ws.send(JSON.stringify({ t: 'hello', bridgeId: 'test-bridge', transport: 'sandbox', sessions: 0 }));
-  await bridge.waitFor((f) => f.some((x) => x.t === 'welcome'));
-  expect((await call('/health')).json).toEqual({ status: 'ok', bridge: 'connected' });
+  const bridge = await connectFakeBridge();
+  expect((await call('/health')).json).toMatchObject({ status: 'ok', bridge: 'connected' });
 
   const u = await newUser();
   const { clientId } = await addClient(u.apiKey);
   const start = bridge.frames.find((f) => f.t === 'req' && f.op === 'start');
   expect(start).toMatchObject({ params: { clientId, phoneNumber: '972501234567' } });
 
-  const event = {
-    t: 'event',
-    id: 'evt-0000-1111',
-    clientRef: start.clientRef,
-    at: Date.now(),
-    event: {
-      kind: 'message',
-      messageId: 'M1',
-      from: '15550000001',
-      chatId: '15550000001@c.us',
-      fromMe: false,
-      body: 'hi',
-      type: 'chat',
-      timestamp: Date.now(),
-      hasMedia: false,
-    },
-  };
+  const event = messageEvent(start.clientRef, 'evt-0000-1111');
   bridge.ws.send(JSON.stringify(event));
   bridge.ws.send(JSON.stringify(event)); // re-sent after a reconnect, say
   await bridge.waitFor((f) => f.filter((x) => x.t === 'ack').length >= 2);
@@ -81,8 +74,8 @@ it('routes requests to the bridge, records its events once even when re-sent, an
   await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: null } });
 
   const sent = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'yo' } });
-  expect(sent.json).toMatchObject({ success: true, messageId: 'X1' });
-  bridge.ws.close();
+  expect(sent.json).toMatchObject({ success: true });
+  bridge.close();
 });
 
 it('answers 503 BRIDGE_UNAVAILABLE for a send when no bridge is connected', async () => {
@@ -91,4 +84,130 @@ it('answers 503 BRIDGE_UNAVAILABLE for a send when no bridge is connected', asyn
   const res = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'x' } });
   expect(res.status).toBe(503);
   expect(res.json.code).toBe('BRIDGE_UNAVAILABLE');
+});
+
+describe('a bridge cannot act beyond its credential', () => {
+  it('a hello naming another bridge id closes the link', async () => {
+    const victimId = nextId();
+    const victim = await connectFakeBridge(victimId);
+    const link = await rawLink(await issueBridgeToken(nextId()));
+    link.send({ t: 'hello', bridgeId: victimId, transport: 'sandbox', sessions: 0 });
+    expect(await link.until(() => link.closed() !== undefined)).toBe(true);
+    expect(link.closed()?.code).toBe(4403);
+    expect(link.frames.some((f) => f.t === 'welcome')).toBe(false);
+    victim.close();
+  });
+
+  it('a live bridge id cannot be taken over, not even with its own fresh link', async () => {
+    const id = nextId();
+    const token = await issueBridgeToken(id);
+    const first = await rawLink(token);
+    first.send({ t: 'hello', bridgeId: id, transport: 'sandbox', sessions: 0 });
+    await first.until(() => first.frames.some((f) => f.t === 'welcome'));
+    const second = await openLink(token);
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ code: 'BRIDGE_ID_IN_USE' });
+    expect(first.closed()).toBeUndefined();
+    first.ws.close();
+  });
+
+  it('events for a client it does not hold are refused and change nothing; its own are recorded', async () => {
+    const holder = await connectFakeBridge(nextId());
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const start = holder.frames.find((f) => f.t === 'req' && f.op === 'start' && f.params.clientId === clientId);
+    await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/in' } });
+
+    const intruderId = nextId();
+    const intruder = await rawLink(await issueBridgeToken(intruderId));
+    intruder.send({ t: 'hello', bridgeId: intruderId, transport: 'sandbox', sessions: 0 });
+    await intruder.until(() => intruder.frames.some((f) => f.t === 'welcome'));
+    intruder.send(messageEvent(start.clientRef, 'forged-message-1', 'your code is 1234'));
+    intruder.send({ t: 'event', id: 'forged-call-0001', clientRef: start.clientRef, at: Date.now(), event: { kind: 'call', callId: 'FORGED', from: '15550009999', isVideo: false, timestamp: Date.now() } });
+    await intruder.until(() => intruder.frames.filter((f) => f.t === 'reject').length >= 2);
+    expect(intruder.frames.filter((f) => f.t === 'reject').flatMap((f) => f.ids)).toEqual(['forged-message-1', 'forged-call-0001']);
+    expect(intruder.frames.some((f) => f.t === 'ack')).toBe(false);
+
+    expect((await call(`/api/received-messages/${clientId}`, { key: u.apiKey })).json.messages).toEqual([]);
+    expect((await call(`/api/incoming-calls/${clientId}`, { key: u.apiKey })).json.calls).toEqual([]);
+    expect((await call('/api/webhook-deliveries', { key: u.apiKey })).json.deliveries).toEqual([]);
+    // no rejection message went out through the real holder
+    expect(holder.frames.some((f) => f.t === 'req' && f.op === 'send')).toBe(false);
+
+    holder.ws.send(JSON.stringify(messageEvent(start.clientRef, 'genuine-message-1', 'real')));
+    await holder.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('genuine-message-1')));
+    expect((await call(`/api/received-messages/${clientId}`, { key: u.apiKey })).json.messages.map((m: any) => m.message)).toEqual(['real']);
+    intruder.ws.close();
+    holder.close();
+  });
+
+  it('an answer to a request sent to another bridge is ignored', async () => {
+    const holder = await connectFakeBridge(nextId());
+    holder.answer = () => ({ ok: false, code: 'SLOW', message: 'never answered in time' });
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const intruderId = nextId();
+    const intruder = await rawLink(await issueBridgeToken(intruderId));
+    intruder.send({ t: 'hello', bridgeId: intruderId, transport: 'sandbox', sessions: 0 });
+    await intruder.until(() => intruder.frames.some((f) => f.t === 'welcome'));
+    // the holder answers slowly; the intruder guesses the request id (the test tells it) and answers first
+    let guessed = false;
+    holder.answer = () => {
+      const req = holder.frames.filter((f) => f.t === 'req' && f.op === 'send').at(-1);
+      intruder.send({ t: 'res', id: req.id, ok: true, result: { messageId: 'FORGED', timestamp: 1 } });
+      guessed = true;
+      return { ok: true, result: { messageId: 'REAL-1', timestamp: Date.now() } };
+    };
+    const sent = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'otp 9999' } });
+    expect(guessed).toBe(true);
+    expect(sent.json.messageId).toBe('REAL-1');
+    intruder.ws.close();
+    holder.close();
+  });
+
+  it('malformed, unknown and oversized frames are refused without harm; frames before hello close the link', async () => {
+    const id = nextId();
+    const token = await issueBridgeToken(id);
+    const early = await rawLink(token);
+    early.send(messageEvent(1, 'before-hello-01'));
+    expect(await early.until(() => early.closed() !== undefined)).toBe(true);
+    expect(early.closed()?.code).toBe(4400);
+
+    const link = await rawLink(token);
+    link.send({ t: 'hello', bridgeId: id, transport: 'sandbox', sessions: 0 });
+    await link.until(() => link.frames.some((f) => f.t === 'welcome'));
+    link.send('{not json');
+    link.send({ t: 'surprise', payload: 1 });
+    link.send({ t: 'event', id: 'x', clientRef: 'one' });
+    link.send('ping');
+    expect(await link.until(() => link.frames.includes('pong'))).toBe(true);
+    expect(link.closed()).toBeUndefined();
+    link.send(`{"t":"event","pad":"${'x'.repeat(9 * 1024 * 1024)}"}`);
+    expect(await link.until(() => link.closed() !== undefined)).toBe(true);
+    expect(link.closed()?.code).toBe(1009);
+    // the link object still serves others
+    const other = await connectFakeBridge(nextId());
+    expect((await call('/health')).json.bridge).toBe('connected');
+    other.close();
+  });
+
+  it('a revoked credential stops working and its live link closes', async () => {
+    const admin = await newUser({ role: 'admin' });
+    const issued = await call('/api/admin/bridges', { key: admin.apiKey, body: { bridgeId: nextId() } });
+    expect(issued.status).toBe(201);
+    expect(issued.json.token).toMatch(/^sbb_[0-9a-f]{48}$/);
+    const link = await rawLink(issued.json.token);
+    link.send({ t: 'hello', bridgeId: issued.json.bridgeId, transport: 'sandbox', sessions: 0 });
+    await link.until(() => link.frames.some((f) => f.t === 'welcome'));
+    const listed = await call('/api/admin/bridges', { key: admin.apiKey });
+    expect(listed.json.bridges).toContainEqual(expect.objectContaining({ bridgeId: issued.json.bridgeId, revoked: false, connected: true, transport: 'sandbox' }));
+
+    const revoked = await call(`/api/admin/bridges/${issued.json.bridgeId}`, { method: 'DELETE', key: admin.apiKey });
+    expect(revoked.json).toEqual({ success: true, disconnected: 1 });
+    expect(await link.until(() => link.closed() !== undefined)).toBe(true);
+    expect(link.closed()?.code).toBe(4401);
+    expect((await openLink(issued.json.token)).status).toBe(401);
+    const user = await newUser();
+    expect((await call('/api/admin/bridges', { key: user.apiKey })).status).toBe(403);
+  });
 });

@@ -1,6 +1,8 @@
-// The bridges' WebSocket links (hibernation API). Bridges dial in; each client is held by one bridge
-// (never two sockets for one number). Requests go out as `req` frames; events come in, are processed
-// and acknowledged.
+// The bridges' WebSocket links (hibernation API). Bridges dial in with their own credential; the Worker
+// checks it and tells this object which bridge id the link is (`x-bridge-id`). A link speaks only for
+// that id: its hello must name it, a live link of the same id cannot be taken over, and it may send
+// events and answers only for the clients assigned to it. Each client is held by one bridge (never two
+// sockets for one number). Requests go out as `req` frames; events come in, are processed and acked.
 import { DurableObject } from 'cloudflare:workers';
 import { type BridgeFrame, BridgeFrameSchema, type EdgeFrame, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { TransportName } from '../../adapters/vocabulary.ts';
@@ -9,16 +11,26 @@ import { handleBridgeEvent, sessionsFor } from '../services/bridge-events.ts';
 import type { BridgeLinkRpc, LinkStatus } from './contracts.ts';
 
 interface Attachment {
+  /** the id its credential names (set by the Worker, never by the bridge) */
   bridgeId: string;
-  transport: TransportName;
+  acceptedAt: number;
+  /** set by its hello */
+  transport: TransportName | null;
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
+/** A link that showed no sign of life for this long may be replaced by a new one of the same bridge. */
+export const LINK_SILENCE_MS = 45_000;
+/** Larger frames are refused (the link is closed with 1009). */
+export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+type Pending = { resolve: (r: RawBridgeResult) => void; timer: ReturnType<typeof setTimeout>; ws: WebSocket };
 
 export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc {
-  private readonly pending = new Map<string, { resolve: (r: RawBridgeResult) => void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly pending = new Map<string, Pending>();
   private readonly sql: SqlStorage;
   private readonly chains = new Map<number, Promise<unknown>>();
+  private readonly lastSeen = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -28,28 +40,63 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
+  private attachment(ws: WebSocket): Attachment | null {
+    return ws.deserializeAttachment() as Attachment | null;
+  }
+
+  /** When the link last showed life: a frame, an auto-answered ping, or its opening. */
+  private seenAt(ws: WebSocket, att: Attachment): number {
+    return Math.max(this.lastSeen.get(ws) ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, att.acceptedAt);
+  }
+
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
+    const bridgeId = request.headers.get('x-bridge-id');
+    if (!bridgeId) return Response.json({ success: false, code: 'AUTH_ERROR', error: 'No bridge identity' }, { status: 401 });
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = this.attachment(ws);
+      if (att?.bridgeId !== bridgeId) continue;
+      if (ws.readyState === 1 && now - this.seenAt(ws, att) < LINK_SILENCE_MS) {
+        return Response.json({ success: false, code: 'BRIDGE_ID_IN_USE', error: `Bridge ${bridgeId} already has a live link` }, { status: 409 });
+      }
+      this.drop(ws, 4000, 'replaced after silence');
+    }
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
+    pair[1].serializeAttachment({ bridgeId, acceptedAt: now, transport: null } satisfies Attachment);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
+  private drop(ws: WebSocket, code: number, reason: string) {
+    ws.serializeAttachment(null);
+    try {
+      ws.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+
+  /** Links that said hello. */
   private bridges(): { ws: WebSocket; att: Attachment }[] {
     return this.ctx
       .getWebSockets()
-      .map((ws) => ({ ws, att: ws.deserializeAttachment() as Attachment | null }))
-      .filter((b): b is { ws: WebSocket; att: Attachment } => Boolean(b.att?.bridgeId) && b.ws.readyState === 1);
+      .map((ws) => ({ ws, att: this.attachment(ws) }))
+      .filter((b): b is { ws: WebSocket; att: Attachment } => Boolean(b.att?.transport) && b.ws.readyState === 1);
   }
 
   private send(ws: WebSocket, frame: EdgeFrame) {
     ws.send(JSON.stringify(frame));
   }
 
+  private assignedTo(clientRef: number): string | undefined {
+    return this.sql.exec<{ bridge_id: string }>('SELECT bridge_id FROM assignments WHERE client_ref = ?', clientRef).toArray()[0]?.bridge_id;
+  }
+
   /** The socket of the bridge holding this client; a client without a bridge goes to the least loaded one. */
   private socketFor(clientRef: number): WebSocket | undefined {
     const bridges = this.bridges();
-    const assigned = this.sql.exec<{ bridge_id: string }>('SELECT bridge_id FROM assignments WHERE client_ref = ?', clientRef).toArray()[0]?.bridge_id;
+    const assigned = this.assignedTo(clientRef);
     if (assigned) return bridges.find((b) => b.att.bridgeId === assigned)?.ws;
     if (!bridges.length) return undefined;
     const load = new Map(
@@ -73,7 +120,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
         this.pending.delete(id);
         resolve({ ok: false, code: 'BRIDGE_TIMEOUT', message: `The bridge did not answer within ${timeoutMs} ms` });
       }, timeoutMs);
-      this.pending.set(id, { resolve, timer });
+      this.pending.set(id, { resolve, timer, ws });
     });
     try {
       this.send(ws, { t: 'req', id, clientRef, op, params });
@@ -98,56 +145,79 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     this.sql.exec('DELETE FROM assignments WHERE client_ref = ?', clientRef);
   }
 
+  /** The bridge's credential was revoked: its links close now. */
+  disconnect(bridgeId: string): number {
+    const links = this.ctx.getWebSockets().filter((ws) => this.attachment(ws)?.bridgeId === bridgeId);
+    for (const ws of links) this.drop(ws, 4401, 'credential revoked');
+    return links.length;
+  }
+
   status(): LinkStatus {
-    const bridges = this.bridges().map((b) => ({ bridgeId: b.att.bridgeId, transport: b.att.transport }));
+    const bridges = this.bridges().map((b) => ({ bridgeId: b.att.bridgeId, transport: b.att.transport ?? 'unknown' }));
     return { connected: bridges.length > 0, bridges };
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const att = this.attachment(ws);
+    if (!att) return; // dropped
+    this.lastSeen.set(ws, Date.now());
+    const size = typeof message === 'string' ? message.length : message.byteLength;
+    if (size > MAX_FRAME_BYTES) {
+      console.error(`bridge link ${att.bridgeId}: frame of ${size} bytes refused`);
+      this.drop(ws, 1009, 'frame too large');
+      return;
+    }
     let frame: BridgeFrame;
     try {
       frame = BridgeFrameSchema.parse(JSON.parse(typeof message === 'string' ? message : new TextDecoder().decode(message)));
     } catch {
-      console.error('bridge link: malformed frame', String(message).slice(0, 200));
+      console.error(`bridge link ${att.bridgeId}: malformed frame`, String(message).slice(0, 200));
       return;
     }
-    if (frame.t === 'hello') {
-      // a bridge that reconnects replaces its old socket (never two links for one bridge)
-      for (const old of this.bridges()) {
-        if (old.att.bridgeId === frame.bridgeId && old.ws !== ws) {
-          old.ws.serializeAttachment(null);
-          try {
-            old.ws.close(1000, 'replaced by a new link from the same bridge');
-          } catch {
-            // already closing
-          }
-        }
-      }
-      ws.serializeAttachment({ bridgeId: frame.bridgeId, transport: frame.transport } satisfies Attachment);
-      const sessions = await sessionsFor(this.env, frame.bridgeId, (clientRef) => this.socketFor(clientRef) === ws);
-      this.send(ws, { t: 'welcome', sessions });
-    } else if (frame.t === 'event') {
-      // one client's events are recorded in the order the bridge sent them
-      const previous = this.chains.get(frame.clientRef) ?? Promise.resolve();
-      const run = previous.then(() => handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p), this.watched(frame.clientRef)));
-      const settled = run.catch(() => undefined);
-      this.chains.set(frame.clientRef, settled);
-      void settled.then(() => {
-        if (this.chains.get(frame.clientRef) === settled) this.chains.delete(frame.clientRef);
-      });
-      await run; // a failure leaves the event unacknowledged: the bridge sends it again
-      this.send(ws, { t: 'ack', ids: [frame.id] });
-    } else {
-      const waiting = this.pending.get(frame.id);
-      if (!waiting) return;
-      clearTimeout(waiting.timer);
-      this.pending.delete(frame.id);
-      waiting.resolve(
-        frame.ok
-          ? { ok: true, result: frame.result ?? null }
-          : { ok: false, code: frame.code ?? 'BRIDGE_ERROR', message: frame.message ?? 'The bridge refused' },
-      );
+    if (frame.t === 'hello') return this.hello(ws, att, frame);
+    if (!att.transport) {
+      this.drop(ws, 4400, 'hello first');
+      return;
     }
+    if (frame.t === 'event') return this.event(ws, att, frame);
+    const waiting = this.pending.get(frame.id);
+    // an answer counts only from the link the request went to
+    if (!waiting || waiting.ws !== ws) return;
+    clearTimeout(waiting.timer);
+    this.pending.delete(frame.id);
+    waiting.resolve(
+      frame.ok ? { ok: true, result: frame.result ?? null } : { ok: false, code: frame.code ?? 'BRIDGE_ERROR', message: frame.message ?? 'The bridge refused' },
+    );
+  }
+
+  private async hello(ws: WebSocket, att: Attachment, frame: Extract<BridgeFrame, { t: 'hello' }>) {
+    if (frame.bridgeId !== att.bridgeId) {
+      console.error(`bridge link: credential of ${att.bridgeId} said hello as ${frame.bridgeId}; closed`);
+      this.drop(ws, 4403, 'bridge id does not match its credential');
+      return;
+    }
+    ws.serializeAttachment({ ...att, transport: frame.transport } satisfies Attachment);
+    const sessions = await sessionsFor(this.env, (clientRef) => this.socketFor(clientRef) === ws);
+    this.send(ws, { t: 'welcome', sessions });
+  }
+
+  private async event(ws: WebSocket, att: Attachment, frame: Extract<BridgeFrame, { t: 'event' }>) {
+    if (this.assignedTo(frame.clientRef) !== att.bridgeId) {
+      // not this bridge's client: never recorded, never acted on; the bridge drops it
+      console.error(`bridge link ${att.bridgeId}: event for client ${frame.clientRef}, which it does not hold; refused`);
+      this.send(ws, { t: 'reject', ids: [frame.id], reason: 'NOT_ASSIGNED' });
+      return;
+    }
+    // one client's events are recorded in the order the bridge sent them
+    const previous = this.chains.get(frame.clientRef) ?? Promise.resolve();
+    const run = previous.then(() => handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p), this.watched(frame.clientRef)));
+    const settled = run.catch(() => undefined);
+    this.chains.set(frame.clientRef, settled);
+    void settled.then(() => {
+      if (this.chains.get(frame.clientRef) === settled) this.chains.delete(frame.clientRef);
+    });
+    await run; // a failure leaves the event unacknowledged: the bridge sends it again
+    this.send(ws, { t: 'ack', ids: [frame.id] });
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

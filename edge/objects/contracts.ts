@@ -36,6 +36,8 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   request(clientRef: number, op: Op, params: Record<string, unknown>, timeoutMs?: number): Promise<RawBridgeResult>;
   watch(clientRef: number, on: boolean): void;
   forget(clientRef: number): void;
+  /** closes the links of a bridge whose credential was revoked */
+  disconnect(bridgeId: string): number;
   status(): LinkStatus;
 }
 

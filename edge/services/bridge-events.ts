@@ -13,7 +13,7 @@ import { hubFor, live } from './bridge-commands.ts';
 import { sendThroughClient } from './messaging.ts';
 
 /** The clients a bridge that just said hello must hold. */
-export async function sessionsFor(env: Bindings, _bridgeId: string, claim: (clientRef: number) => boolean): Promise<SessionSpec[]> {
+export async function sessionsFor(env: Bindings, claim: (clientRef: number) => boolean): Promise<SessionSpec[]> {
   const rows = await getDb(env.DB)
     .select({ clientRef: clients.id, clientId: clients.clientId, phoneNumber: clients.phoneNumber })
     .from(clients)

@@ -12,8 +12,24 @@ export interface FakeBridge {
 
 let counter = 0;
 
+/** A bridge credential, as the operator (or npm start) issues it. */
+export async function issueBridgeToken(bridgeId: string): Promise<string> {
+  const res = await SELF.fetch('http://sb.test/internal/bridges', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env.INTERNAL_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ bridgeId }),
+  });
+  if (res.status !== 201) throw new Error(`issuing a bridge credential failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Opens a link with a token (a raw upgrade: the test decides what to send). */
+export async function openLink(token: string): Promise<Response> {
+  return SELF.fetch('http://sb.test/internal/bridge/connect', { headers: { upgrade: 'websocket', authorization: `Bearer ${token}` } });
+}
+
 export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): Promise<FakeBridge> {
-  const res = await SELF.fetch('http://sb.test/internal/bridge/connect', { headers: { upgrade: 'websocket', authorization: `Bearer ${env.INTERNAL_TOKEN}` } });
+  const res = await openLink(await issueBridgeToken(bridgeId));
   if (res.status !== 101 || !res.webSocket) throw new Error(`bridge connect failed: ${res.status}`);
   const ws = res.webSocket;
   ws.accept();

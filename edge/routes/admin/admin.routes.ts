@@ -40,3 +40,58 @@ export const createUserRoute = createRoute({
   request: { body: jsonBody(NewUserSchema) },
   responses: { 201: json(CreatedUserSchema, 'User created'), ...errorResponses(400, 401, 403, 409, 429) },
 });
+
+export const BridgeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'bridgeId: 1-64 letters, digits, _ . or -')
+  .openapi({ example: 'bridge-1' });
+
+const BridgeCredentialSchema = z
+  .object({
+    bridgeId: z.string(),
+    token: z.string().openapi({ description: 'The bridge\'s credential (BRIDGE_TOKEN), shown once: it is stored only hashed', example: 'sbb_3f…' }),
+  })
+  .openapi('BridgeCredential');
+
+export const issueBridgeRoute = createRoute({
+  method: 'post',
+  path: '/api/admin/bridges',
+  tags: ['Admin'],
+  summary: 'Issue a bridge credential (a new one replaces and revokes the old)',
+  description: 'A bridge connects with its own credential and may act only for the clients assigned to it. The token is shown once.',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  request: { body: jsonBody(z.object({ bridgeId: BridgeIdSchema }).openapi('NewBridge')) },
+  responses: { 201: json(BridgeCredentialSchema, 'Issued'), ...errorResponses(400, 401, 403, 429) },
+});
+
+export const listBridgesRoute = createRoute({
+  method: 'get',
+  path: '/api/admin/bridges',
+  tags: ['Admin'],
+  summary: 'Bridges with a credential, and whether each is connected',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  responses: {
+    200: json(
+      z.object({
+        bridges: z.array(
+          z.object({ bridgeId: z.string(), createdAt: z.string(), revoked: z.boolean(), connected: z.boolean(), transport: z.string().nullable() }).openapi('Bridge'),
+        ),
+      }),
+      'Bridges',
+    ),
+    ...errorResponses(401, 403, 429),
+  },
+});
+
+export const revokeBridgeRoute = createRoute({
+  method: 'delete',
+  path: '/api/admin/bridges/{bridgeId}',
+  tags: ['Admin'],
+  summary: 'Revoke a bridge credential: it stops working and the bridge\'s live link closes',
+  security: ApiKeySecurity,
+  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  request: { params: z.object({ bridgeId: BridgeIdSchema.openapi({ param: { name: 'bridgeId', in: 'path' } }) }) },
+  responses: { 200: json(z.object({ success: z.literal(true), disconnected: z.number().int() }), 'Revoked'), ...errorResponses(400, 401, 403, 404, 429) },
+});

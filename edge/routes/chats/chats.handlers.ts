@@ -1,15 +1,20 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, gt } from 'drizzle-orm';
 import { ackOf } from '../../../adapters/vocabulary.ts';
 import { getDb } from '../../db/client.ts';
 import { chatState, reactions, receivedMessages } from '../../db/schema.ts';
+import { downloadHeaders } from '../../lib/download-headers.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
+import { inList } from '../../lib/sql-list.ts';
 import { command, hubFor, live } from '../../services/bridge-commands.ts';
 import { findOwnClient } from '../../services/clients.ts';
 import { sendThroughClient } from '../../services/messaging.ts';
 import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listChatsRoute, liveRoute } from './chats.routes.ts';
 
 // Private chats are what the client received from and sent to one number (groups are under /api/groups).
+/** Read receipts sent at most per read. */
+const MAX_RECEIPTS = 500;
+
 const CHATS_SQL = `
 WITH msgs AS (
   SELECT chat_id, message AS body, received_at AS ts, 0 AS from_me, push_name FROM received_messages
@@ -86,7 +91,7 @@ export const chatsRouter = createRouter()
       ? await db
           .select()
           .from(reactions)
-          .where(and(eq(reactions.clientRef, client.id), inArray(reactions.messageId, ids)))
+          .where(and(eq(reactions.clientRef, client.id), inList(reactions.messageId, ids)))
       : [];
     const byMessage = new Map<string, { reaction: string; senderId: string }[]>();
     for (const r of reacted) byMessage.set(r.messageId, [...(byMessage.get(r.messageId) ?? []), { reaction: r.reaction, senderId: r.senderId }]);
@@ -126,15 +131,17 @@ export const chatsRouter = createRouter()
       .select()
       .from(chatState)
       .where(and(eq(chatState.clientRef, client.id), eq(chatState.chatId, chatId)));
-    const unread = await db
+    // receipts for the newest unread messages (bounded: a long-unread chat needs no thousands of receipts)
+    const toRead = await db
       .select({ id: receivedMessages.messageId, at: receivedMessages.receivedAt })
       .from(receivedMessages)
-      .where(and(eq(receivedMessages.clientRef, client.id), eq(receivedMessages.chatId, chatId)));
-    const toRead = unread.filter((m) => m.at > (state?.readUntil ?? 0));
+      .where(and(eq(receivedMessages.clientRef, client.id), eq(receivedMessages.chatId, chatId), gt(receivedMessages.receivedAt, state?.readUntil ?? 0)))
+      .orderBy(desc(receivedMessages.receivedAt))
+      .limit(MAX_RECEIPTS);
     if (toRead.length) {
       await command(c.env, client.id, 'read', { chatId, messageIds: toRead.map((m) => m.id) });
     }
-    const readUntil = Math.max(Date.now(), ...toRead.map((m) => m.at));
+    const readUntil = Math.max(Date.now(), toRead[0]?.at ?? 0);
     await db
       .insert(chatState)
       .values({ clientRef: client.id, chatId, readUntil })
@@ -153,12 +160,7 @@ export const chatsRouter = createRouter()
     if (!row?.hasMedia) throw new ApiError(404, 'MEDIA_NOT_FOUND', 'This message has no media');
     const media = await command(c.env, client.id, 'media', { messageId });
     const bytes = Uint8Array.from(atob(media.data), (ch) => ch.charCodeAt(0));
-    const filename = (media.filename ?? `${messageId}`).replace(/["\\\r\n]/g, '_');
-    return c.body(bytes, 200, {
-      'content-type': media.mimetype,
-      'content-disposition': `inline; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
-      'cache-control': 'private, max-age=300',
-    }) as never;
+    return c.body(bytes, 200, downloadHeaders(media.mimetype, media.filename ?? messageId)) as never;
   })
   .openapi(liveRoute, async (c) => {
     const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);

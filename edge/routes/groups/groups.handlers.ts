@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { desc, eq, inArray, and } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { type GroupInfo, isChannelId, isGroupId } from '../../../adapters/protocol.ts';
 import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
 import type { MediaKind } from '../../../adapters/vocabulary.ts';
@@ -9,6 +9,7 @@ import type { AppEnv } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { groupDelay } from '../../lib/group-delay.ts';
 import { createRouter } from '../../lib/router.ts';
+import { inList } from '../../lib/sql-list.ts';
 import { command } from '../../services/bridge-commands.ts';
 import { findOwnClient, type ClientRow } from '../../services/clients.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
@@ -51,13 +52,13 @@ export const groupsRouter = createRouter()
           db
             .select()
             .from(receivedMessages)
-            .where(and(eq(receivedMessages.clientRef, client.id), inArray(receivedMessages.groupId, ids)))
+            .where(and(eq(receivedMessages.clientRef, client.id), inList(receivedMessages.groupId, ids)))
             .orderBy(desc(receivedMessages.receivedAt))
             .limit(500),
           db
             .select()
             .from(sentMessages)
-            .where(and(eq(sentMessages.clientRef, client.id), inArray(sentMessages.recipient, ids)))
+            .where(and(eq(sentMessages.clientRef, client.id), inList(sentMessages.recipient, ids)))
             .orderBy(desc(sentMessages.sentAt))
             .limit(500),
         ])

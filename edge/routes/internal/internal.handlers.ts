@@ -1,4 +1,5 @@
-// Operator-only routes, authenticated by INTERNAL_TOKEN and hidden from the public API document.
+// Operator-only routes, hidden from the public API document: first-start bootstrap and bridge credentials
+// (INTERNAL_TOKEN), and the bridges' link (each bridge's own credential; INTERNAL_TOKEN does not open it).
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { bearerAuth } from 'hono/bearer-auth';
@@ -10,6 +11,8 @@ import { createRouter } from '../../lib/router.ts';
 import { json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
 import { safeEqual } from '../../lib/secrets.ts';
 import { linkFor } from '../../services/bridge-commands.ts';
+import { bridgeForToken, issueBridgeToken } from '../../services/bridge-credentials.ts';
+import { BridgeIdSchema } from '../admin/admin.routes.ts';
 import { createUser } from '../../services/users.ts';
 
 const refused = { message: errorBody('AUTH_ERROR', 'Invalid internal token') };
@@ -48,5 +51,39 @@ export const internalRouter = createRouter().openapi(bootstrapRoute, async (c) =
   return c.json({ created: true, username: input.username }, 200);
 });
 
+const issueRoute = createRoute({
+  method: 'post',
+  path: '/internal/bridges',
+  hide: true,
+  middleware: [internalToken()] as const,
+  request: { body: jsonBody(z.object({ bridgeId: BridgeIdSchema })) },
+  responses: { 201: json(z.object({ bridgeId: z.string(), token: z.string() }), 'A new credential (the old one stops working)') },
+});
+
+/** `npm start` issues each local bridge a fresh credential on every start. */
+internalRouter.openapi(issueRoute, async (c) => {
+  const { bridgeId } = c.req.valid('json');
+  const token = await issueBridgeToken(getDb(c.env.DB), bridgeId);
+  await linkFor(c.env).disconnect(bridgeId);
+  return c.json({ bridgeId, token }, 201);
+});
+
+/** A bridge's own credential: the link is told which bridge id it is, and speaks only for that one. */
+const bridgeCredential = () =>
+  bearerAuth<AppEnv>({
+    verifyToken: async (token, c) => {
+      const bridgeId = await bridgeForToken(getDb(c.env.DB), token);
+      if (bridgeId) c.set('bridgeId', bridgeId);
+      return bridgeId !== undefined;
+    },
+    noAuthenticationHeader: { message: errorBody('AUTH_ERROR', 'Bearer token required') },
+    invalidAuthenticationHeader: { message: errorBody('AUTH_ERROR', 'Malformed Authorization header') },
+    invalidToken: { message: errorBody('AUTH_ERROR', 'Invalid or revoked bridge credential') },
+  });
+
 /** The bridge dials in here (WebSocket upgrade), handed to the BridgeLink Durable Object. */
-internalRouter.get('/internal/bridge/connect', internalToken(), (c) => linkFor(c.env).fetch(c.req.raw));
+internalRouter.get('/internal/bridge/connect', bridgeCredential(), (c) => {
+  const headers = new Headers(c.req.raw.headers);
+  headers.set('x-bridge-id', c.get('bridgeId') ?? '');
+  return linkFor(c.env).fetch(new Request(c.req.raw.url, { headers }));
+});

@@ -1,0 +1,115 @@
+// Chat and group views at sizes that used to break D1's 100-parameter limit, and received media served
+// so that it can never run as a page on the API's origin.
+import { env } from 'cloudflare:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
+import { addClient, call, newUser } from '../../test/helpers.ts';
+
+let bridge: FakeBridge;
+let key: string;
+let clientId: string;
+let clientRef: number;
+
+const answers = new Map<string, (frame: any) => unknown>();
+
+beforeAll(async () => {
+  bridge = await connectFakeBridge();
+  const base = bridge.answer;
+  bridge.answer = (frame) => {
+    const custom = answers.get(frame.op);
+    return custom ? { ok: true, result: custom(frame) } : base(frame);
+  };
+  const u = await newUser();
+  key = u.apiKey;
+  ({ clientId } = await addClient(key));
+  clientRef = (await env.DB.prepare('SELECT id FROM clients WHERE client_id = ?').bind(clientId).first<{ id: number }>())!.id;
+});
+
+afterAll(() => bridge.close());
+
+async function insertReceived(rows: { id: string; chatId: string; groupId?: string; at: number; hasMedia?: boolean; body?: string }[]) {
+  const stmt = env.DB.prepare(
+    'INSERT INTO received_messages (client_ref, message_id, sender, chat_id, group_id, message, type, has_media, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  for (let i = 0; i < rows.length; i += 100) {
+    await env.DB.batch(
+      rows
+        .slice(i, i + 100)
+        .map((r) => stmt.bind(clientRef, r.id, '15550000001', r.chatId, r.groupId ?? null, r.body ?? `m ${r.id}`, r.hasMedia ? 'document' : 'chat', r.hasMedia ? 1 : 0, r.at)),
+    );
+  }
+}
+
+describe('sizes', () => {
+  it('shows 500 messages of a chat, with their reactions', async () => {
+    const chatId = '15550000001@c.us';
+    const t0 = Date.now() - 1_000_000;
+    await insertReceived(Array.from({ length: 600 }, (_, i) => ({ id: `BULK${i}`, chatId, at: t0 + i })));
+    await env.DB.prepare("INSERT INTO reactions (client_ref, message_id, sender_id, reaction, at) VALUES (?, 'BULK599', '15550000002@c.us', '👍', ?)")
+      .bind(clientRef, Date.now())
+      .run();
+    const res = await call(`/api/chats/${clientId}/${chatId}/messages?limit=500`, { key });
+    expect(res.status).toBe(200);
+    expect(res.json.messages).toHaveLength(500);
+    expect(res.json.messages[0].id._serialized).toBe('BULK100'); // earliest → latest, the newest 500
+    expect(res.json.messages.at(-1)).toMatchObject({ id: { _serialized: 'BULK599' }, hasReaction: true, reactions: [{ reaction: '👍', senderId: '15550000002@c.us' }] });
+  });
+
+  it('lists 150 groups with their last activity', async () => {
+    const groups = Array.from({ length: 150 }, (_, i) => ({
+      id: `1203630000000${String(i).padStart(5, '0')}@g.us`,
+      name: `Group ${i}`,
+      description: null,
+      type: 'group',
+      isReadOnly: false,
+      participants: 3,
+      owner: null,
+      createdAt: 1_700_000_000,
+    }));
+    answers.set('groups', () => groups);
+    await insertReceived(groups.map((g, i) => ({ id: `G${i}`, chatId: g.id, groupId: g.id, at: Date.now() - i * 1000, body: `hello ${i}` })));
+    const res = await call(`/api/groups/${clientId}`, { key });
+    expect(res.status).toBe(200);
+    expect(res.json.total).toBe(150);
+    expect(res.json.groups[0]).toMatchObject({ id: groups[0]!.id, lastMessage: { body: 'hello 0', fromMe: false } });
+    answers.delete('groups');
+  });
+});
+
+describe('received media', () => {
+  const serve = async (messageId: string, mimetype: string, filename: string | null, body = 'x') => {
+    await insertReceived([{ id: messageId, chatId: '15550000009@c.us', at: Date.now(), hasMedia: true }]);
+    answers.set('media', () => ({ mimetype, filename, data: btoa(body) }));
+    const res = await call(`/api/chats/${clientId}/media/${messageId}`, { key });
+    answers.delete('media');
+    return res;
+  };
+
+  it('an HTML or SVG "document" downloads, sandboxed, and is never sniffed', async () => {
+    for (const [id, type, name] of [
+      ['HTML1', 'text/html', 'invoice.html'],
+      ['SVG1', 'image/svg+xml', 'logo.svg'],
+      ['ODD1', 'text/html; charset=utf-8', null],
+      ['BAD1', 'not a mime type', 'x.bin'],
+    ] as const) {
+      const res = await serve(id, type, name, '<script>alert(document.cookie)</script>');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-disposition')).toMatch(/^attachment; /);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toContain('sandbox');
+      expect(res.headers.get('content-type')).toBe(type.startsWith('text/html') ? 'text/html' : type === 'image/svg+xml' ? type : 'application/octet-stream');
+    }
+  });
+
+  it('images, audio and video show inline; Hebrew and odd file names never cause an error', async () => {
+    const image = await serve('IMG1', 'image/jpeg', 'תמונה של "חתול".jpg');
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    const disposition = image.headers.get('content-disposition')!;
+    expect(disposition).toMatch(/^inline; filename="[\x20-\x7e]+"; filename\*=UTF-8''/);
+    expect(decodeURIComponent(disposition.split("UTF-8''")[1]!)).toBe('תמונה של "חתול".jpg');
+    const odd = await serve('ODD2', 'audio/mpeg', 'a\r\nb\u0000\uD800.mp3');
+    expect(odd.status).toBe(200);
+    expect(odd.headers.get('content-disposition')).toMatch(/^inline; /);
+  });
+});

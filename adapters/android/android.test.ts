@@ -46,7 +46,7 @@ describe('recorded Android payloads', () => {
               channel: 'sms',
             },
           },
-          dedupeKey: 'sms:id:2',
+          dedupeKey: expect.stringMatching(/^sms:/),
           reply: { channel: 'sms', to: '+639760713666', sim: 1 },
         },
       });
@@ -149,6 +149,20 @@ describe('malformed payloads give a result, never a throw', () => {
     const parsed = parseForm('type=sms&data[phone]=%2B1555&__proto__[x]=1&data[constructor][y]=2&data[message]=a+b');
     expect(parsed).toEqual({ type: 'sms', data: { phone: '+1555', message: 'a b' } });
     expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('a reinstalled app reuses ids: new messages with an old id are not repeats; a true retry is', () => {
+    const first = normalizeAndroid({ type: 'sms', data: { id: 1, phone: '+1555', message: 'before reinstall', timestamp: 1_700_000_000 } }, ctx);
+    const retry = normalizeAndroid({ type: 'sms', data: { id: 1, phone: '+1555', message: 'before reinstall', timestamp: 1_700_000_000 } }, ctx);
+    const after = normalizeAndroid({ type: 'sms', data: { id: 1, phone: '+1555', message: 'after reinstall', timestamp: 1_800_000_000 } }, ctx);
+    expect(first.ok && retry.ok && first.value.dedupeKey === retry.value.dedupeKey).toBe(true);
+    expect(first.ok && after.ok && first.value.dedupeKey !== after.value.dedupeKey).toBe(true);
+    for (const type of ['notification', 'ussd', 'whatsapp'] as const) {
+      const data = { id: 7, package: 'com.x', title: 't', content: 'c', code: '*1#', response: 'r', phone: '+1555', message: 'm', wid: 'w' };
+      const a = normalizeAndroid({ type, data: { ...data, timestamp: 1 } }, ctx);
+      const b = normalizeAndroid({ type, data: { ...data, timestamp: 2 } }, ctx);
+      expect(a.ok && b.ok && a.value.dedupeKey !== b.value.dedupeKey).toBe(true);
+    }
   });
 
   it('payloads without ids still dedupe by content', () => {

@@ -51,4 +51,11 @@ export interface ReplyRoute {
   sim: number | null;
 }
 
+/**
+ * What makes a payload the same payload: the device's ids AND its content (with the device's own
+ * timestamp), so a retry is dropped while a reinstalled app, whose ids start again, is never taken for
+ * a repeat of old messages.
+ */
+export const dedupeKey = (kind: string, ...parts: (string | number | null)[]): string => `${kind}:${JSON.stringify(parts)}`;
+
 export const describeIssues = (error: z.ZodError): string => error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { EventOf } from '../events.ts';
 import { fail, ok, type Result } from '../result.ts';
-import { type AndroidContext, describeIssues, looseInt, optionalText, text, toMillis } from './fields.ts';
+import { type AndroidContext, dedupeKey, describeIssues, looseInt, optionalText, text, toMillis } from './fields.ts';
 
 export const NotificationPayload = z.object({
   id: looseInt,
@@ -31,6 +31,6 @@ export function normalizeNotification(data: unknown, ctx: AndroidContext): Resul
         type: 'notification_received',
       },
     },
-    dedupeKey: d.id !== null ? `notification:id:${d.id}` : `notification:c:${d.package}|${timestamp}|${d.title}|${d.content}`,
+    dedupeKey: dedupeKey('notification', d.id, d.package, d.timestamp, d.title, d.content),
   });
 }

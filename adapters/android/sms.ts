@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { EventOf } from '../events.ts';
 import { fail, ok, type Result } from '../result.ts';
-import { type AndroidContext, describeIssues, looseInt, optionalText, phone, type ReplyRoute, text, toMillis } from './fields.ts';
+import { type AndroidContext, dedupeKey, describeIssues, looseInt, optionalText, phone, type ReplyRoute, text, toMillis } from './fields.ts';
 
 export const SmsPayload = z.object({
   id: looseInt,
@@ -36,7 +36,7 @@ export function normalizeSms(data: unknown, ctx: AndroidContext): Result<{ event
         channel: 'sms',
       },
     },
-    dedupeKey: d.id !== null ? `sms:id:${d.id}` : d.rid !== null ? `sms:rid:${d.rid}` : `sms:c:${d.phone}|${timestamp}|${d.message}`,
+    dedupeKey: dedupeKey('sms', d.id, d.rid, d.sim, d.phone, d.timestamp, d.message),
     reply: { channel: 'sms', to: d.phone, sim: d.sim },
   });
 }

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { EventOf } from '../events.ts';
 import { fail, ok, type Result } from '../result.ts';
-import { type AndroidContext, describeIssues, looseInt, optionalText, text, toMillis } from './fields.ts';
+import { type AndroidContext, dedupeKey, describeIssues, looseInt, optionalText, text, toMillis } from './fields.ts';
 
 export const UssdPayload = z.object({
   id: looseInt,
@@ -22,6 +22,6 @@ export function normalizeUssd(data: unknown, ctx: AndroidContext): Result<{ even
       event: 'ussd_response',
       data: { code: d.code, response: d.response, sim: d.sim, deviceId: ctx.deviceId, device: d.device, id: d.id, timestamp, type: 'ussd_response' },
     },
-    dedupeKey: d.id !== null ? `ussd:id:${d.id}` : `ussd:c:${d.code}|${timestamp}|${d.response}`,
+    dedupeKey: dedupeKey('ussd', d.id, d.sim, d.code, d.timestamp, d.response),
   });
 }

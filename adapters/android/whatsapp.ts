@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { EventOf } from '../events.ts';
 import { fail, ok, type Result } from '../result.ts';
-import { type AndroidContext, describeIssues, looseInt, optionalText, phone, type ReplyRoute, text, toMillis } from './fields.ts';
+import { type AndroidContext, dedupeKey, describeIssues, looseInt, optionalText, phone, type ReplyRoute, text, toMillis } from './fields.ts';
 
 export const WhatsappPayload = z.object({
   id: looseInt,
@@ -32,7 +32,7 @@ export function normalizeWhatsapp(data: unknown, ctx: AndroidContext): Result<{ 
         ...(d.id !== null ? { messageId: String(d.id) } : {}),
       },
     },
-    dedupeKey: d.id !== null ? `whatsapp:id:${d.id}` : `whatsapp:c:${d.wid}|${d.phone}|${timestamp}|${d.message}`,
+    dedupeKey: dedupeKey('whatsapp', d.id, d.wid, d.phone, d.timestamp, d.message),
     reply: { channel: 'whatsapp', to: d.phone, sim: null },
   });
 }

@@ -46,6 +46,8 @@ export const clients = sqliteTable(
     phoneNumber: text('phone_number').notNull(),
     status: text('status', { enum: SESSION_STATUSES }).notNull().default('pending_auth'),
     connectedNumber: text('connected_number'),
+    /** when the bridge saw the current status (its event time): an older status event never overwrites it */
+    statusAt: integer('status_at'),
     webhookUrl: text('webhook_url'),
     /** AES-GCM sealed `whsec_...` signing secret */
     webhookSecretSealed: text('webhook_secret_sealed'),

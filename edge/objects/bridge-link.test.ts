@@ -78,6 +78,25 @@ it('routes requests to the bridge, records its events once even when re-sent, an
   bridge.close();
 });
 
+it('a late or re-sent older status event never overwrites a newer one', async () => {
+  const bridge = await connectFakeBridge();
+  const u = await newUser();
+  const { clientId } = await addClient(u.apiKey);
+  const ref = bridge.frames.find((f) => f.t === 'req' && f.op === 'start' && f.params.clientId === clientId).clientRef;
+  const status = (id: string, at: number, value: string, connectedNumber: string | null) =>
+    bridge.ws.send(JSON.stringify({ t: 'event', id, clientRef: ref, at, event: { kind: 'status', status: value, connectedNumber } }));
+  const now = Date.now();
+  status('status-newer-001', now, 'connected', '972501234567@c.us');
+  status('status-older-001', now - 5000, 'disconnected', null); // sent before, arrives after
+  await bridge.waitFor((f) => f.filter((x) => x.t === 'ack' && x.ids[0]?.startsWith('status-')).length >= 2);
+  const [client] = (await call('/api/clients', { key: u.apiKey })).json;
+  expect(client).toMatchObject({ status: 'Authenticated', connectedNumber: '972501234567@c.us' });
+  status('status-newest-01', now + 1000, 'disconnected', null);
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids[0] === 'status-newest-01'));
+  expect((await call('/api/clients', { key: u.apiKey })).json[0].status).toBe('Disconnected');
+  bridge.close();
+});
+
 it('answers 503 BRIDGE_UNAVAILABLE for a send when no bridge is connected', async () => {
   const u = await newUser();
   const { clientId } = await addClient(u.apiKey);

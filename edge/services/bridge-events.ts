@@ -1,6 +1,6 @@
 // What the edge does with each event a bridge reports: durable records in D1, live state in the
 // client's Durable Object, webhooks queued. Idempotent: a re-sent event changes nothing twice.
-import { and, eq, lt, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
 import type { EventFrame, SessionSpec } from '../../adapters/protocol.ts';
@@ -59,21 +59,16 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     case 'status': {
       recentClients.delete(client.id);
+      // a re-sent or late status older than the recorded one changes nothing (equal: a re-send, applied again)
+      const changed = await db
+        .update(clients)
+        .set({ status: ev.status, connectedNumber: ev.connectedNumber, statusAt: frame.at })
+        .where(and(eq(clients.id, client.id), or(isNull(clients.statusAt), lte(clients.statusAt, frame.at))))
+        .returning({ id: clients.id });
+      if (!changed.length) return;
       await hubFor(env, client.id).apply({ status: ev.status, connectedNumber: ev.connectedNumber });
-      await queue(
-        {
-          event: 'client_status',
-          data: {
-            clientId: client.clientId,
-            status: ev.status,
-            connectedNumber: ev.connectedNumber,
-            ...(ev.reason ? { reason: ev.reason } : {}),
-            timestamp: frame.at,
-            type: 'client_status',
-          },
-        },
-        [db.update(clients).set({ status: ev.status, connectedNumber: ev.connectedNumber }).where(eq(clients.id, client.id))],
-      );
+      const data = { clientId: client.clientId, status: ev.status, connectedNumber: ev.connectedNumber, timestamp: frame.at, type: 'client_status' as const };
+      await queue({ event: 'client_status', data: ev.reason ? { ...data, reason: ev.reason } : data }, []);
       return;
     }
     case 'message': {

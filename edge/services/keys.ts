@@ -13,6 +13,20 @@ export async function issueKey(db: Db, sealKey: string, userId: number, clientRe
   return plain;
 }
 
+/**
+ * Replaces one key by a new one in a single conditional write: of concurrent resets presenting the same
+ * old key exactly one wins; the others find it gone (undefined). Never two valid keys.
+ */
+export async function rotateKey(db: Db, sealKey: string, keyId: number, oldHash: string, kind: 'account' | 'client'): Promise<string | undefined> {
+  const plain = newApiKey(kind);
+  const swapped = await db
+    .update(apiKeys)
+    .set({ keyHash: await sha256Hex(plain), keySealed: await seal(sealKey, plain) })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.keyHash, oldHash)))
+    .returning({ id: apiKeys.id });
+  return swapped.length ? plain : undefined;
+}
+
 /** The user and scope a presented key belongs to, or undefined. */
 export async function findKey(db: Db, presented: string) {
   const [row] = await db

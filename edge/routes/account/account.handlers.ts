@@ -5,7 +5,7 @@ import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { sha256Hex, unseal } from '../../lib/secrets.ts';
-import { accountKeySealed, issueKey } from '../../services/keys.ts';
+import { accountKeySealed, rotateKey } from '../../services/keys.ts';
 import { flushUsage } from '../../services/usage.ts';
 import { logsRoute, profileRoute, resetKeyRoute, usageRoute } from './account.routes.ts';
 
@@ -33,18 +33,19 @@ export const accountRouter = createRouter()
   .openapi(resetKeyRoute, async (c) => {
     const { username, currentApiKey } = c.req.valid('json');
     const db = getDb(c.env.DB);
+    const oldHash = await sha256Hex(currentApiKey);
     const [found] = await db
       .select({ keyId: apiKeys.id, userId: users.id, clientRef: apiKeys.clientRef })
       .from(apiKeys)
       .innerJoin(users, eq(users.id, apiKeys.userId))
-      .where(and(eq(apiKeys.keyHash, await sha256Hex(currentApiKey)), eq(users.username, username)))
+      .where(and(eq(apiKeys.keyHash, oldHash), eq(users.username, username)))
       .limit(1);
-    if (!found) {
+    // the swap is conditional on the old key: a concurrent reset that got there first makes this one fail
+    const newApiKey = found && (await rotateKey(db, c.env.SEAL_KEY, found.keyId, oldHash, found.clientRef === null ? 'account' : 'client'));
+    if (!found || !newApiKey) {
       await audit(c, { userId: null, category: 'security', event: 'key_reset_failed', message: `Failed API key reset for ${username}` });
       throw new ApiError(401, 'AUTH_ERROR', 'Invalid username or API key');
     }
-    const newApiKey = await issueKey(db, c.env.SEAL_KEY, found.userId, found.clientRef);
-    await db.delete(apiKeys).where(eq(apiKeys.id, found.keyId));
     await audit(c, {
       userId: found.userId,
       category: 'security',

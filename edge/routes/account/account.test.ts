@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { addClient, call, login, newUser } from '../../test/helpers.ts';
 
@@ -23,6 +24,21 @@ describe('POST /api/reset-api-key', () => {
     expect(profile.json.apiKey).toBe(res.json.newApiKey);
     const logs = await call('/api/logs', { key: res.json.newApiKey });
     expect(logs.json.logs.map((l: any) => l.event)).toContain('key_reset');
+  });
+
+  it('concurrent resets with the same key leave exactly one valid key', async () => {
+    const u = await newUser();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call('/api/reset-api-key', { body: { username: u.username, currentApiKey: u.apiKey } })));
+    const won = answers.filter((a) => a.status === 200);
+    expect(won).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(4);
+    const winner = won[0]!.json.newApiKey as string;
+    expect((await call('/api/profile', { key: winner })).json.apiKey).toBe(winner);
+    expect((await call('/api/profile', { key: u.apiKey })).status).toBe(401);
+    const count = await env.DB.prepare('SELECT count(*) AS n FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.username = ? AND k.client_ref IS NULL')
+      .bind(u.username)
+      .first<{ n: number }>();
+    expect(count?.n).toBe(1);
   });
 
   it('replaces a client key, which GET /api/clients then shows', async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE `clients` ADD `status_at` integer;

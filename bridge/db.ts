@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS baileys_creds (client_ref INTEGER PRIMARY KEY, creds 
 CREATE TABLE IF NOT EXISTS baileys_keys (client_ref INTEGER NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (client_ref, type, id));
 CREATE TABLE IF NOT EXISTS sent_messages (client_ref INTEGER NOT NULL, id TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, id));
 CREATE TABLE IF NOT EXISTS sandbox_pairings (client_ref INTEGER PRIMARY KEY, number TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sent_keys (client_ref INTEGER NOT NULL, key TEXT NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, key));
+-- keyed sends: the intent is written BEFORE the message leaves ('sending'), the result after ('sent')
+CREATE TABLE IF NOT EXISTS send_keys (client_ref INTEGER NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('sending', 'sent')), result TEXT, at INTEGER NOT NULL, PRIMARY KEY (client_ref, key));
 CREATE TABLE IF NOT EXISTS media_refs (client_ref INTEGER NOT NULL, message_id TEXT NOT NULL, ref TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, message_id));
 `;
 
@@ -24,5 +25,9 @@ export function openBridgeDb(path: string): BridgeDb {
   const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get();
   if (old) db.exec('DROP TABLE IF EXISTS event_queue; ALTER TABLE outbox RENAME TO event_queue;');
   db.exec(SCHEMA);
+  // keys an older bridge recorded (after sending) carry over as sent
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sent_keys'").get()) {
+    db.exec("INSERT OR IGNORE INTO send_keys (client_ref, key, state, result, at) SELECT client_ref, key, 'sent', result, at FROM sent_keys; DROP TABLE sent_keys;");
+  }
   return db;
 }

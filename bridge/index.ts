@@ -56,7 +56,7 @@ export function startBridge(config: BridgeConfig) {
     onRequest: (frame) => runRequest(handlers, frame),
   });
   link.start();
-  const prune = setInterval(() => db.prepare('DELETE FROM sent_keys WHERE at < ?').run(Date.now() - 7 * 86_400_000), 3_600_000);
+  const prune = setInterval(() => db.prepare('DELETE FROM send_keys WHERE at < ?').run(Date.now() - 7 * 86_400_000), 3_600_000);
   prune.unref();
   return {
     link,

@@ -1,8 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BridgeEvent } from '../adapters/protocol.ts';
 import { openBridgeDb } from './db.ts';
 import { Sessions } from './sessions.ts';
 import { sandboxTransport } from './transports/sandbox/sandbox-transport.ts';
+import type { TransportFactory } from './transports/transport.ts';
 
 describe('Sessions over the sandbox', () => {
   it("sends a keyed message once, however often it is asked, and serializes a client's operations", async () => {
@@ -45,5 +49,58 @@ describe('Sessions over the sandbox', () => {
     await expect(sessions.send(2, { to: '120363999999999999@g.us', text: 'x' })).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
     await expect(sessions.send(3, { to: '15550000001', text: 'x' })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
     await sessions.stopAll();
+  });
+});
+
+describe('Sessions when a send hangs or the bridge dies mid-send', () => {
+  /** A transport over a shared simulated network; `hang` makes sends leave but never answer. */
+  const network: { to: string; text?: string }[] = [];
+  let hang = false;
+  const factory: TransportFactory = () => ({
+    start: async () => ({ status: 'connected', connectedNumber: '1@c.us' }),
+    stop: async () => {},
+    logout: async () => {},
+    send: async (to, content) => {
+      network.push({ to, text: content.text });
+      if (hang || content.text === 'stuck') await new Promise(() => {}); // left the phone; the answer never comes
+      return { messageId: `N${network.length}`, timestamp: Date.now() };
+    },
+    media: async () => ({ data: new Uint8Array(), mimetype: 'x/y', filename: null }),
+    read: async () => {},
+    groups: async () => [],
+  });
+  const spec = { clientRef: 9, clientId: 'c9', phoneNumber: '12345678909' };
+
+  it('a keyed send cut off between leaving and being recorded is never sent again after a restart', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sb-sessions-')), 'bridge.sqlite');
+    network.length = 0;
+    hang = true;
+    const before = new Sessions({ factory, emit: () => {}, allowPrivateMedia: false, db: openBridgeDb(file), opTimeoutMs: 60_000 });
+    await before.start(spec);
+    void before.send(9, { to: '15550000001', text: 'your code is 4711', key: 'scheduled:42' }).catch(() => {});
+    for (let i = 0; i < 50 && network.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(network).toHaveLength(1);
+    // the process dies here: a new bridge opens the same SQLite file and the edge asks again
+    hang = false;
+    const after = new Sessions({ factory, emit: () => {}, allowPrivateMedia: false, db: openBridgeDb(file) });
+    await after.start(spec);
+    await expect(after.send(9, { to: '15550000001', text: 'your code is 4711', key: 'scheduled:42' })).rejects.toMatchObject({ code: 'SEND_OUTCOME_UNKNOWN' });
+    expect(network).toHaveLength(1);
+    // a key whose send was refused before leaving stays free for another try
+    const other = await after.send(9, { to: '15550000001', text: 'next', key: 'scheduled:43' });
+    expect(await after.send(9, { to: '15550000001', text: 'next', key: 'scheduled:43' })).toEqual(other);
+    expect(network).toHaveLength(2);
+  });
+
+  it("a hung send fails after the time limit and the client's queue moves on", async () => {
+    network.length = 0;
+    hang = false;
+    const sessions = new Sessions({ factory, emit: () => {}, allowPrivateMedia: false, db: openBridgeDb(':memory:'), opTimeoutMs: 200 });
+    await sessions.start(spec);
+    const stuck = sessions.send(9, { to: '15550000001', text: 'stuck' });
+    const next = sessions.send(9, { to: '15550000002', text: 'next' });
+    await expect(stuck).rejects.toMatchObject({ code: 'BRIDGE_OP_TIMEOUT' });
+    await expect(next).resolves.toMatchObject({ messageId: expect.any(String) });
+    expect(network.map((m) => m.text)).toEqual(['stuck', 'next']);
   });
 });

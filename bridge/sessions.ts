@@ -4,6 +4,20 @@ import type { BridgeDb } from './db.ts';
 import { fetchMedia } from './media.ts';
 import { type SandboxControls, SessionError, type Session, type TransportFactory } from './transports/transport.ts';
 
+/** Refusals that happen before a message can have left. */
+const NOT_SENT = new Set(['SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'VALIDATION_ERROR', 'MEDIA_ERROR', 'GROUP_NOT_FOUND', 'READ_ONLY_CHAT', 'NOT_SUPPORTED']);
+
+/** One operation on a client (a send with its media download included) may take this long. */
+export const OP_TIMEOUT_MS = 60_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SessionError('BRIDGE_OP_TIMEOUT', `The WhatsApp operation did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 interface Entry {
   spec: SessionSpec;
   session: Session;
@@ -17,9 +31,18 @@ export class Sessions {
   private readonly allowPrivateMedia: boolean;
 
   private readonly db: BridgeDb | undefined;
+  private readonly opTimeoutMs: number;
 
-  constructor(opts: { factory: TransportFactory; emit: (clientRef: number, event: BridgeEvent) => void; allowPrivateMedia: boolean; db?: BridgeDb }) {
+  constructor(opts: {
+    factory: TransportFactory;
+    emit: (clientRef: number, event: BridgeEvent) => void;
+    allowPrivateMedia: boolean;
+    db?: BridgeDb;
+    /** how long one operation on a client may take before it fails and the client's queue moves on */
+    opTimeoutMs?: number;
+  }) {
     this.db = opts.db;
+    this.opTimeoutMs = opts.opTimeoutMs ?? OP_TIMEOUT_MS;
     this.factory = opts.factory;
     this.emit = opts.emit;
     this.allowPrivateMedia = opts.allowPrivateMedia;
@@ -29,11 +52,15 @@ export class Sessions {
     return this.entries.size;
   }
 
-  /** Runs `fn` after every earlier operation on the same client. */
+  /**
+   * Runs `fn` after every earlier operation on the same client. An operation that hangs (a stuck socket,
+   * a slow media host) fails after the time limit and the queue moves on; it may still finish later.
+   */
   private serial<T>(clientRef: number, fn: () => Promise<T>): Promise<T> {
     const entry = this.entries.get(clientRef);
-    if (!entry) return fn();
-    const run = entry.queue.then(fn, fn);
+    const limited = () => withTimeout(fn(), this.opTimeoutMs);
+    if (!entry) return limited();
+    const run = entry.queue.then(limited, limited);
     entry.queue = run.catch(() => undefined);
     return run;
   }
@@ -101,19 +128,30 @@ export class Sessions {
     });
   }
 
+  /**
+   * A keyed send happens at most once, even across a crash: the key is recorded as `sending` before the
+   * message leaves and as `sent` with its result after. A repeat finds the result — or, if an earlier
+   * attempt may have sent it without recording the outcome, refuses rather than send it twice.
+   */
   private async keyedSend(clientRef: number, entry: Entry, params: SendParams): Promise<Sent> {
-    if (params.key && this.db) {
-      const done = this.db.prepare('SELECT result FROM sent_keys WHERE client_ref = ? AND key = ?').get(clientRef, params.key) as
-        | { result: string }
-        | undefined;
-      if (done) return JSON.parse(done.result) as Sent;
+    const { key } = params;
+    if (!key || !this.db) return this.sendNow(entry, params);
+    const db = this.db;
+    const known = db.prepare('SELECT state, result FROM send_keys WHERE client_ref = ? AND key = ?').get(clientRef, key) as
+      | { state: 'sending' | 'sent'; result: string | null }
+      | undefined;
+    if (known?.state === 'sent' && known.result) return JSON.parse(known.result) as Sent;
+    if (known) throw new SessionError('SEND_OUTCOME_UNKNOWN', 'An earlier attempt with this key may have sent the message; it is not sent again');
+    db.prepare("INSERT INTO send_keys (client_ref, key, state, at) VALUES (?, ?, 'sending', ?)").run(clientRef, key, Date.now());
+    let result: Sent;
+    try {
+      result = await this.sendNow(entry, params);
+    } catch (err) {
+      // refused before anything left: the key is free for another try
+      if (err instanceof SessionError && NOT_SENT.has(err.code)) db.prepare('DELETE FROM send_keys WHERE client_ref = ? AND key = ?').run(clientRef, key);
+      throw err;
     }
-    const result = await this.sendNow(entry, params);
-    if (params.key && this.db) {
-      this.db
-        .prepare('INSERT OR REPLACE INTO sent_keys (client_ref, key, result, at) VALUES (?, ?, ?, ?)')
-        .run(clientRef, params.key, JSON.stringify(result), Date.now());
-    }
+    db.prepare("UPDATE send_keys SET state = 'sent', result = ? WHERE client_ref = ? AND key = ?").run(JSON.stringify(result), clientRef, key);
     return result;
   }
 

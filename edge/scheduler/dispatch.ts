@@ -13,6 +13,8 @@ import { sendBatchThroughClient } from '../services/messaging.ts';
 export const LEASE_MS = 60_000;
 export const RETRY_MS = 10_000;
 export const DEADLINE_MS = 15 * 60_000;
+/** A row whose claims keep lapsing (its dispatch crashes every time) is failed after this many, not retried forever. */
+export const MAX_CLAIMS = 5;
 const BATCH = 100;
 
 type Row = { id: number; recipient: string; message: string; schedule_time: number; attempts: number };
@@ -21,13 +23,24 @@ export async function claimDue(env: Bindings, clientRef: number, now: number, li
   const res = await env.DB.prepare(
     `UPDATE scheduled_messages SET status = 'sending', lease_until = ?3, attempts = attempts + 1
      WHERE id IN (SELECT id FROM scheduled_messages WHERE client_ref = ?1 AND (
-       (status = 'pending' AND schedule_time <= ?2 AND coalesce(retry_at, 0) <= ?2) OR (status = 'sending' AND lease_until < ?2))
+       (status = 'pending' AND schedule_time <= ?2 AND coalesce(retry_at, 0) <= ?2) OR (status = 'sending' AND lease_until < ?2 AND attempts < ?5))
        ORDER BY schedule_time LIMIT ?4)
      RETURNING id, recipient, message, schedule_time, attempts`,
   )
-    .bind(clientRef, now, now + LEASE_MS, limit)
+    .bind(clientRef, now, now + LEASE_MS, limit, MAX_CLAIMS)
     .all<Row>();
   return res.results;
+}
+
+/** Rows whose every claim lapsed (a crash mid-dispatch each time): failed with the reason. */
+export function failExhausted(env: Bindings, now: number, clientRef?: number): Promise<D1Result> {
+  return env.DB.prepare(
+    `UPDATE scheduled_messages SET status = 'failed', lease_until = NULL,
+       failure_reason = 'DISPATCH_FAILED: ' || attempts || ' attempts did not complete' || coalesce(' (last: ' || failure_reason || ')', '')
+     WHERE status = 'sending' AND lease_until < ?1 AND attempts >= ?2 AND (?3 IS NULL OR client_ref = ?3)`,
+  )
+    .bind(now, MAX_CLAIMS, clientRef ?? null)
+    .run();
 }
 
 /** The row's next state after its send: sent, retried later (bridge or session down), or failed. */
@@ -61,6 +74,7 @@ export async function dispatchDue(
 ): Promise<number | null> {
   const [client] = await getDb(env.DB).select().from(clients).where(eq(clients.id, clientRef)).limit(1);
   if (!client) return null;
+  await failExhausted(env, Date.now(), clientRef);
   while (Date.now() < deadline) {
     const rows = await claimDue(env, clientRef, Date.now());
     if (!rows.length) break;
@@ -84,6 +98,7 @@ export async function dispatchDue(
 
 /** Cron: hand every client with something due in the coming minute (or a lapsed lease) to its Durable Object. */
 export async function sweepScheduled(env: Bindings, now = Date.now()): Promise<number> {
+  await failExhausted(env, now);
   const rows = await env.DB.prepare(
     `SELECT client_ref, min(schedule_time) AS at FROM scheduled_messages
      WHERE (status = 'pending' AND schedule_time <= ?1) OR (status = 'sending' AND lease_until < ?2) GROUP BY client_ref`,

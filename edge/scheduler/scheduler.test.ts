@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../index.ts';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
 import { addClient, call, login, newUser } from '../test/helpers.ts';
-import { claimDue, DEADLINE_MS } from './dispatch.ts';
+import { claimDue, DEADLINE_MS, MAX_CLAIMS } from './dispatch.ts';
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
@@ -201,6 +201,32 @@ describe('dispatch', () => {
     await runDurableObjectAlarm(hub);
     expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2 });
     expect((await call('/api/sent-messages', { key: u.apiKey })).json.filter((m: any) => m.message === 'once')).toHaveLength(1);
+    bridge.close();
+  });
+
+  it('a row whose dispatch crashes every time is failed with the reason after a few claims, never re-claimed forever', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'poison', scheduleTime: inSeconds(30) } }))
+      .json.id;
+    await makeDue(id);
+    // every dispatcher claims it and dies before settling it
+    for (let i = 0; i < MAX_CLAIMS; i++) {
+      expect((await claimDue(env, ref, Date.now())).map((r) => r.id)).toEqual([id]);
+      await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?')
+        .bind(Date.now() - 1, id)
+        .run();
+    }
+    expect(await claimDue(env, ref, Date.now())).toEqual([]);
+    const controller = createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' });
+    const ctx = createExecutionContext();
+    await worker.scheduled(controller, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await row(id)).toMatchObject({ status: 'failed', attempts: MAX_CLAIMS });
+    expect((await row(id)).failure_reason).toMatch(/^DISPATCH_FAILED: 5 attempts/);
+    expect(bridge.frames.some((f) => f.t === 'req' && f.op === 'sendBatch')).toBe(false);
     bridge.close();
   });
 });

@@ -42,7 +42,8 @@ export function bridgeError(result: BridgeFailure): ApiError {
     case 'READ_ONLY_CHAT':
       return new ApiError(403, 'READ_ONLY_CHAT', result.message);
     case 'NO_PENDING_QR':
-      return new ApiError(409, 'NO_PENDING_QR', result.message);
+    case 'SEND_OUTCOME_UNKNOWN':
+      return new ApiError(409, result.code, result.message);
     case 'WHATSAPP_ERROR':
     case 'BRIDGE_PROTOCOL_ERROR':
       return new ApiError(502, result.code, result.message);

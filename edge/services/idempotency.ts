@@ -1,11 +1,14 @@
 // Idempotency-Key: the first request with a key is done once; repeats get its answer back.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { idempotencyKeys } from '../db/schema.ts';
 import { ApiError } from '../lib/errors.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 
 export type Claim = { kind: 'new' } | { kind: 'replay'; status: number; body: unknown };
+
+/** A first attempt still unsettled after this long died with its worker: a repeat may take the key over. */
+export const IN_PROGRESS_TTL_MS = 2 * 60_000;
 
 export async function claimKey(db: Db, userId: number, key: string, request: unknown): Promise<Claim> {
   const requestHash = await sha256Hex(JSON.stringify(request));
@@ -17,8 +20,17 @@ export async function claimKey(db: Db, userId: number, key: string, request: unk
     .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
   if (!row) return { kind: 'new' };
   if (row.requestHash !== requestHash) throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
-  if (row.status === null || row.response === null)
+  if (row.status === null || row.response === null) {
+    // taken over in one conditional write, so of several repeats only one proceeds
+    const now = Date.now();
+    const taken = await db
+      .update(idempotencyKeys)
+      .set({ createdAt: now })
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status), lt(idempotencyKeys.createdAt, now - IN_PROGRESS_TTL_MS)))
+      .returning({ key: idempotencyKeys.key });
+    if (taken.length) return { kind: 'new' };
     throw new ApiError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress');
+  }
   return { kind: 'replay', status: row.status, body: JSON.parse(row.response) };
 }
 

@@ -4,6 +4,7 @@ import { getDb } from '../../db/client.ts';
 import { clients, receivedMessages, sentMessages } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
+import { sha256Hex } from '../../lib/secrets.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
@@ -35,7 +36,9 @@ export const messagesRouter = createRouter()
       if (claim.kind === 'replay') return c.json(claim.body as never, claim.status as 200);
     }
     try {
-      const sent = await sendThroughClient(c.env, client, { to: body.number, text: body.message, media }, (p) => c.executionCtx.waitUntil(p));
+      // the key travels to the bridge too: a retry after a crash mid-send gets the first result, never a second message
+      const bridgeKey = key ? `idem:${(await sha256Hex(`${auth.userId}:${key}`)).slice(0, 48)}` : undefined;
+      const sent = await sendThroughClient(c.env, client, { to: body.number, text: body.message, media, key: bridgeKey }, (p) => c.executionCtx.waitUntil(p));
       const response = {
         success: true as const,
         messageId: sent.messageId,

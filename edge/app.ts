@@ -64,7 +64,12 @@ export function createApp() {
       },
     }),
   );
-  app.use('/api/*', rateLimit('api'));
+  // every authenticated route family is limited: /api/*, the spec's root-level routes, dashboard calls
+  for (const path of ['/api/*', '/schedule-message', '/scheduled-messages', '/scheduled-messages/*', '/clients/*', '/auth/me', '/auth/logout']) {
+    app.use(path, rateLimit('api'));
+  }
+  // devices: every call per address, wrong secrets per address (each device is limited in its handlers)
+  app.use('/gateway/*', rateLimit('gateway'), rateLimit('deviceAuth', { count: 'failures' }));
   app.use('*', usage());
 
   // one router per area, each named after its OpenAPI tag

@@ -3,16 +3,24 @@ import { z } from '@hono/zod-openapi';
 
 export const RuleSchema = z.object({ limit: z.number().int().positive(), windowSec: z.number().positive() });
 export type Rule = z.infer<typeof RuleSchema>;
-export type RuleName = 'sensitive' | 'delete' | 'api' | 'chat';
 
-export const DEFAULT_RULES: Record<RuleName, Rule> = {
+/**
+ * The spec's rules (`sensitive`, `delete`, `api`, `chat`, per caller address) and the gateway's:
+ * `gateway` (every /gateway call, per address), `device` (per device) and `deviceAuth` (wrong device
+ * secrets, per address).
+ */
+export const DEFAULT_RULES = {
   sensitive: { limit: 5, windowSec: 3600 },
   delete: { limit: 10, windowSec: 900 },
   api: { limit: 100, windowSec: 900 },
   chat: { limit: 60, windowSec: 60 },
-};
+  gateway: { limit: 600, windowSec: 60 },
+  device: { limit: 120, windowSec: 60 },
+  deviceAuth: { limit: 20, windowSec: 900 },
+} satisfies Record<string, Rule>;
+export type RuleName = keyof typeof DEFAULT_RULES;
 
-const OverridesSchema = z.partialRecord(z.enum(['sensitive', 'delete', 'api', 'chat']), RuleSchema.partial());
+const OverridesSchema = z.partialRecord(z.enum(Object.keys(DEFAULT_RULES) as [RuleName, ...RuleName[]]), RuleSchema.partial());
 
 let cached: { raw: string; rules: Record<RuleName, Rule> } | undefined;
 
@@ -20,7 +28,7 @@ let cached: { raw: string; rules: Record<RuleName, Rule> } | undefined;
 export function rulesFrom(raw: string | undefined): Record<RuleName, Rule> {
   const text = raw?.trim() ?? '';
   if (cached?.raw === text) return cached.rules;
-  const rules = { ...DEFAULT_RULES };
+  const rules: Record<RuleName, Rule> = { ...DEFAULT_RULES };
   if (text) {
     let parsed: unknown;
     try {

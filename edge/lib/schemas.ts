@@ -22,6 +22,11 @@ export const PhoneNumberSchema = z
   .transform((s) => s.replace(/^\+/, ''))
   .openapi({ example: '12345678901', type: 'string' });
 
+export const BridgeIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'bridgeId: 1-64 letters, digits, _ . or -')
+  .openapi({ example: 'bridge-1' });
+
 /** The `{clientId}` path parameter. */
 export const ClientParamsSchema = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }) });
 

@@ -1,10 +1,11 @@
-// Per-IP limiter middleware backed by the RateLimiter Durable Object.
+// Limiters backed by RateLimiter Durable Objects (an exact sliding window each): per caller address for
+// most rules, per device for the gateway's `device` rule. Over a limit: 429 with Retry-After.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.ts';
 import { audit } from '../lib/audit.ts';
-import { ApiError } from '../lib/errors.ts';
-import { rulesFrom, type RuleName } from '../lib/rate-rules.ts';
 import { clientAddress } from '../lib/client-address.ts';
+import { ApiError } from '../lib/errors.ts';
+import { type RuleName, rulesFrom } from '../lib/rate-rules.ts';
 import type { LimitResult } from '../objects/contracts.ts';
 
 interface Options {
@@ -19,28 +20,32 @@ function setHeaders(headers: Headers, rule: { limit: number; windowSec: number }
   headers.set('RateLimit-Reset', String(Math.ceil(r.resetMs / 1000)));
 }
 
+/** Takes one slot of `name` for `identity` (default: the caller's address), or throws 429. */
+export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = clientAddress(c)) {
+  const rule = rulesFrom(c.env.RATE_LIMITS)[name];
+  const stub = c.env.RATE_LIMITER.getByName(`${name}:${identity}`);
+  const result = await stub.hit(rule.limit, rule.windowSec * 1000);
+  if (!result.allowed) {
+    const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
+    await audit(c, {
+      userId: c.get('auth')?.userId ?? null,
+      category: 'security',
+      event: 'rate_limited',
+      message: `${name} limit (${rule.limit} per ${rule.windowSec}s) reached on ${c.req.method} ${c.req.path}`,
+    });
+    const headers = new Headers({ 'Retry-After': retryAfter });
+    setHeaders(headers, rule, result);
+    throw new ApiError(429, 'RATE_LIMITED', `Too many requests; retry after ${retryAfter}s`, Object.fromEntries(headers));
+  }
+  return { rule, result, stub };
+}
+
 export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler<AppEnv> {
   return async (c: Context<AppEnv>, next) => {
-    const rule = rulesFrom(c.env.RATE_LIMITS)[name];
-    const windowMs = rule.windowSec * 1000;
-    const stub = c.env.RATE_LIMITER.getByName(`${name}:${clientAddress(c)}`);
-    const onlyFailures = opts.count === 'failures';
-    const result = await stub.hit(rule.limit, windowMs);
-    if (!result.allowed) {
-      const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
-      await audit(c, {
-        userId: c.get('auth')?.userId ?? null,
-        category: 'security',
-        event: 'rate_limited',
-        message: `${name} limit (${rule.limit} per ${rule.windowSec}s) reached on ${c.req.method} ${c.req.path}`,
-      });
-      const headers = new Headers({ 'Retry-After': retryAfter });
-      setHeaders(headers, rule, result);
-      throw new ApiError(429, 'RATE_LIMITED', `Too many requests; retry after ${retryAfter}s`, Object.fromEntries(headers));
-    }
+    const { rule, result, stub } = await takeSlot(c, name);
     await next();
     let final = result;
-    if (onlyFailures && c.res.status !== 401 && c.res.status !== 403) {
+    if (opts.count === 'failures' && c.res.status !== 401 && c.res.status !== 403) {
       await stub.refund();
       final = { ...result, remaining: result.remaining + 1 };
     }

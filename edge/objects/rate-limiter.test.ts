@@ -1,7 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, type RuleName } from '../lib/rate-rules.ts';
-import { call, newUser } from '../test/helpers.ts';
+import { call, login, newDevice, newUser, postAndroid, smsPayload } from '../test/helpers.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 const stubFor = (name: string) => env.RATE_LIMITER.getByName(name);
@@ -78,5 +78,48 @@ describe('limiter middleware over HTTP', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(limited.headers.get('ratelimit-remaining')).toBe('0');
     expect((await call('/api/clients', { key: u.apiKey, ip: '100.64.7.8' })).status).toBe(200);
+  });
+
+  it("limits the spec's root-level routes and dashboard calls like /api/*", async () => {
+    const u = await newUser();
+    const cookie = await login(u.username, u.password);
+    for (const [n, path, opts] of [
+      [1, '/scheduled-messages', { key: u.apiKey }],
+      [2, '/auth/me', { cookie }],
+      [3, '/clients/nope', { method: 'DELETE', cookie, body: { password: 'x' } }],
+    ] as const) {
+      const ip = `100.64.8.${n}`;
+      let last = 0;
+      for (let i = 0; i < 101; i++) last = (await call(path, { ...opts, ip })).status;
+      expect(last, path).toBe(429);
+    }
+  });
+
+  it('limits each device, and wrong device secrets per address', async () => {
+    const u = await newUser();
+    const d = await newDevice(u.apiKey);
+    const ip = '100.64.9.1';
+    const statuses: number[] = [];
+    for (let i = 0; i < 121; i++) statuses.push((await postAndroid(d.secret, smsPayload(`m${i}`), ip)).status);
+    expect(statuses.slice(0, 120).every((s) => s === 200)).toBe(true);
+    expect(statuses[120]).toBe(429);
+    // another device from the same address is not affected
+    const other = await newDevice(u.apiKey);
+    expect((await postAndroid(other.secret, smsPayload('other'), ip)).status).toBe(200);
+
+    const guesser = '100.64.9.2';
+    const wrong: number[] = [];
+    for (let i = 0; i < 21; i++) wrong.push((await postAndroid(`sbd_${'1'.repeat(16)}_${'2'.repeat(40)}`, smsPayload('x'), guesser)).status);
+    expect(wrong.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(wrong[20]).toBe(429);
+    // a device whose secret is right is not locked out by someone else's guesses from another address
+    expect((await postAndroid(other.secret, smsPayload('still fine'), '100.64.9.3')).status).toBe(200);
+  });
+
+  it('never takes a device secret from the query string', async () => {
+    const u = await newUser();
+    const d = await newDevice(u.apiKey);
+    const res = await call(`/gateway/android?secret=${d.secret}`, { body: smsPayload('leaky') });
+    expect(res.status).toBe(401);
   });
 });

@@ -61,6 +61,33 @@ describe('scheduling routes', () => {
     expect((await call('/scheduled-messages', { key: other.apiKey })).json).toEqual([]);
   });
 
+  it('lists in bounded pages: at most `limit` rows and 1 MiB of text, with a cursor to the next page', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const big = 'x'.repeat(60_000);
+    for (let i = 0; i < 20; i++) {
+      const res = await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `${i} ${big}`, scheduleTime: inSeconds(100 + i) } });
+      expect(res.status).toBe(200);
+    }
+    const seen: string[] = [];
+    let url: string | null = '/scheduled-messages?limit=200';
+    let pages = 0;
+    while (url) {
+      const res = await call(url, { key: u.apiKey });
+      expect(res.status).toBe(200);
+      expect(res.text.length).toBeLessThan(1.2 * 1024 * 1024);
+      seen.push(...res.json.map((m: any) => m.message.split(' ')[0]));
+      url = res.headers.get('x-next-cursor') ? `/scheduled-messages?limit=200&cursor=${res.headers.get('x-next-cursor')}` : null;
+      if (url) expect(res.headers.get('link')).toMatch(/rel="next"/);
+      pages++;
+    }
+    expect(pages).toBe(2);
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => String(19 - i)));
+    const two = await call('/scheduled-messages?limit=2', { key: u.apiKey });
+    expect(two.json).toHaveLength(2);
+    expect((await call('/scheduled-messages?limit=10001', { key: u.apiKey })).status).toBe(400);
+  });
+
   it('answers 400 for past, malformed or offset-less times and bad numbers, 404 for an unknown client', async () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);

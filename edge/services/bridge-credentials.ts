@@ -6,8 +6,6 @@ import type { Db } from '../db/client.ts';
 import { bridges } from '../db/schema.ts';
 import { randomToken, sha256Hex } from '../lib/secrets.ts';
 
-export const BRIDGE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-
 /** Issues a new token for `bridgeId` (creating it, or replacing — and so revoking — its old token). */
 export async function issueBridgeToken(db: Db, bridgeId: string): Promise<string> {
   const token = randomToken(24, 'sbb_');

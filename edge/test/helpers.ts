@@ -74,8 +74,8 @@ export async function newDevice(key: string, webhookUrl?: string) {
   return res.json as { deviceId: string; secret: string; webhookUrl: string | null; webhookSecret: string | null };
 }
 
-export const postAndroid = (secret: string, payload: Record<string, unknown>) =>
-  call('/gateway/android', { body: payload, headers: { 'x-device-secret': secret } });
+export const postAndroid = (secret: string, payload: Record<string, unknown>, ip?: string) =>
+  call('/gateway/android', { body: payload, headers: { 'x-device-secret': secret }, ip });
 
 let payloadId = 1000;
 export const smsPayload = (message = 'Hello World!', phone = '+639760713666') => ({

@@ -3,7 +3,7 @@ import { RoleSchema } from '../../../adapters/vocabulary.ts';
 import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { requireAdmin } from '../../middleware/admin.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
+import { ApiKeySecurity, BridgeIdSchema, json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
 
 export const NewUserSchema = z
   .object({
@@ -40,11 +40,6 @@ export const createUserRoute = createRoute({
   request: { body: jsonBody(NewUserSchema) },
   responses: { 201: json(CreatedUserSchema, 'User created'), ...errorResponses(400, 401, 403, 409, 429) },
 });
-
-export const BridgeIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'bridgeId: 1-64 letters, digits, _ . or -')
-  .openapi({ example: 'bridge-1' });
 
 const BridgeCredentialSchema = z
   .object({

@@ -7,6 +7,7 @@ import { deviceOutbox } from '../../db/schema.ts';
 import type { AppEnv } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
+import { takeSlot } from '../../middleware/rate-limit.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
 import { deviceBySecret, parseDeviceSecret, type DeviceRow } from '../../services/devices.ts';
 import { ingressRoute, outboxRoute, reportRoute } from './android-gateway.routes.ts';
@@ -16,7 +17,8 @@ const OUTBOX_LEASE_MS = 5 * 60_000;
 const INVALID_SECRET = () => new ApiError(401, 'AUTH_ERROR', 'Invalid device secret');
 
 function presentedSecret(c: Context<AppEnv>, bodySecret?: unknown): string {
-  const secret = c.req.header('x-device-secret') ?? (typeof bodySecret === 'string' ? bodySecret : undefined) ?? c.req.query('secret');
+  // never from the query string: URLs end up in logs
+  const secret = c.req.header('x-device-secret') ?? (typeof bodySecret === 'string' ? bodySecret : undefined);
   if (!secret) throw new ApiError(401, 'AUTH_ERROR', 'Device secret required (x-device-secret header or secret field)');
   return secret;
 }
@@ -24,6 +26,7 @@ function presentedSecret(c: Context<AppEnv>, bodySecret?: unknown): string {
 async function authenticateDevice(c: Context<AppEnv>, bodySecret?: unknown): Promise<DeviceRow> {
   const device = await deviceBySecret(getDb(c.env.DB), presentedSecret(c, bodySecret));
   if (!device) throw INVALID_SECRET();
+  await takeSlot(c, 'device', device.deviceId);
   return device;
 }
 
@@ -33,6 +36,8 @@ export const androidGatewayRouter = createRouter()
     const secret = presentedSecret(c, parsed.ok ? parsed.value.secret : undefined);
     const who = await parseDeviceSecret(secret);
     if (!who) throw INVALID_SECRET();
+    // per device (named by its secret; a wrong secret for a real device is still counted per address)
+    await takeSlot(c, 'device', who.deviceId);
     const normalized = parsed.ok ? normalizeAndroid(parsed.value, { deviceId: who.deviceId, receivedAt: Date.now() }) : parsed;
     if (!normalized.ok) {
       await authenticateDevice(c, parsed.ok ? parsed.value.secret : undefined); // a wrong secret is a 401 first

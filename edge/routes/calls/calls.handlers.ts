@@ -1,7 +1,8 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
 import { calls, clients } from '../../db/schema.ts';
 import { createRouter } from '../../lib/router.ts';
+import { fitPage, parseCursor, setNextCursor } from '../../lib/pages.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { callLogsRoute, incomingCallsRoute } from './calls.routes.ts';
@@ -21,16 +22,29 @@ export const callsRouter = createRouter()
   .openapi(incomingCallsRoute, async (c) => {
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
-    const rows = await db.select().from(calls).where(eq(calls.clientRef, client.id)).orderBy(desc(calls.id)).limit(100);
-    return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r, client.clientId)) }, 200);
+    const { limit, cursor } = c.req.valid('query');
+    const before = parseCursor(cursor)?.id;
+    const rows = await db
+      .select()
+      .from(calls)
+      .where(and(eq(calls.clientRef, client.id), before ? lt(calls.id, before) : undefined))
+      .orderBy(desc(calls.id))
+      .limit(limit + 1);
+    const { page, more } = fitPage(rows, limit, () => 200);
+    setNextCursor(c, more ? String(page.at(-1)!.id) : null);
+    return c.json({ status: 'success' as const, calls: page.map((r) => presentCall(r, client.clientId)) }, 200);
   })
   .openapi(callLogsRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const before = parseCursor(cursor)?.id;
     const rows = await getDb(c.env.DB)
       .select({ call: calls, clientId: clients.clientId })
       .from(calls)
       .innerJoin(clients, eq(clients.id, calls.clientRef))
-      .where(ownClients(c.get('auth')))
+      .where(and(ownClients(c.get('auth')), before ? lt(calls.id, before) : undefined))
       .orderBy(desc(calls.id))
-      .limit(50);
-    return c.json({ status: 'success' as const, calls: rows.map((r) => presentCall(r.call, r.clientId)) }, 200);
+      .limit(limit + 1);
+    const { page, more } = fitPage(rows, limit, () => 200);
+    setNextCursor(c, more ? String(page.at(-1)!.call.id) : null);
+    return c.json({ status: 'success' as const, calls: page.map((r) => presentCall(r.call, r.clientId)) }, 200);
   });

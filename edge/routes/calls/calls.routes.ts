@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
+import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { ApiKeySecurity, ClientParamsSchema, json } from '../../lib/schemas.ts';
 
 const CallSchema = z
@@ -20,19 +21,26 @@ export const incomingCallsRoute = createRoute({
   method: 'get',
   path: '/api/incoming-calls/{clientId}',
   tags: ['Calls'],
-  summary: 'Incoming (rejected) calls of a client (last 100)',
+  summary: 'Incoming (rejected) calls of a client, newest first (100 a page; next page: X-Next-Cursor)',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
-  request: { params: ClientParamsSchema },
-  responses: { 200: json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), ...errorResponses(400, 401, 404, 429) },
+  request: { params: ClientParamsSchema, query: z.object(pageQuery(100)) },
+  responses: {
+    200: { ...json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), headers: NEXT_CURSOR_HEADERS },
+    ...errorResponses(400, 401, 404, 429),
+  },
 });
 
 export const callLogsRoute = createRoute({
   method: 'get',
   path: '/api/call-logs',
   tags: ['Calls'],
-  summary: 'Call logs of all your clients (last 50)',
+  summary: 'Call logs of all your clients, newest first (50 a page; next page: X-Next-Cursor)',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
-  responses: { 200: json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), ...errorResponses(401, 429) },
+  request: { query: z.object(pageQuery(100, 50)) },
+  responses: {
+    200: { ...json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), headers: NEXT_CURSOR_HEADERS },
+    ...errorResponses(400, 401, 429),
+  },
 });

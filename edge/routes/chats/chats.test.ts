@@ -55,6 +55,21 @@ describe('sizes', () => {
     expect(res.json.messages.at(-1)).toMatchObject({ id: { _serialized: 'BULK599' }, hasReaction: true, reactions: [{ reaction: '👍', senderId: '15550000002@c.us' }] });
   });
 
+  it('pages through every received message with the cursor, newest first', async () => {
+    const ids: number[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const res = await call(`/api/received-messages/${clientId}?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { key });
+      expect(res.status).toBe(200);
+      expect(res.json.messages.length).toBeLessThanOrEqual(100);
+      ids.push(...res.json.messages.map((m: any) => m.id));
+      cursor = res.headers.get('x-next-cursor');
+    }
+    expect(ids.length).toBeGreaterThanOrEqual(600);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+  });
+
   it('lists 150 groups with their last activity', async () => {
     const groups = Array.from({ length: 150 }, (_, i) => ({
       id: `1203630000000${String(i).padStart(5, '0')}@g.us`,

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
 import { deviceEvents, devices } from '../../db/schema.ts';
 import { audit } from '../../lib/audit.ts';
 import { createRouter } from '../../lib/router.ts';
+import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
 import { isoOrNull as iso } from '../../lib/time.ts';
 import { seal, sha256Hex } from '../../lib/secrets.ts';
 import { findOwnDevice, newDeviceId, newDeviceSecret } from '../../services/devices.ts';
@@ -83,18 +84,21 @@ export const devicesRouter = createRouter()
     return c.json({ success: true as const, deviceId: device.deviceId, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 200);
   })
   .openapi(deviceEventsRoute, async (c) => {
-    const { type, limit } = c.req.valid('query');
+    const { type, limit, cursor } = c.req.valid('query');
     const db = getDb(c.env.DB);
     const device = await findOwnDevice(db, c.get('auth'), c.req.valid('param').deviceId);
+    const before = parseCursor(cursor)?.id;
     const rows = await db
       .select()
       .from(deviceEvents)
-      .where(and(eq(deviceEvents.deviceRef, device.id), type ? eq(deviceEvents.event, type) : undefined))
+      .where(and(eq(deviceEvents.deviceRef, device.id), type ? eq(deviceEvents.event, type) : undefined, before ? lt(deviceEvents.id, before) : undefined))
       .orderBy(desc(deviceEvents.id))
-      .limit(limit);
+      .limit(limit + 1);
+    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.payload));
+    setNextCursor(c, more ? String(page.at(-1)!.id) : null);
     return c.json(
       {
-        events: rows.map((r) => ({
+        events: page.map((r) => ({
           id: r.id,
           event: r.event,
           data: (JSON.parse(r.payload) as { data: Record<string, unknown> }).data,

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { EVENT_NAMES } from '../../../adapters/events.ts';
 import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
+import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { ApiKeySecurity, json, jsonBody } from '../../lib/schemas.ts';
 
 const DeviceIdParam = z.object({
@@ -115,7 +116,7 @@ export const deviceEventsRoute = createRoute({
   method: 'get',
   path: '/api/devices/{deviceId}/events',
   tags: ['Devices'],
-  summary: 'The newest events a device posted (100 at most)',
+  summary: 'Events a device posted, newest first (100 a page; next page: X-Next-Cursor)',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth(), accountScope()] as const,
   request: {
@@ -125,8 +126,11 @@ export const deviceEventsRoute = createRoute({
         .enum(EVENT_NAMES as [string, ...string[]])
         .optional()
         .openapi({ description: 'Only this event, e.g. sms_received' }),
-      limit: z.coerce.number().int().min(1).max(100).default(100),
+      ...pageQuery(100),
     }),
   },
-  responses: { 200: json(z.object({ events: z.array(StoredEventSchema) }), 'Newest first'), ...errorResponses(400, 401, 403, 404, 429) },
+  responses: {
+    200: { ...json(z.object({ events: z.array(StoredEventSchema) }), 'Newest first'), headers: NEXT_CURSOR_HEADERS },
+    ...errorResponses(400, 401, 403, 404, 429),
+  },
 });

@@ -8,11 +8,10 @@ import { users } from '../../db/schema.ts';
 import type { AppEnv } from '../../env.ts';
 import { errorBody } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
-import { json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
+import { BridgeIdSchema, json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
 import { safeEqual } from '../../lib/secrets.ts';
 import { linkFor } from '../../services/bridge-commands.ts';
 import { bridgeForToken, issueBridgeToken } from '../../services/bridge-credentials.ts';
-import { BridgeIdSchema } from '../admin/admin.routes.ts';
 import { createUser } from '../../services/users.ts';
 
 const refused = { message: errorBody('AUTH_ERROR', 'Invalid internal token') };

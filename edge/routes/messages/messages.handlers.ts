@@ -1,10 +1,11 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
 import { getDb } from '../../db/client.ts';
 import { clients, receivedMessages, sentMessages } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
+import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
@@ -61,15 +62,19 @@ export const messagesRouter = createRouter()
     }
   })
   .openapi(sentMessagesRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const before = parseCursor(cursor)?.id;
     const rows = await getDb(c.env.DB)
       .select({ m: sentMessages, clientId: clients.clientId, phone: clients.phoneNumber, connected: clients.connectedNumber })
       .from(sentMessages)
       .innerJoin(clients, eq(clients.id, sentMessages.clientRef))
-      .where(ownClients(c.get('auth')))
+      .where(and(ownClients(c.get('auth')), before ? lt(sentMessages.id, before) : undefined))
       .orderBy(desc(sentMessages.id))
-      .limit(100);
+      .limit(limit + 1);
+    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.m.message, r.m.error, r.m.mediaUrl));
+    setNextCursor(c, more ? String(page.at(-1)!.m.id) : null);
     return c.json(
-      rows.map(({ m, clientId, phone, connected }) => ({
+      page.map(({ m, clientId, phone, connected }) => ({
         id: m.id,
         clientId,
         senderNumber: connected?.replace(/@.*$/, '') ?? phone,
@@ -87,11 +92,20 @@ export const messagesRouter = createRouter()
   .openapi(receivedMessagesRoute, async (c) => {
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
-    const rows = await db.select().from(receivedMessages).where(eq(receivedMessages.clientRef, client.id)).orderBy(desc(receivedMessages.id)).limit(100);
+    const { limit, cursor } = c.req.valid('query');
+    const before = parseCursor(cursor)?.id;
+    const rows = await db
+      .select()
+      .from(receivedMessages)
+      .where(and(eq(receivedMessages.clientRef, client.id), before ? lt(receivedMessages.id, before) : undefined))
+      .orderBy(desc(receivedMessages.id))
+      .limit(limit + 1);
+    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.message));
+    setNextCursor(c, more ? String(page.at(-1)!.id) : null);
     return c.json(
       {
         status: 'success' as const,
-        messages: rows.map((r) => ({
+        messages: page.map((r) => ({
           id: r.id,
           client_id: client.clientId,
           sender: r.sender,

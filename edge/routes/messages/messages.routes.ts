@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { MEDIA_EXTENSIONS } from '../../../adapters/media.ts';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
+import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, RecipientSchema } from '../../lib/schemas.ts';
 
 const SendMessageSchema = z
@@ -68,22 +69,24 @@ export const sentMessagesRoute = createRoute({
   method: 'get',
   path: '/api/sent-messages',
   tags: ['Messages'],
-  summary: 'Sent messages of your clients (last 100)',
+  summary: 'Sent messages of your clients, newest first (100 a page; next page: X-Next-Cursor)',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
-  responses: { 200: json(z.array(SentSchema), 'Newest first'), ...errorResponses(401, 429) },
+  request: { query: z.object(pageQuery(100)) },
+  responses: { 200: { ...json(z.array(SentSchema), 'Newest first'), headers: NEXT_CURSOR_HEADERS }, ...errorResponses(400, 401, 429) },
 });
 
 export const receivedMessagesRoute = createRoute({
   method: 'get',
   path: '/api/received-messages/{clientId}',
   tags: ['Messages'],
-  summary: 'Received messages of a client (last 100)',
+  summary: 'Received messages of a client, newest first (100 a page; next page: X-Next-Cursor)',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
-  request: { params: ClientParamsSchema },
+  request: { params: ClientParamsSchema, query: z.object(pageQuery(100)) },
   responses: {
-    200: json(
+    200: {
+      ...json(
       z.object({
         status: z.literal('success'),
         messages: z.array(
@@ -99,7 +102,9 @@ export const receivedMessagesRoute = createRoute({
         ),
       }),
       'Newest first',
-    ),
+      ),
+      headers: NEXT_CURSOR_HEADERS,
+    },
     ...errorResponses(400, 401, 404, 429),
   },
 });

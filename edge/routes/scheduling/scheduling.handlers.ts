@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
 import { clients, scheduledMessages } from '../../db/schema.ts';
 import type { AppEnv, AuthContext } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
 import { createRouter } from '../../lib/router.ts';
 import { findOwnClient } from '../../services/clients.ts';
 import { hubFor } from '../../services/bridge-commands.ts';
@@ -47,15 +48,26 @@ async function create(c: Context<AppEnv>, body: z.infer<typeof ScheduleSchema>) 
   return { success: true as const, ...present(row!, client.clientId) };
 }
 
-async function list(c: Context<AppEnv>, query: { status?: (typeof scheduledMessages.$inferSelect)['status']; limit: number }) {
+async function list(c: Context<AppEnv>, query: { status?: (typeof scheduledMessages.$inferSelect)['status']; limit: number; cursor?: string }) {
+  const after = parseCursor(query.cursor);
+  const t = scheduledMessages.scheduleTime;
   const rows = await getDb(c.env.DB)
     .select({ row: scheduledMessages, clientId: clients.clientId })
     .from(scheduledMessages)
     .innerJoin(clients, eq(clients.id, scheduledMessages.clientRef))
-    .where(and(scope(c.get('auth')), query.status ? eq(scheduledMessages.status, query.status) : undefined))
-    .orderBy(desc(scheduledMessages.scheduleTime), desc(scheduledMessages.id))
-    .limit(query.limit);
-  return rows.map((r) => present(r.row, r.clientId));
+    .where(
+      and(
+        scope(c.get('auth')),
+        query.status ? eq(scheduledMessages.status, query.status) : undefined,
+        after ? or(lt(t, after.at), and(eq(t, after.at), lt(scheduledMessages.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(t), desc(scheduledMessages.id))
+    .limit(query.limit + 1);
+  const { page, more } = fitPage(rows, query.limit, (r) => textBytes(r.row.message, r.row.failureReason));
+  const last = page.at(-1)?.row;
+  setNextCursor(c, more && last ? `${last.scheduleTime}_${last.id}` : null);
+  return page.map((r) => present(r.row, r.clientId));
 }
 
 async function cancel(c: Context<AppEnv>, id: number) {

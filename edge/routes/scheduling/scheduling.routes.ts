@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
+import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { ScheduledStatusSchema } from '../../../adapters/vocabulary.ts';
 import { ApiKeySecurity, ClientIdSchema, IdParamsSchema, json, jsonBody, RecipientSchema, SessionSecurity } from '../../lib/schemas.ts';
 
@@ -57,12 +58,12 @@ const listRouteFor = (prefix: '' | '/api') =>
     security,
     middleware: [loginOrKey()] as const,
     request: {
-      query: z.object({
-        status: ScheduledStatusSchema.optional(),
-        limit: z.coerce.number().int().min(1).max(10_000).default(500),
-      }),
+      query: z.object({ status: ScheduledStatusSchema.optional(), ...pageQuery(200) }),
     },
-    responses: { 200: json(z.array(ScheduledSchema), 'Scheduled messages'), ...errorResponses(400, 401, 429) },
+    responses: {
+      200: { ...json(z.array(ScheduledSchema), 'Scheduled messages (at most 200 and 1 MiB of text a page)'), headers: NEXT_CURSOR_HEADERS },
+      ...errorResponses(400, 401, 429),
+    },
   });
 
 const cancelRouteFor = (prefix: '' | '/api') =>

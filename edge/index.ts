@@ -1,8 +1,7 @@
 // Worker entry: HTTP (Hono), the cron tick, and the Durable Object classes.
 import { createApp } from './app.ts';
-import { getDb } from './db/client.ts';
 import type { Bindings } from './env.ts';
-import { purgeExpiredLogins } from './services/logins.ts';
+import { purgeExpired } from './services/retention.ts';
 import { sweepOverdue } from './webhooks/send-due.ts';
 import { sweepScheduled } from './scheduler/dispatch.ts';
 
@@ -16,6 +15,6 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(Promise.all([purgeExpiredLogins(getDb(env.DB)), sweepOverdue(env), sweepScheduled(env, controller.scheduledTime)]));
+    ctx.waitUntil(Promise.all([purgeExpired(env), sweepOverdue(env), sweepScheduled(env, controller.scheduledTime)]));
   },
 } satisfies ExportedHandler<Bindings>;

@@ -96,9 +96,12 @@ export const auditLog = sqliteTable(
     event: text('event').notNull(),
     message: text('message').notNull(),
     ip: text('ip'),
+    /** repeated failures (bad keys, rate limits) from one address fold into one row: how many, and the last */
+    count: integer('count').notNull().default(1),
+    lastAt: integer('last_at'),
     createdAt: createdAt(),
   },
-  (t) => [index('audit_user_id').on(t.userId, t.id)],
+  (t) => [index('audit_user_id').on(t.userId, t.id), index('audit_fold').on(t.event, t.ip, t.createdAt), index('audit_age').on(t.createdAt)],
 );
 
 export const apiUsage = sqliteTable(
@@ -149,7 +152,11 @@ export const deviceEvents = sqliteTable(
     payload: text('payload').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('device_events_dedupe').on(t.deviceRef, t.dedupeHash), index('device_events_list').on(t.deviceRef, t.event, t.id)],
+  (t) => [
+    uniqueIndex('device_events_dedupe').on(t.deviceRef, t.dedupeHash),
+    index('device_events_list').on(t.deviceRef, t.event, t.id),
+    index('device_events_age').on(t.createdAt),
+  ],
 );
 
 /** Webhook deliveries: one row per event per endpoint, sent by the endpoint's WebhookSender Durable Object. */
@@ -180,6 +187,7 @@ export const webhookDeliveries = sqliteTable(
   (t) => [
     index('webhook_due').on(t.endpoint, t.status, t.nextAttemptAt),
     index('webhook_user').on(t.userId, t.createdAt),
+    index('webhook_age').on(t.status, t.createdAt),
     index('webhook_sweep').on(t.status, t.nextAttemptAt),
   ],
 );
@@ -277,7 +285,7 @@ export const idempotencyKeys = sqliteTable(
     response: text('response'),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_age').on(t.createdAt)],
 );
 
 /** Per-chat state the dashboard changes: read up to, muted, pinned. */

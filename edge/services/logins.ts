@@ -1,5 +1,5 @@
 // Dashboard logins: a random cookie token (the `sb_session` cookie), stored only as its SHA-256.
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { logins, users } from '../db/schema.ts';
 import { randomToken, sha256Hex } from '../lib/secrets.ts';
@@ -25,8 +25,4 @@ export async function findLogin(db: Db, token: string) {
 
 export async function deleteLogin(db: Db, token: string): Promise<void> {
   await db.delete(logins).where(eq(logins.tokenHash, await sha256Hex(token)));
-}
-
-export async function purgeExpiredLogins(db: Db): Promise<void> {
-  await db.delete(logins).where(lt(logins.expiresAt, Date.now()));
 }

@@ -49,7 +49,9 @@ const LogSchema = z
     event: z.string().openapi({ example: 'login_failed' }),
     message: z.string(),
     ip: z.string().nullable(),
+    count: z.number().int().openapi({ description: 'Repeats folded into this entry (failures from one address within 10 minutes)' }),
     createdAt: z.string().openapi({ example: '2025-11-01T12:00:00.000Z' }),
+    lastAt: z.string().nullable().openapi({ description: 'When the last folded repeat happened' }),
   })
   .openapi('LogEntry');
 

@@ -47,6 +47,9 @@ const PRIVATE = [
   'http://localhost/',
   'http://LOCALHOST:3000/',
   'http://localhost./',
+  'http://localhost../',
+  'https://localhost.../x',
+  'https://a..example.com/',
   'http://api.localhost/',
   'http://printer.local/',
   'http://db.internal/',
@@ -96,5 +99,11 @@ describe('outbound URL guard', () => {
     expect(checkOutboundUrl('http://127.0.0.1:9999/hook', { allowPrivate: true }).ok).toBe(true);
     const refused = checkOutboundUrl('http://127.0.0.1:9999/hook');
     expect(refused).toEqual({ ok: false, reason: 'host 127.0.0.1 is not public (loopback)' });
+  });
+
+  it('webhooks are https only (they carry the API key), unless private URLs are allowed for tests', () => {
+    expect(checkOutboundUrl('http://hooks.example.org/in', { httpsOnly: true })).toMatchObject({ ok: false, reason: expect.stringMatching(/only https/) });
+    expect(checkOutboundUrl('https://hooks.example.org/in', { httpsOnly: true }).ok).toBe(true);
+    expect(checkOutboundUrl('http://127.0.0.1:9999/hook', { httpsOnly: true, allowPrivate: true }).ok).toBe(true);
   });
 });

@@ -6,6 +6,8 @@ export type GuardResult = { ok: true; url: URL } | { ok: false; reason: string }
 
 export interface GuardOptions {
   allowPrivate?: boolean;
+  /** https only (webhooks carry the client's API key); plain http only where private URLs are allowed (tests) */
+  httpsOnly?: boolean;
 }
 
 type Cidr4 = [number, number];
@@ -80,7 +82,8 @@ function v6Reason(g: number[]): string | undefined {
 
 /** Why this URL host (as `new URL()` gives it) is not a public internet host, or undefined when it may be one. */
 export function nonPublicReason(hostname: string): string | undefined {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
+  // `localhost.` and `localhost..` name the same host as `localhost`
+  const host = hostname.toLowerCase().replace(/\.+$/, '');
   if (host.startsWith('[') && host.endsWith(']')) {
     const groups = v6Groups(host.slice(1, -1));
     return groups ? v6Reason(groups) : 'malformed IPv6 address';
@@ -88,6 +91,7 @@ export function nonPublicReason(hostname: string): string | undefined {
   const v4 = v4ToInt(host);
   if (v4 !== undefined) return v4Reason(v4);
   if (/^[\d.]+$/.test(host)) return 'malformed IPv4 address';
+  if (host.split('.').some((label) => label === '')) return 'malformed host name';
   if (BLOCKED_NAMES.test(host)) return 'local host name';
   if (!host.includes('.')) return 'single-label host name';
   return undefined;
@@ -103,6 +107,8 @@ export function checkOutboundUrl(raw: string, opts: GuardOptions = {}): GuardRes
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'only http and https URLs are allowed' };
   if (url.username || url.password) return { ok: false, reason: 'URLs with credentials are not allowed' };
   if (!url.hostname) return { ok: false, reason: 'URL has no host' };
+  if (opts.httpsOnly && url.protocol !== 'https:' && !opts.allowPrivate)
+    return { ok: false, reason: 'only https URLs are allowed (the delivery carries your API key)' };
   if (!opts.allowPrivate) {
     const reason = nonPublicReason(url.hostname);
     if (reason) return { ok: false, reason: `host ${url.hostname} is not public (${reason})` };

@@ -1,6 +1,6 @@
 // The bridge's own SQLite file (node:sqlite): its event queue (events until the edge acknowledges them) and what sockets need (auth state,
 // sent messages for Baileys' getMessage, sandbox pairings). The edge's D1 holds everything else.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
@@ -18,7 +18,12 @@ CREATE TABLE IF NOT EXISTS media_refs (client_ref INTEGER NOT NULL, message_id T
 export type BridgeDb = DatabaseSync;
 
 export function openBridgeDb(path: string): BridgeDb {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    // owner only: the directory 0700, the file (and SQLite's -wal/-shm, which take its mode) 0600
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   // renamed from `outbox` (one word per concept): keep what an older bridge left unacknowledged
@@ -27,7 +32,9 @@ export function openBridgeDb(path: string): BridgeDb {
   db.exec(SCHEMA);
   // keys an older bridge recorded (after sending) carry over as sent
   if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sent_keys'").get()) {
-    db.exec("INSERT OR IGNORE INTO send_keys (client_ref, key, state, result, at) SELECT client_ref, key, 'sent', result, at FROM sent_keys; DROP TABLE sent_keys;");
+    db.exec(
+      "INSERT OR IGNORE INTO send_keys (client_ref, key, state, result, at) SELECT client_ref, key, 'sent', result, at FROM sent_keys; DROP TABLE sent_keys;",
+    );
   }
   return db;
 }

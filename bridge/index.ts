@@ -8,6 +8,7 @@ import { openBridgeDb } from './db.ts';
 import { Link } from './link.ts';
 import { commandHandlers, runRequest } from './commands.ts';
 import { EventQueue } from './event-queue.ts';
+import { sealerFromKeyFile } from './seal.ts';
 import { Sessions } from './sessions.ts';
 import { baileysTransport } from './transports/baileys/baileys-transport.ts';
 import { sandboxTransport } from './transports/sandbox/sandbox-transport.ts';
@@ -38,7 +39,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BridgeConfi
 export function startBridge(config: BridgeConfig) {
   const db = openBridgeDb(join(config.stateDir, `bridge-${config.bridgeId}.sqlite`));
   const events = new EventQueue(db);
-  const factory = config.transport === 'sandbox' ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate }) : baileysTransport(db);
+  const factory =
+    config.transport === 'sandbox'
+      ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate })
+      : baileysTransport(db, { sealer: sealerFromKeyFile(join(config.stateDir, `bridge-${config.bridgeId}.key`), process.env.BRIDGE_SEAL_KEY) });
   const sessions = new Sessions({ factory, emit: (clientRef, event) => events.add(clientRef, event), allowPrivateMedia: config.allowPrivate, db });
   const specs = new Map<number, SessionSpec>();
   const handlers = commandHandlers(sessions, specs);

@@ -5,7 +5,15 @@ import { fetchMedia } from './media.ts';
 import { type SandboxControls, SessionError, type Session, type TransportFactory } from './transports/transport.ts';
 
 /** Refusals that happen before a message can have left. */
-const NOT_SENT = new Set(['SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'VALIDATION_ERROR', 'MEDIA_ERROR', 'GROUP_NOT_FOUND', 'READ_ONLY_CHAT', 'NOT_SUPPORTED']);
+const NOT_SENT = new Set([
+  'SESSION_NOT_CONNECTED',
+  'SESSION_NOT_FOUND',
+  'VALIDATION_ERROR',
+  'MEDIA_ERROR',
+  'GROUP_NOT_FOUND',
+  'READ_ONLY_CHAT',
+  'NOT_SUPPORTED',
+]);
 
 /** One operation on a client (a send with its media download included) may take this long. */
 export const OP_TIMEOUT_MS = 60_000;

@@ -68,13 +68,15 @@ export async function freePort(): Promise<number> {
 
 const tail = (chunks: string[]) => chunks.join('').split('\n').slice(-40).join('\n');
 
-async function waitForHealth(url: string, child: ChildProcess, output: string[], timeoutMs = 90_000): Promise<void> {
+/** Waits until the Worker answers /health at all (`ready`: until it answers 200, i.e. bootstrapped). */
+async function waitForHealth(url: string, child: ChildProcess, output: string[], timeoutMs = 90_000, ready = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${tail(output)}`);
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) return;
+      await res.body?.cancel();
+      if (res.ok || (!ready && res.status === 503)) return;
     } catch {
       // not listening yet
     }
@@ -242,6 +244,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     });
     const body = (await res.json()) as { created?: boolean; username?: string; error?: string };
     if (!res.ok) throw new Error(`creating the admin failed: ${body.error ?? res.status}`);
+    await waitForHealth(url, worker, output, 10_000, true);
     if (opts.cron) {
       cronTimer = setInterval(() => {
         fetch(`${url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('* * * * *')}`).catch(() => {});
@@ -268,7 +271,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
         restart: async () => {
           await stopChild(worker);
           worker = await spawnWorker();
-          await waitForHealth(url, worker, output);
+          await waitForHealth(url, worker, output, 90_000, true);
         },
       },
       logs: () => tail(output),

@@ -9,6 +9,9 @@ describe('rulesFrom (RATE_LIMITS)', () => {
       delete: { limit: 10, windowSec: 900 },
       api: { limit: 100, windowSec: 900 },
       chat: { limit: 60, windowSec: 60 },
+      gateway: { limit: 600, windowSec: 60 },
+      device: { limit: 120, windowSec: 60 },
+      deviceAuth: { limit: 20, windowSec: 900 },
     });
   });
 

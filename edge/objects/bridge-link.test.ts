@@ -35,7 +35,17 @@ const messageEvent = (clientRef: number, id: string, body = 'hi') => ({
   id,
   clientRef,
   at: Date.now(),
-  event: { kind: 'message', messageId: `M-${id}`, from: '15550000001', chatId: '15550000001@c.us', fromMe: false, body, type: 'chat', timestamp: Date.now(), hasMedia: false },
+  event: {
+    kind: 'message',
+    messageId: `M-${id}`,
+    from: '15550000001',
+    chatId: '15550000001@c.us',
+    fromMe: false,
+    body,
+    type: 'chat',
+    timestamp: Date.now(),
+    hasMedia: false,
+  },
 });
 
 it('refuses a link without a bridge credential — the operator token and unknown tokens included', async () => {
@@ -48,9 +58,9 @@ it('refuses a link without a bridge credential — the operator token and unknow
 
 it('routes requests to the bridge, records its events once even when re-sent, and acknowledges each', async () => {
   const bridge = await connectFakeBridge();
+  const u = await newUser();
   expect((await call('/health')).json).toMatchObject({ status: 'ok', bridge: 'connected' });
 
-  const u = await newUser();
   const { clientId } = await addClient(u.apiKey);
   const start = bridge.frames.find((f) => f.t === 'req' && f.op === 'start');
   expect(start).toMatchObject({ params: { clientId, phoneNumber: '972501234567' } });
@@ -142,7 +152,13 @@ describe('a bridge cannot act beyond its credential', () => {
     intruder.send({ t: 'hello', bridgeId: intruderId, transport: 'sandbox', sessions: 0 });
     await intruder.until(() => intruder.frames.some((f) => f.t === 'welcome'));
     intruder.send(messageEvent(start.clientRef, 'forged-message-1', 'your code is 1234'));
-    intruder.send({ t: 'event', id: 'forged-call-0001', clientRef: start.clientRef, at: Date.now(), event: { kind: 'call', callId: 'FORGED', from: '15550009999', isVideo: false, timestamp: Date.now() } });
+    intruder.send({
+      t: 'event',
+      id: 'forged-call-0001',
+      clientRef: start.clientRef,
+      at: Date.now(),
+      event: { kind: 'call', callId: 'FORGED', from: '15550009999', isVideo: false, timestamp: Date.now() },
+    });
     await intruder.until(() => intruder.frames.filter((f) => f.t === 'reject').length >= 2);
     expect(intruder.frames.filter((f) => f.t === 'reject').flatMap((f) => f.ids)).toEqual(['forged-message-1', 'forged-call-0001']);
     expect(intruder.frames.some((f) => f.t === 'ack')).toBe(false);
@@ -219,7 +235,9 @@ describe('a bridge cannot act beyond its credential', () => {
     link.send({ t: 'hello', bridgeId: issued.json.bridgeId, transport: 'sandbox', sessions: 0 });
     await link.until(() => link.frames.some((f) => f.t === 'welcome'));
     const listed = await call('/api/admin/bridges', { key: admin.apiKey });
-    expect(listed.json.bridges).toContainEqual(expect.objectContaining({ bridgeId: issued.json.bridgeId, revoked: false, connected: true, transport: 'sandbox' }));
+    expect(listed.json.bridges).toContainEqual(
+      expect.objectContaining({ bridgeId: issued.json.bridgeId, revoked: false, connected: true, transport: 'sandbox' }),
+    );
 
     const revoked = await call(`/api/admin/bridges/${issued.json.bridgeId}`, { method: 'DELETE', key: admin.apiKey });
     expect(revoked.json).toEqual({ success: true, disconnected: 1 });

@@ -66,7 +66,10 @@ describe('scheduling routes', () => {
     const { clientId } = await addClient(u.apiKey);
     const big = 'x'.repeat(60_000);
     for (let i = 0; i < 20; i++) {
-      const res = await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: `${i} ${big}`, scheduleTime: inSeconds(100 + i) } });
+      const res = await call('/api/schedule-message', {
+        key: u.apiKey,
+        body: { clientId, number: '9721234567', message: `${i} ${big}`, scheduleTime: inSeconds(100 + i) },
+      });
       expect(res.status).toBe(200);
     }
     const seen: string[] = [];
@@ -236,8 +239,9 @@ describe('dispatch', () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
-    const id = (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'poison', scheduleTime: inSeconds(30) } }))
-      .json.id;
+    const id = (
+      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'poison', scheduleTime: inSeconds(30) } })
+    ).json.id;
     await makeDue(id);
     // every dispatcher claims it and dies before settling it
     for (let i = 0; i < MAX_CLAIMS; i++) {

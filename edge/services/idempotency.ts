@@ -26,7 +26,14 @@ export async function claimKey(db: Db, userId: number, key: string, request: unk
     const taken = await db
       .update(idempotencyKeys)
       .set({ createdAt: now })
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status), lt(idempotencyKeys.createdAt, now - IN_PROGRESS_TTL_MS)))
+      .where(
+        and(
+          eq(idempotencyKeys.userId, userId),
+          eq(idempotencyKeys.key, key),
+          isNull(idempotencyKeys.status),
+          lt(idempotencyKeys.createdAt, now - IN_PROGRESS_TTL_MS),
+        ),
+      )
       .returning({ key: idempotencyKeys.key });
     if (taken.length) return { kind: 'new' };
     throw new ApiError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress');

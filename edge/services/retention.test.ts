@@ -6,7 +6,10 @@ import { call, newUser } from '../test/helpers.ts';
 import { RETENTION } from './retention.ts';
 
 const DAY = 86_400_000;
-const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
+const count = async (sql: string, ...binds: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...binds)
+    .first<{ n: number }>())!.n;
 
 it('the cron tick deletes what is past its retention and keeps the rest', async () => {
   const u = await newUser();

@@ -19,7 +19,9 @@ export const PURGE_BATCH = 5000;
 /** One bounded pass over every table; answers how many rows went from each. */
 export async function purgeExpired(env: Bindings, now = Date.now()): Promise<Record<string, number>> {
   const results = await env.DB.batch(
-    RETENTION.map((r) => env.DB.prepare(`DELETE FROM ${r.table} WHERE rowid IN (SELECT rowid FROM ${r.table} WHERE ${r.where} LIMIT ?)`).bind(now - r.keepMs, PURGE_BATCH)),
+    RETENTION.map((r) =>
+      env.DB.prepare(`DELETE FROM ${r.table} WHERE rowid IN (SELECT rowid FROM ${r.table} WHERE ${r.where} LIMIT ?)`).bind(now - r.keepMs, PURGE_BATCH),
+    ),
   );
   return Object.fromEntries(RETENTION.map((r, i) => [r.table, results[i]?.meta.changes ?? 0]));
 }

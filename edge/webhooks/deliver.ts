@@ -46,7 +46,7 @@ export async function attemptDelivery(
   opts: { allowPrivate: boolean; now?: number },
 ): Promise<AttemptResult> {
   if (!endpoint.url) return { kind: 'refused', error: 'the endpoint has no webhook URL' };
-  const checked = checkOutboundUrl(endpoint.url, { allowPrivate: opts.allowPrivate });
+  const checked = checkOutboundUrl(endpoint.url, { allowPrivate: opts.allowPrivate, httpsOnly: true });
   if (!checked.ok) return { kind: 'refused', error: `webhook URL refused: ${checked.reason}` };
   const now = opts.now ?? Date.now();
   const timestamp = Math.floor(now / 1000);

@@ -85,7 +85,7 @@ export async function saveWebhook(
 ): Promise<WebhookSettings & { resumed: boolean }> {
   const url = input.webhookUrl?.trim() || null;
   if (url) {
-    const checked = checkOutboundUrl(url, { allowPrivate: allowPrivateUrls(env) });
+    const checked = checkOutboundUrl(url, { allowPrivate: allowPrivateUrls(env), httpsOnly: true });
     if (!checked.ok) throw new ApiError(400, 'INVALID_WEBHOOK_URL', `Webhook URL refused: ${checked.reason}`);
   }
   let sealed = current.webhookSecretSealed;

@@ -7,7 +7,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness, and whether a bridge is linked */
+        /**
+         * Readiness, and whether a bridge is linked
+         * @description 200 once the database is migrated and the admin account exists (so the admin key works); 503 `NOT_READY` before that.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -17,13 +20,22 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The Worker is serving */
+                /** @description Ready */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Health"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
             };
@@ -291,6 +303,221 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/bridges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bridges with a credential, and whether each is connected */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Bridges */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bridges: components["schemas"]["Bridge"][];
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Issue a bridge credential (a new one replaces and revokes the old)
+         * @description A bridge connects with its own credential and may act only for the clients assigned to it. The token is shown once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewBridge"];
+                };
+            };
+            responses: {
+                /** @description Issued */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BridgeCredential"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/bridges/{bridgeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a bridge credential: it stops working and the bridge's live link closes */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    bridgeId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            disconnected: number;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -1019,10 +1246,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sent messages of your clients (last 100) */
+        /** Sent messages of your clients, newest first (100 a page; next page: X-Next-Cursor) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1032,10 +1263,23 @@ export interface paths {
                 /** @description Newest first */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["SentMessage"][];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Missing or invalid credentials (`AUTH_ERROR`) */
@@ -1073,10 +1317,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Received messages of a client (last 100) */
+        /** Received messages of a client, newest first (100 a page; next page: X-Next-Cursor) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     clientId: string;
@@ -1088,6 +1336,10 @@ export interface paths {
                 /** @description Newest first */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1159,10 +1411,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Incoming (rejected) calls of a client (last 100) */
+        /** Incoming (rejected) calls of a client, newest first (100 a page; next page: X-Next-Cursor) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     clientId: string;
@@ -1174,6 +1430,10 @@ export interface paths {
                 /** @description Newest first */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1237,10 +1497,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Call logs of all your clients (last 50) */
+        /** Call logs of all your clients, newest first (50 a page; next page: X-Next-Cursor) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1250,6 +1514,10 @@ export interface paths {
                 /** @description Newest first */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1258,6 +1526,15 @@ export interface paths {
                             status: "success";
                             calls: components["schemas"]["IncomingCall"][];
                         };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
                     };
                 };
                 /** @description Missing or invalid credentials (`AUTH_ERROR`) */
@@ -2782,6 +3059,8 @@ export interface paths {
                 query?: {
                     status?: "pending" | "sending" | "sent" | "failed" | "cancelled";
                     limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2789,9 +3068,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Scheduled messages */
+                /** @description Scheduled messages (at most 200 and 1 MiB of text a page) */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2848,6 +3131,8 @@ export interface paths {
                 query?: {
                     status?: "pending" | "sending" | "sent" | "failed" | "cancelled";
                     limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2855,9 +3140,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Scheduled messages */
+                /** @description Scheduled messages (at most 200 and 1 MiB of text a page) */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3468,13 +3757,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The newest events a device posted (100 at most) */
+        /** Events a device posted, newest first (100 a page; next page: X-Next-Cursor) */
         get: {
             parameters: {
                 query?: {
                     /** @description Only this event, e.g. sms_received */
                     type?: "message_received" | "message_sent" | "message_ack" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "notification_received";
                     limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
                 };
                 header?: never;
                 path: {
@@ -3487,6 +3778,10 @@ export interface paths {
                 /** @description Newest first */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4699,11 +4994,6 @@ export interface components {
             /** @enum {string} */
             bridge: "connected" | "disconnected";
         };
-        Me: {
-            username: string;
-            /** @enum {string} */
-            role: "admin" | "user";
-        };
         Error: {
             /** @enum {boolean} */
             success: false;
@@ -4711,6 +5001,11 @@ export interface components {
             code: string;
             /** @example Client not found */
             error: string;
+        };
+        Me: {
+            username: string;
+            /** @enum {string} */
+            role: "admin" | "user";
         };
         Login: {
             /** @example alice */
@@ -4737,6 +5032,25 @@ export interface components {
             role: "admin" | "user";
             /** @description Client limit; null = unlimited. Default 5 for users, unlimited for admins. */
             maxClients?: number | null;
+        };
+        BridgeCredential: {
+            bridgeId: string;
+            /**
+             * @description The bridge's credential (BRIDGE_TOKEN), shown once: it is stored only hashed
+             * @example sbb_3f…
+             */
+            token: string;
+        };
+        NewBridge: {
+            /** @example bridge-1 */
+            bridgeId: string;
+        };
+        Bridge: {
+            bridgeId: string;
+            createdAt: string;
+            revoked: boolean;
+            connected: boolean;
+            transport: string | null;
         };
         Profile: {
             /** @example admin */
@@ -4771,8 +5085,12 @@ export interface components {
             event: string;
             message: string;
             ip: string | null;
+            /** @description Repeats folded into this entry (failures from one address within 10 minutes) */
+            count: number;
             /** @example 2025-11-01T12:00:00.000Z */
             createdAt: string;
+            /** @description When the last folded repeat happened */
+            lastAt: string | null;
         };
         UsageRow: {
             /** @example 2025-11-01 */

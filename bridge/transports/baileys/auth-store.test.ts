@@ -1,17 +1,21 @@
 import { proto } from '@whiskeysockets/baileys';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { openBridgeDb } from '../../db.ts';
+import { sealerFor } from '../../seal.ts';
 import { useSqliteAuthState } from './auth-store.ts';
+
+const sealer = sealerFor(randomBytes(32));
 
 it('round-trips creds and signal keys (Buffers included) through SQLite across a reopen', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-auth-'));
   const file = join(dir, 'bridge.sqlite');
   try {
     let db = openBridgeDb(file);
-    const first = useSqliteAuthState(db, 1);
+    const first = useSqliteAuthState(db, 1, sealer);
     expect(first.registered()).toBe(false);
     first.state.creds.me = { id: '972501234567:3@s.whatsapp.net', name: 'Shop' };
     await first.saveCreds();
@@ -19,11 +23,28 @@ it('round-trips creds and signal keys (Buffers included) through SQLite across a
     const syncKey = proto.Message.AppStateSyncKeyData.fromObject({ keyData: Buffer.from('k'.repeat(32)), timestamp: 5 });
     await first.state.keys.set({ 'pre-key': { '1': preKey, '2': preKey }, 'app-state-sync-key': { AAA: syncKey } });
     await first.state.keys.set({ 'pre-key': { '2': null } });
-    useSqliteAuthState(db, 2).saveCreds();
+    useSqliteAuthState(db, 2, sealer).saveCreds();
     db.close();
+    // at rest nothing is readable: not the number, not a key (the file, WAL included)
+    const bytes = [file, `${file}-wal`]
+      .map((f) => {
+        try {
+          return readFileSync(f).toString('latin1');
+        } catch {
+          return '';
+        }
+      })
+      .join('');
+    expect(bytes).not.toContain('972501234567');
+    expect(bytes).not.toContain('a'.repeat(32));
+    expect(bytes).not.toContain(Buffer.from('a'.repeat(32)).toString('base64'));
+    // another key cannot open them
+    const wrong = openBridgeDb(file);
+    expect(() => useSqliteAuthState(wrong, 1, sealerFor(randomBytes(32)))).toThrow();
+    wrong.close();
 
     db = openBridgeDb(file);
-    const again = useSqliteAuthState(db, 1);
+    const again = useSqliteAuthState(db, 1, sealer);
     expect(again.registered()).toBe(true);
     expect(again.state.creds.me?.id).toBe('972501234567:3@s.whatsapp.net');
     expect(Buffer.from(again.state.creds.noiseKey.private).equals(Buffer.from(first.state.creds.noiseKey.private))).toBe(true);
@@ -33,7 +54,7 @@ it('round-trips creds and signal keys (Buffers included) through SQLite across a
     const sync = await again.state.keys.get('app-state-sync-key', ['AAA']);
     expect(sync.AAA).toBeInstanceOf(proto.Message.AppStateSyncKeyData);
     again.clear();
-    expect(useSqliteAuthState(db, 1).registered()).toBe(false);
+    expect(useSqliteAuthState(db, 1, sealer).registered()).toBe(false);
     db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // Baileys auth state in the bridge's SQLite (one row of creds and a key table per client), the
-// DB-backed store Baileys recommends over its multi-file demo. Wrap `keys` in makeCacheableSignalKeyStore.
+// DB-backed store Baileys recommends over its multi-file demo, every value sealed at rest (../../seal.ts).
+// Wrap `keys` in makeCacheableSignalKeyStore.
 import {
   BufferJSON,
   initAuthCreds,
@@ -10,6 +11,7 @@ import {
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
 import type { BridgeDb } from '../../db.ts';
+import type { Sealer } from '../../seal.ts';
 
 export interface SqliteAuthState {
   state: { creds: AuthenticationCreds; keys: SignalKeyStore };
@@ -20,10 +22,9 @@ export interface SqliteAuthState {
   registered: () => boolean;
 }
 
-const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
-const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
-
-export function useSqliteAuthState(db: BridgeDb, clientRef: number): SqliteAuthState {
+export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Sealer): SqliteAuthState {
+  const encode = (value: unknown) => sealer.seal(JSON.stringify(value, BufferJSON.replacer));
+  const decode = <T>(text: string): T => JSON.parse(sealer.open(text), BufferJSON.reviver) as T;
   const row = db.prepare('SELECT creds FROM baileys_creds WHERE client_ref = ?').get(clientRef) as { creds: string } | undefined;
   const creds: AuthenticationCreds = row ? decode<AuthenticationCreds>(row.creds) : initAuthCreds();
   const getKey = db.prepare('SELECT value FROM baileys_keys WHERE client_ref = ? AND type = ? AND id = ?');

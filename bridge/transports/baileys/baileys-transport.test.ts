@@ -52,7 +52,11 @@ function harness() {
     sockets.at(-1)!.emit('connection.update', { connection: 'open' });
   };
   const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
-  return { db, sockets, configs, events, delays, session, close, open, tick };
+  /** waits (bounded) until `pred` holds: the QR PNG is rendered asynchronously */
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 200 && !pred(); i++) await tick(10);
+  };
+  return { db, sockets, configs, events, delays, session, close, open, tick, until };
 }
 
 describe('Baileys session', () => {
@@ -66,7 +70,7 @@ describe('Baileys session', () => {
     expect(Buffer.from(result.qr!.png, 'base64').subarray(1, 4).toString()).toBe('PNG');
     expect(h.events.map((e) => e.kind)).toEqual(['qr', 'status']);
     h.sockets[0]!.emit('connection.update', { qr: '2@new,qr' });
-    await h.tick();
+    await h.until(() => h.events.filter((e) => e.kind === 'qr').length >= 2);
     expect(h.events.filter((e) => e.kind === 'qr')).toHaveLength(2);
     h.open();
     await h.tick();

@@ -2,6 +2,7 @@
 // makeCacheableSignalKeyStore, QR refresh, reconnects by DisconnectReason, calls rejected at once,
 // getMessage served from stored sent messages.
 import type { Boom } from '@hapi/boom';
+import { randomBytes } from 'node:crypto';
 import makeWASocket, {
   Browsers,
   BufferJSON,
@@ -20,6 +21,7 @@ import type { SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
 import { type Emit, SessionError, type OutgoingMedia, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+import { type Sealer, sealerFor } from '../../seal.ts';
 import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
@@ -32,6 +34,8 @@ export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'e
 export type MakeSocket = (config: Parameters<typeof makeWASocket>[0]) => SocketLike;
 
 export interface BaileysOptions {
+  /** seals the credentials and keys at rest (default: a key of this process only — tests) */
+  sealer?: Sealer;
   makeSocket?: MakeSocket;
   logger?: pino.Logger;
   /** how long start() waits for a QR or a connection */
@@ -47,7 +51,7 @@ export class BaileysSession implements Session {
   private readonly spec: SessionSpec;
   private readonly emit: Emit;
   private readonly db: BridgeDb;
-  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay'>> & { logger: pino.Logger };
+  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay' | 'sealer'>> & { logger: pino.Logger };
   private auth: SqliteAuthState | undefined;
   private sock: SocketLike | undefined;
   private status: StartResult['status'] = 'disconnected';
@@ -67,6 +71,7 @@ export class BaileysSession implements Session {
       logger: opts.logger ?? pino({ level: process.env.BAILEYS_LOG_LEVEL ?? 'warn' }),
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
       delay: opts.delay ?? ((attempt) => reconnectDelay(attempt)),
+      sealer: opts.sealer ?? sealerFor(randomBytes(32)),
     };
   }
 
@@ -96,7 +101,7 @@ export class BaileysSession implements Session {
     });
     if (this.stopped) {
       this.stopped = false;
-      this.auth = useSqliteAuthState(this.db, this.spec.clientRef);
+      this.auth = useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer);
       this.connect();
     }
     return waiting;
@@ -224,7 +229,7 @@ export class BaileysSession implements Session {
     const sock = this.sock;
     await sock?.logout().catch(() => undefined);
     await this.stop();
-    (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef)).clear();
+    (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer)).clear();
     this.connectedNumber = null;
     this.setStatus('logged_out', 'logged out');
   }

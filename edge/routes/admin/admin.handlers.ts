@@ -20,7 +20,12 @@ export const adminRouter = createRouter()
     const token = await issueBridgeToken(getDb(c.env.DB), bridgeId);
     // a live link of the old credential closes: the bridge must reconnect with the new token
     await linkFor(c.env).disconnect(bridgeId);
-    await audit(c, { userId: c.get('auth').userId, category: 'security', event: 'bridge_credential_issued', message: `Issued a credential for bridge ${bridgeId}` });
+    await audit(c, {
+      userId: c.get('auth').userId,
+      category: 'security',
+      event: 'bridge_credential_issued',
+      message: `Issued a credential for bridge ${bridgeId}`,
+    });
     return c.json({ bridgeId, token }, 201);
   })
   .openapi(listBridgesRoute, async (c) => {

@@ -44,7 +44,7 @@ export const createUserRoute = createRoute({
 const BridgeCredentialSchema = z
   .object({
     bridgeId: z.string(),
-    token: z.string().openapi({ description: 'The bridge\'s credential (BRIDGE_TOKEN), shown once: it is stored only hashed', example: 'sbb_3f…' }),
+    token: z.string().openapi({ description: "The bridge's credential (BRIDGE_TOKEN), shown once: it is stored only hashed", example: 'sbb_3f…' }),
   })
   .openapi('BridgeCredential');
 
@@ -71,7 +71,9 @@ export const listBridgesRoute = createRoute({
     200: json(
       z.object({
         bridges: z.array(
-          z.object({ bridgeId: z.string(), createdAt: z.string(), revoked: z.boolean(), connected: z.boolean(), transport: z.string().nullable() }).openapi('Bridge'),
+          z
+            .object({ bridgeId: z.string(), createdAt: z.string(), revoked: z.boolean(), connected: z.boolean(), transport: z.string().nullable() })
+            .openapi('Bridge'),
         ),
       }),
       'Bridges',
@@ -84,7 +86,7 @@ export const revokeBridgeRoute = createRoute({
   method: 'delete',
   path: '/api/admin/bridges/{bridgeId}',
   tags: ['Admin'],
-  summary: 'Revoke a bridge credential: it stops working and the bridge\'s live link closes',
+  summary: "Revoke a bridge credential: it stops working and the bridge's live link closes",
   security: ApiKeySecurity,
   middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
   request: { params: z.object({ bridgeId: BridgeIdSchema.openapi({ param: { name: 'bridgeId', in: 'path' } }) }) },

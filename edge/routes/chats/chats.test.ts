@@ -1,9 +1,9 @@
 // Chat and group views at sizes that used to break D1's 100-parameter limit, and received media served
 // so that it can never run as a page on the API's origin.
-import { env } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
-import { addClient, call, newUser } from '../../test/helpers.ts';
+import { addClient, call, login, newUser } from '../../test/helpers.ts';
 
 let bridge: FakeBridge;
 let key: string;
@@ -35,7 +35,19 @@ async function insertReceived(rows: { id: string; chatId: string; groupId?: stri
     await env.DB.batch(
       rows
         .slice(i, i + 100)
-        .map((r) => stmt.bind(clientRef, r.id, '15550000001', r.chatId, r.groupId ?? null, r.body ?? `m ${r.id}`, r.hasMedia ? 'document' : 'chat', r.hasMedia ? 1 : 0, r.at)),
+        .map((r) =>
+          stmt.bind(
+            clientRef,
+            r.id,
+            '15550000001',
+            r.chatId,
+            r.groupId ?? null,
+            r.body ?? `m ${r.id}`,
+            r.hasMedia ? 'document' : 'chat',
+            r.hasMedia ? 1 : 0,
+            r.at,
+          ),
+        ),
     );
   }
 }
@@ -52,7 +64,11 @@ describe('sizes', () => {
     expect(res.status).toBe(200);
     expect(res.json.messages).toHaveLength(500);
     expect(res.json.messages[0].id._serialized).toBe('BULK100'); // earliest → latest, the newest 500
-    expect(res.json.messages.at(-1)).toMatchObject({ id: { _serialized: 'BULK599' }, hasReaction: true, reactions: [{ reaction: '👍', senderId: '15550000002@c.us' }] });
+    expect(res.json.messages.at(-1)).toMatchObject({
+      id: { _serialized: 'BULK599' },
+      hasReaction: true,
+      reactions: [{ reaction: '👍', senderId: '15550000002@c.us' }],
+    });
   });
 
   it('pages through every received message with the cursor, newest first', async () => {
@@ -88,6 +104,23 @@ describe('sizes', () => {
     expect(res.json.total).toBe(150);
     expect(res.json.groups[0]).toMatchObject({ id: groups[0]!.id, lastMessage: { body: 'hello 0', fromMe: false } });
     answers.delete('groups');
+  });
+});
+
+describe('live updates socket', () => {
+  it('a cookie-authenticated upgrade is accepted from our own pages only', async () => {
+    const u = await newUser();
+    const own = await addClient(u.apiKey);
+    const cookie = await login(u.username, u.password);
+    const open = (origin: string) =>
+      SELF.fetch(`http://sb.test/api/chats/${own.clientId}/live`, { headers: { upgrade: 'websocket', cookie, origin, 'cf-connecting-ip': '198.51.100.9' } });
+    const evil = await open('https://evil.example');
+    expect(evil.status).toBe(403);
+    expect(await evil.json()).toMatchObject({ code: 'ACCESS_DENIED' });
+    const ours = await open('http://sb.test');
+    expect(ours.status).toBe(101);
+    ours.webSocket?.accept();
+    ours.webSocket?.close();
   });
 });
 

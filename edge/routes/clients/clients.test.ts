@@ -142,6 +142,15 @@ describe('DELETE /clients/{clientId}', () => {
 });
 
 describe('POST /api/update-webhook', () => {
+  it("refuses a plain http URL: every delivery carries the client's API key", async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const res = await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'http://hooks.example.com/in' } });
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ code: 'INVALID_WEBHOOK_URL', error: expect.stringMatching(/https/) });
+    expect((await call('/api/clients', { key: u.apiKey })).json[0].webhookUrl).toBeNull();
+  });
+
   it('saves a public URL and answers a stable whsec_ signing secret', async () => {
     const u = await newUser();
     const { clientId, clientKey } = await addClient(u.apiKey);

@@ -87,21 +87,21 @@ export const receivedMessagesRoute = createRoute({
   responses: {
     200: {
       ...json(
-      z.object({
-        status: z.literal('success'),
-        messages: z.array(
-          z.object({
-            id: z.number().int(),
-            client_id: z.string(),
-            sender: z.string(),
-            message: z.string(),
-            received_at: z.string(),
-            type: z.string(),
-            group_id: z.string().nullable(),
-          }),
-        ),
-      }),
-      'Newest first',
+        z.object({
+          status: z.literal('success'),
+          messages: z.array(
+            z.object({
+              id: z.number().int(),
+              client_id: z.string(),
+              sender: z.string(),
+              message: z.string(),
+              received_at: z.string(),
+              type: z.string(),
+              group_id: z.string().nullable(),
+            }),
+          ),
+        }),
+        'Newest first',
       ),
       headers: NEXT_CURSOR_HEADERS,
     },

@@ -1,7 +1,12 @@
 import { SELF } from 'cloudflare:test';
 import { expect, it } from 'vitest';
+import { bootstrapAdmin } from '../../test/helpers.ts';
 
-it('answers /health with the bridge state', async () => {
+it('answers /health 503 NOT_READY until the admin exists, then 200 with the bridge state', async () => {
+  const before = await SELF.fetch('http://sb.test/health');
+  expect(before.status).toBe(503);
+  expect(await before.json()).toEqual({ success: false, code: 'NOT_READY', error: 'Starting: the admin account is not created yet' });
+  await bootstrapAdmin();
   const res = await SELF.fetch('http://sb.test/health');
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ status: 'ok', bridge: 'disconnected' });

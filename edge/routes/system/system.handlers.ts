@@ -1,8 +1,24 @@
 // System routes: /health, and /docs — the API reference (Scalar), whose script is one of this Worker's
 // static assets (no CDN).
+import { errorBody } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { linkFor } from '../../services/bridge-commands.ts';
 import { healthRoute } from './system.routes.ts';
+
+let readySeen = false;
+
+/** Migrated and bootstrapped: the admin account exists. Once true, it stays true for this isolate. */
+async function isReady(db: D1Database): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (readySeen) return { ok: true };
+  try {
+    const admin = await db.prepare("SELECT 1 AS one FROM users WHERE role = 'admin' LIMIT 1").first();
+    if (!admin) return { ok: false, reason: 'the admin account is not created yet' };
+  } catch {
+    return { ok: false, reason: 'the database is not migrated yet' };
+  }
+  readySeen = true;
+  return { ok: true };
+}
 
 export const SCALAR_PATH = '/docs/vendor/scalar-standalone.js';
 
@@ -36,8 +52,10 @@ const CSP =
 
 export const systemRouter = createRouter()
   .openapi(healthRoute, async (c) => {
-    const link = await linkFor(c.env).status();
-    return c.json({ status: 'ok' as const, bridge: link.connected ? ('connected' as const) : ('disconnected' as const) }, 200);
+    const [link, ready] = await Promise.all([linkFor(c.env).status(), isReady(c.env.DB)]);
+    const bridge = link.connected ? ('connected' as const) : ('disconnected' as const);
+    if (!ready.ok) return c.json(errorBody('NOT_READY', `Starting: ${ready.reason}`), 503);
+    return c.json({ status: 'ok' as const, bridge }, 200);
   })
   .get('/docs', (c) => {
     c.header('Content-Security-Policy', CSP);

@@ -1,0 +1,40 @@
+// Sealing what the bridge keeps at rest that would let someone act as a number (Baileys credentials and
+// signal keys): AES-256-GCM with a key of its own, kept beside the state in a 0600 file (or given as
+// BRIDGE_SEAL_KEY), so a copied or backed-up database alone is not a linked WhatsApp device.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+export interface Sealer {
+  seal(text: string): string;
+  /** the text, or throws when it was sealed with another key or altered */
+  open(sealed: string): string;
+}
+
+const PREFIX = 'v1:';
+
+export function sealerFor(key: Buffer): Sealer {
+  if (key.length !== 32) throw new Error('a seal key is 32 bytes');
+  return {
+    seal(text) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+      return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+    },
+    open(sealed) {
+      // rows written before sealing existed are read as they are (and sealed on their next write)
+      if (!sealed.startsWith(PREFIX)) return sealed;
+      const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64');
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    },
+  };
+}
+
+/** The key from BRIDGE_SEAL_KEY (base64), else from `file`, created (0600) on first use. */
+export function sealerFromKeyFile(file: string, fromEnv?: string): Sealer {
+  if (fromEnv) return sealerFor(Buffer.from(fromEnv, 'base64'));
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  return sealerFor(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+}

@@ -55,15 +55,15 @@ export function createApp() {
 
   registerWebhooks(app.openAPIRegistry);
 
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: 1024 * 1024,
-      onError: () => {
-        throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB');
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: 1024 * 1024,
+    onError: () => {
+      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body over 1 MiB');
+    },
+  });
+  // GET and HEAD carry no body we read; hono's bodyLimit would rebuild such a request with its (chunked)
+  // body, which the Request constructor refuses (a 500), so they skip it
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   // every authenticated route family is limited: /api/*, the spec's root-level routes, dashboard calls
   for (const path of ['/api/*', '/schedule-message', '/scheduled-messages', '/scheduled-messages/*', '/clients/*', '/auth/me', '/auth/logout']) {
     app.use(path, rateLimit('api'));

@@ -231,7 +231,12 @@ export const sentMessages = sqliteTable(
     error: text('error'),
     sentAt: integer('sent_at').notNull(),
   },
-  (t) => [index('sent_user').on(t.userId, t.id), uniqueIndex('sent_message_id').on(t.clientRef, t.messageId)],
+  (t) => [
+    index('sent_user').on(t.userId, t.id),
+    uniqueIndex('sent_message_id').on(t.clientRef, t.messageId),
+    index('sent_client').on(t.clientRef, t.id),
+    index('sent_chat').on(t.clientRef, t.recipient, t.sentAt),
+  ],
 );
 
 /** Messages a WhatsApp client received, for GET /api/received-messages/{clientId}. */
@@ -288,7 +293,10 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_age').on(t.createdAt)],
 );
 
-/** Per-chat state the dashboard changes: read up to, muted, pinned. */
+/**
+ * Per private chat: what the dashboard changes (read up to, muted, pinned) and its summary — the last
+ * message and the contact's name — written with each message, so the chat list never scans history.
+ */
 export const chatState = sqliteTable(
   'chat_state',
   {
@@ -297,8 +305,12 @@ export const chatState = sqliteTable(
     readUntil: integer('read_until').notNull().default(0),
     muted: integer('muted', { mode: 'boolean' }).notNull().default(false),
     pinned: integer('pinned', { mode: 'boolean' }).notNull().default(false),
+    lastBody: text('last_body'),
+    lastAt: integer('last_at'),
+    lastFromMe: integer('last_from_me', { mode: 'boolean' }),
+    name: text('name'),
   },
-  (t) => [primaryKey({ columns: [t.clientRef, t.chatId] })],
+  (t) => [primaryKey({ columns: [t.clientRef, t.chatId] }), index('chat_recent').on(t.clientRef, t.lastAt)],
 );
 
 /** Reactions to messages, one per sender (an empty emoji removes it). */

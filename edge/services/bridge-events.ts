@@ -10,6 +10,7 @@ import { calls, clients, reactions, receivedMessages, sentMessages } from '../db
 import type { Bindings } from '../env.ts';
 import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
 import { hubFor, live } from './bridge-commands.ts';
+import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import { sendThroughClient } from './messaging.ts';
 
 /** The clients a bridge that just said hello must hold. */
@@ -75,7 +76,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       if (ev.fromMe) {
         // our own message, seen in the history sync: the chat views show it as sent
         if (ev.history) {
-          await db
+          const row = db
             .insert(sentMessages)
             .values({
               userId: client.userId,
@@ -87,6 +88,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
               sentAt: ev.timestamp,
             })
             .onConflictDoNothing();
+          await (isPrivateChat(ev.chatId)
+            ? db.batch([row, summaryWrite(db, { clientRef: client.id, chatId: ev.chatId, body: ev.body, at: ev.timestamp, fromMe: true })])
+            : row);
         }
         return;
       }
@@ -132,7 +136,11 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
           pushName: ev.pushName ?? null,
         })
         .onConflictDoNothing();
-      await (delivery ? db.batch([insert, delivery.insert]) : insert);
+      const summary =
+        !ev.groupId && isPrivateChat(ev.chatId)
+          ? [summaryWrite(db, { clientRef: client.id, chatId: ev.chatId, body: ev.body, at: ev.timestamp, fromMe: false, name: ev.pushName })]
+          : [];
+      await db.batch([insert, ...summary, ...(delivery ? [delivery.insert] : [])]);
       if (ev.history) return;
       wakeClientEndpoint(env, client, waitUntil);
       push(

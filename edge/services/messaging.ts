@@ -8,6 +8,7 @@ import { type clients, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
 import { ask, bridgeError } from './bridge-commands.ts';
+import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 
 type Client = typeof clients.$inferSelect;
 type Write = Parameters<Db['batch']>[0][number];
@@ -44,7 +45,9 @@ async function sentWrites(db: Db, client: Client, p: SendParams, sent: Sent): Pr
     },
   };
   const delivery = await clientDelivery(db, client, event, `sent:${sent.messageId}`);
-  return delivery ? [row, delivery.insert] : [row];
+  const chatId = chatIdOf(p.to);
+  const summary = isPrivateChat(chatId) ? [summaryWrite(db, { clientRef: client.id, chatId, body: text, at: sent.timestamp, fromMe: true })] : [];
+  return [row, ...summary, ...(delivery ? [delivery.insert] : [])];
 }
 
 async function runBatches(db: Db, writes: Write[]): Promise<void> {

@@ -11,27 +11,16 @@ import { findOwnClient } from '../../services/clients.ts';
 import { sendThroughClient } from '../../services/messaging.ts';
 import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listChatsRoute, liveRoute } from './chats.routes.ts';
 
-// Private chats are what the client received from and sent to one number (groups are under /api/groups).
 /** Read receipts sent at most per read. */
 const MAX_RECEIPTS = 500;
 
+// Private chats from their summaries (written with each message): one row per chat, newest first,
+// the unread count from the chat's index range after read_until (at most 9999) (groups are under /api/groups).
 const CHATS_SQL = `
-WITH msgs AS (
-  SELECT chat_id, message AS body, received_at AS ts, 0 AS from_me, push_name FROM received_messages
-   WHERE client_ref = ?1 AND group_id IS NULL AND chat_id LIKE '%@c.us'
-  UNION ALL
-  SELECT recipient || '@c.us', message, sent_at, 1, NULL FROM sent_messages
-   WHERE client_ref = ?1 AND recipient NOT LIKE '%@%' AND status <> 'failed'
-),
-last AS (
-  SELECT chat_id, body, ts, from_me, row_number() OVER (PARTITION BY chat_id ORDER BY ts DESC) AS n FROM msgs
-)
-SELECT l.chat_id, l.body, l.ts, l.from_me,
-  (SELECT push_name FROM msgs m WHERE m.chat_id = l.chat_id AND push_name IS NOT NULL ORDER BY ts DESC LIMIT 1) AS name,
-  (SELECT count(*) FROM received_messages r WHERE r.client_ref = ?1 AND r.chat_id = l.chat_id AND r.received_at > coalesce(s.read_until, 0)) AS unread,
-  coalesce(s.muted, 0) AS muted, coalesce(s.pinned, 0) AS pinned
-FROM last l LEFT JOIN chat_state s ON s.client_ref = ?1 AND s.chat_id = l.chat_id
-WHERE l.n = 1 ORDER BY l.ts DESC LIMIT 500`;
+SELECT s.chat_id, s.last_body AS body, s.last_at AS ts, s.last_from_me AS from_me, s.name, s.muted, s.pinned,
+  (SELECT count(*) FROM (SELECT 1 FROM received_messages r WHERE r.client_ref = ?1 AND r.chat_id = s.chat_id AND r.received_at > s.read_until LIMIT 9999)) AS unread
+FROM chat_state s WHERE s.client_ref = ?1 AND s.last_at IS NOT NULL
+ORDER BY s.last_at DESC LIMIT 500`;
 
 const MESSAGES_SQL = `
 SELECT * FROM (

@@ -107,6 +107,44 @@ describe('sizes', () => {
   });
 });
 
+describe('chat list', () => {
+  it('shows each chat from its summary: the newest message wins, a late older one changes nothing', async () => {
+    const chatId = '15550000042@c.us';
+    const send = (id: string, body: string, at: number, history = false) =>
+      bridge.ws.send(
+        JSON.stringify({
+          t: 'event',
+          id: `sum-${id}`,
+          clientRef,
+          at: Date.now(),
+          event: {
+            kind: 'message',
+            messageId: id,
+            from: '15550000042',
+            chatId,
+            fromMe: false,
+            body,
+            type: 'chat',
+            timestamp: at,
+            hasMedia: false,
+            pushName: 'Dana',
+            history,
+          },
+        }),
+      );
+    const now = Date.now();
+    send('SUM-NEW', 'newest', now);
+    send('SUM-OLD', 'older, from a late history sync', now - 60_000, true);
+    await bridge.waitFor((f) => f.filter((x) => x.t === 'ack' && String(x.ids[0]).startsWith('sum-')).length >= 2);
+    const list = await call(`/api/chats/${clientId}`, { key });
+    const chat = list.json.chats.find((ch: any) => ch.id._serialized === chatId);
+    expect(chat).toMatchObject({ name: 'Dana', lastMessage: { body: 'newest', fromMe: false }, unreadCount: 2 });
+    await call(`/api/chats/${clientId}/${chatId}/read`, { method: 'POST', key });
+    const after = (await call(`/api/chats/${clientId}`, { key })).json.chats.find((ch: any) => ch.id._serialized === chatId);
+    expect(after.unreadCount).toBe(0);
+  });
+});
+
 describe('live updates socket', () => {
   it('a cookie-authenticated upgrade is accepted from our own pages only', async () => {
     const u = await newUser();

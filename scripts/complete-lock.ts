@@ -26,15 +26,16 @@ function candidates(path: string, dep: string): string[] {
 }
 
 const platformOf = (name: string) => ({
-  os: [name.includes('darwin') ? 'darwin' : name.includes('windows') || name.includes('win32') ? 'win32' : 'linux'],
+  os: [name.includes('darwin') ? 'darwin' : name.includes('windows') || name.includes('win32') ? 'win32' : name.includes('android') ? 'android' : 'linux'],
   cpu: [name.includes('arm64') ? 'arm64' : 'x64'],
+  ...(name.includes('musl') ? { libc: ['musl'] } : {}),
 });
 
 let added = 0;
 for (const [path, meta] of Object.entries(pkgs)) {
   for (const [dep, version] of Object.entries(meta.optionalDependencies ?? {})) {
     const where = candidates(path, dep);
-    if (where.some((w) => w in pkgs) || !/-(darwin|windows|win32|linux)-/.test(dep)) continue;
+    if (where.some((w) => w in pkgs) || !/-(darwin|windows|win32|linux|android)-/.test(dep)) continue;
     pkgs[where[0]!] = { version, ...platformOf(dep), optional: true };
     added++;
   }

@@ -15,6 +15,7 @@ describe('GET /api/profile', () => {
 describe('POST /api/reset-api-key', () => {
   it('replaces the account key: the old one stops working at once', async () => {
     const u = await newUser();
+    expect((await call('/api/profile', { key: u.apiKey })).status).toBe(200); // warm in this isolate's cache
     const res = await call('/api/reset-api-key', { body: { username: u.username, currentApiKey: u.apiKey } });
     expect(res.status).toBe(200);
     expect(res.json.message).toBe('API key reset successfully.');

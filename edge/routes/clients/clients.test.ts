@@ -96,6 +96,7 @@ describe('DELETE /clients/{clientId}', () => {
   it('deletes with the session and the right password; the client key dies with it', async () => {
     const u = await newUser();
     const { clientId, clientKey } = await addClient(u.apiKey);
+    expect((await call('/api/clients', { key: clientKey })).status).toBe(200); // the key is now warm in this isolate's cache
     const cookie = await login(u.username, u.password);
     const res = await call(`/clients/${clientId}`, { method: 'DELETE', cookie, body: { password: u.password } });
     expect(res.status).toBe(200);

@@ -22,7 +22,7 @@ beforeAll(async () => {
     port: 0,
     bindings: { SEAL_KEY: Buffer.alloc(32, 7).toString('base64'), INTERNAL_TOKEN: token, WA_TRANSPORT: 'sandbox' },
     allowPrivateOutbound: false,
-    trustedProxies: parseTrustedProxies(''),
+    trustedProxies: parseTrustedProxies('127.0.0.1'), // as if a TLS proxy on this host forwarded every request
     cron: false,
     env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' },
     log: (l) => lines.push(l),
@@ -40,13 +40,14 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-const login = async () => {
+const login = async (headers: Record<string, string> = {}) => {
   const res = await fetch(`${runtime.url}/auth/login`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ username: 'admin', password: 'serve-test-password' }),
   });
   expect(res.status).toBe(200);
+  return res.headers.get('set-cookie') ?? '';
 };
 
 describe('serving runtime', () => {
@@ -65,6 +66,11 @@ describe('serving runtime', () => {
     const v3 = join(stateDir, 'wrangler', 'v3');
     expect(readdirSync(join(v3, 'd1', 'miniflare-D1DatabaseObject')).some((f) => f.endsWith('.sqlite'))).toBe(true);
     expect(existsSync(join(v3, 'do', 'switchboard-RateLimiter'))).toBe(true); // the logins above went through the limiter
+  });
+
+  it('behind a trusted TLS proxy, the Worker sees https (Secure cookies) when the proxy says so', async () => {
+    expect(await login({ 'X-Forwarded-Proto': 'https' })).toMatch(/;\s*Secure/i);
+    expect(await login()).not.toMatch(/;\s*Secure/i);
   });
 
   it('workerd itself serves no trigger or explorer endpoints', async () => {

@@ -42,7 +42,7 @@ export function guardedLookup(resolve: Resolve): LookupFunction {
     resolve(hostname).then(
       (found) => {
         const wanted = options.family === 4 || options.family === 6 ? found.filter((a) => a.family === options.family) : found;
-        const bad = wanted.find((a) => isPrivateAddress(a.address));
+        const bad = found.find((a) => isPrivateAddress(a.address)); // any private answer: refuse, whichever family is wanted
         if (bad) return refuse(new PrivateAddressError(`${hostname} resolves to ${bad.address}, a private address`));
         const first = wanted[0];
         if (!first) return refuse(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }));

@@ -4,7 +4,7 @@
 // applied before anything listens, the cron driven in-process, every outbound fetch through the
 // guard, and a Node front proxy on HOST:PORT. No development surface: no /cdn-cgi trigger or
 // explorer endpoints, no inspector, no dev registry, no pretty error pages.
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { bundleWorker, type WorkerModule } from './bundle.ts';
 import { type Cron, createCron } from './cron.ts';
 import { startFrontProxy } from './front-proxy.ts';
@@ -106,7 +106,7 @@ export async function serveWorker(prepared: PreparedWorker, opts: RuntimeOptions
         {
           name: config.name, // Durable Object storage lives in <name>-<Class>, as under wrangler dev
           modules,
-          modulesRoot: join(modules[0]!.path, '..'),
+          modulesRoot: dirname(modules[0]!.path), // the bundle's outdir: the main module is at its top
           compatibilityDate: config.compatibilityDate,
           compatibilityFlags: config.compatibilityFlags,
           bindings: { ...config.vars, ...opts.bindings },

@@ -1,4 +1,4 @@
-// The start-up contract, end to end: real `wrangler dev`, local D1 and Durable Objects, the typed client.
+// The start-up contract, end to end: the serving runtime (deploy bundle on workerd), persisted D1 and Durable Objects, the typed client.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

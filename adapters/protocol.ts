@@ -66,6 +66,12 @@ export const QrSchema = z.object({ qr: z.string(), png: z.string() });
 export const StartResultSchema = z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable(), qr: QrSchema.optional() });
 export type StartResult = z.infer<typeof StartResultSchema>;
 
+/**
+ * Received media travels to the edge base64 in one frame: files above this size are refused
+ * (MEDIA_TOO_LARGE) rather than closing a link every client of the bridge shares.
+ */
+export const MAX_LINK_MEDIA_BYTES = 5 * 1024 * 1024;
+
 /** A group or channel as a transport reports it (the `groups` op). */
 export const GroupInfoSchema = z.object({
   id: z.string(),

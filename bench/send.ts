@@ -1,5 +1,5 @@
 // POST /api/send-message through Worker → ClientHub → BridgeLink → bridge (sandbox), beside a bare
-// Hono POST route on the same `wrangler dev` in the same run, at 16 concurrent callers.
+// Hono POST route on the same runtime in the same run, at 16 concurrent callers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

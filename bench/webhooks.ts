@@ -1,5 +1,5 @@
 // Android payloads posted to /gateway/android until delivered to a local receiver, beside a bare Hono
-// POST route served by the same `wrangler dev` in the same run. The ratio is the figure.
+// POST route served by the same runtime in the same run. The ratio is the figure.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

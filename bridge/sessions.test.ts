@@ -65,7 +65,7 @@ describe('Sessions when a send hangs or the bridge dies mid-send', () => {
       if (hang || content.text === 'stuck') await new Promise(() => {}); // left the phone; the answer never comes
       return { messageId: `N${network.length}`, timestamp: Date.now() };
     },
-    media: async () => ({ data: new Uint8Array(), mimetype: 'x/y', filename: null }),
+    media: async (id) => ({ data: new Uint8Array(id === 'huge' ? 6 * 1024 * 1024 : 10), mimetype: 'x/y', filename: null }),
     read: async () => {},
     groups: async () => [],
   });
@@ -102,5 +102,12 @@ describe('Sessions when a send hangs or the bridge dies mid-send', () => {
     await expect(stuck).rejects.toMatchObject({ code: 'BRIDGE_OP_TIMEOUT' });
     await expect(next).resolves.toMatchObject({ messageId: expect.any(String) });
     expect(network.map((m) => m.text)).toEqual(['stuck', 'next']);
+  });
+
+  it('refuses media too large to travel over the link, instead of closing it for every client', async () => {
+    const sessions = new Sessions({ factory, emit: () => {}, allowPrivateMedia: false, db: openBridgeDb(':memory:') });
+    await sessions.start(spec);
+    await expect(sessions.media(9, 'huge')).rejects.toMatchObject({ code: 'MEDIA_TOO_LARGE' });
+    await expect(sessions.media(9, 'small')).resolves.toMatchObject({ mimetype: 'x/y' });
   });
 });

@@ -1,5 +1,5 @@
 // One session per client, every operation on a client serialized, and never two sockets for one client.
-import type { BridgeEvent, OpInput, Sent, SendOutcome, SendParams, SessionSpec } from '../adapters/protocol.ts';
+import { type BridgeEvent, MAX_LINK_MEDIA_BYTES, type OpInput, type Sent, type SendOutcome, type SendParams, type SessionSpec } from '../adapters/protocol.ts';
 import type { BridgeDb } from './db.ts';
 import { fetchMedia } from './media.ts';
 import { type SandboxControls, SessionError, type Session, type TransportFactory } from './transports/transport.ts';
@@ -25,6 +25,9 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
+
+export const tooLarge = (bytes: number) =>
+  new SessionError('MEDIA_TOO_LARGE', `The media is ${bytes} bytes; at most ${MAX_LINK_MEDIA_BYTES} can be downloaded through the API`);
 
 interface Entry {
   spec: SessionSpec;
@@ -170,7 +173,9 @@ export class Sessions {
 
   async media(clientRef: number, messageId: string) {
     const entry = this.require(clientRef);
-    return entry.session.media(messageId);
+    const media = await withTimeout(entry.session.media(messageId), this.opTimeoutMs);
+    if (media.data.byteLength > MAX_LINK_MEDIA_BYTES) throw tooLarge(media.data.byteLength);
+    return media;
   }
 
   async read(clientRef: number, chatId: string, messageIds: string[]) {

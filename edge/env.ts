@@ -33,4 +33,11 @@ export interface AuthContext {
   keyLabel: string;
 }
 
-export type AppEnv = { Bindings: Bindings; Variables: { auth: AuthContext /** the bridge a link credential names */; bridgeId?: string } };
+export type AppEnv = {
+  Bindings: Bindings;
+  Variables: {
+    auth: AuthContext;
+    /** the bridge a link credential names */
+    bridge?: { bridgeId: string; tokenHash: string };
+  };
+};

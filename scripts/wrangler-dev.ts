@@ -27,8 +27,12 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 90_00
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
+    // serving at all: 503 NOT_READY is an answer too (the admin is created after this)
     const ok = await fetch(`${url}/health`).then(
-      (r) => r.ok,
+      async (r) => {
+        await r.body?.cancel();
+        return r.ok || r.status === 503;
+      },
       () => false,
     );
     if (ok) return;

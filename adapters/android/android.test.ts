@@ -171,3 +171,11 @@ describe('malformed payloads give a result, never a throw', () => {
     expect(a.ok && b.ok && a.value.dedupeKey === b.value.dedupeKey).toBe(true);
   });
 });
+
+describe('form bodies an attacker sends', () => {
+  it('a megabyte of `d[]=` parameters is parsed in bounded work and keeps the first ones', () => {
+    const body = 'd[]=&'.repeat(200_000);
+    const parsed = parseForm(body) as { d: Record<string, string> };
+    expect(Object.keys(parsed.d)).toHaveLength(200);
+  });
+});

@@ -6,6 +6,7 @@ import { audit } from '../lib/audit.ts';
 import { clientAddress } from '../lib/client-address.ts';
 import { ApiError } from '../lib/errors.ts';
 import { type RuleName, rulesFrom } from '../lib/rate-rules.ts';
+import { TtlCache } from '../lib/ttl-cache.ts';
 import type { LimitResult } from '../objects/contracts.ts';
 
 interface Options {
@@ -20,6 +21,13 @@ function setHeaders(headers: Headers, rule: { limit: number; windowSec: number }
   headers.set('RateLimit-Reset', String(Math.ceil(r.resetMs / 1000)));
 }
 
+const refusedRecently = new TtlCache<string, true>(60_000);
+function firstRefusal(key: string): boolean {
+  if (refusedRecently.get(key)) return false;
+  refusedRecently.set(key, true);
+  return true;
+}
+
 /** Takes one slot of `name` for `identity` (default: the caller's address), or throws 429. */
 export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = clientAddress(c)) {
   const rule = rulesFrom(c.env.RATE_LIMITS)[name];
@@ -27,12 +35,14 @@ export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = cl
   const result = await stub.hit(rule.limit, rule.windowSec * 1000);
   if (!result.allowed) {
     const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
-    await audit(c, {
-      userId: c.get('auth')?.userId ?? null,
-      category: 'security',
-      event: 'rate_limited',
-      message: `${name} limit (${rule.limit} per ${rule.windowSec}s) reached on ${c.req.method} ${c.req.path}`,
-    });
+    // one audit entry per rule and caller per minute from this isolate: a flood of refusals writes no flood of rows
+    if (firstRefusal(`${name}:${identity}`))
+      await audit(c, {
+        userId: c.get('auth')?.userId ?? null,
+        category: 'security',
+        event: 'rate_limited',
+        message: `${name} limit (${rule.limit} per ${rule.windowSec}s) reached on ${c.req.method} ${c.req.path}`,
+      });
     const headers = new Headers({ 'Retry-After': retryAfter });
     setHeaders(headers, rule, result);
     throw new ApiError(429, 'RATE_LIMITED', `Too many requests; retry after ${retryAfter}s`, Object.fromEntries(headers));

@@ -226,6 +226,37 @@ describe('a bridge cannot act beyond its credential', () => {
     other.close();
   });
 
+  it("a credential revoked between the Worker's check and the hello never gets a live link", async () => {
+    const id = nextId();
+    const link = await rawLink(await issueBridgeToken(id));
+    // revoked in D1 after the Worker let the upgrade through (the close that follows a revocation missed it)
+    await env.DB.prepare('UPDATE bridges SET revoked_at = ? WHERE bridge_id = ?').bind(Date.now(), id).run();
+    link.send({ t: 'hello', bridgeId: id, transport: 'sandbox', sessions: 0 });
+    expect(await link.until(() => link.closed() !== undefined)).toBe(true);
+    expect(link.closed()?.code).toBe(4401);
+    expect(link.frames.some((f) => f.t === 'welcome')).toBe(false);
+  });
+
+  it('a link that closes fails what was asked of it at once, not at the timeout', async () => {
+    const holder = await connectFakeBridge(nextId());
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    holder.answer = () => {
+      setTimeout(() => holder.close(), 50); // the bridge goes away without answering
+      return { ok: true, result: null };
+    };
+    const original = holder.ws.send.bind(holder.ws);
+    holder.ws.send = ((data: string) => {
+      if (String(data).includes('"t":"res"')) return;
+      original(data);
+    }) as typeof holder.ws.send;
+    const started = Date.now();
+    const res = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'lost link' } });
+    expect(res.status).toBe(503);
+    expect(res.json.code).toBe('BRIDGE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it('a revoked credential stops working and its live link closes', async () => {
     const admin = await newUser({ role: 'admin' });
     const issued = await call('/api/admin/bridges', { key: admin.apiKey, body: { bridgeId: nextId() } });

@@ -7,12 +7,16 @@ import { DurableObject } from 'cloudflare:workers';
 import { type BridgeFrame, BridgeFrameSchema, type EdgeFrame, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { TransportName } from '../../adapters/vocabulary.ts';
 import type { Bindings } from '../env.ts';
+import { getDb } from '../db/client.ts';
+import { credentialIsLive } from '../services/bridge-credentials.ts';
 import { handleBridgeEvent, sessionsFor } from '../services/bridge-events.ts';
 import type { BridgeLinkRpc, LinkStatus } from './contracts.ts';
 
 interface Attachment {
   /** the id its credential names (set by the Worker, never by the bridge) */
   bridgeId: string;
+  /** which credential opened it: checked again at hello (a revocation in between closes it) */
+  tokenHash: string;
   acceptedAt: number;
   /** set by its hello */
   transport: TransportName | null;
@@ -52,6 +56,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
     const bridgeId = request.headers.get('x-bridge-id');
+    const tokenHash = request.headers.get('x-bridge-token-hash') ?? '';
     if (!bridgeId) return Response.json({ success: false, code: 'AUTH_ERROR', error: 'No bridge identity' }, { status: 401 });
     const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
@@ -64,7 +69,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     }
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
-    pair[1].serializeAttachment({ bridgeId, acceptedAt: now, transport: null } satisfies Attachment);
+    pair[1].serializeAttachment({ bridgeId, tokenHash, acceptedAt: now, transport: null } satisfies Attachment);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -196,6 +201,12 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       this.drop(ws, 4403, 'bridge id does not match its credential');
       return;
     }
+    // revoked or re-issued since the Worker checked it: revocation updates D1 before it closes links,
+    // so this check or that close catches every link
+    if (!(await credentialIsLive(getDb(this.env.DB), att.bridgeId, att.tokenHash))) {
+      this.drop(ws, 4401, 'credential revoked');
+      return;
+    }
     ws.serializeAttachment({ ...att, transport: frame.transport } satisfies Attachment);
     const sessions = await sessionsFor(this.env, (clientRef) => this.socketFor(clientRef) === ws);
     this.send(ws, { t: 'welcome', sessions });
@@ -221,6 +232,13 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    // what was asked of this link will never be answered: fail it now, not at its timeout
+    for (const [id, waiting] of this.pending) {
+      if (waiting.ws !== ws) continue;
+      clearTimeout(waiting.timer);
+      this.pending.delete(id);
+      waiting.resolve({ ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'The bridge link closed before it answered' });
+    }
     try {
       ws.close(code === 1005 ? 1000 : code, 'closing');
     } catch {

@@ -116,6 +116,14 @@ describe('limiter middleware over HTTP', () => {
     expect((await postAndroid(other.secret, smsPayload('still fine'), '100.64.9.3')).status).toBe(200);
   });
 
+  it('an IPv6 caller rotating addresses inside its /64 is still one caller', async () => {
+    const u = await newUser();
+    let last = 0;
+    for (let i = 1; i <= 101; i++) last = (await call('/api/clients', { key: u.apiKey, ip: `2001:db8:77:1::${i.toString(16)}` })).status;
+    expect(last).toBe(429);
+    expect((await call('/api/clients', { key: u.apiKey, ip: '2001:db8:77:2::1' })).status).toBe(200);
+  });
+
   it('never takes a device secret from the query string', async () => {
     const u = await newUser();
     const d = await newDevice(u.apiKey);

@@ -4,11 +4,20 @@ import type { LiveFrame, PendingLive } from '../../adapters/live.ts';
 import { type BridgeFailure, type BridgeResult, checkResult, type Op, type OpParams, type OpResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
+import type { LinkStatus } from '../objects/contracts.ts';
 
 export const hubFor = (env: Bindings, clientRef: number) => env.CLIENT_HUB.getByName(`client:${clientRef}`);
 
 /** The object that holds the bridges' links. */
 export const linkFor = (env: Bindings) => env.BRIDGE_LINK.getByName('main');
+
+let recentLink: { at: number; status: Promise<LinkStatus> } | undefined;
+
+/** The bridge link's state, asked of its object at most every 2 s per isolate (health checks poll often). */
+export function linkStatus(env: Bindings): Promise<LinkStatus> {
+  if (!recentLink || Date.now() - recentLink.at > 2000) recentLink = { at: Date.now(), status: linkFor(env).status() };
+  return recentLink.status;
+}
 
 /** A live update to the client's open chat sockets (never fails the caller). */
 export const live = (env: Bindings, clientRef: number, frame: LiveFrame): Promise<unknown> =>
@@ -45,6 +54,7 @@ export function bridgeError(result: BridgeFailure): ApiError {
     case 'SEND_OUTCOME_UNKNOWN':
       return new ApiError(409, result.code, result.message);
     case 'WHATSAPP_ERROR':
+    case 'MEDIA_TOO_LARGE':
     case 'BRIDGE_PROTOCOL_ERROR':
       return new ApiError(502, result.code, result.message);
     default:

@@ -17,15 +17,26 @@ export async function issueBridgeToken(db: Db, bridgeId: string): Promise<string
   return token;
 }
 
-/** The bridge id a presented token belongs to, while it is not revoked. */
-export async function bridgeForToken(db: Db, token: string): Promise<string | undefined> {
+/** The bridge a presented token belongs to, while it is not revoked. */
+export async function bridgeForToken(db: Db, token: string): Promise<{ bridgeId: string; tokenHash: string } | undefined> {
   if (!/^sbb_[0-9a-f]{48}$/.test(token)) return undefined;
+  const tokenHash = await sha256Hex(token);
   const [row] = await db
     .select({ bridgeId: bridges.bridgeId })
     .from(bridges)
-    .where(and(eq(bridges.tokenHash, await sha256Hex(token)), isNull(bridges.revokedAt)))
+    .where(and(eq(bridges.tokenHash, tokenHash), isNull(bridges.revokedAt)))
     .limit(1);
-  return row?.bridgeId;
+  return row ? { bridgeId: row.bridgeId, tokenHash } : undefined;
+}
+
+/** Whether this credential is still the live one of its bridge. */
+export async function credentialIsLive(db: Db, bridgeId: string, tokenHash: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: bridges.id })
+    .from(bridges)
+    .where(and(eq(bridges.bridgeId, bridgeId), eq(bridges.tokenHash, tokenHash), isNull(bridges.revokedAt)))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** Revokes a bridge's credential; answers whether there was a live one. */

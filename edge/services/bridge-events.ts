@@ -13,6 +13,9 @@ import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import { sendThroughClient } from './messaging.ts';
 
+/** How far ahead of the edge a bridge's event times may be believed. */
+const MAX_CLOCK_SKEW_MS = 60_000;
+
 /** The clients a bridge that just said hello must hold. */
 export async function sessionsFor(env: Bindings, claim: (clientRef: number) => boolean): Promise<SessionSpec[]> {
   const rows = await getDb(env.DB)
@@ -60,11 +63,13 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     case 'status': {
       recentClients.delete(client.id);
-      // a re-sent or late status older than the recorded one changes nothing (equal: a re-send, applied again)
+      // a re-sent or late status older than the recorded one changes nothing (equal: a re-send, applied
+      // again); a bridge clock running ahead is clamped, so it cannot freeze the status for the next bridge
+      const at = Math.min(frame.at, Date.now() + MAX_CLOCK_SKEW_MS);
       const changed = await db
         .update(clients)
-        .set({ status: ev.status, connectedNumber: ev.connectedNumber, statusAt: frame.at })
-        .where(and(eq(clients.id, client.id), or(isNull(clients.statusAt), lte(clients.statusAt, frame.at))))
+        .set({ status: ev.status, connectedNumber: ev.connectedNumber, statusAt: at })
+        .where(and(eq(clients.id, client.id), or(isNull(clients.statusAt), lte(clients.statusAt, at))))
         .returning({ id: clients.id });
       if (!changed.length) return;
       await hubFor(env, client.id).apply({ status: ev.status, connectedNumber: ev.connectedNumber });

@@ -4083,6 +4083,8 @@ export interface paths {
                     status?: "pending" | "delivered" | "dead" | "paused";
                     event?: string;
                     limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
                 };
                 header?: never;
                 path?: never;
@@ -4090,9 +4092,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Newest first */
+                /** @description Newest first; next page: X-Next-Cursor */
                 200: {
                     headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
                         [name: string]: unknown;
                     };
                     content: {

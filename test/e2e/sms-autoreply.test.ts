@@ -1,5 +1,5 @@
 // The spec's "autoreply bot for SMS", end to end: a device posts an SMS to the real Worker under
-// wrangler dev, the user's webhook answers a response, the device fetches and sends it, and reports.
+// the serving runtime, the user's webhook answers a response, the device fetches and sends it, and reports.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// WhatsApp end to end over the sandbox: the real Worker under wrangler dev, the real bridge process,
+// WhatsApp end to end over the sandbox: the real Worker on the serving runtime, the real bridge process,
 // a local webhook receiver. Add a number, scan, receive, auto-reply, reject a call, send, and survive
 // a killed bridge and a restarted Worker without losing or repeating anything.
 import { mkdtempSync, rmSync } from 'node:fs';

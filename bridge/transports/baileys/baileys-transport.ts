@@ -17,11 +17,12 @@ import makeWASocket, {
 import pino from 'pino';
 import { normalizeCall } from '../../../adapters/baileys/calls.ts';
 import { normalizeAck, normalizeMessage, normalizeReaction } from '../../../adapters/baileys/messages.ts';
-import type { SessionSpec } from '../../../adapters/protocol.ts';
+import { MAX_LINK_MEDIA_BYTES, type SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
 import { type Emit, SessionError, type OutgoingMedia, type Session, type StartResult, type TransportFactory } from '../transport.ts';
 import { type Sealer, sealerFor } from '../../seal.ts';
+import { tooLarge } from '../../sessions.ts';
 import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
@@ -241,6 +242,9 @@ export class BaileysSession implements Session {
     if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
     const msg = JSON.parse(row.ref, BufferJSON.reviver);
     const event = normalizeMessage(msg);
+    // refuse before downloading what the link could not carry
+    const declared = declaredLength(msg.message);
+    if (declared > MAX_LINK_MEDIA_BYTES) throw tooLarge(declared);
     const sock = this.sock;
     try {
       const data = await downloadMediaMessage(
@@ -321,6 +325,16 @@ export class BaileysSession implements Session {
     }
     return { messageId: id, timestamp: Date.now() };
   }
+}
+
+/** The media's declared size (fileLength of whichever media message it is; 0 when unknown). */
+function declaredLength(content: unknown): number {
+  if (!content || typeof content !== 'object') return 0;
+  for (const value of Object.values(content as Record<string, unknown>)) {
+    const length = (value as { fileLength?: unknown } | null)?.fileLength;
+    if (length !== undefined && length !== null) return Number(length);
+  }
+  return 0;
 }
 
 export const baileysTransport =

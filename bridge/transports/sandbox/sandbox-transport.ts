@@ -2,7 +2,7 @@
 // sends land in the network's list of what it received and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import { type GroupInfo, isChannelId, isGroupId, type SandboxSentSchema, type SessionSpec } from '../../../adapters/protocol.ts';
+import { type GroupInfo, isChannelId, isGroupId, MAX_LINK_MEDIA_BYTES, type SandboxSentSchema, type SessionSpec } from '../../../adapters/protocol.ts';
 import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS } from './world.ts';
 import { fetchMedia } from '../../media.ts';
 import type { BridgeDb } from '../../db.ts';
@@ -95,7 +95,9 @@ class SandboxSession implements Session {
       | { ref: string }
       | undefined;
     if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
-    const media = await fetchMedia(JSON.parse(row.ref).url, { allowPrivate: this.allowPrivateMedia });
+    const media = await fetchMedia(JSON.parse(row.ref).url, { allowPrivate: this.allowPrivateMedia, maxBytes: MAX_LINK_MEDIA_BYTES }).catch((err: Error) => {
+      throw /larger than/.test(err.message) ? new SessionError('MEDIA_TOO_LARGE', err.message) : err;
+    });
     return { data: media.data, mimetype: media.mimetype, filename: media.filename };
   }
 

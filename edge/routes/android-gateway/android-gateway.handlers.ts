@@ -36,15 +36,20 @@ export const androidGatewayRouter = createRouter()
     const secret = presentedSecret(c, parsed.ok ? parsed.value.secret : undefined);
     const who = await parseDeviceSecret(secret);
     if (!who) throw INVALID_SECRET();
-    // per device (named by its secret; a wrong secret for a real device is still counted per address)
-    await takeSlot(c, 'device', who.deviceId);
+    // per device (named by its secret); a slot taken with a wrong secret is given back below, so nobody
+    // can spend a device's budget without its secret
+    const slot = await takeSlot(c, 'device', who.deviceId);
     const normalized = parsed.ok ? normalizeAndroid(parsed.value, { deviceId: who.deviceId, receivedAt: Date.now() }) : parsed;
     if (!normalized.ok) {
+      await slot.stub.refund(); // authenticateDevice takes the device's slot, for a right secret only
       await authenticateDevice(c, parsed.ok ? parsed.value.secret : undefined); // a wrong secret is a 401 first
       throw new ApiError(400, 'VALIDATION_ERROR', normalized.error);
     }
     const recorded = await recordDeviceEvent(c.env, who, normalized.value, (p) => c.executionCtx.waitUntil(p));
-    if (!recorded.authorized) throw INVALID_SECRET();
+    if (!recorded.authorized) {
+      await slot.stub.refund();
+      throw INVALID_SECRET();
+    }
     return c.json({ success: true as const, event: normalized.value.event.event, eventId: recorded.eventId, duplicate: recorded.duplicate }, 200);
   })
   .openapi(outboxRoute, async (c) => {

@@ -71,9 +71,9 @@ internalRouter.openapi(issueRoute, async (c) => {
 const bridgeCredential = () =>
   bearerAuth<AppEnv>({
     verifyToken: async (token, c) => {
-      const bridgeId = await bridgeForToken(getDb(c.env.DB), token);
-      if (bridgeId) c.set('bridgeId', bridgeId);
-      return bridgeId !== undefined;
+      const found = await bridgeForToken(getDb(c.env.DB), token);
+      if (found) c.set('bridge', found);
+      return found !== undefined;
     },
     noAuthenticationHeader: { message: errorBody('AUTH_ERROR', 'Bearer token required') },
     invalidAuthenticationHeader: { message: errorBody('AUTH_ERROR', 'Malformed Authorization header') },
@@ -83,6 +83,9 @@ const bridgeCredential = () =>
 /** The bridge dials in here (WebSocket upgrade), handed to the BridgeLink Durable Object. */
 internalRouter.get('/internal/bridge/connect', bridgeCredential(), (c) => {
   const headers = new Headers(c.req.raw.headers);
-  headers.set('x-bridge-id', c.get('bridgeId') ?? '');
+  const bridge = c.get('bridge');
+  headers.set('x-bridge-id', bridge?.bridgeId ?? '');
+  // the object checks it again at hello: a credential revoked meanwhile never gets a live link
+  headers.set('x-bridge-token-hash', bridge?.tokenHash ?? '');
   return linkFor(c.env).fetch(new Request(c.req.raw.url, { headers }));
 });

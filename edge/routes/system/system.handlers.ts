@@ -2,7 +2,7 @@
 // static assets (no CDN).
 import { errorBody } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
-import { linkFor } from '../../services/bridge-commands.ts';
+import { linkStatus } from '../../services/bridge-commands.ts';
 import { healthRoute } from './system.routes.ts';
 
 let readySeen = false;
@@ -52,7 +52,7 @@ const CSP =
 
 export const systemRouter = createRouter()
   .openapi(healthRoute, async (c) => {
-    const [link, ready] = await Promise.all([linkFor(c.env).status(), isReady(c.env.DB)]);
+    const [link, ready] = await Promise.all([linkStatus(c.env), isReady(c.env.DB)]);
     const bridge = link.connected ? ('connected' as const) : ('disconnected' as const);
     if (!ready.ok) return c.json(errorBody('NOT_READY', `Starting: ${ready.reason}`), 503);
     return c.json({ status: 'ok' as const, bridge }, 200);

@@ -1,8 +1,9 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { getDb, type Db } from '../../db/client.ts';
 import { clients, devices, webhookDeliveries } from '../../db/schema.ts';
 import type { AuthContext } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
 import { createRouter } from '../../lib/router.ts';
 import { isoOrNull as iso } from '../../lib/time.ts';
 import { audit } from '../../lib/audit.ts';
@@ -22,6 +23,7 @@ function select(db: Db) {
   return db
     .select({
       row: webhookDeliveries,
+      rowid: sql<number>`${webhookDeliveries}.rowid`,
       label: sql<string | null>`coalesce(${clients.clientId}, ${devices.deviceId})`,
     })
     .from(webhookDeliveries)
@@ -44,12 +46,25 @@ const present = ({ row, label }: { row: Row | typeof webhookDeliveries.$inferSel
 
 export const webhooksRouter = createRouter()
   .openapi(listDeliveriesRoute, async (c) => {
-    const { status, event, limit } = c.req.valid('query');
+    const { status, event, limit, cursor } = c.req.valid('query');
+    const after = parseCursor(cursor);
+    const t = webhookDeliveries.createdAt;
+    const rowid = sql`${webhookDeliveries}.rowid`;
     const rows = await select(getDb(c.env.DB))
-      .where(and(scope(c.get('auth')), status ? eq(webhookDeliveries.status, status) : undefined, event ? eq(webhookDeliveries.event, event) : undefined))
-      .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
-      .limit(limit);
-    return c.json({ deliveries: rows.map(present) }, 200);
+      .where(
+        and(
+          scope(c.get('auth')),
+          status ? eq(webhookDeliveries.status, status) : undefined,
+          event ? eq(webhookDeliveries.event, event) : undefined,
+          after ? or(lt(t, after.at), and(eq(t, after.at), sql`${rowid} < ${after.id}`)) : undefined,
+        ),
+      )
+      .orderBy(desc(t), desc(rowid))
+      .limit(limit + 1);
+    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.row.lastError));
+    const last = page.at(-1);
+    setNextCursor(c, more && last ? `${last.row.createdAt}_${last.rowid}` : null);
+    return c.json({ deliveries: page.map(present) }, 200);
   })
   .openapi(replayRoute, async (c) => {
     const { id } = c.req.valid('param');

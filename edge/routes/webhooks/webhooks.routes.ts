@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { DeliveryStatusSchema, ENDPOINT_KINDS } from '../../../adapters/vocabulary.ts';
 import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
+import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { ApiKeySecurity, ClientIdSchema, json, jsonBody } from '../../lib/schemas.ts';
 
 export const DeliverySchema = z
@@ -32,10 +33,13 @@ export const listDeliveriesRoute = createRoute({
     query: z.object({
       status: DeliveryStatusSchema.optional(),
       event: z.string().max(64).optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
+      ...pageQuery(200, 50),
     }),
   },
-  responses: { 200: json(z.object({ deliveries: z.array(DeliverySchema) }), 'Newest first'), ...errorResponses(400, 401, 429) },
+  responses: {
+    200: { ...json(z.object({ deliveries: z.array(DeliverySchema) }), 'Newest first; next page: X-Next-Cursor'), headers: NEXT_CURSOR_HEADERS },
+    ...errorResponses(400, 401, 429),
+  },
 });
 
 export const replayRoute = createRoute({

@@ -10,7 +10,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../test/fake-bridge.ts';
-import { addClient, login, newDevice, newUser, postAndroid, smsPayload } from '../test/helpers.ts';
+import { ADMIN, addClient, login, newDevice, newUser, postAndroid, smsPayload } from '../test/helpers.ts';
 import { bridgeAnswer, READ_ONLY_GROUP } from './bridge-answers.ts';
 import { bodyProps, fillPath, type OpenApiDoc, type Operation, objectSample, operationsOf, pathParams } from './openapi-model.ts';
 
@@ -85,6 +85,8 @@ const VICTIM_HOOKS = 'https://victim-hooks.example.com';
 const OWNERSHIP_CODES = ['CLIENT_NOT_FOUND', 'DEVICE_NOT_FOUND', 'NOT_FOUND'];
 /** Operations whose clientId names a new object in the caller's own namespace (not someone's existing one). */
 const CREATES_IN_OWN_NAMESPACE = new Set(['POST /api/add-number']);
+/** `/api/admin/*`: the admin's account key only; every other principal gets 403 ACCESS_DENIED. */
+const adminOnly = (op: Operation) => op.path.startsWith('/api/admin/');
 
 interface Principal {
   name: string;
@@ -106,6 +108,8 @@ interface Fixtures {
   clientDeliveryId: string;
   outboxId: number;
   webhookSecret: string;
+  /** a bridge credential the admin issued, where the document has POST /api/admin/bridges */
+  bridgeId?: string;
   attackers: Principal[];
   secrets: string[];
 }
@@ -126,7 +130,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function makeFixtures(): Promise<Fixtures> {
+async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
   const bridge = await connectFakeBridge();
   const fallback = bridge.answer;
   bridge.answer = (frame) => bridgeAnswer(frame) ?? fallback(frame);
@@ -210,6 +214,14 @@ async function makeFixtures(): Promise<Fixtures> {
     return settled ? true : undefined;
   });
 
+  // the operator's objects: a bridge credential, where the document has the route that issues one
+  let bridgeId: string | undefined;
+  if (ops.some((op) => op.id === 'POST /api/admin/bridges')) {
+    const issued = await send('POST', '/api/admin/bridges', { key: ADMIN.apiKey }, { bridgeId: `matrix-${rand()}` });
+    if (issued.status !== 201) throw new Error(`bridge credential: ${issued.status} ${issued.text}`);
+    bridgeId = issued.json.bridgeId;
+  }
+
   const x = await newUser();
   const xClient = await addClient(x.apiKey, `attacker-${rand()}`);
   const xDevice = await newDevice(x.apiKey);
@@ -233,6 +245,7 @@ async function makeFixtures(): Promise<Fixtures> {
     clientDeliveryId: deliveries.find((d) => d.endpoint.kind === 'client')!.id,
     outboxId: outbox.id,
     webhookSecret: hook.json.webhookSecret,
+    bridgeId,
     attackers,
     secrets: [
       victim.apiKey,
@@ -275,6 +288,7 @@ function resolvers(fx: Fixtures): Record<string, (op: Operation) => Variant[] | 
     messageId: () => [{ label: 'message', value: MEDIA_MESSAGE }],
     groupId: () => [{ label: 'group', value: READ_ONLY_GROUP }],
     deviceId: () => [{ label: 'device', value: fx.device1.deviceId }],
+    bridgeId: () => (fx.bridgeId ? [{ label: "the operator's bridge credential", value: fx.bridgeId }] : undefined),
     id: (op) => {
       if (/\/scheduled-messages\/\{id\}$/.test(op.path)) return [{ label: 'scheduled message', value: String(fx.scheduledId) }];
       if (/\/webhook-deliveries\/\{id\}\//.test(op.path))
@@ -363,9 +377,12 @@ async function victimState(fx: Fixtures) {
     ['/api/sent-messages', v],
     ['/api/call-logs', v],
   ];
+  // the operator's lists (bridge credentials and the like), read with the admin key
+  if (fx.bridgeId) reads.push(['/api/admin/bridges', { key: ADMIN.apiKey }]);
   for (const [path, cred] of reads) {
     const r = await send('GET', path, cred);
-    api[`${path} as ${cred.key === fx.victim.apiKey ? 'account key' : cred.key ? 'client key' : 'session'}`] = { status: r.status, body: r.json };
+    const as = cred.key === fx.victim.apiKey ? 'account key' : cred.key === ADMIN.apiKey ? 'admin key' : cred.key ? 'client key' : 'session';
+    api[`${path} as ${as}`] = { status: r.status, body: r.json };
   }
   // the device secrets still work: a report on an unknown message is a 404 for a valid secret, a 401 otherwise
   for (const d of [fx.device1, fx.device2]) {
@@ -412,6 +429,7 @@ interface Case {
 
 function expectationFor(op: Operation, p: Principal): Case['expect'] {
   if (!op.security.includes(p.scheme)) return { statuses: [401], codes: ['AUTH_ERROR'] };
+  if (adminOnly(op)) return { statuses: [403], codes: ['ACCESS_DENIED'] };
   if (CREATES_IN_OWN_NAMESPACE.has(op.id) && !p.clientKey) return { statuses: [200] };
   // a client key on a route that is account-wide: 403 ACCESS_DENIED, as the design says
   if (p.clientKey && op.responses.includes('403')) return { statuses: [404, 403], codes: [...OWNERSHIP_CODES, 'ACCESS_DENIED'] };
@@ -427,7 +445,7 @@ describe('object-level authorization matrix (every operation of GET /openapi.jso
     const doc = (await (await SELF.fetch('http://sb.test/openapi.json')).json()) as OpenApiDoc;
     ops = operationsOf(doc);
     matrix = ops.filter(inMatrix);
-    fx = await makeFixtures();
+    fx = await makeFixtures(ops);
   }, 90_000);
 
   afterAll(() => fx?.bridge.close());
@@ -506,6 +524,7 @@ describe('object-level authorization matrix (every operation of GET /openapi.jso
 
   it('lets the owner through on every case (so the refusals above are about ownership, not a bad probe)', async () => {
     const owner = (op: Operation): { cred: Cred; password?: string } => {
+      if (adminOnly(op)) return { cred: { key: ADMIN.apiKey }, password: ADMIN.password };
       if (op.security.includes('ApiKeyAuth')) return { cred: { key: fx.victim.apiKey }, password: fx.victim.password };
       if (op.security.includes('SessionCookie')) return { cred: { cookie: fx.victim.cookie }, password: fx.victim.password };
       return { cred: { deviceSecret: fx.device1.secret } };

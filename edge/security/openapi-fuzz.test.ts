@@ -611,7 +611,7 @@ interface Outcome {
   ms: number;
 }
 
-async function fire(op: Operation, spec: RequestSpec, ip: string): Promise<Outcome> {
+async function fire(op: Operation, spec: RequestSpec, ip: string, { chunkedGet = false } = {}): Promise<Outcome> {
   const query = spec.query.length ? `?${spec.query.join('&')}` : '';
   const url = `http://sb.test${fillPath(op.path, spec.path)}${query}`;
   const headers: Record<string, string> = { 'cf-connecting-ip': ip, ...spec.headers };
@@ -619,6 +619,8 @@ async function fire(op: Operation, spec: RequestSpec, ip: string): Promise<Outco
   if (spec.cred.cookie !== undefined) headers.cookie = spec.cred.cookie;
   if (spec.cred.deviceSecret !== undefined) headers['x-device-secret'] = spec.cred.deviceSecret;
   const canHaveBody = spec.method !== 'GET' && spec.method !== 'HEAD';
+  // a GET or HEAD announcing a chunked body has its own test below: one known failure, not one per operation
+  if (!canHaveBody && !chunkedGet) delete headers['transfer-encoding'];
   const { body, bytes, contentType } = canHaveBody ? bodyOf(spec.body) : { body: undefined, bytes: 0, contentType: undefined };
   if (contentType !== undefined) headers['content-type'] = contentType;
   const started = Date.now();
@@ -764,6 +766,8 @@ describe('OpenAPI-driven fuzz of every operation', () => {
 
   afterAll(() => w?.bridge.close());
 
+  // Over HTTP (wrangler dev) workerd drops a GET's body, but a Request built in-process (SELF, a service binding)
+  // keeps it, and hono's bodyLimit then rebuilds a GET Request with a body, which throws: a 500 on every route.
   it('answers a GET or HEAD that carries a body (Transfer-Encoding: chunked) with its usual answer, not a 500', async () => {
     const probes: [string, string, Cred][] = [
       ['GET', '/health', {}],
@@ -775,7 +779,7 @@ describe('OpenAPI-driven fuzz of every operation', () => {
     const answers: string[] = [];
     for (const [method, path, cred] of probes) {
       const spec: RequestSpec = { method, path: {}, query: [], headers: { 'transfer-encoding': 'chunked' }, cred, body: { kind: 'none' } };
-      const o = await fire({ ...ops[0]!, path, method }, spec, '10.98.0.1');
+      const o = await fire({ ...ops[0]!, path, method }, spec, '10.98.0.1', { chunkedGet: true });
       answers.push(`${method} ${path} → ${o.status} ${o.text.slice(0, 80)}`);
     }
     expect(answers.filter((a) => / → (5\d\d|-1) /.test(a))).toEqual([]);

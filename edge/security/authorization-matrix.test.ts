@@ -120,7 +120,7 @@ const one = async <T>(sql: string, ...binds: unknown[]) =>
     .bind(...binds)
     .first<T>())!;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await probe();

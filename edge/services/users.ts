@@ -1,5 +1,4 @@
 // Accounts: creation (admin route and first-start bootstrap) with their account key.
-import { eq } from 'drizzle-orm';
 import type { Role } from '../../adapters/vocabulary.ts';
 import type { Db } from '../db/client.ts';
 import { users } from '../db/schema.ts';
@@ -18,8 +17,6 @@ export interface NewUser {
 }
 
 export async function createUser(db: Db, sealKey: string, input: NewUser): Promise<{ id: number; apiKey: string; role: Role; maxClients: number | null }> {
-  const [existing] = await db.select({ id: users.id }).from(users).where(eq(users.username, input.username)).limit(1);
-  if (existing) throw new ApiError(409, 'USER_EXISTS', `User ${input.username} already exists`);
   const role = input.role ?? 'user';
   const maxClients = input.maxClients === undefined ? (role === 'admin' ? null : DEFAULT_MAX_CLIENTS) : input.maxClients;
   const [user] = await db
@@ -30,8 +27,10 @@ export async function createUser(db: Db, sealKey: string, input: NewUser): Promi
       role,
       maxClients,
     })
+    .onConflictDoNothing()
     .returning({ id: users.id });
-  if (!user) throw new Error('user insert returned nothing');
+  // the insert itself decides: two creations of one name at once give one user and one 409
+  if (!user) throw new ApiError(409, 'USER_EXISTS', `User ${input.username} already exists`);
   const apiKey = await issueKey(db, sealKey, user.id, null, input.apiKey);
   return { id: user.id, apiKey, role, maxClients };
 }

@@ -36,3 +36,12 @@ describe('POST /api/admin/users', () => {
     expect(badRole.status).toBe(400);
   });
 });
+
+describe('creating one username twice at once', () => {
+  it('gives one user and one 409, never a 500', async () => {
+    const admin = await bootstrapAdmin();
+    const body = { username: `twin${Date.now().toString(36)}`, password: 'twin-password' };
+    const answers = await Promise.all([1, 2, 3].map(() => call('/api/admin/users', { key: admin, body })));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+  });
+});

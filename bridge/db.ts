@@ -25,7 +25,8 @@ export function openBridgeDb(path: string): BridgeDb {
     for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   }
   const db = new DatabaseSync(path);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  // secure_delete: what is deleted or rewritten (old keys, plaintext rows of older versions) is overwritten, not left in free pages
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;');
   // renamed from `outbox` (one word per concept): keep what an older bridge left unacknowledged
   const old = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").get();
   if (old) db.exec('DROP TABLE IF EXISTS event_queue; ALTER TABLE outbox RENAME TO event_queue;');

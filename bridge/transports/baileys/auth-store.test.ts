@@ -60,3 +60,14 @@ it('round-trips creds and signal keys (Buffers included) through SQLite across a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('seals plaintext rows an older bridge left, the first time the client starts', async () => {
+  const db = openBridgeDb(':memory:');
+  db.prepare('INSERT INTO baileys_creds (client_ref, creds) VALUES (?, ?)').run(5, JSON.stringify({ me: { id: '972500000005:1@s.whatsapp.net' } }));
+  db.prepare('INSERT INTO baileys_keys (client_ref, type, id, value) VALUES (?, ?, ?, ?)').run(5, 'pre-key', '1', JSON.stringify({ k: 'plain' }));
+  const state = useSqliteAuthState(db, 5, sealer);
+  expect(state.registered()).toBe(true);
+  expect((db.prepare('SELECT creds FROM baileys_creds WHERE client_ref = 5').get() as { creds: string }).creds).toMatch(/^v1:/);
+  expect((db.prepare('SELECT value FROM baileys_keys WHERE client_ref = 5').get() as { value: string }).value).toMatch(/^v1:/);
+  expect(await state.state.keys.get('pre-key', ['1'])).toEqual({ '1': { k: 'plain' } });
+});

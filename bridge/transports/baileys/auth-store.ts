@@ -22,9 +22,23 @@ export interface SqliteAuthState {
   registered: () => boolean;
 }
 
+/** Rows an older bridge wrote in plaintext are sealed in place the first time the client starts. */
+function resealLegacyRows(db: BridgeDb, clientRef: number, sealer: Sealer): void {
+  const creds = db.prepare("SELECT creds FROM baileys_creds WHERE client_ref = ? AND creds NOT LIKE 'v1:%'").get(clientRef) as { creds: string } | undefined;
+  if (creds) db.prepare('UPDATE baileys_creds SET creds = ? WHERE client_ref = ?').run(sealer.seal(creds.creds), clientRef);
+  const keys = db.prepare("SELECT type, id, value FROM baileys_keys WHERE client_ref = ? AND value NOT LIKE 'v1:%'").all(clientRef) as {
+    type: string;
+    id: string;
+    value: string;
+  }[];
+  const update = db.prepare('UPDATE baileys_keys SET value = ? WHERE client_ref = ? AND type = ? AND id = ?');
+  for (const k of keys) update.run(sealer.seal(k.value), clientRef, k.type, k.id);
+}
+
 export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Sealer): SqliteAuthState {
   const encode = (value: unknown) => sealer.seal(JSON.stringify(value, BufferJSON.replacer));
   const decode = <T>(text: string): T => JSON.parse(sealer.open(text), BufferJSON.reviver) as T;
+  resealLegacyRows(db, clientRef, sealer);
   const row = db.prepare('SELECT creds FROM baileys_creds WHERE client_ref = ?').get(clientRef) as { creds: string } | undefined;
   const creds: AuthenticationCreds = row ? decode<AuthenticationCreds>(row.creds) : initAuthCreds();
   const getKey = db.prepare('SELECT value FROM baileys_keys WHERE client_ref = ? AND type = ? AND id = ?');

@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, figures printed as JSON. `npm run bench -- webhooks` runs one.
 import { benchBridgeMemory } from './bridge-memory.ts';
+import { benchHistory } from './history.ts';
 import { benchScheduled } from './scheduled.ts';
 import { benchSend } from './send.ts';
 import { benchWebhooks } from './webhooks.ts';
@@ -9,6 +10,7 @@ const all: Record<string, () => Promise<unknown>> = {
   send: () => benchSend(),
   'bridge-memory': () => benchBridgeMemory(),
   scheduled: () => benchScheduled(),
+  history: () => benchHistory(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -139,9 +139,22 @@ export function checkResult<O extends Op>(op: O, raw: RawBridgeResult): BridgeRe
   return { ok: true, result: parsed.data as OpResult<O> };
 }
 
+const EventFrameSchema = z.object({
+  t: z.literal('event'),
+  id: z.string().min(8).max(64),
+  clientRef: z.number().int(),
+  at: z.number().int(),
+  event: BridgeEventSchema,
+});
+
+/** How many events one `events` frame carries at most (the bridge gathers them for a few ms). */
+export const MAX_EVENTS_PER_FRAME = 100;
+
 export const BridgeFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hello'), bridgeId: z.string().min(1).max(64), transport: TransportSchema, sessions: z.number().int() }),
-  z.object({ t: z.literal('event'), id: z.string().min(8).max(64), clientRef: z.number().int(), at: z.number().int(), event: BridgeEventSchema }),
+  EventFrameSchema,
+  /** several events in one frame (the edge records a client's run of acks in one D1 batch) */
+  z.object({ t: z.literal('events'), events: z.array(EventFrameSchema).min(1).max(MAX_EVENTS_PER_FRAME) }),
   /** the answer to a `req`: `result` when ok, else `code` and `message` */
   z.object({
     t: z.literal('res'),

@@ -27,9 +27,10 @@ async function measure(sessions: number): Promise<{ rssBytes: number; connected:
       if (frame.t === 'hello') {
         const specs = Array.from({ length: sessions }, (_, i) => ({ clientRef: i + 1, clientId: `c${i + 1}`, phoneNumber: String(15550000000 + i + 1) }));
         ws.send(JSON.stringify({ t: 'welcome', sessions: specs }));
-      } else if (frame.t === 'event') {
-        if (frame.event.kind === 'status' && frame.event.status === 'connected') connected++;
-        ws.send(JSON.stringify({ t: 'ack', ids: [frame.id] }));
+      } else if (frame.t === 'event' || frame.t === 'events') {
+        const events: { id: string; event: { kind: string; status?: string } }[] = frame.t === 'events' ? frame.events : [frame];
+        for (const e of events) if (e.event.kind === 'status' && e.event.status === 'connected') connected++;
+        ws.send(JSON.stringify({ t: 'ack', ids: events.map((e) => e.id) }));
       }
     });
   });

@@ -40,7 +40,17 @@ async function measureAt(rows: number, requests: number) {
     await system.stop();
     const fill = spawnSync(
       process.execPath,
-      [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'd1', 'execute', 'DB', '--local', '--persist-to', join(stateDir, 'wrangler'), '--command', fillSql(rows)],
+      [
+        join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
+        'd1',
+        'execute',
+        'DB',
+        '--local',
+        '--persist-to',
+        join(stateDir, 'wrangler'),
+        '--command',
+        fillSql(rows),
+      ],
       { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } },
     );
     if (fill.status !== 0) throw new Error(`filling D1 failed:\n${fill.stdout}\n${fill.stderr}`);

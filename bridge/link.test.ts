@@ -45,10 +45,13 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
     edge.sockets.push(ws);
     ws.on('message', (data) => {
       if (data.toString() === 'ping') return void ws.send('pong'); // as the edge auto-answers
-      const frame = JSON.parse(data.toString());
-      edge.frames.push(frame);
-      if (frame.t === 'hello') ws.send(JSON.stringify({ t: 'welcome', sessions: [] }));
-      if (frame.t === 'event' && edge.autoAck) ws.send(JSON.stringify({ t: 'ack', ids: [frame.id] }));
+      const parsed = JSON.parse(data.toString());
+      // a frame of several events is recorded as its events, as the edge does
+      const frames = parsed.t === 'events' ? parsed.events : [parsed];
+      edge.frames.push(...frames);
+      if (parsed.t === 'hello') ws.send(JSON.stringify({ t: 'welcome', sessions: [] }));
+      const ids = frames.filter((f: any) => f.t === 'event').map((f: any) => f.id);
+      if (ids.length && edge.autoAck) ws.send(JSON.stringify({ t: 'ack', ids }));
     });
   });
   return edge;

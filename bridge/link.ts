@@ -1,7 +1,7 @@
 // The bridge's WebSocket to the edge: token-authenticated, heartbeats, reconnect with capped backoff.
 // Events are flushed from the durable event queue on every (re)connect and deleted only when acknowledged.
 import WebSocket from 'ws';
-import { type BridgeFrame, EdgeFrameSchema, type EdgeFrame, type EventFrame, type RequestFrame } from '../adapters/protocol.ts';
+import { type BridgeFrame, type EdgeFrame, EdgeFrameSchema, type EventFrame, MAX_EVENTS_PER_FRAME, type RequestFrame } from '../adapters/protocol.ts';
 import type { TransportName } from '../adapters/vocabulary.ts';
 import type { EventQueue } from './event-queue.ts';
 
@@ -15,11 +15,15 @@ export interface LinkOptions {
   onWelcome: (frame: Extract<EdgeFrame, { t: 'welcome' }>) => void;
   onRequest: (frame: RequestFrame) => Promise<unknown>;
   heartbeatMs?: number;
+  /** how long events gather before one frame carries them (default GATHER_MS) */
+  gatherMs?: number;
   maxBackoffMs?: number;
   log?: (msg: string) => void;
 }
 
 const RESEND_AFTER_MS = 30_000;
+/** How long events gather before they go as one frame. */
+export const GATHER_MS = 25;
 
 export const backoffDelay = (attempt: number, maxMs: number, random = Math.random) =>
   Math.round(Math.min(maxMs, 500 * 2 ** Math.min(attempt, 16)) * (0.5 + random() * 0.5));
@@ -57,7 +61,7 @@ export class Link {
       this.alive = true;
       this.log(`connected to ${this.opts.url}`);
       this.send({ t: 'hello', bridgeId: this.opts.bridgeId, transport: this.opts.transport, sessions: this.opts.sessions() });
-      for (const frame of this.opts.events.pending()) this.send(frame);
+      this.sendEvents(this.opts.events.pending());
       this.heartbeat = setInterval(() => {
         if (!this.alive) {
           this.log('no pong in time; reconnecting');
@@ -69,7 +73,7 @@ export class Link {
         // a text ping too: the edge answers it without waking, and counts it as a sign of life
         ws.send('ping');
         // an event the edge failed to record stays unacknowledged: offer it again (the edge drops repeats)
-        for (const frame of this.opts.events.stale(RESEND_AFTER_MS)) this.send(frame);
+        this.sendEvents(this.opts.events.stale(RESEND_AFTER_MS));
       }, this.opts.heartbeatMs ?? 15_000);
     });
     ws.on('pong', () => {
@@ -119,12 +123,36 @@ export class Link {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
+  /**
+   * Events gather for GATHER_MS (or until a frame is full) and go as one `events` frame: the edge records
+   * a burst — the two acks after every send — in one D1 batch. Each stays in the queue until acked.
+   */
+  private readonly gathered: EventFrame[] = [];
+  private gatherTimer: NodeJS.Timeout | undefined;
+
   private sendEvent(frame: EventFrame): void {
-    this.send(frame);
+    this.gathered.push(frame);
+    if (this.gathered.length >= MAX_EVENTS_PER_FRAME) this.flushEvents();
+    else this.gatherTimer ??= setTimeout(() => this.flushEvents(), this.opts.gatherMs ?? GATHER_MS);
+  }
+
+  private flushEvents(): void {
+    if (this.gatherTimer) clearTimeout(this.gatherTimer);
+    this.gatherTimer = undefined;
+    this.sendEvents(this.gathered.splice(0));
+  }
+
+  private sendEvents(frames: EventFrame[]): void {
+    for (let i = 0; i < frames.length; i += MAX_EVENTS_PER_FRAME) {
+      const chunk = frames.slice(i, i + MAX_EVENTS_PER_FRAME);
+      if (chunk.length === 1) this.send(chunk[0]!);
+      else if (chunk.length) this.send({ t: 'events', events: chunk });
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.gatherTimer) clearTimeout(this.gatherTimer);
     if (this.retry) clearTimeout(this.retry);
     if (this.heartbeat) clearInterval(this.heartbeat);
     const ws = this.ws;

@@ -88,6 +88,32 @@ it('routes requests to the bridge, records its events once even when re-sent, an
   bridge.close();
 });
 
+it('a frame of events is recorded in order per client and acknowledged in one ack; its acks in one batch', async () => {
+  const bridge = await connectFakeBridge();
+  const u = await newUser();
+  const { clientId } = await addClient(u.apiKey);
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/acks' } });
+  const sent = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'ack me' } });
+  const ref = bridge.frames.find((f) => f.t === 'req' && f.op === 'send').clientRef;
+  const ack = (id: string, value: number) => ({
+    t: 'event',
+    id,
+    clientRef: ref,
+    at: Date.now(),
+    event: { kind: 'ack', messageId: sent.json.messageId, to: '15550000001', ack: value },
+  });
+  bridge.ws.send(
+    JSON.stringify({ t: 'events', events: [ack('batch-ack-0002', 2), messageEvent(ref, 'batch-msg-0001', 'in between'), ack('batch-ack-0003', 3)] }),
+  );
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('batch-ack-0003')));
+  expect(bridge.frames.find((x) => x.t === 'ack' && x.ids.includes('batch-ack-0003')).ids).toEqual(['batch-ack-0002', 'batch-msg-0001', 'batch-ack-0003']);
+  expect((await call('/api/sent-messages', { key: u.apiKey })).json[0]).toMatchObject({ message: 'ack me', status: 'read' });
+  expect((await call(`/api/received-messages/${clientId}`, { key: u.apiKey })).json.messages.map((m: any) => m.message)).toEqual(['in between']);
+  const acks = (await call('/api/webhook-deliveries?event=message_ack', { key: u.apiKey })).json.deliveries;
+  expect(acks).toHaveLength(2);
+  bridge.close();
+});
+
 it('a late or re-sent older status event never overwrites a newer one', async () => {
   const bridge = await connectFakeBridge();
   const u = await newUser();

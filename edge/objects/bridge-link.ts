@@ -4,12 +4,12 @@
 // events and answers only for the clients assigned to it. Each client is held by one bridge (never two
 // sockets for one number). Requests go out as `req` frames; events come in, are processed and acked.
 import { DurableObject } from 'cloudflare:workers';
-import { type BridgeFrame, BridgeFrameSchema, type EdgeFrame, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
+import { type BridgeFrame, BridgeFrameSchema, type EdgeFrame, type EventFrame, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { TransportName } from '../../adapters/vocabulary.ts';
 import type { Bindings } from '../env.ts';
 import { getDb } from '../db/client.ts';
 import { credentialIsLive } from '../services/bridge-credentials.ts';
-import { handleBridgeEvent, sessionsFor } from '../services/bridge-events.ts';
+import { handleBridgeEvents, sessionsFor } from '../services/bridge-events.ts';
 import type { BridgeLinkRpc, LinkStatus } from './contracts.ts';
 
 interface Attachment {
@@ -184,7 +184,8 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       this.drop(ws, 4400, 'hello first');
       return;
     }
-    if (frame.t === 'event') return this.event(ws, att, frame);
+    if (frame.t === 'event') return this.event(ws, att, [frame]);
+    if (frame.t === 'events') return this.event(ws, att, frame.events);
     const waiting = this.pending.get(frame.id);
     // an answer counts only from the link the request went to
     if (!waiting || waiting.ws !== ws) return;
@@ -201,34 +202,52 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       this.drop(ws, 4403, 'bridge id does not match its credential');
       return;
     }
+    // taken at once, so the events the bridge sends right behind its hello are not refused while we check
+    ws.serializeAttachment({ ...att, transport: frame.transport } satisfies Attachment);
     // revoked or re-issued since the Worker checked it: revocation updates D1 before it closes links,
     // so this check or that close catches every link
     if (!(await credentialIsLive(getDb(this.env.DB), att.bridgeId, att.tokenHash))) {
       this.drop(ws, 4401, 'credential revoked');
       return;
     }
-    ws.serializeAttachment({ ...att, transport: frame.transport } satisfies Attachment);
     const sessions = await sessionsFor(this.env, (clientRef) => this.socketFor(clientRef) === ws);
     this.send(ws, { t: 'welcome', sessions });
   }
 
-  private async event(ws: WebSocket, att: Attachment, frame: Extract<BridgeFrame, { t: 'event' }>) {
-    if (this.assignedTo(frame.clientRef) !== att.bridgeId) {
-      // not this bridge's client: never recorded, never acted on; the bridge drops it
-      console.error(`bridge link ${att.bridgeId}: event for client ${frame.clientRef}, which it does not hold; refused`);
-      this.send(ws, { t: 'reject', ids: [frame.id], reason: 'NOT_ASSIGNED' });
-      return;
+  /** One event or a frame of them: refused when not this bridge's client, else recorded in order per client and acked. */
+  private async event(ws: WebSocket, att: Attachment, frames: EventFrame[]) {
+    const mine: EventFrame[] = [];
+    const refused: EventFrame[] = [];
+    for (const f of frames) (this.assignedTo(f.clientRef) === att.bridgeId ? mine : refused).push(f);
+    if (refused.length) {
+      // not this bridge's clients: never recorded, never acted on; the bridge drops them
+      console.error(`bridge link ${att.bridgeId}: ${refused.length} event(s) for clients it does not hold; refused`);
+      this.send(ws, { t: 'reject', ids: refused.map((f) => f.id), reason: 'NOT_ASSIGNED' });
     }
-    // one client's events are recorded in the order the bridge sent them
-    const previous = this.chains.get(frame.clientRef) ?? Promise.resolve();
-    const run = previous.then(() => handleBridgeEvent(this.env, frame, (p) => this.ctx.waitUntil(p), this.watched(frame.clientRef)));
-    const settled = run.catch(() => undefined);
-    this.chains.set(frame.clientRef, settled);
-    void settled.then(() => {
-      if (this.chains.get(frame.clientRef) === settled) this.chains.delete(frame.clientRef);
-    });
-    await run; // a failure leaves the event unacknowledged: the bridge sends it again
-    this.send(ws, { t: 'ack', ids: [frame.id] });
+    const byClient = new Map<number, EventFrame[]>();
+    for (const f of mine) byClient.set(f.clientRef, [...(byClient.get(f.clientRef) ?? []), f]);
+    const done = await Promise.all(
+      [...byClient].map(async ([clientRef, run]) => {
+        // one client's events are recorded in the order the bridge sent them
+        const previous = this.chains.get(clientRef) ?? Promise.resolve();
+        const work = previous.then(() => handleBridgeEvents(this.env, run, (p) => this.ctx.waitUntil(p), this.watched(clientRef)));
+        const settled = work.catch(() => undefined);
+        this.chains.set(clientRef, settled);
+        void settled.then(() => {
+          if (this.chains.get(clientRef) === settled) this.chains.delete(clientRef);
+        });
+        // a failure leaves these events unacknowledged: the bridge sends them again
+        return work.then(
+          () => run.map((f) => f.id),
+          (err: unknown) => {
+            console.error(`bridge link ${att.bridgeId}: recording events of client ${clientRef} failed`, err);
+            return [];
+          },
+        );
+      }),
+    );
+    const ids = done.flat();
+    if (ids.length) this.send(ws, { t: 'ack', ids });
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

@@ -39,6 +39,67 @@ async function clientFor(env: Bindings, clientRef: number) {
   return row;
 }
 
+type AckFrame = EventFrame & { event: Extract<EventFrame['event'], { kind: 'ack' }> };
+const isAck = (f: EventFrame): f is AckFrame => f.event.kind === 'ack';
+
+/**
+ * Acks — two follow every send — recorded together: every status update and its message_ack delivery in
+ * one D1 batch (chunks of 100 statements), one wake-up, one live frame each.
+ */
+async function recordAcks(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[], waitUntil: (p: Promise<unknown>) => void, watched: boolean) {
+  const db = getDb(env.DB);
+  type Write = Parameters<typeof db.batch>[0][number];
+  const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
+  const writes: Write[] = [];
+  for (const frame of frames) {
+    const ev = frame.event;
+    const status = ackStatus(ev.ack);
+    writes.push(
+      db
+        .update(sentMessages)
+        .set({ status })
+        .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
+    );
+    const data = {
+      messageId: ev.messageId,
+      from: client.clientId,
+      to: ev.to,
+      ack: ev.ack,
+      status,
+      timestamp: frame.at,
+      type: 'message_ack' as const,
+      channel: 'whatsapp' as const,
+    };
+    const delivery = await clientDelivery(db, client, { event: 'message_ack', data }, `bridge:${frame.id}`);
+    if (delivery) writes.push(delivery.insert);
+  }
+  for (let i = 0; i < writes.length; i += 100) {
+    const [first, ...rest] = writes.slice(i, i + 100);
+    if (first) await db.batch([first, ...rest]);
+  }
+  wakeClientEndpoint(env, client, waitUntil);
+  if (watched) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
+}
+
+/** A run of one client's events, in order: consecutive acks go in one batch, the rest one by one. */
+export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
+  const first = frames[0];
+  if (!first) return;
+  const client = await clientFor(env, first.clientRef);
+  if (!client) return; // deleted meanwhile: nothing to record
+  for (let i = 0; i < frames.length; ) {
+    const frame = frames[i]!;
+    if (!isAck(frame)) {
+      await handleBridgeEvent(env, frame, waitUntil, watched);
+      i++;
+      continue;
+    }
+    const run: AckFrame[] = [];
+    while (i < frames.length && isAck(frames[i]!)) run.push(frames[i++] as AckFrame);
+    await recordAcks(env, client, run, waitUntil, watched);
+  }
+}
+
 export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
   const db = getDb(env.DB);
   /** a live update, only when someone has the client's live socket open */
@@ -165,33 +226,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       push(client.id, { type: 'reaction', messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji });
       return;
     }
-    case 'ack': {
-      const status = ackStatus(ev.ack);
-      const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
-      await queue(
-        {
-          event: 'message_ack',
-          data: {
-            messageId: ev.messageId,
-            from: client.clientId,
-            to: ev.to,
-            ack: ev.ack,
-            status,
-            timestamp: frame.at,
-            type: 'message_ack',
-            channel: 'whatsapp',
-          },
-        },
-        [
-          db
-            .update(sentMessages)
-            .set({ status })
-            .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
-        ],
-      );
-      push(client.id, { type: 'ack', messageId: ev.messageId, ack: ev.ack });
+    case 'ack':
+      await recordAcks(env, client, [frame as AckFrame], waitUntil, watched);
       return;
-    }
     case 'call': {
       const event: WebhookEvent = {
         event: 'call_rejected',

@@ -20,6 +20,8 @@ export interface BridgeConfig {
   transport: TransportName;
   bridgeId: string;
   allowPrivate: boolean;
+  /** the sandbox's simulated reach-out limit (new contacts a day; SANDBOX_REACH_OUT_LIMIT, default none) */
+  sandboxReachOutLimit?: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BridgeConfig {
@@ -33,6 +35,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BridgeConfi
     transport,
     bridgeId: env.BRIDGE_ID ?? 'bridge-1',
     allowPrivate: env.ALLOW_PRIVATE_WEBHOOK_URLS === 'true',
+    sandboxReachOutLimit: env.SANDBOX_REACH_OUT_LIMIT ? Number(env.SANDBOX_REACH_OUT_LIMIT) : undefined,
   };
 }
 
@@ -41,7 +44,7 @@ export function startBridge(config: BridgeConfig) {
   const events = new EventQueue(db);
   const factory =
     config.transport === 'sandbox'
-      ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate })
+      ? sandboxTransport(db, { allowPrivateMedia: config.allowPrivate, reachOutLimit: config.sandboxReachOutLimit })
       : baileysTransport(db, { sealer: sealerFromKeyFile(join(config.stateDir, `bridge-${config.bridgeId}.key`), process.env.BRIDGE_SEAL_KEY) });
   const sessions = new Sessions({ factory, emit: (clientRef, event) => events.add(clientRef, event), allowPrivateMedia: config.allowPrivate, db });
   const specs = new Map<number, SessionSpec>();

@@ -39,6 +39,24 @@ describe('Sessions over the sandbox', () => {
     await sessions.stopAll();
   });
 
+  it('answers 463 (WHATSAPP_RATE_LIMIT) past its daily reach-out limit, as WhatsApp does; contacts who wrote are never limited', async () => {
+    const db = openBridgeDb(':memory:');
+    const sessions = new Sessions({ factory: sandboxTransport(db, { reachOutLimit: 2 }), emit: () => {}, allowPrivateMedia: false, db });
+    await sessions.start({ clientRef: 4, clientId: 'c4', phoneNumber: '12345678904' });
+    await sessions.sandbox(4, (s) => s.scan());
+    await sessions.sandbox(4, (s) => s.inbound({ from: '15550000099', message: 'hi' }));
+    await sessions.send(4, { to: '15550000001', text: 'first new contact' });
+    await sessions.send(4, { to: '15550000002', text: 'second new contact' });
+    await expect(sessions.send(4, { to: '15550000003', text: 'one too many' })).rejects.toMatchObject({
+      code: 'WHATSAPP_RATE_LIMIT',
+      message: expect.stringMatching(/^463/),
+    });
+    await sessions.send(4, { to: '15550000001', text: 'already reached today' });
+    await sessions.send(4, { to: '15550000099', text: 'wrote to us first' });
+    expect((await sessions.sandbox(4, (s) => s.sent())).map((m) => m.to)).toEqual(['15550000001', '15550000002', '15550000001', '15550000099']);
+    await sessions.stopAll();
+  });
+
   it('refuses sends before pairing and to read-only or unknown groups', async () => {
     const db = openBridgeDb(':memory:');
     const sessions = new Sessions({ factory: sandboxTransport(db), emit: () => {}, allowPrivateMedia: false, db });

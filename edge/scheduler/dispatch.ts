@@ -63,7 +63,15 @@ function settlement(env: Bindings, row: Row, outcome: SendOutcome, now: number):
 }
 
 /** Failures worth another try: the bridge or the session is down or slow. */
-const RETRYABLE = new Set(['BRIDGE_UNAVAILABLE', 'BRIDGE_TIMEOUT', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'WHATSAPP_ERROR', 'BRIDGE_ERROR']);
+const RETRYABLE = new Set([
+  'BRIDGE_UNAVAILABLE',
+  'BRIDGE_TIMEOUT',
+  'SESSION_NOT_CONNECTED',
+  'SESSION_NOT_FOUND',
+  'WHATSAPP_ERROR',
+  'WHATSAPP_RATE_LIMIT',
+  'BRIDGE_ERROR',
+]);
 
 /** Sends this client's due messages; answers when something is next due (or null). */
 export async function dispatchDue(

@@ -50,6 +50,8 @@ export function bridgeError(result: BridgeFailure): ApiError {
       return new ApiError(404, result.code, result.message);
     case 'READ_ONLY_CHAT':
       return new ApiError(403, 'READ_ONLY_CHAT', result.message);
+    case 'WHATSAPP_RATE_LIMIT':
+      return new ApiError(429, result.code, result.message, { 'Retry-After': '3600' });
     case 'NO_PENDING_QR':
     case 'SEND_OUTCOME_UNKNOWN':
       return new ApiError(409, result.code, result.message);

@@ -4,15 +4,29 @@ import type { Db } from '../db/client.ts';
 import { clients } from '../db/schema.ts';
 import type { AuthContext } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
+import { TtlCache } from '../lib/ttl-cache.ts';
 
 export type ClientRow = typeof clients.$inferSelect;
 
+/**
+ * Client rows this isolate read lately (5 s): the hot path reads no D1 for a client it just used. What
+ * changes a client here (webhook saved, deleted) forgets it at once; other isolates see it within 5 s.
+ */
+const recentClients = new TtlCache<string, ClientRow>(5000);
+
+export const forgetClient = (clientRef: number) => recentClients.deleteWhere((row) => row.id === clientRef);
+
 export async function findOwnClient(db: Db, auth: AuthContext, clientId: string): Promise<ClientRow> {
-  const [row] = await db
-    .select()
-    .from(clients)
-    .where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)))
-    .limit(1);
+  const cacheKey = `${auth.userId}:${clientId}`;
+  let row = recentClients.get(cacheKey);
+  if (!row) {
+    [row] = await db
+      .select()
+      .from(clients)
+      .where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)))
+      .limit(1);
+    if (row) recentClients.set(cacheKey, row);
+  }
   // A client key sees only its own client.
   if (!row || (auth.clientRef !== null && auth.clientRef !== row.id)) throw new ApiError(404, 'CLIENT_NOT_FOUND', 'Client not found');
   return row;

@@ -6,6 +6,7 @@ import { apiKeys, clients, devices, webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { seal, unseal } from '../lib/secrets.ts';
+import { forgetClient } from '../services/clients.ts';
 import { newWebhookSecret } from './sign.ts';
 import { allowPrivateUrls, checkOutboundUrl } from '../../adapters/url-guard.ts';
 import type { ENDPOINT_KINDS } from '../../adapters/vocabulary.ts';
@@ -66,6 +67,7 @@ export async function disableEndpoint(db: Db, key: EndpointKey): Promise<void> {
       .set({ status: 'paused' })
       .where(and(eq(webhookDeliveries.endpoint, key), eq(webhookDeliveries.status, 'pending'))),
   ]);
+  if (parsed.kind === 'client') forgetClient(parsed.id);
 }
 
 export interface WebhookSettings {
@@ -103,5 +105,6 @@ export async function saveWebhook(
       .where(and(eq(webhookDeliveries.endpoint, key), eq(webhookDeliveries.status, 'paused')))
       .returning({ id: webhookDeliveries.id }),
   ]);
+  if (parsed.kind === 'client') forgetClient(parsed.id); // this isolate's cached row shows the new URL at once
   return { webhookUrl: url, webhookSecret: sealed ? await unseal(env.SEAL_KEY, sealed) : null, resumed: url !== null && resumed.length > 0 };
 }

@@ -171,6 +171,11 @@ describe('Baileys session', () => {
     const stored = await h.configs[0]!.getMessage!({ id: sent.messageId, remoteJid: '15550000001@s.whatsapp.net' });
     expect(stored?.conversation).toBe('hi there');
     expect(await h.configs[0]!.getMessage!({ id: 'unknown' })).toBeUndefined();
+    // WhatsApp's 463 (reach-out limit) is told apart from other refusals, so a governor can pause on it
+    vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Boom('reach-out timelock', { statusCode: 463 }));
+    await expect(h.session.send('+15550000005', { text: 'new contact' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT' });
+    vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Error('not connected'));
+    await expect(h.session.send('+15550000005', { text: 'x' })).rejects.toMatchObject({ code: 'WHATSAPP_ERROR' });
   });
 
   it('reports the history sync as history (stored, never webhooks), own messages included', async () => {

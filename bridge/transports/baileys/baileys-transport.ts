@@ -311,6 +311,11 @@ export class BaileysSession implements Session {
     try {
       sent = await sock.sendMessage(jid, message);
     } catch (err) {
+      // 463: WhatsApp's reach-out limit (too many first messages to new contacts) — a pause, not a broken send
+      const status = (err as { output?: { statusCode?: number }; data?: unknown })?.output?.statusCode;
+      if (status === 463 || /\b463\b/.test(String((err as Error).message))) {
+        throw new SessionError('WHATSAPP_RATE_LIMIT', `463: WhatsApp limits first messages to new contacts now: ${(err as Error).message}`);
+      }
       throw new SessionError('WHATSAPP_ERROR', `WhatsApp refused the message: ${(err as Error).message}`);
     }
     const id = sent?.key.id;

@@ -32,7 +32,13 @@ class SandboxSession implements Session {
 
   private readonly allowPrivateMedia: boolean;
 
-  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, ackDelayMs: number, allowPrivateMedia: boolean) {
+  /** WhatsApp's reach-out limit, simulated: first messages to numbers that never wrote to this one, per day */
+  private readonly reachOutLimit: number;
+  private readonly wroteToUs = new Set<string>();
+  private reachedOut = { day: '', numbers: new Set<string>() };
+
+  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, ackDelayMs: number, allowPrivateMedia: boolean, reachOutLimit = Number.POSITIVE_INFINITY) {
+    this.reachOutLimit = reachOutLimit;
     this.spec = spec;
     this.emit = emit;
     this.db = db;
@@ -135,7 +141,10 @@ class SandboxSession implements Session {
       if (!chat) throw new SessionError('GROUP_NOT_FOUND', 'No such group or channel');
       if (chat.readOnly) throw new SessionError('READ_ONLY_CHAT', 'Only admins can send to this group or channel');
       number = to;
-    } else number = digits(to, 'to');
+    } else {
+      number = digits(to, 'to');
+      this.checkReachOut(number);
+    }
     const entry: SentEntry = {
       id: `SB${randomBytes(8).toString('hex').toUpperCase()}`,
       to: number,
@@ -159,6 +168,18 @@ class SandboxSession implements Session {
     return { messageId: entry.id, timestamp: entry.timestamp };
   }
 
+  /** A first message to a number that never wrote to us counts against the day's reach-out limit (WhatsApp's 463). */
+  private checkReachOut(number: string) {
+    if (this.wroteToUs.has(number)) return;
+    const day = new Date().toISOString().slice(0, 10);
+    if (this.reachedOut.day !== day) this.reachedOut = { day, numbers: new Set() };
+    if (this.reachedOut.numbers.has(number)) return;
+    if (this.reachedOut.numbers.size >= this.reachOutLimit) {
+      throw new SessionError('WHATSAPP_RATE_LIMIT', `463: reach-out limit of ${this.reachOutLimit} new contacts a day reached; try again later`);
+    }
+    this.reachedOut.numbers.add(number);
+  }
+
   /** The simulated network's side: the phone that scans, contacts that write, react and call. */
   readonly sandbox: SandboxControls = {
     scan: async () => {
@@ -172,6 +193,7 @@ class SandboxSession implements Session {
     inbound: async ({ from: rawFrom, message = '', mediaUrl, groupId }) => {
       this.requireConnected();
       const from = digits(rawFrom, 'from');
+      this.wroteToUs.add(from);
       if (!message && !mediaUrl) throw new SessionError('VALIDATION_ERROR', 'message or mediaUrl is required');
       const messageId = `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
       const timestamp = Date.now();
@@ -216,6 +238,6 @@ class SandboxSession implements Session {
 }
 
 export const sandboxTransport =
-  (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean } = {}): TransportFactory =>
+  (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean; reachOutLimit?: number } = {}): TransportFactory =>
   (spec, emit) =>
-    new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500, opts.allowPrivateMedia ?? false);
+    new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500, opts.allowPrivateMedia ?? false, opts.reachOutLimit);

@@ -6,7 +6,7 @@ import { ApiError } from '../../lib/errors.ts';
 import { verifyPassword } from '../../lib/password.ts';
 import { createRouter } from '../../lib/router.ts';
 import { unseal } from '../../lib/secrets.ts';
-import { findOwnClient, statusLabel } from '../../services/clients.ts';
+import { findOwnClient, forgetClient, statusLabel } from '../../services/clients.ts';
 import { forgetKeys, issueKey } from '../../services/keys.ts';
 import { ask, command, hubFor, linkFor } from '../../services/bridge-commands.ts';
 import { addNumberRoute, deleteClientRoute, listClientsRoute, qrRoute } from './clients.routes.ts';
@@ -99,6 +99,7 @@ export const clientsRouter = createRouter()
     await Promise.all([hubFor(c.env, client.id).forget(), linkFor(c.env).forget(client.id)]);
     await db.delete(clients).where(eq(clients.id, client.id));
     forgetKeys({ clientRef: client.id }); // its key stops working here at once (elsewhere within AUTH_TTL_MS)
+    forgetClient(client.id);
     await audit(c, { userId: auth.userId, category: 'security', event: 'client_deleted', message: `Deleted client ${clientId}` });
     return c.json({ message: 'Client deleted successfully.' }, 200);
   })

@@ -309,6 +309,8 @@ export const chatState = sqliteTable(
     lastAt: integer('last_at'),
     lastFromMe: integer('last_from_me', { mode: 'boolean' }),
     name: text('name'),
+    /** messages received since the chat was last read (history-sync messages do not count) */
+    unread: integer('unread').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.clientRef, t.chatId] }), index('chat_recent').on(t.clientRef, t.lastAt)],
 );

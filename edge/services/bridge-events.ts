@@ -204,7 +204,17 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
         .onConflictDoNothing();
       const summary =
         !ev.groupId && isPrivateChat(ev.chatId)
-          ? [summaryWrite(db, { clientRef: client.id, chatId: ev.chatId, body: ev.body, at: ev.timestamp, fromMe: false, name: ev.pushName })]
+          ? [
+              summaryWrite(db, {
+                clientRef: client.id,
+                chatId: ev.chatId,
+                body: ev.body,
+                at: ev.timestamp,
+                fromMe: false,
+                name: ev.pushName,
+                countUnread: !ev.history,
+              }),
+            ]
           : [];
       await db.batch([insert, ...summary, ...(delivery ? [delivery.insert] : [])]);
       if (ev.history) return;

@@ -8,10 +8,18 @@ import { chatState } from '../db/schema.ts';
 /** Private chats only (`<number>@c.us`); groups and channels have their own list. */
 export const isPrivateChat = (chatId: string) => chatId.endsWith('@c.us');
 
-export function summaryWrite(db: Db, m: { clientRef: number; chatId: string; body: string; at: number; fromMe: boolean; name?: string | null }) {
+/**
+ * `countUnread`: this write follows, in the same batch, the insert of a received message; the unread
+ * count grows by the rows that insert added (SQLite's changes()), so a re-sent event counts nothing.
+ */
+export function summaryWrite(
+  db: Db,
+  m: { clientRef: number; chatId: string; body: string; at: number; fromMe: boolean; name?: string | null; countUnread?: boolean },
+) {
+  const added = m.countUnread ? sql`changes()` : sql`0`;
   return db
     .insert(chatState)
-    .values({ clientRef: m.clientRef, chatId: m.chatId, lastBody: m.body, lastAt: m.at, lastFromMe: m.fromMe, name: m.name ?? null })
+    .values({ clientRef: m.clientRef, chatId: m.chatId, lastBody: m.body, lastAt: m.at, lastFromMe: m.fromMe, name: m.name ?? null, unread: added })
     .onConflictDoUpdate({
       target: [chatState.clientRef, chatState.chatId],
       set: {
@@ -19,6 +27,7 @@ export function summaryWrite(db: Db, m: { clientRef: number; chatId: string; bod
         lastFromMe: sql`CASE WHEN coalesce(${chatState.lastAt}, 0) <= excluded.last_at THEN excluded.last_from_me ELSE ${chatState.lastFromMe} END`,
         lastAt: sql`max(coalesce(${chatState.lastAt}, 0), excluded.last_at)`,
         name: sql`coalesce(excluded.name, ${chatState.name})`,
+        unread: sql`${chatState.unread} + excluded.unread`,
       },
     });
 }

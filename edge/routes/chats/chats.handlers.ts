@@ -14,21 +14,21 @@ import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listCh
 /** Read receipts sent at most per read. */
 const MAX_RECEIPTS = 500;
 
-// Private chats from their summaries (written with each message): one row per chat, newest first,
-// the unread count from the chat's index range after read_until (at most 9999) (groups are under /api/groups).
+// Private chats from their summaries (written with each message, unread count included): one row per
+// chat, newest first (groups are under /api/groups).
 const CHATS_SQL = `
-SELECT s.chat_id, s.last_body AS body, s.last_at AS ts, s.last_from_me AS from_me, s.name, s.muted, s.pinned,
-  (SELECT count(*) FROM (SELECT 1 FROM received_messages r WHERE r.client_ref = ?1 AND r.chat_id = s.chat_id AND r.received_at > s.read_until LIMIT 9999)) AS unread
-FROM chat_state s WHERE s.client_ref = ?1 AND s.last_at IS NOT NULL
-ORDER BY s.last_at DESC LIMIT 500`;
+SELECT chat_id, last_body AS body, last_at AS ts, last_from_me AS from_me, name, muted, pinned, unread
+FROM chat_state WHERE client_ref = ?1 AND last_at IS NOT NULL
+ORDER BY last_at DESC LIMIT 500`;
 
+// Each side takes its newest ?4 from its index before they are merged: no read sorts a chat's whole history.
 const MESSAGES_SQL = `
 SELECT * FROM (
-  SELECT message_id, message AS body, 0 AS from_me, received_at AS ts, type, has_media, filename, NULL AS status FROM received_messages
-   WHERE client_ref = ?1 AND chat_id = ?2
+  SELECT * FROM (SELECT message_id, message AS body, 0 AS from_me, received_at AS ts, type, has_media, filename, NULL AS status FROM received_messages
+   WHERE client_ref = ?1 AND chat_id = ?2 ORDER BY received_at DESC LIMIT ?4)
   UNION ALL
-  SELECT message_id, message, 1, sent_at, CASE WHEN media_url IS NULL THEN 'chat' ELSE 'media' END, media_url IS NOT NULL, NULL, status FROM sent_messages
-   WHERE client_ref = ?1 AND recipient = ?3 AND message_id IS NOT NULL
+  SELECT * FROM (SELECT message_id, message, 1, sent_at, CASE WHEN media_url IS NULL THEN 'chat' ELSE 'media' END, media_url IS NOT NULL, NULL, status FROM sent_messages
+   WHERE client_ref = ?1 AND recipient = ?3 AND message_id IS NOT NULL ORDER BY sent_at DESC LIMIT ?4)
 ) ORDER BY ts DESC LIMIT ?4`;
 
 type ChatRow = { chat_id: string; body: string; ts: number; from_me: number; name: string | null; unread: number; muted: number; pinned: number };
@@ -134,7 +134,7 @@ export const chatsRouter = createRouter()
     await db
       .insert(chatState)
       .values({ clientRef: client.id, chatId, readUntil })
-      .onConflictDoUpdate({ target: [chatState.clientRef, chatState.chatId], set: { readUntil } });
+      .onConflictDoUpdate({ target: [chatState.clientRef, chatState.chatId], set: { readUntil, unread: 0 } });
     c.executionCtx.waitUntil(live(c.env, client.id, { type: 'read', chatId }));
     return c.json({ success: true as const }, 200);
   })

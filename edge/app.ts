@@ -70,6 +70,8 @@ export function createApp() {
   }
   // devices: every call per address, wrong secrets per address (each device is limited in its handlers)
   app.use('/gateway/*', rateLimit('gateway'), rateLimit('deviceAuth', { count: 'failures' }));
+  // operator and bridge credentials: wrong ones counted per address (a right one gives its slot back)
+  app.use('/internal/*', rateLimit('internalAuth', { count: 'failures' }));
   app.use('*', usage());
 
   // one router per area, each named after its OpenAPI tag

@@ -12,6 +12,7 @@ describe('rulesFrom (RATE_LIMITS)', () => {
       gateway: { limit: 600, windowSec: 60 },
       device: { limit: 120, windowSec: 60 },
       deviceAuth: { limit: 20, windowSec: 900 },
+      internalAuth: { limit: 20, windowSec: 900 },
     });
   });
 

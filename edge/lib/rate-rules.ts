@@ -7,7 +7,7 @@ export type Rule = z.infer<typeof RuleSchema>;
 /**
  * The spec's rules (`sensitive`, `delete`, `api`, `chat`, per caller address) and the gateway's:
  * `gateway` (every /gateway call, per address), `device` (per device) and `deviceAuth` (wrong device
- * secrets, per address).
+ * secrets, per address) and `internalAuth` (wrong operator or bridge credentials on /internal/*, per address).
  */
 export const DEFAULT_RULES = {
   sensitive: { limit: 5, windowSec: 3600 },
@@ -17,6 +17,7 @@ export const DEFAULT_RULES = {
   gateway: { limit: 600, windowSec: 60 },
   device: { limit: 120, windowSec: 60 },
   deviceAuth: { limit: 20, windowSec: 900 },
+  internalAuth: { limit: 20, windowSec: 900 },
 } satisfies Record<string, Rule>;
 export type RuleName = keyof typeof DEFAULT_RULES;
 

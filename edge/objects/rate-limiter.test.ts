@@ -124,6 +124,18 @@ describe('limiter middleware over HTTP', () => {
     expect((await call('/api/clients', { key: u.apiKey, ip: '2001:db8:77:2::1' })).status).toBe(200);
   });
 
+  it('counts wrong operator and bridge credentials on /internal/* per address', async () => {
+    const ip = '100.64.10.1';
+    const statuses: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      statuses.push(
+        (await call('/internal/bootstrap', { ip, body: { username: 'x', password: 'password-x' }, headers: { authorization: `Bearer wrong-${i}` } })).status,
+      );
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses[20]).toBe(429);
+  });
+
   it('never takes a device secret from the query string', async () => {
     const u = await newUser();
     const d = await newDevice(u.apiKey);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startSystem } from '../scripts/system.ts';
+import { workerdCpuMs } from './cpu.ts';
 import { round, runLoad } from './load.ts';
 
 export async function benchSend(opts: { requests?: number; concurrency?: number } = {}) {
@@ -42,18 +43,30 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
     };
     await runLoad(200, concurrency, bare);
     await runLoad(100, concurrency, send);
+    let cpu = workerdCpuMs();
     const bareResult = await runLoad(requests, concurrency, bare);
+    const bareCpuMs = workerdCpuMs() - cpu;
+    cpu = workerdCpuMs();
     const sendResult = await runLoad(requests, concurrency, send);
+    // the acks that follow each send (0.5 s and 1 s later in the sandbox) are part of what a send costs
+    await new Promise((r) => setTimeout(r, 2500));
+    const sendCpuMs = workerdCpuMs() - cpu;
     return {
       benchmark: 'send-message through Worker → bridge (sandbox)',
       requests,
       concurrency,
-      bareRoute: { requestsPerSecond: bareResult.perSecond, p50ms: bareResult.p50ms, p99ms: bareResult.p99ms },
+      bareRoute: {
+        requestsPerSecond: bareResult.perSecond,
+        p50ms: bareResult.p50ms,
+        p99ms: bareResult.p99ms,
+        workerdCpuMsPerRequest: round(bareCpuMs / requests, 2),
+      },
       sendMessage: {
         requestsPerSecond: sendResult.perSecond,
         p50ms: sendResult.p50ms,
         p99ms: sendResult.p99ms,
         errors: sendResult.errors,
+        workerdCpuMsPerRequest: round(sendCpuMs / requests, 2),
         ...(firstError ? { firstError } : {}),
       },
       throughputRatio: round(sendResult.perSecond / bareResult.perSecond, 2),

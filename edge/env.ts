@@ -20,6 +20,8 @@ export interface Bindings {
   ALLOW_PRIVATE_WEBHOOK_URLS?: string;
   /** JSON overriding limiter rules by name */
   RATE_LIMITS?: string;
+  /** JSON overriding the send governor's defaults for the transport (pacing, new-contact cap, warm-up, pauses) */
+  GOVERNOR?: string;
 }
 
 export interface AuthContext {

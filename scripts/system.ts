@@ -96,6 +96,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     RATE_LIMITS: env.RATE_LIMITS ?? '',
     GROUP_SEND_DELAY_MS: env.GROUP_SEND_DELAY_MS ?? '',
     WA_TRANSPORT: transport,
+    GOVERNOR: env.GOVERNOR ?? '',
   };
 
   const output: string[] = [];

@@ -4,7 +4,8 @@ import { DurableObject } from 'cloudflare:workers';
 import { type LiveFrame, type LiveState, type PendingLive, sentFrame } from '../../adapters/live.ts';
 import { checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
-import { dispatchDue } from '../scheduler/dispatch.ts';
+import { dispatchDue, type Gate } from '../scheduler/dispatch.ts';
+import { defaultPolicy, freshState, type GovernorState } from '../services/governor.ts';
 import { linkFor } from '../services/bridge-commands.ts';
 import type { ClientHubRpc } from './contracts.ts';
 
@@ -32,12 +33,20 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     this.wantedDuring = null;
     let next: number | null;
     try {
-      next = await dispatchDue(this.env, clientRef, (p) => this.ctx.waitUntil(p));
+      next = await dispatchDue(this.env, clientRef, (p) => this.ctx.waitUntil(p), undefined, await this.gate());
     } finally {
       this.dispatching = false;
     }
     if (this.wantedDuring !== null) next = Math.min(next ?? Infinity, this.wantedDuring);
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  /** The number's governor: the policy for its transport (GOVERNOR overrides), its state in this object's storage. */
+  private async gate(): Promise<Gate> {
+    const transport = this.env.WA_TRANSPORT === 'baileys' ? 'baileys' : 'sandbox';
+    const stored = await this.ctx.storage.get<GovernorState>('governor');
+    const state = stored ?? freshState((await this.ctx.storage.get<number>('pairedAt')) ?? null);
+    return { policy: defaultPolicy(transport, this.env.GOVERNOR), state, save: (s) => this.ctx.storage.put('governor', s) };
   }
 
   async request(clientRef: number, op: Op, params: Record<string, unknown>, sent?: PendingLive[]): Promise<RawBridgeResult> {
@@ -70,6 +79,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   async apply(update: Partial<LiveState>): Promise<LiveState> {
     const next: LiveState = { ...(await this.state()), ...update, updatedAt: Date.now() };
+    // the governor's warm-up counts from the first time the number is seen connected
+    if (next.status === 'connected' && !(await this.ctx.storage.get<number>('pairedAt'))) await this.ctx.storage.put('pairedAt', Date.now());
     if (next.status && next.status !== 'pending_auth') next.qrPng = null;
     await this.ctx.storage.put('state', next);
     return next;

@@ -8,6 +8,7 @@ import { clients } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import type { SendOutcome } from '../../adapters/protocol.ts';
+import { afterRateLimit, afterSend, decide, type GovernorPolicy, type GovernorState } from '../services/governor.ts';
 import { sendBatchThroughClient } from '../services/messaging.ts';
 
 export const LEASE_MS = 60_000;
@@ -73,17 +74,49 @@ const RETRYABLE = new Set([
   'BRIDGE_ERROR',
 ]);
 
-/** Sends this client's due messages; answers when something is next due (or null). */
+/** The number's governor, as its Durable Object keeps it: the policy and state it paces sends by. */
+export interface Gate {
+  policy: GovernorPolicy;
+  state: GovernorState;
+  save(state: GovernorState): Promise<void>;
+}
+
+const paced = (p: GovernorPolicy) => p.minIntervalMs + p.jitterMs > 0 || p.newContactsPerDay !== null;
+
+/** A number that never wrote to this client and was never sent to by it. */
+async function isNewContact(env: Bindings, clientRef: number, number: string): Promise<boolean> {
+  const seen = await env.DB.prepare(
+    `SELECT 1 FROM received_messages WHERE client_ref = ?1 AND chat_id = ?2 || '@c.us'
+     UNION ALL SELECT 1 FROM sent_messages WHERE client_ref = ?1 AND recipient = ?2 AND status <> 'failed' LIMIT 1`,
+  )
+    .bind(clientRef, number)
+    .first();
+  return !seen;
+}
+
+/**
+ * Sends this client's due messages; answers when something is next due (or null). With a paced
+ * governor (a real number) one message goes at a time, when the governor lets it; unpaced, a claimed
+ * batch goes in one round trip.
+ */
 export async function dispatchDue(
   env: Bindings,
   clientRef: number,
   waitUntil: (p: Promise<unknown>) => void,
   deadline = Date.now() + 25_000,
+  gate?: Gate,
 ): Promise<number | null> {
   const [client] = await getDb(env.DB).select().from(clients).where(eq(clients.id, clientRef)).limit(1);
   if (!client) return null;
   await failExhausted(env, Date.now(), clientRef);
+  const pacing = gate && paced(gate.policy) ? gate : undefined;
   while (Date.now() < deadline) {
+    if (pacing) {
+      const held = await sendOnePaced(env, client, pacing, waitUntil);
+      if (held === 'none') break;
+      if (typeof held === 'number') return held; // the governor says when
+      continue;
+    }
     const rows = await claimDue(env, clientRef, Date.now());
     if (!rows.length) break;
     // one round trip to the bridge for the whole batch; each row keyed so a re-claim never sends twice
@@ -102,6 +135,42 @@ export async function dispatchDue(
     .bind(clientRef)
     .first<{ next: number | null }>();
   return next?.next ?? null;
+}
+
+/** One due message through the governor: 'sent' (or settled), 'none' due, or when the governor lets the next go. */
+async function sendOnePaced(
+  env: Bindings,
+  client: typeof clients.$inferSelect,
+  gate: Gate,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<'sent' | 'none' | number> {
+  const next = await env.DB.prepare(
+    `SELECT recipient FROM scheduled_messages WHERE client_ref = ?1 AND status = 'pending' AND schedule_time <= ?2 AND coalesce(retry_at, 0) <= ?2
+     ORDER BY schedule_time LIMIT 1`,
+  )
+    .bind(client.id, Date.now())
+    .first<{ recipient: string }>();
+  if (!next) return 'none';
+  const number = next.recipient.replace(/^\+/, '');
+  const newContact = await isNewContact(env, client.id, number);
+  const decision = decide(gate.policy, gate.state, { newContact }, Date.now());
+  if (!decision.go) return decision.at;
+  const [row] = await claimDue(env, client.id, Date.now(), 1);
+  if (!row) return 'none';
+  const [outcome] = await sendBatchThroughClient(
+    env,
+    client,
+    [{ to: row.recipient.replace(/^\+/, ''), text: row.message, key: `scheduled:${row.id}` }],
+    waitUntil,
+  ).catch((err: unknown) => [
+    { ok: false as const, code: err instanceof ApiError ? err.code : 'INTERNAL_ERROR', message: (err as Error)?.message ?? String(err) },
+  ]);
+  const now = Date.now();
+  await env.DB.batch([settlement(env, row, outcome!, now)]);
+  if (outcome?.ok) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
+  else if (outcome?.code === 'WHATSAPP_RATE_LIMIT') gate.state = afterRateLimit(gate.policy, gate.state, now);
+  await gate.save(gate.state);
+  return 'sent';
 }
 
 /** Cron: hand every client with something due in the coming minute (or a lapsed lease) to its Durable Object. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import worker from '../index.ts';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
 import { addClient, call, login, newUser } from '../test/helpers.ts';
-import { claimDue, DEADLINE_MS, MAX_CLAIMS } from './dispatch.ts';
+import { DEFAULT_POLICIES, freshState } from '../services/governor.ts';
+import { claimDue, DEADLINE_MS, dispatchDue, type Gate, MAX_CLAIMS } from './dispatch.ts';
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
@@ -258,6 +259,52 @@ describe('dispatch', () => {
     expect(await row(id)).toMatchObject({ status: 'failed', attempts: MAX_CLAIMS });
     expect((await row(id)).failure_reason).toMatch(/^DISPATCH_FAILED: 5 attempts/);
     expect(bridge.frames.some((f) => f.t === 'req' && f.op === 'sendBatch')).toBe(false);
+    bridge.close();
+  });
+
+  it('with a paced governor (a real number) messages go one at a time: after the interval, within the new-contact cap, paused on 463', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const ids: number[] = [];
+    for (const n of ['9721000001', '9721000002', '9721000003']) {
+      const res = await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: n, message: `to ${n}`, scheduleTime: inSeconds(30) } });
+      ids.push(res.json.id);
+    }
+    for (const id of ids) await makeDue(id);
+    const policy = { ...DEFAULT_POLICIES.baileys, minIntervalMs: 60_000, jitterMs: 0, newContactsPerDay: 2, warmup: null };
+    const gate: Gate = { policy, state: freshState(), save: async () => {} };
+    const sends = () => bridge.frames.filter((f) => f.t === 'req' && f.op === 'sendBatch').length;
+
+    const first = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
+    expect(sends()).toBe(1);
+    expect(first).toBeGreaterThanOrEqual(Date.now() + 55_000); // the interval, not at once
+    // the interval has passed: the second new contact goes; the third is over the day's cap of 2
+    gate.state = { ...gate.state, nextAt: Date.now() - 1 };
+    const second = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
+    expect(sends()).toBe(2);
+    gate.state = { ...gate.state, nextAt: Date.now() - 1 };
+    const third = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
+    expect(sends()).toBe(2);
+    expect(third).toBe(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000); // tomorrow
+    expect(second).toBeGreaterThan(Date.now());
+    expect((await row(ids[2]!)).status).toBe('pending'); // waiting, not dropped
+
+    // tomorrow WhatsApp answers 463: the number pauses and the message waits
+    bridge.answer = (frame) =>
+      frame.op === 'sendBatch'
+        ? { ok: true, result: frame.params.items.map(() => ({ ok: false, code: 'WHATSAPP_RATE_LIMIT', message: '463: reach-out limit' })) }
+        : { ok: true, result: null };
+    gate.state = { ...gate.state, nextAt: null, day: '' };
+    await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
+    expect(gate.state.pausedUntil).toBeGreaterThan(Date.now() + policy.pauseMs - 5000);
+    expect(await row(ids[2]!)).toMatchObject({ status: 'pending', failure_reason: expect.stringMatching(/WHATSAPP_RATE_LIMIT/) });
+    await makeDue(ids[2]!); // its retry time has come: the pause still holds it
+    const before = sends();
+    const paused = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
+    expect(paused).toBe(gate.state.pausedUntil);
+    expect(sends()).toBe(before);
     bridge.close();
   });
 });

@@ -10,6 +10,7 @@ import { ApiError } from '../lib/errors.ts';
 import type { SendOutcome } from '../../adapters/protocol.ts';
 import { afterRateLimit, afterSend, decide, type GovernorPolicy, type GovernorState } from '../services/governor.ts';
 import { sendBatchThroughClient } from '../services/messaging.ts';
+import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
 
 export const LEASE_MS = 60_000;
 export const RETRY_MS = 10_000;
@@ -137,6 +138,24 @@ export async function dispatchDue(
   return next?.next ?? null;
 }
 
+/** The number paused sending: its owner hears why and until when (a client_status webhook). */
+async function announcePause(env: Bindings, client: typeof clients.$inferSelect, until: number, why: string, waitUntil: (p: Promise<unknown>) => void) {
+  const db = getDb(env.DB);
+  const reason = `sending paused until ${new Date(until).toISOString()}: ${why}`;
+  const delivery = await clientDelivery(
+    db,
+    client,
+    {
+      event: 'client_status',
+      data: { clientId: client.clientId, status: client.status, connectedNumber: client.connectedNumber, reason, timestamp: Date.now(), type: 'client_status' },
+    },
+    `paused:${until}`,
+  );
+  if (!delivery) return;
+  await delivery.insert;
+  wakeClientEndpoint(env, client, waitUntil);
+}
+
 /** One due message through the governor: 'sent' (or settled), 'none' due, or when the governor lets the next go. */
 async function sendOnePaced(
   env: Bindings,
@@ -168,7 +187,10 @@ async function sendOnePaced(
   const now = Date.now();
   await env.DB.batch([settlement(env, row, outcome!, now)]);
   if (outcome?.ok) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
-  else if (outcome?.code === 'WHATSAPP_RATE_LIMIT') gate.state = afterRateLimit(gate.policy, gate.state, now);
+  else if (outcome?.code === 'WHATSAPP_RATE_LIMIT') {
+    gate.state = afterRateLimit(gate.policy, gate.state, now);
+    await announcePause(env, client, gate.state.pausedUntil!, outcome.message, waitUntil);
+  }
   await gate.save(gate.state);
   return 'sent';
 }

@@ -267,6 +267,7 @@ describe('dispatch', () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
+    await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/status' } });
     const ids: number[] = [];
     for (const n of ['9721000001', '9721000002', '9721000003']) {
       const res = await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: n, message: `to ${n}`, scheduleTime: inSeconds(30) } });
@@ -300,6 +301,10 @@ describe('dispatch', () => {
     await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
     expect(gate.state.pausedUntil).toBeGreaterThan(Date.now() + policy.pauseMs - 5000);
     expect(await row(ids[2]!)).toMatchObject({ status: 'pending', failure_reason: expect.stringMatching(/WHATSAPP_RATE_LIMIT/) });
+    const statuses = (await call('/api/webhook-deliveries?event=client_status', { key: u.apiKey })).json.deliveries;
+    expect(statuses).toHaveLength(1); // the owner hears about the pause
+    const payload = await env.DB.prepare('SELECT payload FROM webhook_deliveries WHERE id = ?').bind(statuses[0].id).first<{ payload: string }>();
+    expect(JSON.parse(payload!.payload).data.reason).toMatch(/^sending paused until .*463/);
     await makeDue(ids[2]!); // its retry time has come: the pause still holds it
     const before = sends();
     const paused = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);

@@ -49,6 +49,17 @@ export const SendParamsSchema = z.object({
 });
 export type SendParams = z.infer<typeof SendParamsSchema>;
 
+/** Refusals a bridge gives before a message can have left (anything else may have sent it). */
+export const NOT_SENT_CODES = [
+  'SESSION_NOT_CONNECTED',
+  'SESSION_NOT_FOUND',
+  'VALIDATION_ERROR',
+  'MEDIA_ERROR',
+  'GROUP_NOT_FOUND',
+  'READ_ONLY_CHAT',
+  'NOT_SUPPORTED',
+] as const;
+
 /** A message that left: WhatsApp's id for it and when. */
 export const SentSchema = z.object({ messageId: z.string(), timestamp: z.number() });
 export type Sent = z.infer<typeof SentSchema>;

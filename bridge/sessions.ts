@@ -1,19 +1,20 @@
 // One session per client, every operation on a client serialized, and never two sockets for one client.
-import { type BridgeEvent, MAX_LINK_MEDIA_BYTES, type OpInput, type Sent, type SendOutcome, type SendParams, type SessionSpec } from '../adapters/protocol.ts';
+import {
+  type BridgeEvent,
+  MAX_LINK_MEDIA_BYTES,
+  NOT_SENT_CODES,
+  type OpInput,
+  type Sent,
+  type SendOutcome,
+  type SendParams,
+  type SessionSpec,
+} from '../adapters/protocol.ts';
 import type { BridgeDb } from './db.ts';
 import { fetchMedia } from './media.ts';
 import { type SandboxControls, SessionError, type Session, type TransportFactory } from './transports/transport.ts';
 
 /** Refusals that happen before a message can have left. */
-const NOT_SENT = new Set([
-  'SESSION_NOT_CONNECTED',
-  'SESSION_NOT_FOUND',
-  'VALIDATION_ERROR',
-  'MEDIA_ERROR',
-  'GROUP_NOT_FOUND',
-  'READ_ONLY_CHAT',
-  'NOT_SUPPORTED',
-]);
+const NOT_SENT = new Set<string>(NOT_SENT_CODES);
 
 /** One operation on a client (a send with its media download included) may take this long. */
 export const OP_TIMEOUT_MS = 60_000;

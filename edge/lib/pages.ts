@@ -50,4 +50,21 @@ export const parseCursor = (cursor: string | undefined): { at: number; id: numbe
   return b === undefined ? { at: Number.NaN, id: a! } : { at: a!, id: b };
 };
 
+/**
+ * One page of a list ordered by id, newest first: `fetch` gets the id to start below (undefined: the
+ * newest) and how many rows to take; the next-page headers are set from the last row kept.
+ */
+export async function pageById<T>(
+  c: Context,
+  q: { limit: number; cursor?: string },
+  fetch: (before: number | undefined, take: number) => Promise<T[]>,
+  idOf: (row: T) => number,
+  size: (row: T) => number,
+): Promise<T[]> {
+  const rows = await fetch(parseCursor(q.cursor)?.id, q.limit + 1);
+  const { page, more } = fitPage(rows, q.limit, size);
+  setNextCursor(c, more ? String(idOf(page.at(-1)!)) : null);
+  return page;
+}
+
 export const textBytes = (...parts: (string | null | undefined)[]) => parts.reduce((n, p) => n + (p?.length ?? 0), 64);

@@ -2,7 +2,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
 import { calls, clients } from '../../db/schema.ts';
 import { createRouter } from '../../lib/router.ts';
-import { fitPage, parseCursor, setNextCursor } from '../../lib/pages.ts';
+import { pageById } from '../../lib/pages.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { callLogsRoute, incomingCallsRoute } from './calls.routes.ts';
@@ -22,29 +22,35 @@ export const callsRouter = createRouter()
   .openapi(incomingCallsRoute, async (c) => {
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
-    const { limit, cursor } = c.req.valid('query');
-    const before = parseCursor(cursor)?.id;
-    const rows = await db
-      .select()
-      .from(calls)
-      .where(and(eq(calls.clientRef, client.id), before ? lt(calls.id, before) : undefined))
-      .orderBy(desc(calls.id))
-      .limit(limit + 1);
-    const { page, more } = fitPage(rows, limit, () => 200);
-    setNextCursor(c, more ? String(page.at(-1)!.id) : null);
+    const page = await pageById(
+      c,
+      c.req.valid('query'),
+      (before, take) =>
+        db
+          .select()
+          .from(calls)
+          .where(and(eq(calls.clientRef, client.id), before ? lt(calls.id, before) : undefined))
+          .orderBy(desc(calls.id))
+          .limit(take),
+      (r) => r.id,
+      () => 200,
+    );
     return c.json({ status: 'success' as const, calls: page.map((r) => presentCall(r, client.clientId)) }, 200);
   })
   .openapi(callLogsRoute, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    const before = parseCursor(cursor)?.id;
-    const rows = await getDb(c.env.DB)
-      .select({ call: calls, clientId: clients.clientId })
-      .from(calls)
-      .innerJoin(clients, eq(clients.id, calls.clientRef))
-      .where(and(ownClients(c.get('auth')), before ? lt(calls.id, before) : undefined))
-      .orderBy(desc(calls.id))
-      .limit(limit + 1);
-    const { page, more } = fitPage(rows, limit, () => 200);
-    setNextCursor(c, more ? String(page.at(-1)!.call.id) : null);
+    const page = await pageById(
+      c,
+      c.req.valid('query'),
+      (before, take) =>
+        getDb(c.env.DB)
+          .select({ call: calls, clientId: clients.clientId })
+          .from(calls)
+          .innerJoin(clients, eq(clients.id, calls.clientRef))
+          .where(and(ownClients(c.get('auth')), before ? lt(calls.id, before) : undefined))
+          .orderBy(desc(calls.id))
+          .limit(take),
+      (r) => r.call.id,
+      () => 200,
+    );
     return c.json({ status: 'success' as const, calls: page.map((r) => presentCall(r.call, r.clientId)) }, 200);
   });

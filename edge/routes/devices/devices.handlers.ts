@@ -3,7 +3,7 @@ import { getDb } from '../../db/client.ts';
 import { deviceEvents, devices } from '../../db/schema.ts';
 import { audit } from '../../lib/audit.ts';
 import { createRouter } from '../../lib/router.ts';
-import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
+import { pageById, textBytes } from '../../lib/pages.ts';
 import { isoOrNull as iso } from '../../lib/time.ts';
 import { seal, sha256Hex } from '../../lib/secrets.ts';
 import { findOwnDevice, newDeviceId, newDeviceSecret } from '../../services/devices.ts';
@@ -87,15 +87,19 @@ export const devicesRouter = createRouter()
     const { type, limit, cursor } = c.req.valid('query');
     const db = getDb(c.env.DB);
     const device = await findOwnDevice(db, c.get('auth'), c.req.valid('param').deviceId);
-    const before = parseCursor(cursor)?.id;
-    const rows = await db
-      .select()
-      .from(deviceEvents)
-      .where(and(eq(deviceEvents.deviceRef, device.id), type ? eq(deviceEvents.event, type) : undefined, before ? lt(deviceEvents.id, before) : undefined))
-      .orderBy(desc(deviceEvents.id))
-      .limit(limit + 1);
-    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.payload));
-    setNextCursor(c, more ? String(page.at(-1)!.id) : null);
+    const page = await pageById(
+      c,
+      { limit, cursor },
+      (before, take) =>
+        db
+          .select()
+          .from(deviceEvents)
+          .where(and(eq(deviceEvents.deviceRef, device.id), type ? eq(deviceEvents.event, type) : undefined, before ? lt(deviceEvents.id, before) : undefined))
+          .orderBy(desc(deviceEvents.id))
+          .limit(take),
+      (r) => r.id,
+      (r) => textBytes(r.payload),
+    );
     return c.json(
       {
         events: page.map((r) => ({

@@ -1,11 +1,12 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
+import { NOT_SENT_CODES } from '../../../adapters/protocol.ts';
 import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
 import { getDb } from '../../db/client.ts';
 import { clients, receivedMessages, sentMessages } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
-import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
+import { pageById, textBytes } from '../../lib/pages.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
@@ -14,15 +15,7 @@ import { sendThroughClient } from '../../services/messaging.ts';
 import { receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
 /** Refusals that happen before a message can have left the bridge. */
-const PRE_SEND_REFUSALS = new Set([
-  'BRIDGE_UNAVAILABLE',
-  'SESSION_NOT_CONNECTED',
-  'SESSION_NOT_FOUND',
-  'VALIDATION_ERROR',
-  'MEDIA_ERROR',
-  'GROUP_NOT_FOUND',
-  'READ_ONLY_CHAT',
-]);
+const PRE_SEND_REFUSALS = new Set<string>([...NOT_SENT_CODES, 'BRIDGE_UNAVAILABLE']);
 
 export const messagesRouter = createRouter()
   .openapi(sendMessageRoute, async (c) => {
@@ -62,17 +55,20 @@ export const messagesRouter = createRouter()
     }
   })
   .openapi(sentMessagesRoute, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    const before = parseCursor(cursor)?.id;
-    const rows = await getDb(c.env.DB)
-      .select({ m: sentMessages, clientId: clients.clientId, phone: clients.phoneNumber, connected: clients.connectedNumber })
-      .from(sentMessages)
-      .innerJoin(clients, eq(clients.id, sentMessages.clientRef))
-      .where(and(ownClients(c.get('auth')), before ? lt(sentMessages.id, before) : undefined))
-      .orderBy(desc(sentMessages.id))
-      .limit(limit + 1);
-    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.m.message, r.m.error, r.m.mediaUrl));
-    setNextCursor(c, more ? String(page.at(-1)!.m.id) : null);
+    const page = await pageById(
+      c,
+      c.req.valid('query'),
+      (before, take) =>
+        getDb(c.env.DB)
+          .select({ m: sentMessages, clientId: clients.clientId, phone: clients.phoneNumber, connected: clients.connectedNumber })
+          .from(sentMessages)
+          .innerJoin(clients, eq(clients.id, sentMessages.clientRef))
+          .where(and(ownClients(c.get('auth')), before ? lt(sentMessages.id, before) : undefined))
+          .orderBy(desc(sentMessages.id))
+          .limit(take),
+      (r) => r.m.id,
+      (r) => textBytes(r.m.message, r.m.error, r.m.mediaUrl),
+    );
     return c.json(
       page.map(({ m, clientId, phone, connected }) => ({
         id: m.id,
@@ -92,16 +88,19 @@ export const messagesRouter = createRouter()
   .openapi(receivedMessagesRoute, async (c) => {
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
-    const { limit, cursor } = c.req.valid('query');
-    const before = parseCursor(cursor)?.id;
-    const rows = await db
-      .select()
-      .from(receivedMessages)
-      .where(and(eq(receivedMessages.clientRef, client.id), before ? lt(receivedMessages.id, before) : undefined))
-      .orderBy(desc(receivedMessages.id))
-      .limit(limit + 1);
-    const { page, more } = fitPage(rows, limit, (r) => textBytes(r.message));
-    setNextCursor(c, more ? String(page.at(-1)!.id) : null);
+    const page = await pageById(
+      c,
+      c.req.valid('query'),
+      (before, take) =>
+        db
+          .select()
+          .from(receivedMessages)
+          .where(and(eq(receivedMessages.clientRef, client.id), before ? lt(receivedMessages.id, before) : undefined))
+          .orderBy(desc(receivedMessages.id))
+          .limit(take),
+      (r) => r.id,
+      (r) => textBytes(r.message),
+    );
     return c.json(
       {
         status: 'success' as const,

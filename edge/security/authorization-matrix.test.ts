@@ -10,7 +10,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../test/fake-bridge.ts';
-import { ADMIN, addClient, login, newDevice, newUser, postAndroid, smsPayload } from '../test/helpers.ts';
+import { ADMIN, addClient, login, newDevice, newUser, postAndroid, smsPayload, tryJson } from '../test/helpers.ts';
 import { bridgeAnswer, READ_ONLY_GROUP } from './bridge-answers.ts';
 import { bodyProps, fillPath, type OpenApiDoc, type Operation, objectSample, operationsOf, pathParams } from './openapi-model.ts';
 
@@ -59,13 +59,7 @@ async function send(method: string, path: string, cred: Cred, body?: unknown, he
     return { status: res.status, text: '', json: undefined, contentType };
   }
   const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json, contentType };
+  return { status: res.status, text, json: tryJson(text), contentType };
 }
 
 const isErrorShape = (a: Answer) =>

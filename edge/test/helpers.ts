@@ -16,6 +16,15 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+/** The body as JSON, or undefined when it is not JSON. */
+export function tryJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export async function call(path: string, opts: CallOptions = {}) {
   const headers: Record<string, string> = { 'cf-connecting-ip': opts.ip ?? freshIp(), ...opts.headers };
   if (opts.key) headers['x-api-key'] = opts.key;
@@ -27,13 +36,7 @@ export async function call(path: string, opts: CallOptions = {}) {
   }
   const res = await SELF.fetch(`http://sb.test${path}`, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
   const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return { status: res.status, headers: res.headers, json: tryJson(text), text };
 }
 
 export async function bootstrapAdmin(): Promise<string> {

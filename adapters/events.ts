@@ -52,6 +52,20 @@ export const MessageAckData = z
   })
   .openapi('MessageAckData');
 
+export const MessageFailedData = z
+  .object({
+    messageId: z.string().openapi({ description: 'the id the send was answered with' }),
+    from: z.string().openapi({ example: 'client-id' }),
+    to: z.string().openapi({ example: '1234567890' }),
+    body: z.string(),
+    code: z.string().openapi({ example: 'EXPIRED', description: 'why: EXPIRED, MEDIA_ERROR, READ_ONLY_CHAT, SEND_OUTCOME_UNKNOWN, …' }),
+    error: z.string(),
+    timestamp: ms,
+    type: z.literal('message_failed'),
+    channel: ChannelSchema.optional(),
+  })
+  .openapi('MessageFailedData');
+
 export const CallRejectedData = z
   .object({
     from: z.string().openapi({ example: '1234567890' }),
@@ -123,6 +137,7 @@ export const EVENT_SCHEMAS = {
   message_received: envelope('message_received', MessageReceivedData),
   message_sent: envelope('message_sent', MessageSentData),
   message_ack: envelope('message_ack', MessageAckData),
+  message_failed: envelope('message_failed', MessageFailedData),
   call_rejected: envelope('call_rejected', CallRejectedData),
   client_status: envelope('client_status', ClientStatusData),
   sms_received: envelope('sms_received', SmsReceivedData),
@@ -134,6 +149,7 @@ export const WebhookEventSchema = z.discriminatedUnion('event', [
   EVENT_SCHEMAS.message_received,
   EVENT_SCHEMAS.message_sent,
   EVENT_SCHEMAS.message_ack,
+  EVENT_SCHEMAS.message_failed,
   EVENT_SCHEMAS.call_rejected,
   EVENT_SCHEMAS.client_status,
   EVENT_SCHEMAS.sms_received,

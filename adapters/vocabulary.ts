@@ -22,7 +22,7 @@ export const CHANNELS = ['whatsapp', 'sms'] as const;
 export const ChannelNameSchema = z.enum(CHANNELS);
 
 /** A sent message's state: sent, then acknowledged further by the recipient's phone, or failed. */
-export const SENT_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
+export const SENT_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed', 'cancelled'] as const;
 export const SentStatusSchema = z.enum(SENT_STATUSES);
 export type SentStatus = z.infer<typeof SentStatusSchema>;
 
@@ -35,7 +35,7 @@ export const ackOf = (status: string | null): number => {
 };
 
 /** A scheduled message's lifecycle. */
-export const SCHEDULED_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
+export const SCHEDULED_STATUSES = ['pending', 'sending', 'queued', 'sent', 'failed', 'cancelled'] as const;
 export const ScheduledStatusSchema = z.enum(SCHEDULED_STATUSES);
 
 /** A message a device must send (its outbox): offered, claimed with a lease, then reported. */

@@ -17,6 +17,7 @@ import { devicesRouter } from './routes/devices/devices.handlers.ts';
 import { groupsRouter } from './routes/groups/groups.handlers.ts';
 import { internalRouter } from './routes/internal/internal.handlers.ts';
 import { messagesRouter } from './routes/messages/messages.handlers.ts';
+import { queueRouter } from './routes/queue/queue.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { schedulingRouter } from './routes/scheduling/scheduling.handlers.ts';
 import { systemRouter } from './routes/system/system.handlers.ts';
@@ -82,6 +83,7 @@ export function createApp() {
     accountRouter,
     clientsRouter,
     messagesRouter,
+    queueRouter,
     callsRouter,
     sandboxRouter,
     groupsRouter,
@@ -104,6 +106,7 @@ export function createApp() {
       { name: 'Account' },
       { name: 'Clients', description: 'WhatsApp numbers' },
       { name: 'Messages' },
+      { name: 'Queue', description: "Every send joins its number's queue: follow a message, cancel it, see the queue, set the send governor" },
       { name: 'Calls' },
       { name: 'Chats', description: 'Conversations and live updates' },
       { name: 'Groups', description: 'Groups and channels' },

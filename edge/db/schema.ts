@@ -223,7 +223,10 @@ export const sentMessages = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     userId: ownerRef(),
     clientRef: clientRefColumn(),
+    /** WhatsApp's id for the message (null until it left) */
     messageId: text('message_id'),
+    /** the id the send was answered with (its queue id, also the bridge's send key) */
+    queueId: text('queue_id'),
     recipient: text('recipient').notNull(),
     message: text('message').notNull(),
     mediaUrl: text('media_url'),
@@ -234,6 +237,7 @@ export const sentMessages = sqliteTable(
   (t) => [
     index('sent_user').on(t.userId, t.id),
     uniqueIndex('sent_message_id').on(t.clientRef, t.messageId),
+    uniqueIndex('sent_queue_id').on(t.clientRef, t.queueId),
     index('sent_client').on(t.clientRef, t.id),
     index('sent_chat').on(t.clientRef, t.recipient, t.sentAt),
   ],

@@ -1,58 +1,225 @@
-// One Durable Object per WhatsApp client: routes its commands to the bridge holding it, keeps its live
-// state (status, connected number, the current QR code), its live sockets and its scheduled-send alarm.
+// One Durable Object per WhatsApp client: its send queue (SQLite storage) and the governor that paces
+// it, its commands to the bridge holding it, its live state (status, connected number, the current QR
+// code), its live sockets and its alarm (queued sends that may go later, scheduled messages coming due).
 import { DurableObject } from 'cloudflare:workers';
-import { type LiveFrame, type LiveState, type PendingLive, sentFrame } from '../../adapters/live.ts';
-import { checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
+import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.ts';
+import { chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
-import { dispatchDue, type Gate } from '../scheduler/dispatch.ts';
-import { defaultPolicy, freshState, type GovernorState } from '../services/governor.ts';
+import { dispatchDue } from '../scheduler/dispatch.ts';
 import { linkFor } from '../services/bridge-commands.ts';
-import type { ClientHubRpc } from './contracts.ts';
+import { defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
+import { drainRound, type RoundResult } from '../services/queue-drain.ts';
+import { type Settled, settle } from '../services/queue-settle.ts';
+import { clientByRef } from '../services/clients.ts';
+import { getDb } from '../db/client.ts';
+import { type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
+import type { CancelResult, ClientHubRpc, EnqueueResult, QueueView } from './contracts.ts';
 
 const EMPTY: LiveState = { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
+/** An alarm stands behind every enqueue: if this object dies mid-drain, the queue is taken up again by then. */
+const SAFETY_NET_MS = 30_000;
+/** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
+const DRAIN_BUDGET_MS = 20_000;
+
+const resultOf = (s: Settled): EnqueueResult =>
+  s.kind === 'sent'
+    ? { id: s.row.id, status: 'sent', messageId: s.messageId, timestamp: s.timestamp }
+    : { id: s.row.id, status: s.kind, code: s.code, error: s.message, timestamp: s.at };
 
 export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
-  private dispatching = false;
-  private wantedDuring: number | null = null;
+  private readonly queue: QueueStore;
+  private draining: Promise<void> | null = null;
+  private drainAgain = false;
+  private heldBy: RoundResult | null = null;
+  private readonly waiters = new Map<string, ((r: EnqueueResult) => void)[]>();
+
+  constructor(ctx: DurableObjectState, env: Bindings) {
+    super(ctx, env);
+    this.queue = new QueueStore(ctx.storage.sql);
+    // nothing is in flight after a restart: what was sending goes again under the same key
+    ctx.blockConcurrencyWhile(async () => {
+      this.queue.requeueSending();
+    });
+  }
+
+  // ——— the send queue ———
+
+  async enqueue(clientRef: number, items: NewQueued[], waitMs = 0): Promise<EnqueueResult[]> {
+    await this.remember(clientRef);
+    this.queue.add(items, (await this.gate()).policy.expiryMs);
+    await this.wakeBy(Date.now() + SAFETY_NET_MS);
+    const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
+    this.kick();
+    if (waits.length) return Promise.all(waits);
+    return items.map((it) => ({ id: it.id, status: this.queue.get(it.id)?.state === 'sending' ? 'sending' : 'queued' }));
+  }
+
+  /** A queued send's place, or null once it left the queue (its outcome is in D1 then). */
+  async lookup(id: string): Promise<QueuedRow | null> {
+    return this.queue.get(id);
+  }
+
+  async cancel(id: string): Promise<CancelResult> {
+    const row = this.queue.get(id);
+    if (!row) return 'missing';
+    if (row.state === 'sending') return 'sending';
+    // marked first, recorded in D1, deleted last: a restart in between finishes the cancel
+    this.queue.setState([id], 'cancelling', 'queued');
+    await this.finishCancels([{ ...row, state: 'cancelling' }]);
+    return 'cancelled';
+  }
+
+  async queueView(): Promise<QueueView> {
+    const gate = await this.gate();
+    const now = Date.now();
+    const paused = gate.state.pausedUntil !== null && gate.state.pausedUntil > now;
+    const held = this.heldBy && 'heldBy' in this.heldBy && typeof this.heldBy.next === 'number' && this.heldBy.next > now ? this.heldBy : null;
+    return {
+      counts: this.queue.counts(),
+      pausedUntil: paused ? gate.state.pausedUntil : null,
+      pauseReason: paused ? (gate.state.pauseReason ?? null) : null,
+      heldUntil: held ? (held.next as number) : null,
+      heldBy: held?.heldBy ?? null,
+      policy: gate.policy,
+      override: (await this.ctx.storage.get<Partial<GovernorPolicy>>('policy')) ?? null,
+    };
+  }
+
+  async setPolicy(override: Partial<GovernorPolicy> | null): Promise<GovernorPolicy> {
+    if (override) await this.ctx.storage.put('policy', GovernorPolicySchema.partial().parse(override));
+    else await this.ctx.storage.delete('policy');
+    this.kick();
+    return (await this.gate()).policy;
+  }
+
+  private outcomeOf(id: string, waitMs: number): Promise<EnqueueResult> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.set(
+          id,
+          (this.waiters.get(id) ?? []).filter((w) => w !== done),
+        );
+        const row = this.queue.get(id);
+        resolve({ id, status: row?.state === 'sending' ? 'sending' : 'queued', ...(row?.lastError ? { error: row.lastError } : {}) });
+      }, waitMs);
+      const done = (r: EnqueueResult) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      this.waiters.set(id, [...(this.waiters.get(id) ?? []), done]);
+    });
+  }
+
+  private settled(settled: Settled[]) {
+    const live = this.ctx.getWebSockets().length > 0;
+    for (const s of settled) {
+      for (const w of this.waiters.get(s.row.id) ?? []) w(resultOf(s));
+      this.waiters.delete(s.row.id);
+      if (live && s.kind === 'sent') {
+        const { send } = s.row;
+        this.broadcast(sentFrame({ chatId: chatIdOf(send.to), body: send.text ?? '', type: send.media?.kind ?? 'chat', hasMedia: Boolean(send.media) }, s));
+      }
+    }
+  }
+
+  private async finishCancels(rows: QueuedRow[]) {
+    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    if (!clientRef || !rows.length) return;
+    const db = getDb(this.env.DB);
+    const client = await clientByRef(db, clientRef);
+    const settled: Settled[] = rows.map((row) => ({ row, kind: 'cancelled', code: 'CANCELLED', message: 'cancelled before it was sent', at: Date.now() }));
+    if (client) await settle(this.env, db, client, settled, (p) => this.ctx.waitUntil(p));
+    this.queue.remove(rows.map((r) => r.id));
+    this.settled(settled);
+  }
+
+  /** Starts a drain, or asks the running one to look again when it finishes. */
+  private kick() {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+    });
+    this.ctx.waitUntil(this.draining);
+  }
+
+  private async drain(): Promise<void> {
+    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    if (!clientRef) return;
+    const deadline = Date.now() + DRAIN_BUDGET_MS;
+    let next: RoundResult['next'] = 'again';
+    try {
+      await this.finishCancels(this.queue.cancelling());
+      const gate = await this.gate();
+      do {
+        this.drainAgain = false;
+        const round = await drainRound({
+          env: this.env,
+          clientRef,
+          store: this.queue,
+          gate,
+          waitUntil: (p) => this.ctx.waitUntil(p),
+          onSettled: (s) => this.settled(s),
+        });
+        this.heldBy = round;
+        next = round.next;
+      } while ((next === 'again' || this.drainAgain) && Date.now() < deadline);
+    } catch (err) {
+      console.error('send queue drain failed; the alarm takes it up again', err);
+      next = Date.now() + 5000;
+    }
+    if (next === 'again') next = Date.now();
+    if (next !== null) await this.wakeBy(next);
+  }
+
+  /** The alarm fires by `at` (an earlier alarm stays). */
+  private async wakeBy(at: number) {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
+  }
+
+  private async remember(clientRef: number) {
+    if ((await this.ctx.storage.get<number>('clientRef')) !== clientRef) await this.ctx.storage.put('clientRef', clientRef);
+  }
+
+  // ——— scheduled messages ———
 
   /** A scheduled message is due at `at`: the alarm fires then, to the second. */
   async schedule(clientRef: number, at: number): Promise<void> {
-    await this.ctx.storage.put('clientRef', clientRef);
-    if (this.dispatching) {
-      this.wantedDuring = Math.min(this.wantedDuring ?? Infinity, at);
-      return;
-    }
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at || current < Date.now()) await this.ctx.storage.setAlarm(Math.max(at, Date.now()));
+    await this.remember(clientRef);
+    await this.wakeBy(at);
   }
 
   override async alarm(): Promise<void> {
     const clientRef = await this.ctx.storage.get<number>('clientRef');
     if (!clientRef) return;
-    this.dispatching = true;
-    this.wantedDuring = null;
-    let next: number | null;
-    try {
-      next = await dispatchDue(this.env, clientRef, (p) => this.ctx.waitUntil(p), undefined, await this.gate());
-    } finally {
-      this.dispatching = false;
-    }
-    if (this.wantedDuring !== null) next = Math.min(next ?? Infinity, this.wantedDuring);
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    // scheduled messages that came due join the queue (bulk lane); the next one's time is kept
+    const { expiryMs } = (await this.gate()).policy;
+    const nextScheduled = await dispatchDue(this.env, clientRef, (items) => this.queue.add(items, expiryMs)).catch((err: unknown) => {
+      console.error('scheduled dispatch failed; retrying shortly', err);
+      return Date.now() + 10_000;
+    });
+    if (nextScheduled !== null) await this.wakeBy(nextScheduled);
+    if (this.draining) await this.draining;
+    this.kick();
+    await this.draining;
   }
 
-  /** The number's governor: the policy for its transport (GOVERNOR overrides), its state in this object's storage. */
+  /** The number's governor: the policy for its transport (GOVERNOR, then this client's own, override), its state in storage. */
   private async gate(): Promise<Gate> {
     const transport = this.env.WA_TRANSPORT === 'baileys' ? 'baileys' : 'sandbox';
     const stored = await this.ctx.storage.get<GovernorState>('governor');
     const state = stored ?? freshState((await this.ctx.storage.get<number>('pairedAt')) ?? null);
-    return { policy: defaultPolicy(transport, this.env.GOVERNOR), state, save: (s) => this.ctx.storage.put('governor', s) };
+    const own = (await this.ctx.storage.get<Partial<GovernorPolicy>>('policy')) ?? {};
+    return { policy: { ...defaultPolicy(transport, this.env.GOVERNOR), ...own }, state, save: (s) => this.ctx.storage.put('governor', s) };
   }
 
-  async request(clientRef: number, op: Op, params: Record<string, unknown>, sent?: PendingLive[]): Promise<RawBridgeResult> {
+  // ——— commands and live state ———
+
+  async request(clientRef: number, op: Op, params: Record<string, unknown>): Promise<RawBridgeResult> {
     const raw = await linkFor(this.env).request(clientRef, op, params);
-    // what leaves is pushed to live sockets here, where they are, without another round trip
-    if (sent?.length && this.ctx.getWebSockets().length) this.pushSent(op, raw, sent);
     if (op === 'start') {
       const started = checkResult('start', raw);
       if (started.ok) {
@@ -63,26 +230,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     return raw;
   }
 
-  private pushSent(op: Op, raw: RawBridgeResult, sent: PendingLive[]) {
-    if (op === 'send') {
-      const one = checkResult('send', raw);
-      if (one.ok && sent[0]) this.broadcast(sentFrame(sent[0], one.result));
-    } else if (op === 'sendBatch') {
-      const batch = checkResult('sendBatch', raw);
-      if (!batch.ok) return;
-      batch.result.forEach((outcome, i) => {
-        const pending = sent[i];
-        if (outcome.ok && pending) this.broadcast(sentFrame(pending, outcome));
-      });
-    }
-  }
-
   async apply(update: Partial<LiveState>): Promise<LiveState> {
-    const next: LiveState = { ...(await this.state()), ...update, updatedAt: Date.now() };
+    const before = await this.state();
+    const next: LiveState = { ...before, ...update, updatedAt: Date.now() };
     // the governor's warm-up counts from the first time the number is seen connected
     if (next.status === 'connected' && !(await this.ctx.storage.get<number>('pairedAt'))) await this.ctx.storage.put('pairedAt', Date.now());
     if (next.status && next.status !== 'pending_auth') next.qrPng = null;
     await this.ctx.storage.put('state', next);
+    // back online: what waited out the outage goes now
+    if (next.status === 'connected' && before.status !== 'connected' && this.queue.counts().depth > 0) this.kick();
     return next;
   }
 
@@ -92,6 +248,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   async forget(): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
+    this.queue.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }

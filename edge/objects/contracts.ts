@@ -1,8 +1,10 @@
 // What each Durable Object offers over RPC. Services and routes reach objects only through these
 // (via the bindings in env.ts), never by importing an object's class, so imports go one way:
 // entry points (routes, objects) → services → db/lib, with no cycle through the bindings' types.
-import type { LiveFrame, LiveState, PendingLive } from '../../adapters/live.ts';
+import type { LiveFrame, LiveState } from '../../adapters/live.ts';
 import type { Op, RawBridgeResult } from '../../adapters/protocol.ts';
+import type { GovernorPolicy } from '../services/governor.ts';
+import type { NewQueued, QueueCounts, QueuedRow } from '../services/queue-store.ts';
 
 export interface LimitResult {
   allowed: boolean;
@@ -41,10 +43,39 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   status(): LinkStatus;
 }
 
-/** One per WhatsApp client: its commands, live state, live sockets and scheduled-send alarm. */
+/** Where a send stands when enqueue answers (with a wait: its outcome, if it came first). */
+export interface EnqueueResult {
+  id: string;
+  status: 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+  /** WhatsApp's id, once sent */
+  messageId?: string;
+  timestamp?: number;
+  code?: string;
+  error?: string;
+}
+
+export type CancelResult = 'cancelled' | 'sending' | 'missing';
+
+export interface QueueView {
+  counts: QueueCounts;
+  pausedUntil: number | null;
+  pauseReason: string | null;
+  /** the governor holds the next send until then (interval or the day's new-contact cap) */
+  heldUntil: number | null;
+  heldBy: string | null;
+  policy: GovernorPolicy;
+  override: Partial<GovernorPolicy> | null;
+}
+
+/** One per WhatsApp client: its send queue and governor, commands, live state, live sockets and alarm. */
 export interface ClientHubRpc extends Rpc.DurableObjectBranded {
-  /** `sent`: live frames to push for what leaves (one per item of a send or batch) */
-  request(clientRef: number, op: Op, params: Record<string, unknown>, sent?: PendingLive[]): Promise<RawBridgeResult>;
+  request(clientRef: number, op: Op, params: Record<string, unknown>): Promise<RawBridgeResult>;
+  /** durable when it answers; `waitMs`: answer with the outcome if it comes first */
+  enqueue(clientRef: number, items: NewQueued[], waitMs?: number): Promise<EnqueueResult[]>;
+  lookup(id: string): Promise<QueuedRow | null>;
+  cancel(id: string): Promise<CancelResult>;
+  queueView(): Promise<QueueView>;
+  setPolicy(override: Partial<GovernorPolicy> | null): Promise<GovernorPolicy>;
   apply(update: Partial<LiveState>): Promise<LiveState>;
   state(): Promise<LiveState>;
   forget(): Promise<void>;

@@ -1,10 +1,10 @@
-import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../index.ts';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
 import { addClient, call, login, newUser } from '../test/helpers.ts';
-import { DEFAULT_POLICIES, freshState } from '../services/governor.ts';
-import { claimDue, DEADLINE_MS, dispatchDue, type Gate, MAX_CLAIMS } from './dispatch.ts';
+import { scheduledQueueId } from '../services/send-queue.ts';
+import { claimDue, MAX_CLAIMS } from './dispatch.ts';
 
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
@@ -110,7 +110,7 @@ describe('scheduling routes', () => {
 });
 
 describe('dispatch', () => {
-  it("the cron hands due messages to the client's object, whose alarm sends each exactly once", async () => {
+  it("the cron hands due messages to the client's object, whose alarm queues and sends each exactly once", async () => {
     const bridge = await connectFakeBridge();
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
@@ -127,13 +127,15 @@ describe('dispatch', () => {
     await waitOnExecutionContext(ctx);
     const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
     await runDurableObjectAlarm(hub);
-    await runDurableObjectAlarm(hub);
-    for (const id of ids) expect(await row(id)).toMatchObject({ status: 'sent', lease_until: null });
-    const sends = bridge.frames.filter((f) => f.t === 'req' && f.op === 'sendBatch').flatMap((f) => f.params.items);
-    expect(sends.map((s: { key: string }) => s.key).sort()).toEqual(ids.map((id) => `scheduled:${id}`).sort());
+    for (const id of ids) expect(await row(id)).toMatchObject({ status: 'sent', lease_until: null, message_id: scheduledQueueId(ref, id) });
+    const sends = bridge.frames.filter((f) => f.t === 'req' && (f.op === 'sendBatch' || f.op === 'send')).flatMap((f) => f.params.items ?? [f.params]);
+    expect(sends.map((s: { key: string }) => s.key).sort()).toEqual(ids.map((id) => scheduledQueueId(ref, id)).sort());
     const listed = (await call('/api/scheduled-messages?status=sent', { key: u.apiKey })).json;
     expect(listed.every((m: any) => m.sentTime !== null)).toBe(true);
     expect((await call('/api/sent-messages', { key: u.apiKey })).json.map((m: any) => m.message).sort()).toEqual(['due 0', 'due 1', 'due 2']);
+    // the message's id is the queue's: its status answers from GET /api/messages/{id}
+    const status = await call(`/api/messages/${scheduledQueueId(ref, ids[0]!)}`, { key: u.apiKey });
+    expect(status.json).toMatchObject({ status: 'sent', to: '9721234567' });
     bridge.close();
   });
 
@@ -173,47 +175,37 @@ describe('dispatch', () => {
     expect((await row(second)).status).toBe('cancelled');
   });
 
-  it('bridge down: retried, then sent once it is back; past the deadline: failed with the reason', async () => {
+  it('bridge down: the due message waits in the queue (and can still be cancelled there), then goes once the bridge is back', async () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const ref = await clientRefOf(clientId);
     const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
-    const id = (
-      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'patience', scheduleTime: inSeconds(30) } })
-    ).json.id;
+    const schedule = async (message: string) =>
+      (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message, scheduleTime: inSeconds(30) } })).json
+        .id as number;
+    const id = await schedule('patience');
+    const dropped = await schedule('never mind');
     await makeDue(id);
+    await makeDue(dropped);
     await hub.schedule(ref, Date.now());
     await runDurableObjectAlarm(hub);
-    let r = await row(id);
-    expect(r).toMatchObject({ status: 'pending', attempts: 1 });
-    expect(r.failure_reason).toContain('BRIDGE_UNAVAILABLE');
-    expect(r.retry_at).toBeGreaterThan(Date.now());
+    expect(await row(id)).toMatchObject({ status: 'queued', attempts: 1 });
+    const waiting = await call(`/api/messages/${scheduledQueueId(ref, id)}`, { key: u.apiKey });
+    expect(waiting.json).toMatchObject({ status: 'queued', reason: expect.stringContaining('BRIDGE_UNAVAILABLE') });
+    // queued, not yet sent: a cancel takes it out of the queue and settles the row
+    expect((await call(`/api/scheduled-messages/${dropped}`, { method: 'DELETE', key: u.apiKey })).status).toBe(200);
+    expect(await row(dropped)).toMatchObject({ status: 'cancelled' });
 
     const bridge = await connectFakeBridge();
-    await makeDue(id);
-    await hub.schedule(ref, Date.now());
+    await runInDurableObject(hub, (_, state) => state.storage.sql.exec('UPDATE send_queue SET not_before = 0'));
     await runDurableObjectAlarm(hub);
-    r = await row(id);
-    expect(r).toMatchObject({ status: 'sent', attempts: 2, failure_reason: null });
+    expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1, failure_reason: null });
+    const keys = bridge.frames.filter((f) => f.t === 'req' && f.op === 'send').map((f) => f.params.key);
+    expect(keys).toEqual([scheduledQueueId(ref, id)]);
     bridge.close();
-
-    const late = (
-      await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'too late', scheduleTime: inSeconds(30) } })
-    ).json.id;
-    await env.DB.prepare('UPDATE scheduled_messages SET schedule_time = ? WHERE id = ?')
-      .bind(Date.now() - DEADLINE_MS, late)
-      .run();
-    await new Promise((res) => setTimeout(res, 200)); // let the closed link go
-    await hub.schedule(ref, Date.now());
-    await runDurableObjectAlarm(hub);
-    const failed = await row(late);
-    expect(failed.status).toBe('failed');
-    expect(failed.failure_reason).toMatch(/BRIDGE_UNAVAILABLE/);
-    const listed = (await call('/api/scheduled-messages?status=failed', { key: u.apiKey })).json;
-    expect(listed[0]).toMatchObject({ id: late, status: 'failed', failureReason: expect.stringContaining('BRIDGE_UNAVAILABLE') });
   });
 
-  it('a crash mid-send: the lapsed lease lets the row be claimed again, and the keyed send is not repeated', async () => {
+  it('a crash after the bridge sent it: the lapsed lease re-claims the row into the same queue id, and the keyed send is not repeated', async () => {
     const bridge = await connectFakeBridge();
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
@@ -223,7 +215,7 @@ describe('dispatch', () => {
     await makeDue(id);
     // the first dispatcher claimed it and "crashed" after the bridge sent it
     await claimDue(env, ref, Date.now());
-    bridge.answer({ op: 'sendBatch', params: { items: [{ key: `scheduled:${id}` }] } });
+    const first = bridge.answer({ op: 'send', params: { key: scheduledQueueId(ref, id) } });
     await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?')
       .bind(Date.now() - 1, id)
       .run();
@@ -231,7 +223,10 @@ describe('dispatch', () => {
     await hub.schedule(ref, Date.now());
     await runDurableObjectAlarm(hub);
     expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2 });
-    expect((await call('/api/sent-messages', { key: u.apiKey })).json.filter((m: any) => m.message === 'once')).toHaveLength(1);
+    const sent = (await call('/api/sent-messages', { key: u.apiKey })).json.filter((m: any) => m.message === 'once');
+    expect(sent).toHaveLength(1);
+    const status = await call(`/api/messages/${scheduledQueueId(ref, id)}`, { key: u.apiKey });
+    expect(status.json.whatsappId).toBe((first as any).result.messageId);
     bridge.close();
   });
 
@@ -244,7 +239,7 @@ describe('dispatch', () => {
       await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message: 'poison', scheduleTime: inSeconds(30) } })
     ).json.id;
     await makeDue(id);
-    // every dispatcher claims it and dies before settling it
+    // every dispatcher claims it and dies before queueing it
     for (let i = 0; i < MAX_CLAIMS; i++) {
       expect((await claimDue(env, ref, Date.now())).map((r) => r.id)).toEqual([id]);
       await env.DB.prepare('UPDATE scheduled_messages SET lease_until = ? WHERE id = ?')
@@ -258,58 +253,7 @@ describe('dispatch', () => {
     await waitOnExecutionContext(ctx);
     expect(await row(id)).toMatchObject({ status: 'failed', attempts: MAX_CLAIMS });
     expect((await row(id)).failure_reason).toMatch(/^DISPATCH_FAILED: 5 attempts/);
-    expect(bridge.frames.some((f) => f.t === 'req' && f.op === 'sendBatch')).toBe(false);
-    bridge.close();
-  });
-
-  it('with a paced governor (a real number) messages go one at a time: after the interval, within the new-contact cap, paused on 463', async () => {
-    const bridge = await connectFakeBridge();
-    const u = await newUser();
-    const { clientId } = await addClient(u.apiKey);
-    const ref = await clientRefOf(clientId);
-    await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/status' } });
-    const ids: number[] = [];
-    for (const n of ['9721000001', '9721000002', '9721000003']) {
-      const res = await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: n, message: `to ${n}`, scheduleTime: inSeconds(30) } });
-      ids.push(res.json.id);
-    }
-    for (const id of ids) await makeDue(id);
-    const policy = { ...DEFAULT_POLICIES.baileys, minIntervalMs: 60_000, jitterMs: 0, newContactsPerDay: 2, warmup: null };
-    const gate: Gate = { policy, state: freshState(), save: async () => {} };
-    const sends = () => bridge.frames.filter((f) => f.t === 'req' && f.op === 'sendBatch').length;
-
-    const first = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
-    expect(sends()).toBe(1);
-    expect(first).toBeGreaterThanOrEqual(Date.now() + 55_000); // the interval, not at once
-    // the interval has passed: the second new contact goes; the third is over the day's cap of 2
-    gate.state = { ...gate.state, nextAt: Date.now() - 1 };
-    const second = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
-    expect(sends()).toBe(2);
-    gate.state = { ...gate.state, nextAt: Date.now() - 1 };
-    const third = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
-    expect(sends()).toBe(2);
-    expect(third).toBe(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000); // tomorrow
-    expect(second).toBeGreaterThan(Date.now());
-    expect((await row(ids[2]!)).status).toBe('pending'); // waiting, not dropped
-
-    // tomorrow WhatsApp answers 463: the number pauses and the message waits
-    bridge.answer = (frame) =>
-      frame.op === 'sendBatch'
-        ? { ok: true, result: frame.params.items.map(() => ({ ok: false, code: 'WHATSAPP_RATE_LIMIT', message: '463: reach-out limit' })) }
-        : { ok: true, result: null };
-    gate.state = { ...gate.state, nextAt: null, day: '' };
-    await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
-    expect(gate.state.pausedUntil).toBeGreaterThan(Date.now() + policy.pauseMs - 5000);
-    expect(await row(ids[2]!)).toMatchObject({ status: 'pending', failure_reason: expect.stringMatching(/WHATSAPP_RATE_LIMIT/) });
-    const statuses = (await call('/api/webhook-deliveries?event=client_status', { key: u.apiKey })).json.deliveries;
-    expect(statuses).toHaveLength(1); // the owner hears about the pause
-    const payload = await env.DB.prepare('SELECT payload FROM webhook_deliveries WHERE id = ?').bind(statuses[0].id).first<{ payload: string }>();
-    expect(JSON.parse(payload!.payload).data.reason).toMatch(/^sending paused until .*463/);
-    await makeDue(ids[2]!); // its retry time has come: the pause still holds it
-    const before = sends();
-    const paused = await dispatchDue(env, ref, () => {}, Date.now() + 10_000, gate);
-    expect(paused).toBe(gate.state.pausedUntil);
-    expect(sends()).toBe(before);
+    expect(bridge.frames.some((f) => f.t === 'req' && (f.op === 'sendBatch' || f.op === 'send'))).toBe(false);
     bridge.close();
   });
 });

@@ -76,7 +76,7 @@ const CHAT = '972500000001@c.us';
 const MEDIA_MESSAGE = 'VICTIMMEDIA0001';
 const VICTIM_TEXT = 'victim-private-text-7f3a';
 const VICTIM_HOOKS = 'https://victim-hooks.example.com';
-const OWNERSHIP_CODES = ['CLIENT_NOT_FOUND', 'DEVICE_NOT_FOUND', 'NOT_FOUND'];
+const OWNERSHIP_CODES = ['CLIENT_NOT_FOUND', 'DEVICE_NOT_FOUND', 'NOT_FOUND', 'MESSAGE_NOT_FOUND'];
 /** Operations whose clientId names a new object in the caller's own namespace (not someone's existing one). */
 const CREATES_IN_OWN_NAMESPACE = new Set(['POST /api/add-number']);
 /** `/api/admin/*`: the admin's account key only; every other principal gets 403 ACCESS_DENIED. */
@@ -98,6 +98,8 @@ interface Fixtures {
   device1: { deviceId: string; secret: string; ref: number };
   device2: { deviceId: string; secret: string; ref: number };
   scheduledId: number;
+  /** a message waiting in clientA's send queue (not before tomorrow) */
+  queuedId: string;
   deviceDeliveryId: string;
   clientDeliveryId: string;
   outboxId: number;
@@ -179,6 +181,10 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     { clientId: clientA.clientId, number: '972500000002', message: VICTIM_TEXT, scheduleTime: new Date(Date.now() + 86_400_000).toISOString() },
   );
   if (scheduled.status !== 200) throw new Error(`schedule: ${scheduled.status} ${scheduled.text}`);
+  const queuedId = `q${clientA.ref.toString(36)}_rvictim${rand()}`;
+  await env.CLIENT_HUB.getByName(`client:${clientA.ref}`).enqueue(clientA.ref, [
+    { id: queuedId, send: { to: '972500000003', text: VICTIM_TEXT, origin: 'api' }, lane: 'bulk', notBefore: Date.now() + 86_400_000 },
+  ]);
 
   // device 1: an SMS (a delivery to its webhook) and an outbound message waiting for the device
   const sms = await postAndroid(device1.secret, smsPayload(VICTIM_TEXT));
@@ -235,6 +241,7 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     device1,
     device2,
     scheduledId: scheduled.json.id,
+    queuedId,
     deviceDeliveryId: deliveries.find((d) => d.endpoint.kind === 'device')!.id,
     clientDeliveryId: deliveries.find((d) => d.endpoint.kind === 'client')!.id,
     outboxId: outbox.id,
@@ -285,6 +292,7 @@ function resolvers(fx: Fixtures): Record<string, (op: Operation) => Variant[] | 
     bridgeId: () => (fx.bridgeId ? [{ label: "the operator's bridge credential", value: fx.bridgeId }] : undefined),
     id: (op) => {
       if (/\/scheduled-messages\/\{id\}$/.test(op.path)) return [{ label: 'scheduled message', value: String(fx.scheduledId) }];
+      if (/^\/api\/messages\/\{id\}$/.test(op.path)) return [{ label: 'queued message', value: fx.queuedId }];
       if (/\/webhook-deliveries\/\{id\}\//.test(op.path))
         return [
           { label: "device's webhook delivery", value: fx.deviceDeliveryId },

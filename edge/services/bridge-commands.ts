@@ -1,6 +1,6 @@
 // Asking the bridge that holds a client to do something: typed by the op (adapters/protocol.ts), routed
 // through the client's Durable Object, and checked against the op's result schema on the way back.
-import type { LiveFrame, PendingLive } from '../../adapters/live.ts';
+import type { LiveFrame } from '../../adapters/live.ts';
 import { type BridgeFailure, type BridgeResult, checkResult, type Op, type OpParams, type OpResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
@@ -25,9 +25,9 @@ export const live = (env: Bindings, clientRef: number, frame: LiveFrame): Promis
     .broadcast(frame)
     .catch((err: unknown) => console.error('live update failed', err));
 
-/** The bridge's answer to `op`, or why there is none. `sent`: the live frames to push for what leaves. */
-export async function ask<O extends Op>(env: Bindings, clientRef: number, op: O, params: OpParams<O>, sent?: PendingLive[]): Promise<BridgeResult<O>> {
-  const raw = await hubFor(env, clientRef).request(clientRef, op, params ?? {}, sent);
+/** The bridge's answer to `op`, or why there is none. */
+export async function ask<O extends Op>(env: Bindings, clientRef: number, op: O, params: OpParams<O>): Promise<BridgeResult<O>> {
+  const raw = await hubFor(env, clientRef).request(clientRef, op, params ?? {});
   return checkResult(op, raw);
 }
 

@@ -11,7 +11,7 @@ import type { Bindings } from '../env.ts';
 import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
 import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
-import { sendThroughClient } from './messaging.ts';
+import { derivedQueueId, queueInBackground } from './send-queue.ts';
 
 /** How far ahead of the edge a bridge's event times may be believed. */
 const MAX_CLOCK_SKEW_MS = 60_000;
@@ -51,6 +51,13 @@ async function recordAcks(env: Bindings, client: typeof clients.$inferSelect, fr
   type Write = Parameters<typeof db.batch>[0][number];
   const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
   const writes: Write[] = [];
+  // webhooks name a message by the id its send answered with (the queue id), not WhatsApp's
+  const known = await env.DB.prepare(
+    'SELECT message_id, queue_id FROM sent_messages WHERE client_ref = ? AND queue_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?))',
+  )
+    .bind(client.id, JSON.stringify([...new Set(frames.map((f) => f.event.messageId))]))
+    .all<{ message_id: string; queue_id: string }>();
+  const queueIds = new Map(known.results.map((r) => [r.message_id, r.queue_id]));
   for (const frame of frames) {
     const ev = frame.event;
     const status = ackStatus(ev.ack);
@@ -61,7 +68,7 @@ async function recordAcks(env: Bindings, client: typeof clients.$inferSelect, fr
         .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
     );
     const data = {
-      messageId: ev.messageId,
+      messageId: queueIds.get(ev.messageId) ?? ev.messageId,
       from: client.clientId,
       to: ev.to,
       ack: ev.ack,
@@ -255,8 +262,12 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       const [inserted] = delivery ? await db.batch([insert, delivery.insert]) : [await insert];
       wakeClientEndpoint(env, client, waitUntil);
       if (!live && inserted.length) {
-        waitUntil(
-          sendThroughClient(env, client, { to: ev.from, text: DEFAULT_REJECTION }, waitUntil).catch((e) => console.error('rejection message failed', e)),
+        queueInBackground(
+          env,
+          client,
+          { to: ev.from, text: DEFAULT_REJECTION, origin: 'rejection' },
+          waitUntil,
+          await derivedQueueId(client.id, 'c', ev.callId),
         );
       }
       return;

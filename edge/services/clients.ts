@@ -32,6 +32,17 @@ export async function findOwnClient(db: Db, auth: AuthContext, clientId: string)
   return row;
 }
 
+/** A client by its internal reference (work the system does for it, not a caller's request); null when deleted. */
+export async function clientByRef(db: Db, clientRef: number): Promise<ClientRow | null> {
+  const cacheKey = `ref:${clientRef}`;
+  let row = recentClients.get(cacheKey);
+  if (!row) {
+    [row] = await db.select().from(clients).where(eq(clients.id, clientRef)).limit(1);
+    if (row) recentClients.set(cacheKey, row);
+  }
+  return row ?? null;
+}
+
 /** The clients a caller may see: the account's, or only its own for a client key (a drizzle condition). */
 export const ownClients = (auth: AuthContext) => and(eq(clients.userId, auth.userId), auth.clientRef === null ? undefined : eq(clients.id, auth.clientRef));
 

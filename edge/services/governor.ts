@@ -16,6 +16,12 @@ export const GovernorPolicySchema = z.object({
   /** after WhatsApp's rate/reach-out refusal (463): the first pause, doubled on each repeat up to maxPauseMs */
   pauseMs: z.number().int().min(1000),
   maxPauseMs: z.number().int().min(1000),
+  /** a queued message not sent within this long fails (EXPIRED): an outage or a pause is waited out until then */
+  expiryMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(7 * 86_400_000),
 });
 export type GovernorPolicy = z.infer<typeof GovernorPolicySchema>;
 
@@ -28,8 +34,9 @@ export const DEFAULT_POLICIES: Record<TransportName, GovernorPolicy> = {
     warmup: { days: 7, startPerDay: 10 },
     pauseMs: 15 * 60_000,
     maxPauseMs: 24 * 3_600_000,
+    expiryMs: 24 * 3_600_000,
   },
-  sandbox: { minIntervalMs: 0, jitterMs: 0, newContactsPerDay: null, warmup: null, pauseMs: 60_000, maxPauseMs: 3_600_000 },
+  sandbox: { minIntervalMs: 0, jitterMs: 0, newContactsPerDay: null, warmup: null, pauseMs: 60_000, maxPauseMs: 3_600_000, expiryMs: 24 * 3_600_000 },
 };
 
 /** The defaults for a transport, overridden field by field by the GOVERNOR start variable (JSON). */
@@ -46,6 +53,16 @@ export function defaultPolicy(transport: TransportName, override?: string): Gove
   return base;
 }
 
+/** The number's governor, as its Durable Object keeps it: the policy and state it paces sends by. */
+export interface Gate {
+  policy: GovernorPolicy;
+  state: GovernorState;
+  save(state: GovernorState): Promise<void>;
+}
+
+/** Whether the policy paces sends at all (the sandbox's default does not). */
+export const paced = (p: GovernorPolicy) => p.minIntervalMs + p.jitterMs > 0 || p.newContactsPerDay !== null;
+
 export interface GovernorState {
   lastSentAt: number | null;
   /** the earliest the next send may leave (interval and jitter, rolled once after each send) */
@@ -56,6 +73,8 @@ export interface GovernorState {
   /** when the number was paired (warm-up counts from here) */
   pairedAt: number | null;
   pausedUntil: number | null;
+  /** why the number is paused (WhatsApp's words) */
+  pauseReason?: string | null;
   pauses: number;
 }
 
@@ -102,11 +121,11 @@ export function afterSend(policy: GovernorPolicy, state: GovernorState, send: { 
   const day = dayOf(now);
   const newContacts = (state.day === day ? state.newContacts : 0) + (send.newContact ? 1 : 0);
   const nextAt = now + policy.minIntervalMs + Math.floor(random() * (policy.jitterMs + 1));
-  return { ...state, lastSentAt: now, nextAt, day, newContacts, pauses: 0, pausedUntil: null };
+  return { ...state, lastSentAt: now, nextAt, day, newContacts, pauses: 0, pausedUntil: null, pauseReason: null };
 }
 
 /** The state after WhatsApp refused for sending too fast or to too many new contacts (463). */
-export function afterRateLimit(policy: GovernorPolicy, state: GovernorState, now: number): GovernorState {
+export function afterRateLimit(policy: GovernorPolicy, state: GovernorState, now: number, reason: string | null = null): GovernorState {
   const pause = Math.min(policy.maxPauseMs, policy.pauseMs * 2 ** state.pauses);
-  return { ...state, pausedUntil: now + pause, pauses: state.pauses + 1 };
+  return { ...state, pausedUntil: now + pause, pauseReason: reason, pauses: state.pauses + 1 };
 }

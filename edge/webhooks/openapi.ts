@@ -18,6 +18,7 @@ const DESCRIPTIONS: Record<keyof typeof EVENT_SCHEMAS, string> = {
   message_received: 'A message arrived (WhatsApp session, or WhatsApp on an Android phone). Answer `{"response": "..."}` to send it back to the sender.',
   message_sent: 'A message was sent (through the API, a reply, or a device).',
   message_ack: 'A sent message was delivered, read, or failed.',
+  message_failed: 'A queued message will not be sent: why (`code`: EXPIRED, MEDIA_ERROR, READ_ONLY_CHAT, …).',
   call_rejected: 'A call was rejected. Answer `{"rejectionMessage": "..."}` to choose what the caller is sent.',
   client_status: 'A WhatsApp client changed state (pending QR, connected, disconnected, logged out).',
   sms_received: 'An Android device received an SMS. Answer `{"response": "..."}` to reply by SMS from the same SIM.',

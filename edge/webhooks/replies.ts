@@ -1,13 +1,13 @@
 // A consumer's answer goes back over the channel its event came from: `response` to a message's
 // sender, `rejectionMessage` (or the default) to a rejected caller. Device channels (SMS,
 // WhatsApp-on-phone) queue it for the device; WhatsApp clients send it through their bridge.
-import { eq } from 'drizzle-orm';
 import { DEFAULT_REJECTION, WebhookReplySchema } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import { getDb } from '../db/client.ts';
-import { clients, deviceOutbox } from '../db/schema.ts';
+import { deviceOutbox } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
-import { sendThroughClient } from '../services/messaging.ts';
+import { clientByRef } from '../services/clients.ts';
+import { derivedQueueId, queueInBackground } from '../services/send-queue.ts';
 import type { AttemptResult } from './deliver.ts';
 import { parseEndpointKey } from './endpoint.ts';
 
@@ -38,7 +38,7 @@ export function replyFor(event: string, attempts: number, result: AttemptResult)
 
 export async function routeReply(
   env: Bindings,
-  delivery: { id: string; endpoint: string; replyRoute: string | null },
+  delivery: { id: string; endpoint: string; replyRoute: string | null; event: string },
   text: string,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<void> {
@@ -53,8 +53,10 @@ export async function routeReply(
       .onConflictDoNothing();
     return;
   }
-  const [client] = await db.select().from(clients).where(eq(clients.id, endpoint.id)).limit(1);
+  const client = await clientByRef(db, endpoint.id);
   if (!client) return;
-  // a failure is recorded as a failed sent message (GET /api/sent-messages), never dropped silently
-  await sendThroughClient(env, client, { to: route.to, text }, waitUntil).catch((err) => console.error(`reply to ${route.to} failed`, err));
+  // queued ahead of bulk sends, under an id derived from the delivery: asked twice, it is one message;
+  // a failure is recorded as a failed sent message (GET /api/sent-messages) and a message_failed webhook
+  const id = await derivedQueueId(client.id, 'w', delivery.id);
+  queueInBackground(env, client, { to: route.to, text, origin: delivery.event === 'call_rejected' ? 'rejection' : 'reply' }, waitUntil, id);
 }

@@ -110,7 +110,7 @@ export async function sendDue(
         if (!text) return;
         // claim the reply first: a crash afterwards loses at most this one reply, never sends it twice
         const claimed = await env.DB.prepare('UPDATE webhook_deliveries SET replied_at = ? WHERE id = ? AND replied_at IS NULL').bind(Date.now(), row.id).run();
-        if (claimed.meta.changes) await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route }, text, waitUntil);
+        if (claimed.meta.changes) await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route, event: row.event }, text, waitUntil);
       }),
     );
   }

@@ -1141,7 +1141,7 @@ export interface paths {
         put?: never;
         /**
          * Send a text message or a media attachment to a phone number
-         * @description Send an `Idempotency-Key` header to make retries safe: a repeat with the same key answers the first result and sends nothing. Bridge or session down: 503 with a code; media that cannot be fetched or is not a supported type: 400 MEDIA_ERROR.
+         * @description The message joins the number's send queue and the answer comes once that is durable: `status: "queued"` with the `messageId` to follow it by (`GET /api/messages/{id}`, `message_sent` / `message_ack` / `message_failed` webhooks). The queue paces a real number (see the governor), waits out a bridge or session outage and fails a message with `EXPIRED` after 24 h. With `wait` (or `Prefer: wait=N`) the answer is the outcome if it comes first: `sent`, or the refusal as an error (400 MEDIA_ERROR, 403 READ_ONLY_CHAT, …). Send an `Idempotency-Key` header to make retries safe: a repeat with the same key answers the first result and queues nothing.
          */
         post: {
             parameters: {
@@ -1149,6 +1149,8 @@ export interface paths {
                 header?: {
                     /** @description Makes retries of this request safe */
                     "idempotency-key"?: string;
+                    /** @description `wait=N`: answer with the outcome if it comes within N seconds (at most 60) */
+                    prefer?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1159,7 +1161,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Sent */
+                /** @description Queued (or, with a wait, sent) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1397,6 +1399,385 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a message stands: queued, sending, sent, delivered, read, failed (with the reason) or cancelled */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The message */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageStatus"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Cancel a queued message (one already sending or sent cannot be: 409) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Cancelled */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageStatus"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with existing state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A number's send queue: depth by lane, next send time, and any pause or hold by the governor */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The queue */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SendQueue"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clients/{clientId}/governor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The number's send governor: the policy in force and this client's own settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The governor */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Governor"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Sets this number's own governor settings (field by field over the defaults; `{}` goes back to the defaults)
+         * @description Defaults: with `WA_TRANSPORT=baileys` a real number is protected (3 s + up to 4 s between sends, 50 first messages a day to new contacts ramping up from 10 over 7 days, a 15 min pause on WhatsApp's 463 doubling up to 24 h); the sandbox is not paced. The `GOVERNOR` start variable changes the defaults for every number.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["GovernorSettings"];
+                };
+            };
+            responses: {
+                /** @description The governor now */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            policy: {
+                                minIntervalMs: number;
+                                jitterMs: number;
+                                newContactsPerDay: number | null;
+                                warmup: {
+                                    days: number;
+                                    startPerDay: number;
+                                } | null;
+                                pauseMs: number;
+                                maxPauseMs: number;
+                                expiryMs: number;
+                            };
+                            override: {
+                                minIntervalMs?: number;
+                                jitterMs?: number;
+                                newContactsPerDay?: number | null;
+                                warmup?: {
+                                    days: number;
+                                    startPerDay: number;
+                                } | null;
+                                pauseMs?: number;
+                                maxPauseMs?: number;
+                                expiryMs?: number;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
@@ -2281,12 +2662,19 @@ export interface paths {
                             success: true;
                             message: {
                                 id: {
+                                    /** @description The message id (GET /api/messages/{id}, webhooks) */
                                     _serialized: string;
                                 };
                                 body: string;
+                                /** @description seconds: when it was queued */
                                 timestamp: number;
                                 /** @example chat */
                                 type: string;
+                                /**
+                                 * @description queued: it leaves after the 2–5 s group delay, paced with the number
+                                 * @enum {string}
+                                 */
+                                status: "queued" | "sending" | "sent";
                             };
                         };
                     };
@@ -2526,7 +2914,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a text message to a chat (pushed to live sockets) */
+        /**
+         * Send a text message to a chat (pushed to live sockets)
+         * @description Goes ahead of the number's bulk sends (the interactive lane) and answers once sent, with WhatsApp's id, as the chat's messages carry it. If it could not go within 15 s (the session is down, the number is paused) it stays queued: `status: "queued"`, and `id` is the queue's id until it leaves.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2543,7 +2934,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Sent */
+                /** @description Sent (or still queued) */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2552,6 +2943,10 @@ export interface paths {
                         "application/json": {
                             /** @enum {boolean} */
                             success: true;
+                            /** @description The message id in GET /api/messages/{id} and webhooks */
+                            messageId: string;
+                            /** @enum {string} */
+                            status: "queued" | "sending" | "sent";
                             message: {
                                 id: {
                                     _serialized: string;
@@ -3057,7 +3452,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    status?: "pending" | "sending" | "sent" | "failed" | "cancelled";
+                    status?: "pending" | "sending" | "queued" | "sent" | "failed" | "cancelled";
                     limit?: number;
                     /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
                     cursor?: string;
@@ -3129,7 +3524,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    status?: "pending" | "sending" | "sent" | "failed" | "cancelled";
+                    status?: "pending" | "sending" | "queued" | "sent" | "failed" | "cancelled";
                     limit?: number;
                     /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
                     cursor?: string;
@@ -3762,7 +4157,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Only this event, e.g. sms_received */
-                    type?: "message_received" | "message_sent" | "message_ack" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "notification_received";
+                    type?: "message_received" | "message_sent" | "message_ack" | "message_failed" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "notification_received";
                     limit?: number;
                     /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
                     cursor?: string;
@@ -4489,6 +4884,65 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    message_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * message_failed
+         * @description A queued message will not be sent: why (`code`: EXPIRED, MEDIA_ERROR, READ_ONLY_CHAT, …). Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["message_failed_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     call_rejected: {
         parameters: {
             query?: never;
@@ -4866,7 +5320,7 @@ export interface components {
             /** @description -1 failed, 1 sent, 2 delivered, 3 read, 4 played */
             ack: number;
             /** @enum {string} */
-            status: "sent" | "delivered" | "read" | "played" | "failed";
+            status: "sent" | "delivered" | "read" | "played" | "failed" | "cancelled";
             /**
              * @description Unix time in milliseconds
              * @example 1699123456789
@@ -4880,6 +5334,38 @@ export interface components {
              */
             channel?: "whatsapp" | "sms";
             error?: string;
+        };
+        message_failed_event: {
+            /** @enum {string} */
+            event: "message_failed";
+            data: components["schemas"]["MessageFailedData"];
+        };
+        MessageFailedData: {
+            /** @description the id the send was answered with */
+            messageId: string;
+            /** @example client-id */
+            from: string;
+            /** @example 1234567890 */
+            to: string;
+            body: string;
+            /**
+             * @description why: EXPIRED, MEDIA_ERROR, READ_ONLY_CHAT, SEND_OUTCOME_UNKNOWN, …
+             * @example EXPIRED
+             */
+            code: string;
+            error: string;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "message_failed";
+            /**
+             * @description `whatsapp` (a bridge session or a phone) or `sms` (an Android device)
+             * @enum {string}
+             */
+            channel?: "whatsapp" | "sms";
         };
         call_rejected_event: {
             /** @enum {string} */
@@ -5158,11 +5644,13 @@ export interface components {
         SendMessageResult: {
             /** @enum {boolean} */
             success: true;
+            /** @description The message id in GET /api/messages/{id}, webhooks and acks */
             messageId: string;
             clientId: string;
             to: string;
             /** @enum {string} */
-            status: "sent";
+            status: "queued" | "sending" | "sent";
+            /** @description ms: when it was sent, or when it was queued */
             timestamp: number;
         };
         SendMessage: {
@@ -5177,6 +5665,13 @@ export interface components {
              * @example https://example.com/image.jpg
              */
             mediaUrl?: string;
+            /** @description Answer with the outcome if it comes within this many seconds (`true`: 30); same as the header `Prefer: wait=N` */
+            wait?: boolean | number;
+            /**
+             * @description Queue lane: `interactive` (a reply to a person) goes before `bulk` (the default)
+             * @enum {string}
+             */
+            priority?: "interactive" | "bulk";
         };
         SentMessage: {
             id: number;
@@ -5184,12 +5679,98 @@ export interface components {
             senderNumber: string;
             recipient: string;
             message: string;
-            /** @description sent, delivered, read, played or failed */
+            /** @description sent, delivered, read, played, failed or cancelled */
             status: string;
             sentAt: string;
             messageId: string | null;
             mediaUrl: string | null;
             error: string | null;
+        };
+        MessageStatus: {
+            messageId: string;
+            clientId: string;
+            to: string;
+            /** @enum {string} */
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "cancelled";
+            /** @enum {string} */
+            channel: "whatsapp";
+            /** @description failed: the code and why; queued: why the last attempt did not go (an outage, a pause) */
+            reason: string | null;
+            /** @enum {string|null} */
+            lane: "interactive" | "bulk" | null;
+            queuedAt: string | null;
+            /** @description queued: the earliest it may go */
+            notBefore: string | null;
+            /** @description queued: when it fails with EXPIRED if still not sent */
+            expiresAt: string | null;
+            sentAt: string | null;
+            /** @description WhatsApp's id for it, once sent (the chat routes' message ids) */
+            whatsappId: string | null;
+        };
+        SendQueue: {
+            clientId: string;
+            depth: number;
+            interactive: number;
+            bulk: number;
+            sending: number;
+            oldestQueuedAt: string | null;
+            /** @description when the next message may go (the governor and the group delay included) */
+            nextSendAt: string | null;
+            /** @description WhatsApp refused for sending too fast or to too many new contacts (463): the number waits until then */
+            pausedUntil: string | null;
+            pauseReason: string | null;
+            /** @description interval or new_contact_cap: the governor holds the next message */
+            heldBy: string | null;
+            policy: {
+                minIntervalMs: number;
+                jitterMs: number;
+                newContactsPerDay: number | null;
+                warmup: {
+                    days: number;
+                    startPerDay: number;
+                } | null;
+                pauseMs: number;
+                maxPauseMs: number;
+                expiryMs: number;
+            };
+        };
+        Governor: {
+            policy: {
+                minIntervalMs: number;
+                jitterMs: number;
+                newContactsPerDay: number | null;
+                warmup: {
+                    days: number;
+                    startPerDay: number;
+                } | null;
+                pauseMs: number;
+                maxPauseMs: number;
+                expiryMs: number;
+            };
+            override: {
+                minIntervalMs?: number;
+                jitterMs?: number;
+                newContactsPerDay?: number | null;
+                warmup?: {
+                    days: number;
+                    startPerDay: number;
+                } | null;
+                pauseMs?: number;
+                maxPauseMs?: number;
+                expiryMs?: number;
+            } | null;
+        };
+        GovernorSettings: {
+            minIntervalMs?: number;
+            jitterMs?: number;
+            newContactsPerDay?: number | null;
+            warmup?: {
+                days: number;
+                startPerDay: number;
+            } | null;
+            pauseMs?: number;
+            maxPauseMs?: number;
+            expiryMs?: number;
         };
         IncomingCall: {
             id: number;
@@ -5271,12 +5852,19 @@ export interface components {
             success: true;
             message: {
                 id: {
+                    /** @description The message id (GET /api/messages/{id}, webhooks) */
                     _serialized: string;
                 };
                 body: string;
+                /** @description seconds: when it was queued */
                 timestamp: number;
                 /** @example chat */
                 type: string;
+                /**
+                 * @description queued: it leaves after the 2–5 s group delay, paced with the number
+                 * @enum {string}
+                 */
+                status: "queued" | "sending" | "sent";
             };
             groupId: string;
             groupName: string;
@@ -5354,7 +5942,7 @@ export interface components {
             /** @example 2025-10-06T18:30:00Z */
             scheduleTime: string;
             /** @enum {string} */
-            status: "pending" | "sending" | "sent" | "failed" | "cancelled";
+            status: "pending" | "sending" | "queued" | "sent" | "failed" | "cancelled";
             createdAt: string;
             sentTime: string | null;
             failureReason: string | null;

@@ -8,7 +8,10 @@ import { createRouter } from '../../lib/router.ts';
 import { inList } from '../../lib/sql-list.ts';
 import { command, hubFor, live } from '../../services/bridge-commands.ts';
 import { findOwnClient } from '../../services/clients.ts';
-import { sendThroughClient } from '../../services/messaging.ts';
+import { queueSend, throwIfFailed } from '../../services/send-queue.ts';
+
+/** A person typed it and waits for it: the chat page answers with the outcome when it comes this soon. */
+const CHAT_WAIT_MS = 15_000;
 import { chatMediaRoute, chatMessagesRoute, chatReadRoute, chatSendRoute, listChatsRoute, liveRoute } from './chats.routes.ts';
 
 /** Read receipts sent at most per read. */
@@ -106,9 +109,18 @@ export const chatsRouter = createRouter()
     const { clientId, chatId } = c.req.valid('param');
     const { message } = c.req.valid('json');
     const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), clientId);
-    const sent = await sendThroughClient(c.env, client, { to: chatId.replace(/@c\.us$/, ''), text: message }, (p) => c.executionCtx.waitUntil(p));
+    const sent = throwIfFailed(
+      await queueSend(c.env, client, { to: chatId.replace(/@c\.us$/, ''), text: message, origin: 'chat' }, { lane: 'interactive', waitMs: CHAT_WAIT_MS }),
+    );
+    const status = sent.status === 'sent' ? ('sent' as const) : sent.status === 'sending' ? ('sending' as const) : ('queued' as const);
+    const at = sent.timestamp ?? Date.now();
     return c.json(
-      { success: true as const, message: { id: { _serialized: sent.messageId }, body: message, timestamp: Math.floor(sent.timestamp / 1000) } },
+      {
+        success: true as const,
+        messageId: sent.id,
+        status,
+        message: { id: { _serialized: sent.messageId ?? sent.id }, body: message, timestamp: Math.floor(at / 1000) },
+      },
       200,
     );
   })

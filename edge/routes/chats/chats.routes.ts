@@ -68,13 +68,20 @@ export const chatSendRoute = createRoute({
   path: '/api/chats/{clientId}/{chatId}/send',
   tags: ['Chats'],
   summary: 'Send a text message to a chat (pushed to live sockets)',
+  description:
+    "Goes ahead of the number's bulk sends (the interactive lane) and answers once sent, with WhatsApp's id, as the chat's messages carry it. If it could not go within 15 s (the session is down, the number is paused) it stays queued: `status: \"queued\"`, and `id` is the queue's id until it leaves.",
   security,
   middleware: [rateLimit('chat'), loginOrKey()] as const,
   request: { params: ChatParams, body: jsonBody(z.object({ message: z.string().min(1, 'message is required').max(65_536) }).openapi('ChatSend')) },
   responses: {
     200: json(
-      z.object({ success: z.literal(true), message: z.object({ id: z.object({ _serialized: z.string() }), body: z.string(), timestamp: z.number().int() }) }),
-      'Sent',
+      z.object({
+        success: z.literal(true),
+        messageId: z.string().openapi({ description: 'The message id in GET /api/messages/{id} and webhooks' }),
+        status: z.enum(['queued', 'sending', 'sent']),
+        message: z.object({ id: z.object({ _serialized: z.string() }), body: z.string(), timestamp: z.number().int() }),
+      }),
+      'Sent (or still queued)',
     ),
     ...errorResponses(400, 401, 404, 429, 502, 503),
   },

@@ -13,7 +13,7 @@ import { inList } from '../../lib/sql-list.ts';
 import { command } from '../../services/bridge-commands.ts';
 import { findOwnClient, type ClientRow } from '../../services/clients.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
-import { sendThroughClient } from '../../services/messaging.ts';
+import { queueSend } from '../../services/send-queue.ts';
 import { listGroupsRoute, sendGroupMessageRoute, sendToGroupRoute } from './groups.routes.ts';
 
 const groupsOf = (c: Context<AppEnv>, client: ClientRow): Promise<GroupInfo[]> => command(c.env, client.id, 'groups', {});
@@ -31,12 +31,22 @@ async function sendToGroup(c: Context<AppEnv>, client: ClientRow, groupId: strin
   if (!group) throw new ApiError(404, 'GROUP_NOT_FOUND', 'Group or channel not found');
   if (group.isReadOnly) throw new ApiError(403, 'READ_ONLY_CHAT', 'Only admins can send to this group or channel');
   const media = body.mediaUrl ? { url: body.mediaUrl, ...checkMediaUrl(body.mediaUrl, allowPrivateUrls(c.env)), kind: body.mediaType! } : undefined;
-  const delay = groupDelay(c.env.GROUP_SEND_DELAY_MS);
-  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-  const sent = await sendThroughClient(c.env, client, { to: groupId, text: body.message, media }, (p) => c.executionCtx.waitUntil(p));
+  // the spec's anti-spam delay is the message's not-before time in the queue: the request does not wait it out
+  const queued = await queueSend(
+    c.env,
+    client,
+    { to: groupId, text: body.message, media, origin: 'group' },
+    { lane: 'bulk', delayMs: groupDelay(c.env.GROUP_SEND_DELAY_MS) },
+  );
   return {
     group,
-    message: { id: { _serialized: sent.messageId }, body: body.message ?? '', timestamp: Math.floor(sent.timestamp / 1000), type: media ? media.kind : 'chat' },
+    message: {
+      id: { _serialized: queued.id },
+      body: body.message ?? '',
+      timestamp: Math.floor(Date.now() / 1000),
+      type: media ? media.kind : 'chat',
+      status: queued.status === 'sending' ? ('sending' as const) : ('queued' as const),
+    },
   };
 }
 

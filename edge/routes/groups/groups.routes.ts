@@ -63,10 +63,11 @@ const requireContent = <T extends { message?: string; mediaUrl?: string; mediaTy
 };
 
 const SentGroupMessage = z.object({
-  id: z.object({ _serialized: z.string() }),
+  id: z.object({ _serialized: z.string().openapi({ description: 'The message id (GET /api/messages/{id}, webhooks)' }) }),
   body: z.string(),
-  timestamp: z.number().int(),
+  timestamp: z.number().int().openapi({ description: 'seconds: when it was queued' }),
   type: z.string().openapi({ example: 'chat' }),
+  status: z.enum(['queued', 'sending', 'sent']).openapi({ description: 'queued: it leaves after the 2–5 s group delay, paced with the number' }),
 });
 
 const groupErrors = errorResponses(400, 401, 403, 404, 429, 502, 503);

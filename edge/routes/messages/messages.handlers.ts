@@ -1,26 +1,30 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
-import { NOT_SENT_CODES } from '../../../adapters/protocol.ts';
 import { allowPrivateUrls } from '../../../adapters/url-guard.ts';
 import { getDb } from '../../db/client.ts';
 import { clients, receivedMessages, sentMessages } from '../../db/schema.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
-import { sha256Hex } from '../../lib/secrets.ts';
 import { pageById, textBytes } from '../../lib/pages.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
-import { sendThroughClient } from '../../services/messaging.ts';
-import { receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
+import { newQueueId, queueSend, throwIfFailed } from '../../services/send-queue.ts';
+import { DEFAULT_WAIT_S, MAX_WAIT_S, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
-/** Refusals that happen before a message can have left the bridge. */
-const PRE_SEND_REFUSALS = new Set<string>([...NOT_SENT_CODES, 'BRIDGE_UNAVAILABLE']);
+/** How long to wait for the outcome: the body's `wait` (true: the default), else `Prefer: wait=N`; 0: answer queued. */
+function waitMsOf(wait: boolean | number | undefined, prefer: string | undefined): number {
+  if (wait === true) return DEFAULT_WAIT_S * 1000;
+  if (typeof wait === 'number') return wait * 1000;
+  const asked = prefer ? /(?:^|[,;\s])wait=(\d{1,4})/.exec(prefer)?.[1] : undefined;
+  return asked ? Math.min(Number(asked), MAX_WAIT_S) * 1000 : 0;
+}
 
 export const messagesRouter = createRouter()
   .openapi(sendMessageRoute, async (c) => {
     const body = c.req.valid('json');
-    const key = c.req.valid('header')['idempotency-key'];
+    const headers = c.req.valid('header');
+    const key = headers['idempotency-key'];
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, auth, body.clientId);
@@ -30,26 +34,33 @@ export const messagesRouter = createRouter()
       if (claim.kind === 'replay') return c.json(claim.body as never, claim.status as 200);
     }
     try {
-      // the key travels to the bridge too: a retry after a crash mid-send gets the first result, never a second message
-      const bridgeKey = key ? `idem:${(await sha256Hex(`${auth.userId}:${key}`)).slice(0, 48)}` : undefined;
-      const sent = await sendThroughClient(c.env, client, { to: body.number, text: body.message, media, key: bridgeKey }, (p) => c.executionCtx.waitUntil(p));
+      // with a key, every retry of the request is the same queue id (and bridge send key): one message, however often it is asked
+      const id = await newQueueId(client.id, key ? { userId: auth.userId, key } : undefined);
+      const result = throwIfFailed(
+        await queueSend(
+          c.env,
+          client,
+          { to: body.number, text: body.message, media, origin: 'api' },
+          { id, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
+        ),
+      );
       const response = {
         success: true as const,
-        messageId: sent.messageId,
+        messageId: result.id,
         clientId: client.clientId,
         to: body.number,
-        status: 'sent' as const,
-        timestamp: sent.timestamp,
+        status: result.status === 'sent' ? ('sent' as const) : result.status === 'sending' ? ('sending' as const) : ('queued' as const),
+        timestamp: result.timestamp ?? Date.now(),
       };
       if (key) await settleKey(db, auth.userId, key, 200, response);
       return c.json(response, 200);
     } catch (err) {
       if (key) {
-        // refused before anything left: the key is free for a retry; otherwise the message may have gone,
-        // so a retry with the key gets this same answer rather than a second send
-        if (err instanceof ApiError && PRE_SEND_REFUSALS.has(err.code)) await releaseKey(db, auth.userId, key);
-        else if (err instanceof ApiError) await settleKey(db, auth.userId, key, err.status, { success: false, code: err.code, error: err.message });
-        else await settleKey(db, auth.userId, key, 500, { success: false, code: 'INTERNAL_ERROR', error: 'Internal error' });
+        // a refusal after the outcome is known is the answer to every retry; anything else frees the key
+        // (a retry enqueues the same id, so it cannot become a second message)
+        if (err instanceof ApiError && err.code !== 'INTERNAL_ERROR')
+          await settleKey(db, auth.userId, key, err.status, { success: false, code: err.code, error: err.message });
+        else await releaseKey(db, auth.userId, key);
       }
       throw err;
     }
@@ -78,7 +89,7 @@ export const messagesRouter = createRouter()
         message: m.message,
         status: m.status,
         sentAt: iso(m.sentAt),
-        messageId: m.messageId,
+        messageId: m.queueId ?? m.messageId,
         mediaUrl: m.mediaUrl,
         error: m.error,
       })),

@@ -5,6 +5,9 @@ import { errorResponses } from '../../lib/errors.ts';
 import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, RecipientSchema } from '../../lib/schemas.ts';
 
+export const MAX_WAIT_S = 60;
+export const DEFAULT_WAIT_S = 30;
+
 const SendMessageSchema = z
   .object({
     clientId: ClientIdSchema,
@@ -15,9 +18,31 @@ const SendMessageSchema = z
       .max(2048)
       .optional()
       .openapi({ description: `Media by URL; types ${MEDIA_EXTENSIONS.join(', ')}; 16 MB at most`, example: 'https://example.com/image.jpg' }),
+    wait: z
+      .union([z.boolean(), z.number().int().min(0).max(MAX_WAIT_S)])
+      .optional()
+      .openapi({
+        description: `Answer with the outcome if it comes within this many seconds (\`true\`: ${DEFAULT_WAIT_S}); same as the header \`Prefer: wait=N\``,
+      }),
+    priority: z
+      .enum(['interactive', 'bulk'])
+      .optional()
+      .openapi({ description: 'Queue lane: `interactive` (a reply to a person) goes before `bulk` (the default)' }),
   })
   .refine((b) => (b.message && b.message.length > 0) || b.mediaUrl, { message: 'Either message or mediaUrl is required', path: ['message'] })
   .openapi('SendMessage');
+
+/** What a send answers: queued (the default: durable, it will go), or with a wait, its outcome if it came first. */
+export const SendResultSchema = z
+  .object({
+    success: z.literal(true),
+    messageId: z.string().openapi({ description: 'The message id in GET /api/messages/{id}, webhooks and acks' }),
+    clientId: z.string(),
+    to: z.string(),
+    status: z.enum(['queued', 'sending', 'sent']),
+    timestamp: z.number().int().openapi({ description: 'ms: when it was sent, or when it was queued' }),
+  })
+  .openapi('SendMessageResult');
 
 export const sendMessageRoute = createRoute({
   method: 'post',
@@ -25,27 +50,18 @@ export const sendMessageRoute = createRoute({
   tags: ['Messages'],
   summary: 'Send a text message or a media attachment to a phone number',
   description:
-    'Send an `Idempotency-Key` header to make retries safe: a repeat with the same key answers the first result and sends nothing. Bridge or session down: 503 with a code; media that cannot be fetched or is not a supported type: 400 MEDIA_ERROR.',
+    'The message joins the number\'s send queue and the answer comes once that is durable: `status: "queued"` with the `messageId` to follow it by (`GET /api/messages/{id}`, `message_sent` / `message_ack` / `message_failed` webhooks). The queue paces a real number (see the governor), waits out a bridge or session outage and fails a message with `EXPIRED` after 24 h. With `wait` (or `Prefer: wait=N`) the answer is the outcome if it comes first: `sent`, or the refusal as an error (400 MEDIA_ERROR, 403 READ_ONLY_CHAT, …). Send an `Idempotency-Key` header to make retries safe: a repeat with the same key answers the first result and queues nothing.',
   security: ApiKeySecurity,
   middleware: [apiKeyAuth()] as const,
   request: {
-    headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries of this request safe' }) }),
+    headers: z.object({
+      'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries of this request safe' }),
+      prefer: z.string().max(200).optional().openapi({ description: '`wait=N`: answer with the outcome if it comes within N seconds (at most 60)' }),
+    }),
     body: jsonBody(SendMessageSchema),
   },
   responses: {
-    200: json(
-      z
-        .object({
-          success: z.literal(true),
-          messageId: z.string(),
-          clientId: z.string(),
-          to: z.string(),
-          status: z.literal('sent'),
-          timestamp: z.number().int(),
-        })
-        .openapi('SendMessageResult'),
-      'Sent',
-    ),
+    200: json(SendResultSchema, 'Queued (or, with a wait, sent)'),
     ...errorResponses(400, 401, 404, 409, 429, 502, 503),
   },
 });
@@ -57,7 +73,7 @@ const SentSchema = z
     senderNumber: z.string(),
     recipient: z.string(),
     message: z.string(),
-    status: z.string().openapi({ description: 'sent, delivered, read, played or failed' }),
+    status: z.string().openapi({ description: 'sent, delivered, read, played, failed or cancelled' }),
     sentAt: z.string(),
     messageId: z.string().nullable(),
     mediaUrl: z.string().nullable(),

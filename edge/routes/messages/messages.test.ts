@@ -28,7 +28,8 @@ it('a key left in progress by a crash is freed after a while; before that a repe
   expect(retried.json.messageId).toBe(first.json.messageId);
   const sends = bridge.frames.filter((f) => f.t === 'req' && f.op === 'send');
   expect(new Set(sends.map((f) => f.params.key)).size).toBe(1);
-  expect(sends[0].params.key).toMatch(/^idem:[0-9a-f]{48}$/);
+  expect(sends[0].params.key).toBe(first.json.messageId); // the queue id, derived from the key
+  expect(first.json.messageId).toMatch(/^q[0-9a-z]+_k[0-9a-f]{40}$/);
   expect((await send('crash-1')).json).toEqual(retried.json);
   bridge.close();
 });

@@ -3,6 +3,7 @@ import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
 import { clients, scheduledMessages } from '../../db/schema.ts';
 import type { AppEnv, AuthContext } from '../../env.ts';
+import { scheduledQueueId } from '../../services/send-queue.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
 import { createRouter } from '../../lib/router.ts';
@@ -77,6 +78,12 @@ async function cancel(c: Context<AppEnv>, id: number) {
     .from(scheduledMessages)
     .where(and(scope(c.get('auth')), eq(scheduledMessages.id, id)));
   if (!row) throw new ApiError(404, 'NOT_FOUND', 'Scheduled message not found');
+  if (row.status === 'queued') {
+    // it came due and waits in the number's send queue: cancelled there (the queue settles this row)
+    const result = await hubFor(c.env, row.clientRef).cancel(scheduledQueueId(row.clientRef, id));
+    if (result === 'cancelled') return { message: 'Schedule cancelled.' };
+    throw new ApiError(409, 'NOT_PENDING', 'Only a pending message can be cancelled; this one is being sent');
+  }
   // atomic against the dispatcher's claim: only a still-pending row can be cancelled
   const changed = await db
     .update(scheduledMessages)

@@ -1,0 +1,199 @@
+// The send queue through the API, in workerd with a bridge played over a real WebSocket: a send answers
+// queued and its id follows it; outages are waited out; cancel, expiry, lanes, and the governor.
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
+import { addClient, call, newUser } from '../../test/helpers.ts';
+
+async function refOf(clientId: string): Promise<number> {
+  return (await env.DB.prepare('SELECT id FROM clients WHERE client_id = ? ORDER BY id DESC').bind(clientId).first<{ id: number }>())!.id;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The payloads of the webhook deliveries queued for a client, by event. */
+async function deliveries(ref: number, event: string): Promise<any[]> {
+  const rows = await env.DB.prepare('SELECT payload FROM webhook_deliveries WHERE endpoint = ? AND event = ? ORDER BY created_at')
+    .bind(`client:${ref}`, event)
+    .all<{ payload: string }>();
+  return rows.results.map((r) => JSON.parse(r.payload).data);
+}
+
+const sendKeys = (bridge: FakeBridge) =>
+  bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => (f.params.items ?? [f.params]).map((p: any) => p.key));
+
+async function setup(opts: { bridge?: boolean } = {}) {
+  const bridge = opts.bridge === false ? null : await connectFakeBridge();
+  const u = await newUser();
+  const { clientId, clientKey } = await addClient(u.apiKey);
+  const ref = await refOf(clientId);
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/wa' } });
+  const send = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000001', message: 'hello', ...body }, headers });
+  const status = async (id: string) => (await call(`/api/messages/${id}`, { key: u.apiKey })).json;
+  return { bridge, u, clientId, clientKey, ref, send, status, hub: env.CLIENT_HUB.getByName(`client:${ref}`) };
+}
+
+describe('the send queue', () => {
+  it('a send answers queued at once; its id follows it to sent in GET /api/messages/{id}, the message_sent webhook and the sent list', async () => {
+    const { bridge, u, ref, send, status } = await setup();
+    const res = await send({ message: 'queued hello' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ success: true, status: expect.stringMatching(/^(queued|sending|sent)$/), to: '15550000001' });
+    const id: string = res.json.messageId;
+    expect(id).toMatch(/^q[0-9a-z]+_r[0-9a-f]{24}$/);
+    const sent = await until('sent', async () => ((await status(id)).status === 'sent' ? status(id) : undefined));
+    expect(sent).toMatchObject({ messageId: id, status: 'sent', channel: 'whatsapp', reason: null, whatsappId: expect.stringMatching(/^FAKE/) });
+    expect(sendKeys(bridge!)).toEqual([id]); // the queue id is the bridge's send key
+    expect((await deliveries(ref, 'message_sent')).map((d) => d.messageId)).toEqual([id]);
+    expect((await call('/api/sent-messages', { key: u.apiKey })).json[0]).toMatchObject({ messageId: id, status: 'sent' });
+    bridge!.close();
+  });
+
+  it('with a wait, the outcome: sent, or the refusal as its error — recorded failed, with a message_failed webhook', async () => {
+    const { bridge, ref, send, status } = await setup();
+    const waited = await send({ message: 'now please', wait: true });
+    expect(waited.json).toMatchObject({ status: 'sent' });
+    const preferred = await send({ message: 'prefer' }, { prefer: 'wait=5' });
+    expect(preferred.json.status).toBe('sent');
+    const answer = bridge!.answer;
+    bridge!.answer = (frame) =>
+      frame.op === 'send' && frame.params.text === 'refused' ? { ok: false, code: 'READ_ONLY_CHAT', message: 'Only admins can send here' } : answer(frame);
+    const refused = await send({ message: 'refused', wait: 10 });
+    expect([refused.status, refused.json.code]).toEqual([403, 'READ_ONLY_CHAT']);
+    const [failed] = await deliveries(ref, 'message_failed');
+    expect(failed).toMatchObject({ code: 'READ_ONLY_CHAT', body: 'refused', to: '15550000001' });
+    expect(await status(failed.messageId)).toMatchObject({ status: 'failed', reason: 'READ_ONLY_CHAT: Only admins can send here' });
+    bridge!.close();
+  });
+
+  it('an outage is waited out: queued while no bridge holds the number, sent once it is back; a cancelled one never goes', async () => {
+    const { u, ref, send, status, hub } = await setup({ bridge: false });
+    const first = (await send({ message: 'while down' })).json;
+    const dropped = (await send({ message: 'cancel me' })).json;
+    expect(first.status).toBe('queued');
+    await until('tried', async () => (await status(first.messageId)).reason?.includes('BRIDGE_UNAVAILABLE'));
+    const waiting = await status(first.messageId);
+    expect(waiting).toMatchObject({ status: 'queued', lane: 'bulk' });
+    expect(Date.parse(waiting.expiresAt) - Date.parse(waiting.queuedAt)).toBe(24 * 3_600_000);
+    const queue = (await call(`/api/clients/${first.clientId}/queue`, { key: u.apiKey })).json;
+    expect(queue).toMatchObject({ depth: 2, bulk: 2, interactive: 0, pausedUntil: null });
+    const cancelled = await call(`/api/messages/${dropped.messageId}`, { method: 'DELETE', key: u.apiKey });
+    expect(cancelled.json).toMatchObject({ status: 'cancelled' });
+
+    const bridge = await connectFakeBridge();
+    await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' }); // the session came back
+    await until('sent', async () => (await status(first.messageId)).status === 'sent');
+    expect(sendKeys(bridge)).toEqual([first.messageId]);
+    expect((await call(`/api/messages/${dropped.messageId}`, { method: 'DELETE', key: u.apiKey })).json.code).toBe('NOT_QUEUED');
+    expect((await call(`/api/messages/${first.messageId}`, { method: 'DELETE', key: u.apiKey })).status).toBe(409);
+    expect((await deliveries(ref, 'message_sent')).map((d) => d.messageId)).toEqual([first.messageId]);
+    bridge.close();
+  });
+
+  it('a message not sent before it expires fails with EXPIRED and a message_failed webhook', async () => {
+    const { ref, status, hub } = await setup({ bridge: false });
+    const id = `q${ref.toString(36)}_rexpiring0000000000000000`;
+    await hub.enqueue(ref, [
+      { id, send: { to: '15550000009', text: 'too late', origin: 'api' }, lane: 'bulk', notBefore: Date.now(), expiresAt: Date.now() + 150 },
+    ]);
+    await new Promise((r) => setTimeout(r, 200));
+    await runDurableObjectAlarm(hub);
+    expect(await status(id)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^EXPIRED: not sent within/) });
+    expect((await deliveries(ref, 'message_failed')).map((d) => [d.messageId, d.code])).toEqual([[id, 'EXPIRED']]);
+  });
+
+  it('interactive sends go ahead of bulk ones queued before them', async () => {
+    const { send, status, hub } = await setup({ bridge: false });
+    const bulk1 = (await send({ message: 'bulk 1' })).json.messageId;
+    const bulk2 = (await send({ message: 'bulk 2' })).json.messageId;
+    const reply = (await send({ message: 'a reply', priority: 'interactive' })).json.messageId;
+    await until('tried', async () => (await status(bulk2)).reason);
+    const bridge = await connectFakeBridge();
+    await runInDurableObject(hub, (_, state) => state.storage.sql.exec('UPDATE send_queue SET not_before = 0'));
+    await runDurableObjectAlarm(hub);
+    expect(sendKeys(bridge)).toEqual([reply, bulk1, bulk2]);
+    bridge.close();
+  });
+
+  it('another user cannot see, cancel or guess a message; a client key sees only its own client', async () => {
+    const { bridge, send, clientKey } = await setup();
+    const id = (await send({ message: 'mine' })).json.messageId;
+    const other = await newUser();
+    expect((await call(`/api/messages/${id}`, { key: other.apiKey })).status).toBe(404);
+    expect((await call(`/api/messages/${id}`, { method: 'DELETE', key: other.apiKey })).status).toBe(404);
+    expect((await call('/api/messages/not-an-id', { key: other.apiKey })).status).toBe(404);
+    expect((await call(`/api/messages/${id}`, { key: clientKey })).status).toBe(200);
+    const second = await addClient(other.apiKey);
+    expect((await call(`/api/messages/${id}`, { key: second.clientKey })).status).toBe(404);
+    bridge!.close();
+  });
+});
+
+describe('the governor through the queue', () => {
+  it('a paced number sends one at a time: the next held by the interval, then by the day’s new-contact cap; nothing dropped', async () => {
+    const { bridge, u, clientId, send, hub } = await setup();
+    const put = await call(`/api/clients/${clientId}/governor`, {
+      method: 'PUT',
+      key: u.apiKey,
+      body: { minIntervalMs: 60_000, jitterMs: 0, newContactsPerDay: 2, warmup: null },
+    });
+    expect(put.json.policy).toMatchObject({ minIntervalMs: 60_000, newContactsPerDay: 2 });
+    const ids = [];
+    for (const n of ['9721000001', '9721000002', '9721000003']) ids.push((await send({ number: n, message: `to ${n}` })).json.messageId);
+    const queue = () => call(`/api/clients/${clientId}/queue`, { key: u.apiKey }).then((r) => r.json);
+    await until('first sent', async () => sendKeys(bridge!).length === 1 && (await queue()).heldBy === 'interval');
+    const held = await queue();
+    expect(held).toMatchObject({ depth: 2, heldBy: 'interval' });
+    expect(Date.parse(held.nextSendAt)).toBeGreaterThan(Date.now() + 55_000);
+    // the interval has passed: the second new contact goes, the third waits for tomorrow (the cap is 2)
+    const passInterval = () =>
+      runInDurableObject(hub, async (_, state) => {
+        const s = (await state.storage.get<any>('governor'))!;
+        await state.storage.put('governor', { ...s, nextAt: Date.now() - 1 });
+      });
+    await passInterval();
+    await runDurableObjectAlarm(hub);
+    expect(sendKeys(bridge!)).toEqual(ids.slice(0, 2));
+    await passInterval();
+    await runDurableObjectAlarm(hub);
+    expect(sendKeys(bridge!)).toEqual(ids.slice(0, 2));
+    const capped = await queue();
+    expect(capped).toMatchObject({ depth: 1, heldBy: 'new_contact_cap' });
+    expect(Date.parse(capped.nextSendAt)).toBe(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000);
+    bridge!.close();
+  });
+
+  it("WhatsApp's 463 pauses the number: the message waits, the owner gets a client_status webhook, the queue shows why", async () => {
+    const { bridge, u, clientId, ref, send, status } = await setup();
+    bridge!.answer = (frame) =>
+      frame.op === 'send' ? { ok: false, code: 'WHATSAPP_RATE_LIMIT', message: '463: reach-out limit' } : { ok: true, result: null };
+    const id = (await send({ message: 'to a stranger' })).json.messageId;
+    await until('paused', async () => (await deliveries(ref, 'client_status')).length === 1);
+    const [paused] = await deliveries(ref, 'client_status');
+    expect(paused.reason).toMatch(/^sending paused until .*463/);
+    const queue = (await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json;
+    expect(queue).toMatchObject({ depth: 1, pauseReason: '463: reach-out limit' });
+    expect(Date.parse(queue.pausedUntil)).toBeGreaterThan(Date.now() + 55_000); // the sandbox default pause: 60 s
+    expect(await status(id)).toMatchObject({ status: 'queued', reason: expect.stringContaining('WHATSAPP_RATE_LIMIT') });
+    bridge!.close();
+  });
+
+  it('governor settings are checked: bad values and unknown fields are 400; {} goes back to the defaults', async () => {
+    const { u, clientId } = await setup({ bridge: false });
+    const put = (body: unknown) => call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body });
+    expect((await put({ minIntervalMs: -1 })).status).toBe(400);
+    expect((await put({ speed: 'fast' })).status).toBe(400);
+    expect((await put({ expiryMs: 3_600_000 })).json).toMatchObject({ policy: { expiryMs: 3_600_000 }, override: { expiryMs: 3_600_000 } });
+    expect((await put({})).json).toMatchObject({ policy: { expiryMs: 86_400_000 }, override: null });
+    expect((await call(`/api/clients/${clientId}/governor`, { key: (await newUser()).apiKey })).status).toBe(404);
+  });
+});

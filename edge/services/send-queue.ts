@@ -1,0 +1,66 @@
+// Every send enters its number's queue (its ClientHub object): the answer is durable when it comes,
+// carries the queue id (the message's id everywhere: API, webhooks, the bridge's send key) and, with a
+// wait, the outcome if it came first.
+import type { Bindings } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
+import { sha256Hex } from '../lib/secrets.ts';
+import type { EnqueueResult } from '../objects/contracts.ts';
+import { bridgeError, hubFor } from './bridge-commands.ts';
+import type { ClientRow } from './clients.ts';
+import type { Lane, QueuedSend } from './queue-store.ts';
+
+const ID = /^q([0-9a-z]{1,12})_([A-Za-z0-9]{2,64})$/;
+
+export const queueId = (clientRef: number, suffix: string) => `q${clientRef.toString(36)}_${suffix}`;
+
+/** A fresh id; with an Idempotency-Key, the same id for every retry of the request. */
+export async function newQueueId(clientRef: number, idempotency?: { userId: number; key: string }): Promise<string> {
+  if (idempotency) return derivedQueueId(clientRef, 'k', `${idempotency.userId}:${idempotency.key}`);
+  return queueId(clientRef, `r${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`);
+}
+
+/** An id derived from what caused the send (a webhook delivery, a call): caused twice, it is one message. */
+export async function derivedQueueId(clientRef: number, tag: string, cause: string): Promise<string> {
+  return queueId(clientRef, `${tag}${(await sha256Hex(cause)).slice(0, 40)}`);
+}
+
+/** The scheduled message's queue id: a re-claimed row enqueues the same message, not a second one. */
+export const scheduledQueueId = (clientRef: number, scheduledId: number) => queueId(clientRef, `s${scheduledId}`);
+
+/** The client a message id belongs to (null: not one of ours). */
+export function clientRefOf(id: string): number | null {
+  const m = ID.exec(id);
+  const ref = m ? Number.parseInt(m[1]!, 36) : Number.NaN;
+  return Number.isSafeInteger(ref) && ref > 0 ? ref : null;
+}
+
+export interface QueueOptions {
+  id?: string;
+  lane: Lane;
+  /** not before this many ms from now (the group delay) */
+  delayMs?: number;
+  /** answer with the outcome if it comes within this many ms */
+  waitMs?: number;
+}
+
+export async function queueSend(env: Bindings, client: ClientRow, send: QueuedSend, opts: QueueOptions): Promise<EnqueueResult> {
+  const id = opts.id ?? (await newQueueId(client.id));
+  const [result] = await hubFor(env, client.id).enqueue(
+    client.id,
+    [{ id, send, lane: opts.lane, notBefore: Date.now() + (opts.delayMs ?? 0) }],
+    opts.waitMs ?? 0,
+  );
+  return result ?? { id, status: 'queued' };
+}
+
+/** For callers that want it sent or an error: a failed outcome thrown as the API answers that refusal. */
+export function throwIfFailed(result: EnqueueResult): EnqueueResult {
+  if (result.status === 'failed') throw bridgeError({ ok: false, code: result.code ?? 'SEND_FAILED', message: result.error ?? 'The message was not sent' });
+  if (result.status === 'cancelled') throw new ApiError(409, 'CANCELLED', 'The message was cancelled before it was sent');
+  return result;
+}
+
+/** Fire-and-forget sends the system makes (replies, rejection messages): queued; a failure is logged. */
+export function queueInBackground(env: Bindings, client: ClientRow, send: QueuedSend, waitUntil: (p: Promise<unknown>) => void, id?: string): void {
+  waitUntil(queueSend(env, client, send, { lane: 'interactive', id }).catch((err: unknown) => console.error(`queueing a ${send.origin} send failed`, err)));
+}

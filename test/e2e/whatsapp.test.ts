@@ -153,33 +153,43 @@ describe('WhatsApp over the sandbox, end to end', () => {
     expect((await api('/api/send-message', { body: { ...body, message: 'other' }, headers: { 'idempotency-key': 'order-42' } })).status).toBe(409);
   });
 
-  it('refuses bad media with 400 MEDIA_ERROR and bad numbers with 400', async () => {
+  it('refuses bad media with 400 MEDIA_ERROR and bad numbers with 400; media that cannot be fetched fails with message_failed', async () => {
     const bad = await api('/api/send-message', { body: { clientId: 'shop', number: '12345678901', mediaUrl: 'https://example.com/file.exe' } });
     expect(bad.status).toBe(400);
     expect(bad.json.code).toBe('MEDIA_ERROR');
-    const missing = await api('/api/send-message', { body: { clientId: 'shop', number: '12345678901', mediaUrl: `${receiver.url}/nothing-here.jpg` } });
+    // the bridge finds out: with a wait the refusal is the answer; without, a message_failed webhook says it
+    const missing = await api('/api/send-message', {
+      body: { clientId: 'shop', number: '12345678901', mediaUrl: `${receiver.url}/nothing-here.jpg`, wait: true },
+    });
     expect(missing.status).toBe(400);
     expect(missing.json.code).toBe('MEDIA_ERROR');
+    const queued = await api('/api/send-message', { body: { clientId: 'shop', number: '12345678901', mediaUrl: `${receiver.url}/still-nothing.jpg` } });
+    expect(queued.json.status).toBe('queued');
+    const failed = await until('message_failed', () => events('message_failed').find((e) => e.body.data.messageId === queued.json.messageId));
+    expect(failed.body.data).toMatchObject({ code: 'MEDIA_ERROR', to: '12345678901' });
+    expect((await api(`/api/messages/${queued.json.messageId}`)).json).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^MEDIA_ERROR/) });
     expect((await api('/api/send-message', { body: { clientId: 'shop', number: 'abc', message: 'x' } })).status).toBe(400);
     expect((await api('/api/send-message', { body: { clientId: 'nope', number: '12345678901', message: 'x' } })).status).toBe(404);
   });
 
-  it('answers 503 while the bridge is down and carries on when it is back', async () => {
+  it('while the bridge is down a send is queued, and it goes once the bridge is back — once', async () => {
     await system.bridge.kill();
     await until('bridge disconnected', async () => (await api('/health')).json.bridge === 'disconnected');
     const down = await api('/api/send-message', { body: { clientId: 'shop', number: '15550000001', message: 'while down' } });
-    expect(down.status).toBe(503);
-    expect(down.json).toMatchObject({ success: false, code: 'BRIDGE_UNAVAILABLE' });
+    expect(down.json).toMatchObject({ success: true, status: 'queued' });
+    await until('the attempt seen to wait', async () => (await api(`/api/messages/${down.json.messageId}`)).json.reason?.startsWith('BRIDGE_UNAVAILABLE'));
+    expect((await api('/api/clients/shop/queue')).json).toMatchObject({ depth: 1 });
     await system.bridge.start();
-    const up = await until('session back', async () => {
-      const r = await api('/api/send-message', { body: { clientId: 'shop', number: '15550000001', message: 'back again' } });
-      return r.status === 200 ? r : undefined;
-    });
-    expect(up.json.status).toBe('sent');
+    await until('sent after the outage', async () => (await api(`/api/messages/${down.json.messageId}`)).json.status !== 'queued', 60_000);
+    const network = ((await api('/api/sandbox/shop/outbox')).json as any[]).filter((m) => m.body === 'while down');
+    expect(network).toHaveLength(1);
+    await until('message_sent', () => events('message_sent').find((e) => e.body.data.messageId === down.json.messageId));
+    expect((await api('/api/clients/shop/queue')).json).toMatchObject({ depth: 0 });
   });
 
   it('loses and repeats nothing across a restarted Worker: events wait in the bridge outbox', async () => {
-    const sent = await api('/api/send-message', { body: { clientId: 'shop', number: '15550000002', message: 'ack me later' } });
+    const sent = await api('/api/send-message', { body: { clientId: 'shop', number: '15550000002', message: 'ack me later', wait: true } });
+    expect(sent.json.status).toBe('sent');
     await system.worker.restart(); // acks (delivered 0.5 s, read 1 s later) are produced while the Worker is down
     await until('bridge relinked', async () => (await api('/health')).json.bridge === 'connected', 60_000);
     const acks = await until(
@@ -217,16 +227,21 @@ describe('WhatsApp over the sandbox, end to end', () => {
 
     const t0 = Date.now();
     const sent = await api('/api/send-group-message', { body: { clientId: 'shop', groupId: '120363000000000001@g.us', message: 'שלום לכולם! مرحبا 👋' } });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
     expect(sent.status).toBe(200);
     expect(sent.json).toMatchObject({
       success: true,
       groupId: '120363000000000001@g.us',
       groupName: 'Sandbox Team',
-      message: { body: 'שלום לכולם! مرحبا 👋', type: 'chat' },
+      message: { body: 'שלום לכולם! مرحبا 👋', type: 'chat', status: 'queued' },
     });
-    const inNetwork = ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.id === sent.json.message.id._serialized);
+    // the group delay (200–300 ms here) holds it in the queue, not the request
+    const status = await until('group message sent', async () => {
+      const s = (await api(`/api/messages/${sent.json.message.id._serialized}`)).json;
+      return s.status === 'sent' ? s : undefined;
+    });
+    const inNetwork = ((await api('/api/sandbox/shop/outbox')).json as any[]).find((m) => m.id === status.whatsappId);
     expect(inNetwork).toMatchObject({ to: '120363000000000001@g.us', body: 'שלום לכולם! مرحبا 👋' });
+    expect(inNetwork.timestamp - t0).toBeGreaterThanOrEqual(200);
 
     const send = (body: Record<string, unknown>) => api('/api/send-group-message', { body: { clientId: 'shop', ...body } });
     expect((await send({ groupId: '120363000000000002@g.us', message: 'x' })).json.code).toBe('READ_ONLY_CHAT');

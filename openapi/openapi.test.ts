@@ -45,6 +45,7 @@ describe('openapi/openapi.json', () => {
       'call_rejected',
       'client_status',
       'message_ack',
+      'message_failed',
       'message_received',
       'message_sent',
       'notification_received',

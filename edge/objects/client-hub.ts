@@ -46,7 +46,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   async enqueue(clientRef: number, items: NewQueued[], waitMs = 0): Promise<EnqueueResult[]> {
     await this.remember(clientRef);
-    this.queue.add(items, (await this.gate()).policy.expiryMs);
+    this.queue.add(items, (await this.policy()).expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
     const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
     this.kick();
@@ -88,6 +88,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   async setPolicy(override: Partial<GovernorPolicy> | null): Promise<GovernorPolicy> {
     if (override) await this.ctx.storage.put('policy', GovernorPolicySchema.partial().parse(override));
     else await this.ctx.storage.delete('policy');
+    this.policyNow = null;
     this.kick();
     return (await this.gate()).policy;
   }
@@ -196,7 +197,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const clientRef = await this.ctx.storage.get<number>('clientRef');
     if (!clientRef) return;
     // scheduled messages that came due join the queue (bulk lane); the next one's time is kept
-    const { expiryMs } = (await this.gate()).policy;
+    const { expiryMs } = await this.policy();
     const nextScheduled = await dispatchDue(this.env, clientRef, (items) => this.queue.add(items, expiryMs)).catch((err: unknown) => {
       console.error('scheduled dispatch failed; retrying shortly', err);
       return Date.now() + 10_000;
@@ -209,11 +210,20 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   /** The number's governor: the policy for its transport (GOVERNOR, then this client's own, override), its state in storage. */
   private async gate(): Promise<Gate> {
-    const transport = this.env.WA_TRANSPORT === 'baileys' ? 'baileys' : 'sandbox';
     const stored = await this.ctx.storage.get<GovernorState>('governor');
     const state = stored ?? freshState((await this.ctx.storage.get<number>('pairedAt')) ?? null);
+    return { policy: await this.policy(), state, save: (s) => this.ctx.storage.put('governor', s) };
+  }
+
+  private policyNow: GovernorPolicy | null = null;
+
+  /** The transport's defaults (GOVERNOR changes them), then this number's own settings; kept in memory until changed. */
+  private async policy(): Promise<GovernorPolicy> {
+    if (this.policyNow) return this.policyNow;
+    const transport = this.env.WA_TRANSPORT === 'baileys' ? 'baileys' : 'sandbox';
     const own = (await this.ctx.storage.get<Partial<GovernorPolicy>>('policy')) ?? {};
-    return { policy: { ...defaultPolicy(transport, this.env.GOVERNOR), ...own }, state, save: (s) => this.ctx.storage.put('governor', s) };
+    this.policyNow = { ...defaultPolicy(transport, this.env.GOVERNOR), ...own };
+    return this.policyNow;
   }
 
   // ——— commands and live state ———
@@ -249,6 +259,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   async forget(): Promise<void> {
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
     this.queue.clear();
+    this.policyNow = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }

@@ -5,6 +5,8 @@ import type { LimitResult, RateLimiterRpc } from './contracts.ts';
 
 export class RateLimiter extends DurableObject<Bindings> implements RateLimiterRpc {
   private readonly sql: SqlStorage;
+  /** when this object's alarm is set for (null: not known to be set) */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
@@ -40,7 +42,11 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
     }
     if (record) {
       this.sql.exec('INSERT INTO hits (ts) VALUES (?)', now);
-      void this.ctx.storage.setAlarm(now + windowMs + 1000);
+      // the alarm clears the log once every hit has left the window; moved later at most once a second
+      if (this.alarmAt === null || this.alarmAt < now + windowMs) {
+        this.alarmAt = now + windowMs + 1000;
+        void this.ctx.storage.setAlarm(this.alarmAt);
+      }
     }
     const used = count + (record ? 1 : 0);
     return { allowed: true, limit, remaining: limit - used, retryAfterMs: 0, resetMs: (count ? oldest : now) + windowMs - now };
@@ -48,6 +54,7 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
 
   /** Set one second past the newest hit's window: by then every hit has left it. */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     this.sql.exec('DELETE FROM hits');
   }
 }

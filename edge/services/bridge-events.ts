@@ -43,42 +43,49 @@ type AckFrame = EventFrame & { event: Extract<EventFrame['event'], { kind: 'ack'
 const isAck = (f: EventFrame): f is AckFrame => f.event.kind === 'ack';
 
 /**
- * Acks — two follow every send — recorded together: every status update and its message_ack delivery in
- * one D1 batch (chunks of 100 statements), one wake-up, one live frame each.
+ * Acks — two follow every send — recorded together: one status update per ack value and a message_ack
+ * delivery each in one D1 batch (chunks of 100 statements), one wake-up, one live frame each.
  */
 async function recordAcks(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[], waitUntil: (p: Promise<unknown>) => void, watched: boolean) {
   const db = getDb(env.DB);
   type Write = Parameters<typeof db.batch>[0][number];
   const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
   const writes: Write[] = [];
-  // webhooks name a message by the id its send answered with (the queue id), not WhatsApp's
-  const known = await env.DB.prepare(
-    'SELECT message_id, queue_id FROM sent_messages WHERE client_ref = ? AND queue_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?))',
-  )
-    .bind(client.id, JSON.stringify([...new Set(frames.map((f) => f.event.messageId))]))
-    .all<{ message_id: string; queue_id: string }>();
-  const queueIds = new Map(known.results.map((r) => [r.message_id, r.queue_id]));
-  for (const frame of frames) {
-    const ev = frame.event;
-    const status = ackStatus(ev.ack);
+  // one status update per ack value in the run (an ack only ever moves a message forward; -1 fails it)
+  const byAck = new Map<number, Set<string>>();
+  for (const f of frames) byAck.set(f.event.ack, (byAck.get(f.event.ack) ?? new Set()).add(f.event.messageId));
+  for (const [ack, ids] of byAck) {
+    const these = sql`${sentMessages.messageId} IN (SELECT value FROM json_each(${JSON.stringify([...ids])}))`;
     writes.push(
       db
         .update(sentMessages)
-        .set({ status })
-        .where(and(eq(sentMessages.clientRef, client.id), eq(sentMessages.messageId, ev.messageId), ev.ack < 0 ? undefined : lt(rank, ev.ack))),
+        .set({ status: ackStatus(ack) })
+        .where(and(eq(sentMessages.clientRef, client.id), these, ack < 0 ? undefined : lt(rank, ack))),
     );
-    const data = {
-      messageId: queueIds.get(ev.messageId) ?? ev.messageId,
-      from: client.clientId,
-      to: ev.to,
-      ack: ev.ack,
-      status,
-      timestamp: frame.at,
-      type: 'message_ack' as const,
-      channel: 'whatsapp' as const,
-    };
-    const delivery = await clientDelivery(db, client, { event: 'message_ack', data }, `bridge:${frame.id}`);
-    if (delivery) writes.push(delivery.insert);
+  }
+  if (client.webhookUrl) {
+    // webhooks name a message by the id its send answered with (the queue id), not WhatsApp's
+    const known = await env.DB.prepare(
+      'SELECT message_id, queue_id FROM sent_messages WHERE client_ref = ? AND queue_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?))',
+    )
+      .bind(client.id, JSON.stringify([...new Set(frames.map((f) => f.event.messageId))]))
+      .all<{ message_id: string; queue_id: string }>();
+    const queueIds = new Map(known.results.map((r) => [r.message_id, r.queue_id]));
+    for (const frame of frames) {
+      const ev = frame.event;
+      const data = {
+        messageId: queueIds.get(ev.messageId) ?? ev.messageId,
+        from: client.clientId,
+        to: ev.to,
+        ack: ev.ack,
+        status: ackStatus(ev.ack),
+        timestamp: frame.at,
+        type: 'message_ack' as const,
+        channel: 'whatsapp' as const,
+      };
+      const delivery = await clientDelivery(db, client, { event: 'message_ack', data }, `bridge:${frame.id}`);
+      if (delivery) writes.push(delivery.insert);
+    }
   }
   for (let i = 0; i < writes.length; i += 100) {
     const [first, ...rest] = writes.slice(i, i + 100);

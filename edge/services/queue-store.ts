@@ -137,8 +137,14 @@ export class QueueStore {
   }
 
   setState(ids: string[], state: QueueState, from: QueueState): void {
-    for (const id of ids)
-      this.sql.exec('UPDATE send_queue SET state = ?, attempts = attempts + ? WHERE id = ? AND state = ?', state, state === 'sending' ? 1 : 0, id, from);
+    if (!ids.length) return;
+    this.sql.exec(
+      'UPDATE send_queue SET state = ?, attempts = attempts + ? WHERE state = ? AND id IN (SELECT value FROM json_each(?))',
+      state,
+      state === 'sending' ? 1 : 0,
+      from,
+      JSON.stringify(ids),
+    );
   }
 
   /** A send that could not go now (bridge or session down, number paused): queued again for `at`. */
@@ -152,7 +158,7 @@ export class QueueStore {
   }
 
   remove(ids: string[]): void {
-    for (const id of ids) this.sql.exec('DELETE FROM send_queue WHERE id = ?', id);
+    if (ids.length) this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
   }
 
   clear(): void {

@@ -21,6 +21,7 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
 
   /** Gives back the newest hit (a login that turned out to succeed). */
   refund(): void {
+    this.log?.pop();
     this.sql.exec('DELETE FROM hits WHERE id = (SELECT max(id) FROM hits)');
   }
 
@@ -29,18 +30,30 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
     return this.evaluate(limit, windowMs, false);
   }
 
+  /** The log in memory, oldest first (read from storage once per start); storage keeps it across evictions. */
+  private log: number[] | null = null;
+
   private evaluate(limit: number, windowMs: number, record: boolean): LimitResult {
     const now = Date.now();
-    this.sql.exec('DELETE FROM hits WHERE ts <= ?', now - windowMs);
-    const row = this.sql.exec<{ n: number; oldest: number | null }>('SELECT count(*) AS n, min(ts) AS oldest FROM hits').one();
-    const count = row.n;
-    const oldest = row.oldest ?? now;
+    this.log ??= this.sql
+      .exec<{ ts: number }>('SELECT ts FROM hits ORDER BY ts, id')
+      .toArray()
+      .map((r) => r.ts);
+    let expired = 0;
+    while (expired < this.log.length && this.log[expired]! <= now - windowMs) expired++;
+    if (expired) {
+      this.log.splice(0, expired);
+      this.sql.exec('DELETE FROM hits WHERE ts <= ?', now - windowMs);
+    }
+    const count = this.log.length;
+    const oldest = this.log[0] ?? now;
     if (count >= limit) {
       // Room again when enough of the oldest hits leave the window.
-      const nth = this.sql.exec<{ ts: number }>('SELECT ts FROM hits ORDER BY ts ASC LIMIT 1 OFFSET ?', count - limit).one().ts;
+      const nth = this.log[count - limit]!;
       return { allowed: false, limit, remaining: 0, retryAfterMs: Math.max(1, nth + windowMs - now), resetMs: oldest + windowMs - now };
     }
     if (record) {
+      this.log.push(now);
       this.sql.exec('INSERT INTO hits (ts) VALUES (?)', now);
       // the alarm clears the log once every hit has left the window; moved later at most once a second
       if (this.alarmAt === null || this.alarmAt < now + windowMs) {
@@ -55,6 +68,7 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
   /** Set one second past the newest hit's window: by then every hit has left it. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    this.log = [];
     this.sql.exec('DELETE FROM hits');
   }
 }

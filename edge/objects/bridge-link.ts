@@ -9,7 +9,7 @@ import type { TransportName } from '../../adapters/vocabulary.ts';
 import type { Bindings } from '../env.ts';
 import { getDb } from '../db/client.ts';
 import { credentialIsLive } from '../services/bridge-credentials.ts';
-import { handleBridgeEvents, sessionsFor } from '../services/bridge-events.ts';
+import { handleBridgeEvents, onlyAcks, recordAckRuns, sessionsFor } from '../services/bridge-events.ts';
 import type { BridgeLinkRpc, LinkStatus } from './contracts.ts';
 
 interface Attachment {
@@ -226,8 +226,27 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     }
     const byClient = new Map<number, EventFrame[]>();
     for (const f of mine) byClient.set(f.clientRef, [...(byClient.get(f.clientRef) ?? []), f]);
-    const done = await Promise.all(
-      [...byClient].map(async ([clientRef, run]) => {
+    // clients whose part of the frame is only acks (two follow every send) and who have nothing in
+    // flight are recorded together in one D1 batch; the rest in order per client
+    const ackOnly = [...byClient].filter(([clientRef, run]) => onlyAcks(run) && !this.chains.has(clientRef));
+    for (const [clientRef] of ackOnly) byClient.delete(clientRef);
+    const together = ackOnly.length
+      ? recordAckRuns(
+          this.env,
+          ackOnly.map(([, run]) => run),
+          (p) => this.ctx.waitUntil(p),
+          (clientRef) => this.watched(clientRef),
+        ).then(
+          () => ackOnly.flatMap(([, run]) => run.map((f) => f.id)),
+          (err: unknown) => {
+            console.error(`bridge link ${att.bridgeId}: recording acks failed`, err);
+            return [];
+          },
+        )
+      : Promise.resolve([]);
+    const done = await Promise.all([
+      together,
+      ...[...byClient].map(async ([clientRef, run]) => {
         // one client's events are recorded in the order the bridge sent them
         const previous = this.chains.get(clientRef) ?? Promise.resolve();
         const work = previous.then(() => handleBridgeEvents(this.env, run, (p) => this.ctx.waitUntil(p), this.watched(clientRef)));
@@ -245,7 +264,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
           },
         );
       }),
-    );
+    ]);
     const ids = done.flat();
     if (ids.length) this.send(ws, { t: 'ack', ids });
   }

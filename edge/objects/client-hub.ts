@@ -64,7 +64,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (!row) return 'missing';
     if (row.state === 'sending') return 'sending';
     // marked first, recorded in D1, deleted last: a restart in between finishes the cancel
-    this.queue.setState([id], 'cancelling', 'queued');
+    this.queue.markCancelling(id);
     await this.finishCancels([{ ...row, state: 'cancelling' }]);
     return 'cancelled';
   }

@@ -42,16 +42,16 @@ async function clientFor(env: Bindings, clientRef: number) {
 type AckFrame = EventFrame & { event: Extract<EventFrame['event'], { kind: 'ack' }> };
 const isAck = (f: EventFrame): f is AckFrame => f.event.kind === 'ack';
 
+type Write = Parameters<ReturnType<typeof getDb>['batch']>[0][number];
+
 /**
- * Acks — two follow every send — recorded together: one status update per ack value and a message_ack
- * delivery each in one D1 batch (chunks of 100 statements), one wake-up, one live frame each.
+ * The writes for one client's run of acks: one status update per ack value in the run (an ack only ever
+ * moves a message forward; -1 fails it) and a message_ack delivery each.
  */
-async function recordAcks(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[], waitUntil: (p: Promise<unknown>) => void, watched: boolean) {
+async function ackWrites(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[]): Promise<Write[]> {
   const db = getDb(env.DB);
-  type Write = Parameters<typeof db.batch>[0][number];
   const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
   const writes: Write[] = [];
-  // one status update per ack value in the run (an ack only ever moves a message forward; -1 fails it)
   const byAck = new Map<number, Set<string>>();
   for (const f of frames) byAck.set(f.event.ack, (byAck.get(f.event.ack) ?? new Set()).add(f.event.messageId));
   for (const [ack, ids] of byAck) {
@@ -87,13 +87,36 @@ async function recordAcks(env: Bindings, client: typeof clients.$inferSelect, fr
       if (delivery) writes.push(delivery.insert);
     }
   }
+  return writes;
+}
+
+/**
+ * Acks — two follow every send — of any number of clients recorded together: their writes in one D1
+ * batch (chunks of 100 statements), one wake-up per client, one live frame each.
+ */
+export async function recordAckRuns(env: Bindings, runs: EventFrame[][], waitUntil: (p: Promise<unknown>) => void, watched: (clientRef: number) => boolean) {
+  const db = getDb(env.DB);
+  const writes: Write[] = [];
+  const seen: { client: typeof clients.$inferSelect; frames: AckFrame[] }[] = [];
+  for (const run of runs) {
+    const acks = run.filter(isAck);
+    const client = acks[0] ? await clientFor(env, acks[0].clientRef) : undefined;
+    if (!client) continue; // deleted meanwhile: nothing to record
+    writes.push(...(await ackWrites(env, client, acks)));
+    seen.push({ client, frames: acks });
+  }
   for (let i = 0; i < writes.length; i += 100) {
     const [first, ...rest] = writes.slice(i, i + 100);
     if (first) await db.batch([first, ...rest]);
   }
-  wakeClientEndpoint(env, client, waitUntil);
-  if (watched) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
+  for (const { client, frames } of seen) {
+    wakeClientEndpoint(env, client, waitUntil);
+    if (watched(client.id)) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
+  }
 }
+
+/** Whether every event of a run is an ack (such runs of many clients are recorded in one batch). */
+export const onlyAcks = (run: EventFrame[]) => run.every(isAck);
 
 /** A run of one client's events, in order: consecutive acks go in one batch, the rest one by one. */
 export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
@@ -110,7 +133,7 @@ export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], wa
     }
     const run: AckFrame[] = [];
     while (i < frames.length && isAck(frames[i]!)) run.push(frames[i++] as AckFrame);
-    await recordAcks(env, client, run, waitUntil, watched);
+    await recordAckRuns(env, [run], waitUntil, () => watched);
   }
 }
 
@@ -251,7 +274,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'ack':
-      await recordAcks(env, client, [frame as AckFrame], waitUntil, watched);
+      await recordAckRuns(env, [[frame]], waitUntil, () => watched);
       return;
     case 'call': {
       const event: WebhookEvent = {

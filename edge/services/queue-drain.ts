@@ -125,8 +125,7 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
     const decision = decide(gate.policy, gate.state, { newContact }, now);
     if (!decision.go) return { next: decision.at, heldBy: decision.reason };
   }
-  const ids = rows.map((r) => r.id);
-  store.setState(ids, 'sending', 'queued');
+  store.startSending(rows.map((r) => r.id));
   const outcomes = await sendRows(env, d.clientRef, rows);
   now = Date.now();
   const settled: Settled[] = [];
@@ -148,11 +147,13 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   await settle(env, db, client, settled, d.waitUntil);
   store.remove(settled.map((s) => s.row.id));
   d.onSettled(settled);
-  if (anySent) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
+  // an unpaced number keeps no pacing state: only a pause (and the sends that end it) is saved
+  const tracked = pacing || gate.state.pauses > 0 || gate.state.pausedUntil !== null;
+  if (anySent && tracked) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
   if (rateLimited !== null) {
     gate.state = afterRateLimit(gate.policy, gate.state, now, rateLimited);
     await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
   }
-  if (anySent || rateLimited !== null) await gate.save(gate.state);
+  if ((anySent && tracked) || rateLimited !== null) await gate.save(gate.state);
   return { next: 'again' };
 }

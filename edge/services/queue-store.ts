@@ -53,11 +53,11 @@ type Raw = {
   item: string;
 };
 
-const toRow = (r: Raw): QueuedRow => ({
+const toRow = (r: Raw, inFlight: Set<string>): QueuedRow => ({
   id: r.id,
   send: JSON.parse(r.item) as QueuedSend,
   lane: LANES[r.lane] ?? 'bulk',
-  state: r.state,
+  state: inFlight.has(r.id) ? 'sending' : r.state,
   notBefore: r.not_before,
   expiresAt: r.expires_at,
   createdAt: r.created_at,
@@ -79,6 +79,11 @@ export interface QueueCounts {
 
 export class QueueStore {
   private readonly sql: SqlStorage;
+  /**
+   * What is with the bridge right now. Kept in memory only: after a restart nothing is in flight, and what
+   * was goes again under the same key — so marking it costs no storage write (one commit less per send).
+   */
+  private readonly inFlight = new Set<string>();
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -115,60 +120,79 @@ export class QueueStore {
 
   get(id: string): QueuedRow | null {
     const [raw] = this.sql.exec<Raw>('SELECT * FROM send_queue WHERE id = ?', id).toArray();
-    return raw ? toRow(raw) : null;
+    return raw ? toRow(raw, this.inFlight) : null;
   }
 
   /** Queued sends that may go now: the interactive lane first, then in the order they came. */
   ready(now: number, limit: number): QueuedRow[] {
     return this.sql
-      .exec<Raw>("SELECT * FROM send_queue WHERE state = 'queued' AND not_before <= ? AND expires_at > ? ORDER BY lane, rowid LIMIT ?", now, now, limit)
+      .exec<Raw>(
+        "SELECT * FROM send_queue WHERE state = 'queued' AND not_before <= ? AND expires_at > ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY lane, rowid LIMIT ?",
+        now,
+        now,
+        JSON.stringify([...this.inFlight]),
+        limit,
+      )
       .toArray()
-      .map(toRow);
+      .map((r) => toRow(r, this.inFlight));
   }
 
   /** Queued sends whose time ran out. */
   expired(now: number, limit = 100): QueuedRow[] {
-    return this.sql.exec<Raw>("SELECT * FROM send_queue WHERE state = 'queued' AND expires_at <= ? LIMIT ?", now, limit).toArray().map(toRow);
+    return this.sql
+      .exec<Raw>(
+        "SELECT * FROM send_queue WHERE state = 'queued' AND expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
+        now,
+        JSON.stringify([...this.inFlight]),
+        limit,
+      )
+      .toArray()
+      .map((r) => toRow(r, this.inFlight));
   }
 
   /** Rows a cancel began but did not finish (the object restarted in between). */
   cancelling(): QueuedRow[] {
-    return this.sql.exec<Raw>("SELECT * FROM send_queue WHERE state = 'cancelling'").toArray().map(toRow);
+    return this.sql
+      .exec<Raw>("SELECT * FROM send_queue WHERE state = 'cancelling'")
+      .toArray()
+      .map((r) => toRow(r, this.inFlight));
   }
 
-  setState(ids: string[], state: QueueState, from: QueueState): void {
-    if (!ids.length) return;
-    this.sql.exec(
-      'UPDATE send_queue SET state = ?, attempts = attempts + ? WHERE state = ? AND id IN (SELECT value FROM json_each(?))',
-      state,
-      state === 'sending' ? 1 : 0,
-      from,
-      JSON.stringify(ids),
-    );
+  /** Handed to the bridge (in memory: see inFlight). */
+  startSending(ids: string[]): void {
+    for (const id of ids) this.inFlight.add(id);
+  }
+
+  /** A cancel begins: marked first, so a restart before it is recorded finishes it. */
+  markCancelling(id: string): void {
+    this.sql.exec("UPDATE send_queue SET state = 'cancelling' WHERE id = ? AND state = 'queued'", id);
   }
 
   /** A send that could not go now (bridge or session down, number paused): queued again for `at`. */
   retryAt(id: string, at: number, error: string | null): void {
-    this.sql.exec("UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ? WHERE id = ?", at, error, id);
+    this.inFlight.delete(id);
+    this.sql.exec("UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?", at, error, id);
   }
 
-  /** After a restart nothing is in flight: what was sending goes again under the same key. */
+  /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */
   requeueSending(): number {
     return this.sql.exec("UPDATE send_queue SET state = 'queued' WHERE state = 'sending'").rowsWritten;
   }
 
   remove(ids: string[]): void {
+    for (const id of ids) this.inFlight.delete(id);
     if (ids.length) this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
   }
 
   clear(): void {
+    this.inFlight.clear();
     this.sql.exec('DELETE FROM send_queue');
   }
 
   counts(): QueueCounts {
     const [c] = this.sql
-      .exec<{ depth: number; interactive: number; sending: number; oldest: number | null; next: number | null; wake: number | null }>(
-        `SELECT count(*) AS depth, coalesce(sum(lane = 0), 0) AS interactive, coalesce(sum(state = 'sending'), 0) AS sending,
+      .exec<{ depth: number; interactive: number; oldest: number | null; next: number | null; wake: number | null }>(
+        `SELECT count(*) AS depth, coalesce(sum(lane = 0), 0) AS interactive,
            min(created_at) AS oldest, min(CASE WHEN state = 'queued' THEN not_before END) AS next,
            min(CASE WHEN state = 'queued' THEN min(not_before, expires_at) END) AS wake FROM send_queue`,
       )
@@ -178,7 +202,7 @@ export class QueueStore {
       depth,
       interactive: c?.interactive ?? 0,
       bulk: depth - (c?.interactive ?? 0),
-      sending: c?.sending ?? 0,
+      sending: this.inFlight.size,
       oldestAt: c?.oldest ?? null,
       nextAt: c?.next ?? null,
       wakeAt: c?.wake ?? null,

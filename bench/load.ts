@@ -38,3 +38,15 @@ export async function runLoad(total: number, concurrency: number, send: (i: numb
     p99ms: round(percentile(latencies, 99)),
   };
 }
+
+/** Every row of a paged list (`X-Next-Cursor`), newest first; `more(page)` false stops early. */
+export async function allPages<T>(url: string, headers: Record<string, string>, more: (page: T[]) => boolean = () => true): Promise<T[]> {
+  const rows: T[] = [];
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const res: Response = await fetch(`${url}${url.includes('?') ? '&' : '?'}limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers });
+    const page = (await res.json()) as T[];
+    rows.push(...page);
+    cursor = more(page) ? res.headers.get('x-next-cursor') : null;
+  }
+  return rows;
+}

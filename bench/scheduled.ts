@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReceiver } from '../test/support/receiver.ts';
 import { freePort, startSystem } from '../scripts/system.ts';
-import { percentile, round, runLoad } from './load.ts';
+import { allPages, percentile, round, runLoad } from './load.ts';
 
 export async function benchScheduled(opts: { messages?: number; clients?: number } = {}) {
   const total = opts.messages ?? 10_000;
@@ -50,11 +50,7 @@ export async function benchScheduled(opts: { messages?: number; clients?: number
     const deadline = minuteStart + 60_000 + 300_000;
     const done = () => new Set(box.received.map((r) => /sched (\d+)/.exec(r.body)?.[1])).size >= total;
     while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    const list = (await (await fetch(`${system.url}/api/scheduled-messages?status=sent&limit=10000`, { headers })).json()) as {
-      scheduleTime: string;
-      sentTime: string | null;
-      status: string;
-    }[];
+    const list = await allPages<{ scheduleTime: string; sentTime: string | null; status: string }>(`${system.url}/api/scheduled-messages?status=sent`, headers);
     const lateness = list
       .filter((m) => m.sentTime)
       .map((m) => Date.parse(m.sentTime!) - Date.parse(m.scheduleTime))

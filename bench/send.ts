@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startReceiver } from '../test/support/receiver.ts';
 import { freePort, type RunningSystem, startSystem } from '../scripts/system.ts';
 import { workerdCpuMs } from './cpu.ts';
-import { type LoadResult, round, runLoad } from './load.ts';
+import { allPages, type LoadResult, round, runLoad } from './load.ts';
 
 const DRAIN_TARGET_S = 10;
 
@@ -30,14 +30,8 @@ async function drained(system: RunningSystem, headers: Record<string, string>, c
   }
   const seconds = (performance.now() - t0) / 1000;
   // the sent list, newest first, page by page back to the load's start
-  const recent: { status: string }[] = [];
-  for (let cursor: string | null = ''; cursor !== null; ) {
-    const res: Response = await fetch(`${system.url}/api/sent-messages?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers });
-    const page = (await res.json()) as { status: string; sentAt: string }[];
-    const fresh = page.filter((m) => Date.parse(m.sentAt) >= since);
-    recent.push(...fresh);
-    cursor = fresh.length === page.length ? res.headers.get('x-next-cursor') : null;
-  }
+  const fresh = (m: { sentAt: string }) => Date.parse(m.sentAt) >= since;
+  const recent = (await allPages<{ status: string; sentAt: string }>(`${system.url}/api/sent-messages`, headers, (page) => page.every(fresh))).filter(fresh);
   const left = recent.filter((m) => m.status !== 'failed' && m.status !== 'cancelled').length;
   return { drainSeconds: round(seconds, 2), sent: left, failed: recent.length - left, lost: accepted - recent.length };
 }

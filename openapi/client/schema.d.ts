@@ -1758,6 +1758,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
                 404: {
                     headers: {

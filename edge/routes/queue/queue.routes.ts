@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { ApiKeySecurity, ClientParamsSchema, json, jsonBody } from '../../lib/schemas.ts';
 import { GovernorPolicySchema } from '../../services/governor.ts';
@@ -107,10 +107,10 @@ export const putGovernorRoute = createRoute({
   description:
     "Defaults: with `WA_TRANSPORT=baileys` a real number is protected (3 s + up to 4 s between sends, 50 first messages a day to new contacts ramping up from 10 over 7 days, a 15 min pause on WhatsApp's 463 doubling up to 24 h); the sandbox is not paced. The `GOVERNOR` start variable changes the defaults for every number.",
   security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  middleware: [apiKeyAuth(), accountScope()] as const,
   request: { params: ClientParamsSchema, body: jsonBody(GovernorPolicySchema.partial().strict().openapi('GovernorSettings')) },
   responses: {
     200: json(z.object({ policy: GovernorPolicySchema, override: GovernorPolicySchema.partial().nullable() }), 'The governor now'),
-    ...errorResponses(400, 401, 404, 429),
+    ...errorResponses(400, 401, 403, 404, 429),
   },
 });

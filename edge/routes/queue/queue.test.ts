@@ -188,8 +188,12 @@ describe('the governor through the queue', () => {
   });
 
   it('governor settings are checked: bad values and unknown fields are 400; {} goes back to the defaults', async () => {
-    const { u, clientId } = await setup({ bridge: false });
+    const { u, clientId, clientKey } = await setup({ bridge: false });
     const put = (body: unknown) => call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body });
+    // an integration's client key cannot take the number's protection away
+    const byClientKey = await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: clientKey, body: { minIntervalMs: 0 } });
+    expect([byClientKey.status, byClientKey.json.code]).toEqual([403, 'ACCESS_DENIED']);
+    expect((await call(`/api/clients/${clientId}/governor`, { key: clientKey })).status).toBe(200);
     expect((await put({ minIntervalMs: -1 })).status).toBe(400);
     expect((await put({ speed: 'fast' })).status).toBe(400);
     expect((await put({ expiryMs: 3_600_000 })).json).toMatchObject({ policy: { expiryMs: 3_600_000 }, override: { expiryMs: 3_600_000 } });

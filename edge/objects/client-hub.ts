@@ -15,6 +15,9 @@ import { getDb } from '../db/client.ts';
 import { type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
 import type { CancelResult, ClientHubRpc, EnqueueResult, QueueView } from './contracts.ts';
 
+/** Sends a caller asks for (bounded by the queue's limit), as opposed to those the system makes. */
+const ASKED = new Set<string>(['api', 'group', 'chat']);
+
 const EMPTY: LiveState = { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
 /** An alarm stands behind every enqueue: if this object dies mid-drain, the queue is taken up again by then. */
 const SAFETY_NET_MS = 30_000;
@@ -46,7 +49,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   async enqueue(clientRef: number, items: NewQueued[], waitMs = 0): Promise<EnqueueResult[]> {
     await this.remember(clientRef);
-    this.queue.add(items, (await this.policy()).expiryMs);
+    const policy = await this.policy();
+    // bounded: sends people ask for wait only up to the number's limit (replies, rejections and due
+    // scheduled messages, which the system itself makes from events and rows already kept, always join)
+    const asked = items.filter((it) => ASKED.has(it.send.origin)).length;
+    if (asked && this.queue.depth() + asked > policy.maxQueued) {
+      const error = `The number's send queue is full (${policy.maxQueued} waiting); retry later`;
+      return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
+    }
+    this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
     const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
     this.kick();

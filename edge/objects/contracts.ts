@@ -46,7 +46,8 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
 /** Where a send stands when enqueue answers (with a wait: its outcome, if it came first). */
 export interface EnqueueResult {
   id: string;
-  status: 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+  /** refused: not queued at all (the queue is full) */
+  status: 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled' | 'refused';
   /** WhatsApp's id, once sent */
   messageId?: string;
   timestamp?: number;

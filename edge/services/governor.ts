@@ -22,6 +22,8 @@ export const GovernorPolicySchema = z.object({
     .int()
     .min(60_000)
     .max(7 * 86_400_000),
+  /** at most this many messages wait in the number's queue; an API send beyond it is refused (429 QUEUE_FULL) */
+  maxQueued: z.number().int().min(1).max(1_000_000),
 });
 export type GovernorPolicy = z.infer<typeof GovernorPolicySchema>;
 
@@ -35,8 +37,18 @@ export const DEFAULT_POLICIES: Record<TransportName, GovernorPolicy> = {
     pauseMs: 15 * 60_000,
     maxPauseMs: 24 * 3_600_000,
     expiryMs: 24 * 3_600_000,
+    maxQueued: 10_000,
   },
-  sandbox: { minIntervalMs: 0, jitterMs: 0, newContactsPerDay: null, warmup: null, pauseMs: 60_000, maxPauseMs: 3_600_000, expiryMs: 24 * 3_600_000 },
+  sandbox: {
+    minIntervalMs: 0,
+    jitterMs: 0,
+    newContactsPerDay: null,
+    warmup: null,
+    pauseMs: 60_000,
+    maxPauseMs: 3_600_000,
+    expiryMs: 24 * 3_600_000,
+    maxQueued: 10_000,
+  },
 };
 
 /** The defaults for a transport, overridden field by field by the GOVERNOR start variable (JSON). */

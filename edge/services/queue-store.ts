@@ -118,6 +118,10 @@ export class QueueStore {
     return added;
   }
 
+  depth(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM send_queue').one().n;
+  }
+
   get(id: string): QueuedRow | null {
     const [raw] = this.sql.exec<Raw>('SELECT * FROM send_queue WHERE id = ?', id).toArray();
     return raw ? toRow(raw, this.inFlight) : null;

@@ -50,11 +50,13 @@ export async function queueSend(env: Bindings, client: ClientRow, send: QueuedSe
     [{ id, send, lane: opts.lane, notBefore: Date.now() + (opts.delayMs ?? 0) }],
     opts.waitMs ?? 0,
   );
+  if (result?.status === 'refused') throwIfFailed(result);
   return result ?? { id, status: 'queued' };
 }
 
 /** For callers that want it sent or an error: a failed outcome thrown as the API answers that refusal. */
 export function throwIfFailed(result: EnqueueResult): EnqueueResult {
+  if (result.status === 'refused') throw new ApiError(429, result.code ?? 'QUEUE_FULL', result.error ?? 'The send queue is full', { 'Retry-After': '60' });
   if (result.status === 'failed') throw bridgeError({ ok: false, code: result.code ?? 'SEND_FAILED', message: result.error ?? 'The message was not sent' });
   if (result.status === 'cancelled') throw new ApiError(409, 'CANCELLED', 'The message was cancelled before it was sent');
   return result;

@@ -1724,6 +1724,7 @@ export interface paths {
                                 pauseMs: number;
                                 maxPauseMs: number;
                                 expiryMs: number;
+                                maxQueued: number;
                             };
                             override: {
                                 minIntervalMs?: number;
@@ -1736,6 +1737,7 @@ export interface paths {
                                 pauseMs?: number;
                                 maxPauseMs?: number;
                                 expiryMs?: number;
+                                maxQueued?: number;
                             } | null;
                         };
                     };
@@ -5741,6 +5743,7 @@ export interface components {
                 pauseMs: number;
                 maxPauseMs: number;
                 expiryMs: number;
+                maxQueued: number;
             };
         };
         Governor: {
@@ -5755,6 +5758,7 @@ export interface components {
                 pauseMs: number;
                 maxPauseMs: number;
                 expiryMs: number;
+                maxQueued: number;
             };
             override: {
                 minIntervalMs?: number;
@@ -5767,6 +5771,7 @@ export interface components {
                 pauseMs?: number;
                 maxPauseMs?: number;
                 expiryMs?: number;
+                maxQueued?: number;
             } | null;
         };
         GovernorSettings: {
@@ -5780,6 +5785,7 @@ export interface components {
             pauseMs?: number;
             maxPauseMs?: number;
             expiryMs?: number;
+            maxQueued?: number;
         };
         IncomingCall: {
             id: number;

@@ -111,6 +111,16 @@ describe('the send queue', () => {
     expect((await deliveries(ref, 'message_failed')).map((d) => [d.messageId, d.code])).toEqual([[id, 'EXPIRED']]);
   });
 
+  it('the queue is bounded: past its limit a send is refused with 429 QUEUE_FULL and nothing is queued', async () => {
+    const { u, clientId, send } = await setup({ bridge: false });
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 2 } });
+    expect((await send({ message: 'one' })).status).toBe(200);
+    expect((await send({ message: 'two' })).status).toBe(200);
+    const full = await send({ message: 'three' });
+    expect([full.status, full.json.code, full.headers.get('retry-after')]).toEqual([429, 'QUEUE_FULL', '60']);
+    expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.depth).toBe(2);
+  });
+
   it('interactive sends go ahead of bulk ones queued before them', async () => {
     const { send, status, hub } = await setup({ bridge: false });
     const bulk1 = (await send({ message: 'bulk 1' })).json.messageId;

@@ -1712,34 +1712,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            policy: {
-                                minIntervalMs: number;
-                                jitterMs: number;
-                                newContactsPerDay: number | null;
-                                warmup: {
-                                    days: number;
-                                    startPerDay: number;
-                                } | null;
-                                pauseMs: number;
-                                maxPauseMs: number;
-                                expiryMs: number;
-                                maxQueued: number;
-                            };
-                            override: {
-                                minIntervalMs?: number;
-                                jitterMs?: number;
-                                newContactsPerDay?: number | null;
-                                warmup?: {
-                                    days: number;
-                                    startPerDay: number;
-                                } | null;
-                                pauseMs?: number;
-                                maxPauseMs?: number;
-                                expiryMs?: number;
-                                maxQueued?: number;
-                            } | null;
-                        };
+                        "application/json": components["schemas"]["Governor"];
                     };
                 };
                 /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
@@ -5760,6 +5733,7 @@ export interface components {
                 expiryMs: number;
                 maxQueued: number;
             };
+            /** @description this number's own settings */
             override: {
                 minIntervalMs?: number;
                 jitterMs?: number;

@@ -85,6 +85,10 @@ export const queueRoute = createRoute({
   },
 });
 
+const GovernorViewSchema = z
+  .object({ policy: GovernorPolicySchema, override: GovernorPolicySchema.partial().nullable().openapi({ description: "this number's own settings" }) })
+  .openapi('Governor');
+
 export const getGovernorRoute = createRoute({
   method: 'get',
   path: '/api/clients/{clientId}/governor',
@@ -94,7 +98,7 @@ export const getGovernorRoute = createRoute({
   middleware: [apiKeyAuth()] as const,
   request: { params: ClientParamsSchema },
   responses: {
-    200: json(z.object({ policy: GovernorPolicySchema, override: GovernorPolicySchema.partial().nullable() }).openapi('Governor'), 'The governor'),
+    200: json(GovernorViewSchema, 'The governor'),
     ...errorResponses(400, 401, 404, 429),
   },
 });
@@ -110,7 +114,7 @@ export const putGovernorRoute = createRoute({
   middleware: [apiKeyAuth(), accountScope()] as const,
   request: { params: ClientParamsSchema, body: jsonBody(GovernorPolicySchema.partial().strict().openapi('GovernorSettings')) },
   responses: {
-    200: json(z.object({ policy: GovernorPolicySchema, override: GovernorPolicySchema.partial().nullable() }), 'The governor now'),
+    200: json(GovernorViewSchema, 'The governor now'),
     ...errorResponses(400, 401, 403, 404, 429),
   },
 });

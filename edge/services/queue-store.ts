@@ -84,6 +84,8 @@ export class QueueStore {
    * was goes again under the same key — so marking it costs no storage write (one commit less per send).
    */
   private readonly inFlight = new Set<string>();
+  /** no queued row expires before this (so a drain round asks SQLite only when one may have) */
+  private earliestExpiry = Number.POSITIVE_INFINITY;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -98,6 +100,12 @@ export class QueueStore {
       last_error TEXT,
       item TEXT NOT NULL)`);
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
+    this.recomputeExpiry();
+  }
+
+  private recomputeExpiry() {
+    const { at } = this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued'").one();
+    this.earliestExpiry = at ?? Number.POSITIVE_INFINITY;
   }
 
   /** Adds sends; an id already queued is left as it is (a retried request or a re-claimed schedule). */
@@ -114,6 +122,7 @@ export class QueueStore {
         JSON.stringify(it.send),
       );
       added += cursor.rowsWritten > 0 ? 1 : 0;
+      this.earliestExpiry = Math.min(this.earliestExpiry, it.expiresAt ?? now + expiryMs);
     }
     return added;
   }
@@ -143,7 +152,8 @@ export class QueueStore {
 
   /** Queued sends whose time ran out. */
   expired(now: number, limit = 100): QueuedRow[] {
-    return this.sql
+    if (now < this.earliestExpiry) return [];
+    const rows = this.sql
       .exec<Raw>(
         "SELECT * FROM send_queue WHERE state = 'queued' AND expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
         now,
@@ -152,6 +162,12 @@ export class QueueStore {
       )
       .toArray()
       .map((r) => toRow(r, this.inFlight));
+    // the next look: when the first row not yet expired does (one in flight that fails is put back by retryAt, which looks again)
+    if (rows.length < limit) {
+      const { at } = this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued' AND expires_at > ?", now).one();
+      this.earliestExpiry = at ?? Number.POSITIVE_INFINITY;
+    }
+    return rows;
   }
 
   /** Rows a cancel began but did not finish (the object restarted in between). */
@@ -175,6 +191,7 @@ export class QueueStore {
   /** A send that could not go now (bridge or session down, number paused): queued again for `at`. */
   retryAt(id: string, at: number, error: string | null): void {
     this.inFlight.delete(id);
+    this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
     this.sql.exec("UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?", at, error, id);
   }
 

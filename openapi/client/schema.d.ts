@@ -2514,7 +2514,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message or media to a group or channel (API key)
-         * @description Waits a random 2-5 s (GROUP_SEND_DELAY_MS) before sending, against spam. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.
+         * @description Joins the number's send queue and leaves after a random 2-5 s (GROUP_SEND_DELAY_MS), against spam: the answer comes at once, `status: "queued"`, with the message id for GET /api/messages/{id}. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.
          */
         post: {
             parameters: {
@@ -3579,7 +3579,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancel a pending scheduled message (delete limiter: 10 per 15 minutes per IP) */
+        /** Cancel a pending (or queued, not yet sent) scheduled message (delete limiter: 10 per 15 minutes per IP) */
         delete: {
             parameters: {
                 query?: never;
@@ -3665,7 +3665,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancel a pending scheduled message (delete limiter: 10 per 15 minutes per IP) */
+        /** Cancel a pending (or queued, not yet sent) scheduled message (delete limiter: 10 per 15 minutes per IP) */
         delete: {
             parameters: {
                 query?: never;

@@ -71,7 +71,7 @@ const cancelRouteFor = (prefix: '' | '/api') =>
     method: 'delete',
     path: `${prefix}/scheduled-messages/{id}`,
     tags: ['Scheduling'],
-    summary: 'Cancel a pending scheduled message (delete limiter: 10 per 15 minutes per IP)',
+    summary: 'Cancel a pending (or queued, not yet sent) scheduled message (delete limiter: 10 per 15 minutes per IP)',
     security,
     middleware: [rateLimit('delete'), loginOrKey()] as const,
     request: {

@@ -231,42 +231,50 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     const ackOnly = [...byClient].filter(([clientRef, run]) => onlyAcks(run) && !this.chains.has(clientRef));
     for (const [clientRef] of ackOnly) byClient.delete(clientRef);
     const together = ackOnly.length
-      ? recordAckRuns(
-          this.env,
-          ackOnly.map(([, run]) => run),
-          (p) => this.ctx.waitUntil(p),
-          (clientRef) => this.watched(clientRef),
+      ? this.inOrder(
+          ackOnly.map(([clientRef]) => clientRef),
+          () =>
+            recordAckRuns(
+              this.env,
+              ackOnly.map(([, run]) => run),
+              (p) => this.ctx.waitUntil(p),
+              (clientRef) => this.watched(clientRef),
+            ),
         ).then(
           () => ackOnly.flatMap(([, run]) => run.map((f) => f.id)),
-          (err: unknown) => {
-            console.error(`bridge link ${att.bridgeId}: recording acks failed`, err);
-            return [];
+          async (err: unknown) => {
+            // one client's failure must not hold back the others: each on its own, in order
+            console.error(`bridge link ${att.bridgeId}: recording acks together failed; one client at a time`, err);
+            return (await Promise.all(ackOnly.map(([clientRef, run]) => this.recordRun(att, clientRef, run)))).flat();
           },
         )
       : Promise.resolve([]);
-    const done = await Promise.all([
-      together,
-      ...[...byClient].map(async ([clientRef, run]) => {
-        // one client's events are recorded in the order the bridge sent them
-        const previous = this.chains.get(clientRef) ?? Promise.resolve();
-        const work = previous.then(() => handleBridgeEvents(this.env, run, (p) => this.ctx.waitUntil(p), this.watched(clientRef)));
-        const settled = work.catch(() => undefined);
-        this.chains.set(clientRef, settled);
-        void settled.then(() => {
-          if (this.chains.get(clientRef) === settled) this.chains.delete(clientRef);
-        });
-        // a failure leaves these events unacknowledged: the bridge sends them again
-        return work.then(
-          () => run.map((f) => f.id),
-          (err: unknown) => {
-            console.error(`bridge link ${att.bridgeId}: recording events of client ${clientRef} failed`, err);
-            return [];
-          },
-        );
-      }),
-    ]);
+    const done = await Promise.all([together, ...[...byClient].map(([clientRef, run]) => this.recordRun(att, clientRef, run))]);
     const ids = done.flat();
     if (ids.length) this.send(ws, { t: 'ack', ids });
+  }
+
+  /** Runs `work` after what is in flight for these clients, and holds their later events behind it. */
+  private inOrder<T>(clientRefs: number[], work: () => Promise<T>): Promise<T> {
+    const previous = Promise.all(clientRefs.map((ref) => this.chains.get(ref) ?? Promise.resolve()));
+    const running = previous.then(work);
+    const settled = running.catch(() => undefined);
+    for (const ref of clientRefs) this.chains.set(ref, settled);
+    void settled.then(() => {
+      for (const ref of clientRefs) if (this.chains.get(ref) === settled) this.chains.delete(ref);
+    });
+    return running;
+  }
+
+  /** One client's events, in the order the bridge sent them; the ids to acknowledge (none on failure: the bridge sends them again). */
+  private recordRun(att: Attachment, clientRef: number, run: EventFrame[]): Promise<string[]> {
+    return this.inOrder([clientRef], () => handleBridgeEvents(this.env, run, (p) => this.ctx.waitUntil(p), this.watched(clientRef))).then(
+      () => run.map((f) => f.id),
+      (err: unknown) => {
+        console.error(`bridge link ${att.bridgeId}: recording events of client ${clientRef} failed`, err);
+        return [];
+      },
+    );
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

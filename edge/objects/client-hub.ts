@@ -50,11 +50,13 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   async enqueue(clientRef: number, items: NewQueued[], waitMs = 0): Promise<EnqueueResult[]> {
     await this.remember(clientRef);
     const policy = await this.policy();
-    // bounded: sends people ask for wait only up to the number's limit (replies, rejections and due
-    // scheduled messages, which the system itself makes from events and rows already kept, always join)
+    // bounded: sends people ask for wait only up to the number's limit; those the system makes (replies,
+    // rejection texts, due scheduled messages) up to twice it, so a flood of strangers' calls or messages
+    // cannot grow the queue without end
     const asked = items.filter((it) => ASKED.has(it.send.origin)).length;
-    if (asked && this.queue.depth() + asked > policy.maxQueued) {
-      const error = `The number's send queue is full (${policy.maxQueued} waiting); retry later`;
+    const depth = this.queue.depth();
+    if ((asked && depth + asked > policy.maxQueued) || depth + items.length > 2 * policy.maxQueued) {
+      const error = `The number's send queue is full (${depth} waiting); retry later`;
       return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
     }
     this.queue.add(items, policy.expiryMs);
@@ -107,10 +109,9 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   private outcomeOf(id: string, waitMs: number): Promise<EnqueueResult> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.waiters.set(
-          id,
-          (this.waiters.get(id) ?? []).filter((w) => w !== done),
-        );
+        const left = (this.waiters.get(id) ?? []).filter((w) => w !== done);
+        if (left.length) this.waiters.set(id, left);
+        else this.waiters.delete(id);
         const row = this.queue.get(id);
         resolve({ id, status: row?.state === 'sending' ? 'sending' : 'queued', ...(row?.lastError ? { error: row.lastError } : {}) });
       }, waitMs);

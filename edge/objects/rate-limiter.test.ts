@@ -50,12 +50,19 @@ describe('RateLimiter Durable Object', () => {
     });
   });
 
-  it('clears its storage by alarm once the window has passed', async () => {
+  it('its alarm clears the hits that left the window, and only those', async () => {
     const stub = stubFor(`alarm:${Math.random()}`);
     await stub.hit(1, 60_000);
     expect((await stub.hit(1, 60_000)).allowed).toBe(false);
+    // an alarm that fires while the hit is still in its window keeps it
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect((await stub.hit(1, 60_000)).allowed).toBe(true);
+    expect((await stub.hit(1, 60_000)).allowed).toBe(false);
+    const short = stubFor(`alarm-short:${Math.random()}`);
+    await short.hit(1, 100);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await runDurableObjectAlarm(short)).toBe(true);
+    await runInDurableObject(short, (_, state) => expect(state.storage.sql.exec('SELECT count(*) AS n FROM hits').one().n).toBe(0));
+    expect((await short.hit(1, 100)).allowed).toBe(true);
   });
 });
 

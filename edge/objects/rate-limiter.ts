@@ -32,9 +32,12 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
 
   /** The log in memory, oldest first (read from storage once per start); storage keeps it across evictions. */
   private log: number[] | null = null;
+  /** the window the last hit was counted in */
+  private windowMs: number | null = null;
 
   private evaluate(limit: number, windowMs: number, record: boolean): LimitResult {
     const now = Date.now();
+    this.windowMs = windowMs;
     this.log ??= this.sql
       .exec<{ ts: number }>('SELECT ts FROM hits ORDER BY ts, id')
       .toArray()
@@ -68,6 +71,19 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
   /** Set one second past the newest hit's window: by then every hit has left it. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (this.windowMs !== null) {
+      // the window is known: only what left it goes (a hit still in it stays, and the alarm with it)
+      const cutoff = Date.now() - this.windowMs;
+      this.sql.exec('DELETE FROM hits WHERE ts <= ?', cutoff);
+      this.log = this.log?.filter((ts) => ts > cutoff) ?? null;
+      const newest = this.log?.at(-1);
+      if (newest !== undefined) {
+        this.alarmAt = newest + this.windowMs + 1000;
+        await this.ctx.storage.setAlarm(this.alarmAt);
+      }
+      return;
+    }
+    // after a restart the window is not known; the alarm was set past the newest hit's window
     this.log = [];
     this.sql.exec('DELETE FROM hits');
   }

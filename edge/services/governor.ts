@@ -14,8 +14,16 @@ export const GovernorPolicySchema = z.object({
   /** a newly paired number starts lower: the cap grows from `startPerDay` to the full cap over `days` */
   warmup: z.object({ days: z.number().int().min(1).max(90), startPerDay: z.number().int().min(0) }).nullable(),
   /** after WhatsApp's rate/reach-out refusal (463): the first pause, doubled on each repeat up to maxPauseMs */
-  pauseMs: z.number().int().min(1000),
-  maxPauseMs: z.number().int().min(1000),
+  pauseMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000),
+  maxPauseMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000),
   /** a queued message not sent within this long fails (EXPIRED): an outage or a pause is waited out until then */
   expiryMs: z
     .number()

@@ -119,13 +119,18 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   const pacing = paced(gate.policy);
   const rows = store.ready(now, pacing ? 1 : ROUND);
   if (!rows.length) return { next: store.counts().wakeAt };
+  // taken before anything is awaited: a cancel from here on sees them sending, never sends a cancelled one
+  const ids = rows.map((r) => r.id);
+  store.startSending(ids);
   let newContact = false;
   if (pacing) {
     newContact = gate.policy.newContactsPerDay !== null && (await isNewContact(env, d.clientRef, rows[0]!.send.to));
     const decision = decide(gate.policy, gate.state, { newContact }, now);
-    if (!decision.go) return { next: decision.at, heldBy: decision.reason };
+    if (!decision.go) {
+      store.release(ids);
+      return { next: decision.at, heldBy: decision.reason };
+    }
   }
-  store.startSending(rows.map((r) => r.id));
   const outcomes = await sendRows(env, d.clientRef, rows);
   now = Date.now();
   const settled: Settled[] = [];
@@ -144,16 +149,20 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
       store.retryAt(row.id, now + wait, `${outcome.code}: ${outcome.message}`);
     } else settled.push({ row, kind: 'failed', code: outcome.code, message: outcome.message, at: now });
   });
-  await settle(env, db, client, settled, d.waitUntil);
-  store.remove(settled.map((s) => s.row.id));
-  d.onSettled(settled);
-  // an unpaced number keeps no pacing state: only a pause (and the sends that end it) is saved
+  // the governor's state first: a pause is kept even if what follows fails
   const tracked = pacing || gate.state.pauses > 0 || gate.state.pausedUntil !== null;
   if (anySent && tracked) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
-  if (rateLimited !== null) {
-    gate.state = afterRateLimit(gate.policy, gate.state, now, rateLimited);
-    await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
-  }
+  if (rateLimited !== null) gate.state = afterRateLimit(gate.policy, gate.state, now, rateLimited);
   if ((anySent && tracked) || rateLimited !== null) await gate.save(gate.state);
+  try {
+    await settle(env, db, client, settled, d.waitUntil);
+  } catch (err) {
+    // not recorded: back in the queue, to go again under the same key (the bridge answers the first result)
+    for (const s of settled) store.retryAt(s.row.id, Date.now() + 5000, `SETTLE_FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+  store.remove(settled.map((s) => s.row.id));
+  d.onSettled(settled);
+  if (rateLimited !== null) await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
   return { next: 'again' };
 }

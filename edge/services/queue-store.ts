@@ -183,6 +183,11 @@ export class QueueStore {
     for (const id of ids) this.inFlight.add(id);
   }
 
+  /** Taken back before it went (the governor held it). */
+  release(ids: string[]): void {
+    for (const id of ids) this.inFlight.delete(id);
+  }
+
   /** A cancel begins: marked first, so a restart before it is recorded finishes it. */
   markCancelling(id: string): void {
     this.sql.exec("UPDATE send_queue SET state = 'cancelling' WHERE id = ? AND state = 'queued'", id);
@@ -197,7 +202,9 @@ export class QueueStore {
 
   /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */
   requeueSending(): number {
-    return this.sql.exec("UPDATE send_queue SET state = 'queued' WHERE state = 'sending'").rowsWritten;
+    const n = this.sql.exec("UPDATE send_queue SET state = 'queued' WHERE state = 'sending'").rowsWritten;
+    this.recomputeExpiry();
+    return n;
   }
 
   remove(ids: string[]): void {
@@ -214,8 +221,10 @@ export class QueueStore {
     const [c] = this.sql
       .exec<{ depth: number; interactive: number; oldest: number | null; next: number | null; wake: number | null }>(
         `SELECT count(*) AS depth, coalesce(sum(lane = 0), 0) AS interactive,
-           min(created_at) AS oldest, min(CASE WHEN state = 'queued' THEN not_before END) AS next,
-           min(CASE WHEN state = 'queued' THEN min(not_before, expires_at) END) AS wake FROM send_queue`,
+           min(created_at) AS oldest, min(CASE WHEN state = 'queued' AND NOT in_flight THEN not_before END) AS next,
+           min(CASE WHEN state = 'queued' AND NOT in_flight THEN min(not_before, expires_at) END) AS wake
+         FROM (SELECT *, id IN (SELECT value FROM json_each(?)) AS in_flight FROM send_queue)`,
+        JSON.stringify([...this.inFlight]),
       )
       .toArray();
     const depth = c?.depth ?? 0;

@@ -14,8 +14,8 @@ const ID = /^q([0-9a-z]{1,12})_([A-Za-z0-9]{2,64})$/;
 export const queueId = (clientRef: number, suffix: string) => `q${clientRef.toString(36)}_${suffix}`;
 
 /** A fresh id; with an Idempotency-Key, the same id for every retry of the request. */
-export async function newQueueId(clientRef: number, idempotency?: { userId: number; key: string }): Promise<string> {
-  if (idempotency) return derivedQueueId(clientRef, 'k', `${idempotency.userId}:${idempotency.key}`);
+export async function newQueueId(clientRef: number, idempotency?: { userId: number; key: string; request: unknown }): Promise<string> {
+  if (idempotency) return derivedQueueId(clientRef, 'k', `${idempotency.userId}:${idempotency.key}:${JSON.stringify(idempotency.request)}`);
   return queueId(clientRef, `r${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`);
 }
 

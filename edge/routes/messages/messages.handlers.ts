@@ -12,6 +12,9 @@ import { checkMediaUrl } from '../../services/media-url.ts';
 import { newQueueId, queueSend, throwIfFailed } from '../../services/send-queue.ts';
 import { DEFAULT_WAIT_S, MAX_WAIT_S, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
+/** Refusals after which nothing was queued and a retry may succeed: the key is freed, not settled with them. */
+const RETRYABLE_REFUSALS = new Set(['INTERNAL_ERROR', 'QUEUE_FULL']);
+
 /** How long to wait for the outcome: the body's `wait` (true: the default), else `Prefer: wait=N`; 0: answer queued. */
 function waitMsOf(wait: boolean | number | undefined, prefer: string | undefined): number {
   if (wait === true) return DEFAULT_WAIT_S * 1000;
@@ -35,7 +38,8 @@ export const messagesRouter = createRouter()
     }
     try {
       // with a key, every retry of the request is the same queue id (and bridge send key): one message, however often it is asked
-      const id = await newQueueId(client.id, key ? { userId: auth.userId, key } : undefined);
+      // the request itself is part of the id: a key reused later for another message is another message
+      const id = await newQueueId(client.id, key ? { userId: auth.userId, key, request: body } : undefined);
       const result = throwIfFailed(
         await queueSend(
           c.env,
@@ -58,7 +62,7 @@ export const messagesRouter = createRouter()
       if (key) {
         // a refusal after the outcome is known is the answer to every retry; anything else frees the key
         // (a retry enqueues the same id, so it cannot become a second message)
-        if (err instanceof ApiError && err.code !== 'INTERNAL_ERROR')
+        if (err instanceof ApiError && !RETRYABLE_REFUSALS.has(err.code))
           await settleKey(db, auth.userId, key, err.status, { success: false, code: err.code, error: err.message });
         else await releaseKey(db, auth.userId, key);
       }

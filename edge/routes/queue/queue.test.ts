@@ -119,6 +119,12 @@ describe('the send queue', () => {
     const full = await send({ message: 'three' });
     expect([full.status, full.json.code, full.headers.get('retry-after')]).toEqual([429, 'QUEUE_FULL', '60']);
     expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.depth).toBe(2);
+    // a refusal that queued nothing does not use up an Idempotency-Key: the retry after Retry-After goes
+    const keyed = await send({ message: 'four' }, { 'idempotency-key': 'full-then-room' });
+    expect(keyed.json.code).toBe('QUEUE_FULL');
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 3 } });
+    const retried = await send({ message: 'four' }, { 'idempotency-key': 'full-then-room' });
+    expect([retried.status, retried.json.status]).toEqual([200, 'queued']);
   });
 
   it('interactive sends go ahead of bulk ones queued before them', async () => {

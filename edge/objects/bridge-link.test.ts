@@ -120,6 +120,47 @@ it('a frame of events is recorded in order per client and acknowledged in one ac
   bridge.close();
 });
 
+it("an ack faster than its send's record is held (not acknowledged, so the bridge offers it again) and then recorded under the message's id", async () => {
+  const bridge = await connectFakeBridge();
+  const u = await newUser();
+  const { clientId } = await addClient(u.apiKey);
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/early' } });
+  const ref = bridge.frames.find((f) => f.t === 'req' && f.op === 'start' && f.params.clientId === clientId).clientRef;
+  const early = {
+    t: 'event',
+    id: 'early-ack-00001',
+    clientRef: ref,
+    at: Date.now(),
+    event: { kind: 'ack', messageId: 'WA-EARLY-1', to: '15550000001', ack: 2 },
+  };
+  const stranger = {
+    t: 'event',
+    id: 'old-unknown-001',
+    clientRef: ref,
+    at: Date.now() - 120_000,
+    event: { kind: 'ack', messageId: 'WA-PHONE-1', to: '15550000002', ack: 3 },
+  };
+  bridge.ws.send(JSON.stringify({ t: 'events', events: [early, stranger] }));
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('old-unknown-001')));
+  // the old ack of a message sent elsewhere (the phone) is recorded as it is; the young unknown one is not acknowledged
+  expect(bridge.frames.filter((x) => x.t === 'ack').flatMap((x) => x.ids)).not.toContain('early-ack-00001');
+  // the send's outcome lands, then the bridge offers the held ack again
+  await env.DB.prepare(
+    "INSERT INTO sent_messages (user_id, client_ref, message_id, queue_id, recipient, message, status, sent_at) SELECT user_id, id, 'WA-EARLY-1', 'q_early_1', '15550000001', 'hi', 'sent', ? FROM clients WHERE id = ?",
+  )
+    .bind(Date.now(), ref)
+    .run();
+  bridge.ws.send(JSON.stringify({ t: 'events', events: [early] }));
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('early-ack-00001')));
+  const row = await env.DB.prepare("SELECT status FROM sent_messages WHERE message_id = 'WA-EARLY-1'").first<{ status: string }>();
+  expect(row?.status).toBe('delivered');
+  const payloads = await env.DB.prepare("SELECT payload FROM webhook_deliveries WHERE event = 'message_ack' AND endpoint = ?")
+    .bind(`client:${ref}`)
+    .all<{ payload: string }>();
+  expect(payloads.results.map((r) => JSON.parse(r.payload).data.messageId).sort()).toEqual(['WA-PHONE-1', 'q_early_1']);
+  bridge.close();
+});
+
 it('a late or re-sent older status event never overwrites a newer one', async () => {
   const bridge = await connectFakeBridge();
   const u = await newUser();

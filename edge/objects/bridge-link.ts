@@ -241,7 +241,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
               (clientRef) => this.watched(clientRef),
             ),
         ).then(
-          () => ackOnly.flatMap(([, run]) => run.map((f) => f.id)),
+          (held) => ackOnly.flatMap(([, run]) => run.map((f) => f.id)).filter((id) => !held.has(id)),
           async (err: unknown) => {
             // one client's failure must not hold back the others: each on its own, in order
             console.error(`bridge link ${att.bridgeId}: recording acks together failed; one client at a time`, err);
@@ -269,7 +269,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   /** One client's events, in the order the bridge sent them; the ids to acknowledge (none on failure: the bridge sends them again). */
   private recordRun(att: Attachment, clientRef: number, run: EventFrame[]): Promise<string[]> {
     return this.inOrder([clientRef], () => handleBridgeEvents(this.env, run, (p) => this.ctx.waitUntil(p), this.watched(clientRef))).then(
-      () => run.map((f) => f.id),
+      (held) => run.map((f) => f.id).filter((id) => !held.has(id)),
       (err: unknown) => {
         console.error(`bridge link ${att.bridgeId}: recording events of client ${clientRef} failed`, err);
         return [];

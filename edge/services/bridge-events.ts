@@ -48,12 +48,27 @@ type Write = Parameters<ReturnType<typeof getDb>['batch']>[0][number];
  * The writes for one client's run of acks: one status update per ack value in the run (an ack only ever
  * moves a message forward; -1 fails it) and a message_ack delivery each.
  */
-async function ackWrites(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[]): Promise<Write[]> {
+/**
+ * An ack for a message with no sent row yet is held (not acknowledged to the bridge, which offers it
+ * again) while it is younger than this: its send's outcome is being written. Older, it is recorded as
+ * it is (a message sent from the phone itself has no row here).
+ */
+export const HOLD_UNKNOWN_ACK_MS = 60_000;
+
+async function ackWrites(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[]): Promise<{ writes: Write[]; held: AckFrame[] }> {
   const db = getDb(env.DB);
   const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
+  const known = await env.DB.prepare('SELECT message_id, queue_id FROM sent_messages WHERE client_ref = ? AND message_id IN (SELECT value FROM json_each(?))')
+    .bind(client.id, JSON.stringify([...new Set(frames.map((f) => f.event.messageId))]))
+    .all<{ message_id: string; queue_id: string | null }>();
+  // webhooks name a message by the id its send answered with (the queue id), not WhatsApp's
+  const queueIds = new Map(known.results.map((r) => [r.message_id, r.queue_id]));
+  const young = Date.now() - HOLD_UNKNOWN_ACK_MS;
+  const held = frames.filter((f) => !queueIds.has(f.event.messageId) && f.at > young);
+  const recorded = frames.filter((f) => !held.includes(f));
   const writes: Write[] = [];
   const byAck = new Map<number, Set<string>>();
-  for (const f of frames) byAck.set(f.event.ack, (byAck.get(f.event.ack) ?? new Set()).add(f.event.messageId));
+  for (const f of recorded) byAck.set(f.event.ack, (byAck.get(f.event.ack) ?? new Set()).add(f.event.messageId));
   for (const [ack, ids] of byAck) {
     const these = sql`${sentMessages.messageId} IN (SELECT value FROM json_each(${JSON.stringify([...ids])}))`;
     writes.push(
@@ -64,14 +79,7 @@ async function ackWrites(env: Bindings, client: typeof clients.$inferSelect, fra
     );
   }
   if (client.webhookUrl) {
-    // webhooks name a message by the id its send answered with (the queue id), not WhatsApp's
-    const known = await env.DB.prepare(
-      'SELECT message_id, queue_id FROM sent_messages WHERE client_ref = ? AND queue_id IS NOT NULL AND message_id IN (SELECT value FROM json_each(?))',
-    )
-      .bind(client.id, JSON.stringify([...new Set(frames.map((f) => f.event.messageId))]))
-      .all<{ message_id: string; queue_id: string }>();
-    const queueIds = new Map(known.results.map((r) => [r.message_id, r.queue_id]));
-    for (const frame of frames) {
+    for (const frame of recorded) {
       const ev = frame.event;
       const data = {
         messageId: queueIds.get(ev.messageId) ?? ev.messageId,
@@ -87,23 +95,31 @@ async function ackWrites(env: Bindings, client: typeof clients.$inferSelect, fra
       if (delivery) writes.push(delivery.insert);
     }
   }
-  return writes;
+  return { writes, held };
 }
 
 /**
  * Acks — two follow every send — of any number of clients recorded together: their writes in one D1
  * batch (chunks of 100 statements), one wake-up per client, one live frame each.
  */
-export async function recordAckRuns(env: Bindings, runs: EventFrame[][], waitUntil: (p: Promise<unknown>) => void, watched: (clientRef: number) => boolean) {
+export async function recordAckRuns(
+  env: Bindings,
+  runs: EventFrame[][],
+  waitUntil: (p: Promise<unknown>) => void,
+  watched: (clientRef: number) => boolean,
+): Promise<Set<string>> {
   const db = getDb(env.DB);
   const writes: Write[] = [];
+  const held = new Set<string>();
   const seen: { client: typeof clients.$inferSelect; frames: AckFrame[] }[] = [];
   for (const run of runs) {
     const acks = run.filter(isAck);
     const client = acks[0] ? await clientFor(env, acks[0].clientRef) : undefined;
     if (!client) continue; // deleted meanwhile: nothing to record
-    writes.push(...(await ackWrites(env, client, acks)));
-    seen.push({ client, frames: acks });
+    const these = await ackWrites(env, client, acks);
+    writes.push(...these.writes);
+    for (const f of these.held) held.add(f.id);
+    seen.push({ client, frames: acks.filter((f) => !held.has(f.id)) });
   }
   for (let i = 0; i < writes.length; i += 100) {
     const [first, ...rest] = writes.slice(i, i + 100);
@@ -113,17 +129,22 @@ export async function recordAckRuns(env: Bindings, runs: EventFrame[][], waitUnt
     wakeClientEndpoint(env, client, waitUntil);
     if (watched(client.id)) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
   }
+  return held;
 }
 
 /** Whether every event of a run is an ack (such runs of many clients are recorded in one batch). */
 export const onlyAcks = (run: EventFrame[]) => run.every(isAck);
 
-/** A run of one client's events, in order: consecutive acks go in one batch, the rest one by one. */
-export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
+/**
+ * A run of one client's events, in order: consecutive acks go in one batch, the rest one by one.
+ * Answers the ids held back (acks of sends whose outcome is still being written): not to be acknowledged.
+ */
+export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<Set<string>> {
+  const held = new Set<string>();
   const first = frames[0];
-  if (!first) return;
+  if (!first) return held;
   const client = await clientFor(env, first.clientRef);
-  if (!client) return; // deleted meanwhile: nothing to record
+  if (!client) return held; // deleted meanwhile: nothing to record
   for (let i = 0; i < frames.length; ) {
     const frame = frames[i]!;
     if (!isAck(frame)) {
@@ -133,8 +154,9 @@ export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], wa
     }
     const run: AckFrame[] = [];
     while (i < frames.length && isAck(frames[i]!)) run.push(frames[i++] as AckFrame);
-    await recordAckRuns(env, [run], waitUntil, () => watched);
+    for (const id of await recordAckRuns(env, [run], waitUntil, () => watched)) held.add(id);
   }
+  return held;
 }
 
 export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
@@ -274,7 +296,8 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'ack':
-      await recordAckRuns(env, [[frame]], waitUntil, () => watched);
+      // held: its send's outcome is still being written; unacknowledged, the bridge offers it again
+      if ((await recordAckRuns(env, [[frame]], waitUntil, () => watched)).size) throw new Error('ack for a send not recorded yet');
       return;
     case 'call': {
       const event: WebhookEvent = {

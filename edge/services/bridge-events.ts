@@ -11,6 +11,7 @@ import type { Bindings } from '../env.ts';
 import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
 import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
+import { clientByRef, forgetClient } from './clients.ts';
 import { derivedQueueId, queueInBackground } from './send-queue.ts';
 
 /** How far ahead of the edge a bridge's event times may be believed. */
@@ -25,19 +26,8 @@ export async function sessionsFor(env: Bindings, claim: (clientRef: number) => b
   return rows.filter((r) => claim(r.clientRef));
 }
 
-/** Clients seen by recent events: a burst of acks reads the row once. A webhook change shows within CLIENT_TTL_MS. */
-const CLIENT_TTL_MS = 2000;
-const recentClients = new Map<number, { row: typeof clients.$inferSelect; at: number }>();
-
-async function clientFor(env: Bindings, clientRef: number) {
-  const hit = recentClients.get(clientRef);
-  if (hit && Date.now() - hit.at < CLIENT_TTL_MS) return hit.row;
-  const [row] = await getDb(env.DB).select().from(clients).where(eq(clients.id, clientRef)).limit(1);
-  if (row) recentClients.set(clientRef, { row, at: Date.now() });
-  else recentClients.delete(clientRef);
-  if (recentClients.size > 5000) recentClients.clear();
-  return row;
-}
+/** The client an event is for, from the per-isolate client cache (a burst of acks reads the row once). */
+const clientFor = (env: Bindings, clientRef: number) => clientByRef(getDb(env.DB), clientRef);
 
 type AckFrame = EventFrame & { event: Extract<EventFrame['event'], { kind: 'ack' }> };
 const isAck = (f: EventFrame): f is AckFrame => f.event.kind === 'ack';
@@ -182,7 +172,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: ev.png });
       return;
     case 'status': {
-      recentClients.delete(client.id);
+      forgetClient(client.id);
       // a re-sent or late status older than the recorded one changes nothing (equal: a re-send, applied
       // again); a bridge clock running ahead is clamped, so it cannot freeze the status for the next bridge
       const at = Math.min(frame.at, Date.now() + MAX_CLOCK_SKEW_MS);

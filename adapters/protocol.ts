@@ -11,9 +11,9 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('message'),
     messageId: z.string(),
-    /** sender's number (digits) */
+    /** sender's number (digits), or `<lid>@lid` for a contact WhatsApp addresses by LID whose number is not known */
     from: z.string(),
-    /** the chat: `<number>@c.us`, `<id>@g.us` or `<id>@newsletter` */
+    /** the chat: `<number>@c.us`, `<lid>@lid`, `<id>@g.us` or `<id>@newsletter` */
     chatId: z.string(),
     fromMe: z.boolean(),
     body: z.string(),
@@ -27,7 +27,14 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
     /** from the history sync after pairing: stored for the chat views, never a webhook */
     history: z.boolean().optional(),
   }),
-  z.object({ kind: z.literal('ack'), messageId: z.string(), to: z.string(), ack: z.number().int().min(-1).max(4) }),
+  z.object({
+    kind: z.literal('ack'),
+    messageId: z.string(),
+    to: z.string(),
+    ack: z.number().int().min(-1).max(4),
+    /** with ack −1: WhatsApp's error code for the refusal ("463": the number may not reach out to new contacts now) */
+    error: z.string().max(64).optional(),
+  }),
   z.object({ kind: z.literal('call'), callId: z.string(), from: z.string(), isVideo: z.boolean(), timestamp: z.number().int() }),
   /** someone reacted to a message (an empty emoji takes the reaction back) */
   z.object({ kind: z.literal('reaction'), messageId: z.string(), from: z.string(), emoji: z.string() }),

@@ -1,6 +1,6 @@
 // Baileys messages (proto.IWebMessageInfo, as `messages.upsert` delivers them) → bridge events.
 // Type-only imports: this runs in the bridge and in tests, and needs nothing of Baileys at run time.
-import type { WAMessage, WAMessageUpdate } from '@whiskeysockets/baileys';
+import type { MessageUserReceiptUpdate, WAMessage, WAMessageKey, WAMessageUpdate } from '@whiskeysockets/baileys';
 import type { BridgeEvent } from '../protocol.ts';
 import { fail, ok, type Result } from '../result.ts';
 
@@ -8,12 +8,26 @@ type MessageEvent = Extract<BridgeEvent, { kind: 'message' }>;
 type AckEvent = Extract<BridgeEvent, { kind: 'ack' }>;
 type Content = NonNullable<WAMessage['message']>;
 
-/** `123@s.whatsapp.net` → `123@c.us` (the spec's chat ids); groups and channels keep theirs. */
+/** `123@s.whatsapp.net` → `123@c.us` (the spec's chat ids); groups, channels and LIDs (`…@lid`) keep theirs. */
 export const toChatId = (jid: string) => jid.replace(/:\d+@/, '@').replace(/@s\.whatsapp\.net$/, '@c.us');
-const isLid = (jid: string | null | undefined) => Boolean(jid?.endsWith('@lid'));
-const number = (jid: string) => jid.replace(/[:@].*$/, '');
+export const isLid = (jid: string | null | undefined): jid is string => Boolean(jid?.endsWith('@lid'));
+/**
+ * Who a jid is, for `from`/`to`: a phone number's digits — or, for a contact WhatsApp addresses by LID and
+ * whose number is not known, the LID itself (`…@lid`), which a reply can be sent to. Never the LID's digits
+ * as if they were a number.
+ */
+export const party = (jid: string) => (jid.endsWith('@lid') ? jid.replace(/:\d+@/, '@') : jid.replace(/[:@].*$/, ''));
 
-/** Strip the wrappers WhatsApp puts around content (ephemeral, view-once, captioned documents). */
+/** The chat and the sender of a message key, by phone number where the key carries it (`…Alt`). */
+function addressOf(key: WAMessageKey): { chatJid: string; senderJid: string; isGroup: boolean } {
+  const remoteJid = key.remoteJid ?? '';
+  const isGroup = remoteJid.endsWith('@g.us');
+  const chatJid = isLid(remoteJid) && key.remoteJidAlt ? key.remoteJidAlt : remoteJid;
+  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : (key.participant ?? '')) : chatJid;
+  return { chatJid, senderJid, isGroup };
+}
+
+/** Strip the wrappers WhatsApp puts around content — the same ones Baileys' normalizeMessageContent unwraps. */
 function unwrap(message: Content | null | undefined): Content | undefined {
   let m = message ?? undefined;
   for (let i = 0; i < 5 && m; i++) {
@@ -21,8 +35,12 @@ function unwrap(message: Content | null | undefined): Content | undefined {
       m.ephemeralMessage?.message ??
       m.viewOnceMessage?.message ??
       m.viewOnceMessageV2?.message ??
+      m.viewOnceMessageV2Extension?.message ??
       m.documentWithCaptionMessage?.message ??
-      m.editedMessage?.message;
+      m.editedMessage?.message ??
+      m.associatedChildMessage?.message ??
+      m.groupStatusMessage?.message ??
+      m.groupStatusMessageV2?.message;
     if (!inner) break;
     m = inner;
   }
@@ -52,8 +70,11 @@ const toMillis = (ts: WAMessage['messageTimestamp'], fallback: number) => {
   return n > 0 ? (n < 1e12 ? n * 1000 : n) : fallback;
 };
 
-/** One received message → a `message` event; protocol messages, reactions and status broadcasts are skipped. */
-export function normalizeMessage(msg: WAMessage, now = Date.now()): Result<MessageEvent> {
+/**
+ * One message → a `message` event; protocol messages, reactions and status broadcasts are skipped.
+ * `me` (this number's digits) is the sender of the number's own messages (history sync sends them too).
+ */
+export function normalizeMessage(msg: WAMessage, now = Date.now(), me?: string | null): Result<MessageEvent> {
   const key = msg.key;
   if (!key?.remoteJid || !key.id) return fail('message without key');
   if (key.remoteJid === 'status@broadcast') return fail('status broadcast');
@@ -64,13 +85,11 @@ export function normalizeMessage(msg: WAMessage, now = Date.now()): Result<Messa
   }
   const described = describe(content);
   if (!described) return fail('unsupported message type');
-  const isGroup = key.remoteJid.endsWith('@g.us');
-  const chatJid = isLid(key.remoteJid) && key.remoteJidAlt ? key.remoteJidAlt : key.remoteJid;
-  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : (key.participant ?? '')) : chatJid;
+  const { chatJid, senderJid, isGroup } = addressOf(key);
   return ok({
     kind: 'message',
     messageId: key.id,
-    from: number(senderJid),
+    from: key.fromMe && me ? me : party(senderJid),
     chatId: toChatId(chatJid),
     fromMe: Boolean(key.fromMe),
     body: described.body,
@@ -87,12 +106,30 @@ export function normalizeMessage(msg: WAMessage, now = Date.now()): Result<Messa
 /** proto.WebMessageInfo.Status → the spec's ack (−1 failed, 1 sent, 2 delivered, 3 read, 4 played). */
 const ACKS: Record<number, number> = { 0: -1, 2: 1, 3: 2, 4: 3, 5: 4 };
 
+/**
+ * A 1:1 receipt or a server nack (`messages.update` with a status) → an `ack` event. A nack (status ERROR)
+ * carries WhatsApp's error code (`messageStubParameters[0]`, e.g. "463": the number may not reach out now).
+ */
 export function normalizeAck(update: WAMessageUpdate): Result<AckEvent> {
   const status = update.update?.status;
   if (!update.key?.id || !update.key.fromMe || status == null) return fail('not an ack of a sent message');
   const ack = ACKS[status];
   if (ack === undefined) return fail('pending');
-  return ok({ kind: 'ack', messageId: update.key.id, to: number(update.key.remoteJid ?? ''), ack });
+  const error = ack === -1 ? update.update.messageStubParameters?.[0] : undefined;
+  return ok({ kind: 'ack', messageId: update.key.id, to: party(addressOf(update.key).chatJid), ack, ...(error ? { error: String(error) } : {}) });
+}
+
+/**
+ * A group member's receipt (`message-receipt.update`: rc14 reports group receipts only there) → an `ack`
+ * event for the message: delivered, read or played by that member. Statuses only move forward at the edge,
+ * so the message is "delivered" once the first member's phone has it.
+ */
+export function normalizeReceipt(update: MessageUserReceiptUpdate): Result<AckEvent> {
+  const { key, receipt } = update;
+  if (!key?.id || !key.fromMe || !key.remoteJid) return fail('not a receipt of a sent message');
+  const ack = receipt.playedTimestamp ? 4 : receipt.readTimestamp ? 3 : receipt.receiptTimestamp ? 2 : undefined;
+  if (ack === undefined) return fail('receipt without a time');
+  return ok({ kind: 'ack', messageId: key.id, to: toChatId(key.remoteJid), ack });
 }
 
 /** A reaction (`reactionMessage`) → a `reaction` event; an empty text takes it back. */
@@ -100,8 +137,5 @@ export function normalizeReaction(msg: WAMessage): Result<Extract<BridgeEvent, {
   const r = unwrap(msg.message)?.reactionMessage;
   const key = msg.key;
   if (!r?.key?.id || !key?.remoteJid) return fail('not a reaction');
-  const isGroup = key.remoteJid.endsWith('@g.us');
-  const chatJid = isLid(key.remoteJid) && key.remoteJidAlt ? key.remoteJidAlt : key.remoteJid;
-  const senderJid = isGroup ? (isLid(key.participant) && key.participantAlt ? key.participantAlt : (key.participant ?? '')) : chatJid;
-  return ok({ kind: 'reaction', messageId: r.key.id, from: number(senderJid), emoji: r.text ?? '' });
+  return ok({ kind: 'reaction', messageId: r.key.id, from: party(addressOf(key).senderJid), emoji: r.text ?? '' });
 }

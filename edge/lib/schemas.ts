@@ -30,11 +30,14 @@ export const BridgeIdSchema = z
 /** The `{clientId}` path parameter. */
 export const ClientParamsSchema = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }) });
 
-/** A recipient: digits with country code, `+` optional; a `@c.us` chat id is accepted too. */
+/**
+ * A recipient: digits with country code, `+` optional; a `@c.us` chat id is accepted too, and a contact's
+ * LID (`<digits>@lid`) for contacts WhatsApp reported by LID only (events carry it as `from`).
+ */
 export const RecipientSchema = z
   .string()
   .trim()
-  .regex(/^\+?\d{7,15}(@c\.us)?$/, 'number: 7-15 digits with country code, optional leading +')
+  .regex(/^(\+?\d{7,15}(@c\.us)?|\d{6,20}@lid)$/, "number: 7-15 digits with country code, optional leading + (or a contact's <digits>@lid)")
   .transform((s) => s.replace(/^\+/, '').replace(/@c\.us$/, ''))
   .openapi({ example: '12345678901', type: 'string' });
 

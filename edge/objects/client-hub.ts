@@ -7,8 +7,8 @@ import { chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adap
 import type { Bindings } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
 import { linkFor } from '../services/bridge-commands.ts';
-import { defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
-import { drainRound, type RoundResult } from '../services/queue-drain.ts';
+import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
+import { announcePause, drainRound, type RoundResult } from '../services/queue-drain.ts';
 import { type Settled, settle } from '../services/queue-settle.ts';
 import { clientByRef } from '../services/clients.ts';
 import { getDb } from '../db/client.ts';
@@ -195,6 +195,22 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   private async remember(clientRef: number) {
     if ((await this.ctx.storage.get<number>('clientRef')) !== clientRef) await this.ctx.storage.put('clientRef', clientRef);
+  }
+
+  /**
+   * WhatsApp refused a message after taking it (a 463 nack arrives as an ack): the number pauses as it does when
+   * a send is refused. Nacks of one burst while the pause runs do not lengthen it.
+   */
+  async refusedAfterSend(reason: string): Promise<void> {
+    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    const gate = await this.gate();
+    const now = Date.now();
+    if (gate.state.pausedUntil !== null && gate.state.pausedUntil > now) return;
+    gate.state = afterRateLimit(gate.policy, gate.state, now, reason);
+    await gate.save(gate.state);
+    const db = getDb(this.env.DB);
+    const client = clientRef ? await clientByRef(db, clientRef) : null;
+    if (client) await announcePause(this.env, db, client, gate.state.pausedUntil!, reason, (p) => this.ctx.waitUntil(p));
   }
 
   // ——— scheduled messages ———

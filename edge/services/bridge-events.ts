@@ -3,7 +3,7 @@
 import { and, eq, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
-import type { EventFrame, SessionSpec } from '../../adapters/protocol.ts';
+import { chatIdOf, type EventFrame, type SessionSpec } from '../../adapters/protocol.ts';
 import { ackStatus } from '../../adapters/vocabulary.ts';
 import { getDb } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
@@ -116,11 +116,18 @@ export async function recordAckRuns(
     if (first) await db.batch([first, ...rest]);
   }
   for (const { client, frames } of seen) {
+    // WhatsApp refused a message after taking it (a 463 nack: no reaching out now): the number pauses, as for a refused send
+    const refused = frames.find((f) => f.event.ack === -1 && f.event.error === REACH_OUT_REFUSED);
+    if (refused)
+      await hubFor(env, client.id).refusedAfterSend(`463: WhatsApp refused message ${refused.event.messageId} to ${refused.event.to} (reach-out limit)`);
     wakeClientEndpoint(env, client, waitUntil);
     if (watched(client.id)) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
   }
   return held;
 }
+
+/** WhatsApp's nack code for "this number may not reach out to new contacts now". */
+const REACH_OUT_REFUSED = '463';
 
 /** Whether every event of a run is an ack (such runs of many clients are recorded in one batch). */
 export const onlyAcks = (run: EventFrame[]) => run.every(isAck);
@@ -275,14 +282,14 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'reaction': {
-      const where = and(eq(reactions.clientRef, client.id), eq(reactions.messageId, ev.messageId), eq(reactions.senderId, `${ev.from}@c.us`));
+      const where = and(eq(reactions.clientRef, client.id), eq(reactions.messageId, ev.messageId), eq(reactions.senderId, chatIdOf(ev.from)));
       if (ev.emoji) {
         await db
           .insert(reactions)
-          .values({ clientRef: client.id, messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji, at: frame.at })
+          .values({ clientRef: client.id, messageId: ev.messageId, senderId: chatIdOf(ev.from), reaction: ev.emoji, at: frame.at })
           .onConflictDoUpdate({ target: [reactions.clientRef, reactions.messageId, reactions.senderId], set: { reaction: ev.emoji, at: frame.at } });
       } else await db.delete(reactions).where(where);
-      push(client.id, { type: 'reaction', messageId: ev.messageId, senderId: `${ev.from}@c.us`, reaction: ev.emoji });
+      push(client.id, { type: 'reaction', messageId: ev.messageId, senderId: chatIdOf(ev.from), reaction: ev.emoji });
       return;
     }
     case 'ack':
@@ -299,7 +306,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       const delivery = await clientDelivery(db, client, event, `call:${ev.callId}`, live ? { channel: 'whatsapp', to: ev.from, sim: null } : undefined);
       const insert = db
         .insert(calls)
-        .values({ clientRef: client.id, callId: ev.callId, callFrom: `${ev.from}@c.us`, isVideo: ev.isVideo, startTime: ev.timestamp })
+        .values({ clientRef: client.id, callId: ev.callId, callFrom: chatIdOf(ev.from), isVideo: ev.isVideo, startTime: ev.timestamp })
         .onConflictDoNothing()
         .returning({ id: calls.id });
       const [inserted] = delivery ? await db.batch([insert, delivery.insert]) : [await insert];

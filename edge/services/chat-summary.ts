@@ -5,8 +5,8 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { chatState } from '../db/schema.ts';
 
-/** Private chats only (`<number>@c.us`); groups and channels have their own list. */
-export const isPrivateChat = (chatId: string) => chatId.endsWith('@c.us');
+/** Private chats only (`<number>@c.us`, or `<lid>@lid` for a contact known by LID); groups and channels have their own list. */
+export const isPrivateChat = (chatId: string) => chatId.endsWith('@c.us') || chatId.endsWith('@lid');
 
 /**
  * `countUnread`: this write follows, in the same batch, the insert of a received message; the unread

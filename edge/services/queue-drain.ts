@@ -43,10 +43,10 @@ async function isNewContact(env: Bindings, clientRef: number, to: string): Promi
   if (!isPrivateChat(chatId)) return false;
   const number = chatId.replace(/@c\.us$/, '');
   const seen = await env.DB.prepare(
-    `SELECT 1 FROM received_messages WHERE client_ref = ?1 AND chat_id = ?2 || '@c.us'
+    `SELECT 1 FROM received_messages WHERE client_ref = ?1 AND chat_id = ?3
      UNION ALL SELECT 1 FROM sent_messages WHERE client_ref = ?1 AND recipient IN (?2, '+' || ?2) AND status NOT IN ('failed', 'cancelled') LIMIT 1`,
   )
-    .bind(clientRef, number)
+    .bind(clientRef, number, chatId)
     .first();
   return !seen;
 }
@@ -73,7 +73,7 @@ async function sendRows(env: Bindings, clientRef: number, rows: QueuedRow[]): Pr
 }
 
 /** The number paused sending: its owner hears why and until when (a client_status webhook). */
-async function announcePause(env: Bindings, db: Db, client: ClientRow, until: number, why: string, waitUntil: (p: Promise<unknown>) => void) {
+export async function announcePause(env: Bindings, db: Db, client: ClientRow, until: number, why: string, waitUntil: (p: Promise<unknown>) => void) {
   const reason = `sending paused until ${new Date(until).toISOString()}: ${why}`;
   const delivery = await clientDelivery(
     db,

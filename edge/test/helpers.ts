@@ -85,3 +85,27 @@ export const smsPayload = (message = 'Hello World!', phone = '+639760713666') =>
   type: 'sms',
   data: { id: payloadId++, rid: payloadId, sim: 1, device: 'android-1', phone, message, timestamp: Math.floor(Date.now() / 1000) },
 });
+
+/** A client's internal reference (its row id). */
+export async function refOf(clientId: string): Promise<number> {
+  return (await env.DB.prepare('SELECT id FROM clients WHERE client_id = ? ORDER BY id DESC').bind(clientId).first<{ id: number }>())!.id;
+}
+
+/** Polls `fn` until it answers something truthy (bounded). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The payloads of the webhook deliveries queued for a client, by event. */
+export async function deliveries(ref: number, event: string): Promise<any[]> {
+  const rows = await env.DB.prepare('SELECT payload FROM webhook_deliveries WHERE endpoint = ? AND event = ? ORDER BY created_at')
+    .bind(`client:${ref}`, event)
+    .all<{ payload: string }>();
+  return rows.results.map((r) => JSON.parse(r.payload).data);
+}

@@ -1,63 +1,19 @@
-// The Baileys transport at its socket boundary: a socket whose `ev` is Baileys' own event emitter,
-// driven with Baileys' own event shapes (connection.update with Boom errors, messages.upsert, call).
-import { Boom } from '@hapi/boom';
-import { DisconnectReason, makeEventBuffer, type BaileysEventMap } from '@whiskeysockets/baileys';
-import pino from 'pino';
+// The Baileys session's life at its socket boundary: Baileys' own event emitter, its Boom errors in the
+// shapes its socket makes them (a server <failure> carries the node's attrs; a refused HTTP upgrade is caught
+// from the real WebSocket client), and one real makeWASocket against a local server that refuses the upgrade.
+import { DisconnectReason, initAuthCreds } from '@whiskeysockets/baileys';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import upsert from '../../../test/fixtures/baileys/messages-upsert.json';
-import type { BridgeEvent } from '../../../adapters/protocol.ts';
+import { batch } from '../../../test/fixtures/baileys/rc14.ts';
 import { openBridgeDb } from '../../db.ts';
-import { BaileysSession, type MakeSocket, type SocketLike } from './baileys-transport.ts';
+import { sealerFor } from '../../seal.ts';
+import { BaileysSession } from './baileys-transport.ts';
+import { harness, logger, spec } from './harness.ts';
+import { CAPS } from './reconnect.ts';
 
-const logger = pino({ level: 'silent' });
-const spec = { clientRef: 7, clientId: 'shop', phoneNumber: '972501234567' };
-
-function harness() {
-  const db = openBridgeDb(':memory:');
-  const sockets: (SocketLike & { emit<E extends keyof BaileysEventMap>(e: E, d: BaileysEventMap[E]): void })[] = [];
-  const configs: Parameters<MakeSocket>[0][] = [];
-  const makeSocket: MakeSocket = (config) => {
-    configs.push(config);
-    const ev = makeEventBuffer(logger);
-    const sock = {
-      ev,
-      user: undefined as SocketLike['user'],
-      sendMessage: vi.fn(async (jid: string, content: { text?: string }) => ({
-        key: { id: `OUT${sockets.length}`, remoteJid: jid, fromMe: true },
-        message: { conversation: content.text ?? '' },
-      })),
-      rejectCall: vi.fn(async () => {}),
-      end: vi.fn(),
-      logout: vi.fn(async () => {}),
-      emit: <E extends keyof BaileysEventMap>(e: E, d: BaileysEventMap[E]) => ev.emit(e, d),
-    };
-    sockets.push(sock as never);
-    return sock as never;
-  };
-  const events: BridgeEvent[] = [];
-  const delays: number[] = [];
-  const session = new BaileysSession(spec, (e) => events.push(e), db, {
-    makeSocket,
-    logger,
-    startTimeoutMs: 2000,
-    delay: (attempt) => {
-      delays.push(attempt);
-      return 5;
-    },
-  });
-  const close = (code: number) =>
-    sockets.at(-1)!.emit('connection.update', { connection: 'close', lastDisconnect: { error: new Boom('closed', { statusCode: code }), date: new Date() } });
-  const open = (id = '972501234567:12@s.whatsapp.net') => {
-    sockets.at(-1)!.user = { id } as never;
-    sockets.at(-1)!.emit('connection.update', { connection: 'open' });
-  };
-  const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
-  /** waits (bounded) until `pred` holds: the QR PNG is rendered asynchronously */
-  const until = async (pred: () => boolean) => {
-    for (let i = 0; i < 200 && !pred(); i++) await tick(10);
-  };
-  return { db, sockets, configs, events, delays, session, close, open, tick, until };
-}
+const credsRows = (h: ReturnType<typeof harness>) => (h.db.prepare('SELECT count(*) AS n FROM baileys_creds').get() as { n: number }).n;
+const statuses = (h: ReturnType<typeof harness>) => h.ofKind('status').map((e) => `${e.status}${e.reason ? `: ${e.reason}` : ''}`);
 
 describe('Baileys session', () => {
   it('starts with a QR (PNG) and connects when the phone scans it', async () => {
@@ -70,20 +26,18 @@ describe('Baileys session', () => {
     expect(Buffer.from(result.qr!.png, 'base64').subarray(1, 4).toString()).toBe('PNG');
     expect(h.events.map((e) => e.kind)).toEqual(['qr', 'status']);
     h.sockets[0]!.emit('connection.update', { qr: '2@new,qr' });
-    await h.until(() => h.events.filter((e) => e.kind === 'qr').length >= 2);
-    expect(h.events.filter((e) => e.kind === 'qr')).toHaveLength(2);
+    await h.until(() => h.ofKind('qr').length >= 2);
+    expect(h.ofKind('qr')).toHaveLength(2);
     h.open();
     await h.tick();
-    expect(h.events.at(-1)).toEqual({ kind: 'status', status: 'connected', connectedNumber: '972501234567@c.us' });
+    expect(h.events.at(-1)).toEqual({ kind: 'status', status: 'connected', connectedNumber: '972500000001@c.us' });
     expect(h.configs[0]!.auth).toBeDefined();
+    expect(h.configs[0]!.cachedGroupMetadata).toBeTypeOf('function');
   });
 
   it('restarts at once on 515, reconnects with backoff on 428/408/500/503, never more than one socket', async () => {
     const h = harness();
-    void h.session.start();
-    await h.tick();
-    h.open();
-    await h.tick();
+    await h.connected();
     h.close(DisconnectReason.restartRequired);
     await h.tick();
     expect(h.sockets).toHaveLength(2);
@@ -94,11 +48,11 @@ describe('Baileys session', () => {
     }
     expect(h.sockets).toHaveLength(6);
     expect(h.delays).toEqual([0, 1, 2, 3]);
-    expect(h.events.filter((e) => e.kind === 'status' && e.status === 'disconnected').length).toBeGreaterThanOrEqual(1);
+    expect(statuses(h)).toContain('disconnected: connection lost (408); reconnecting');
     // events of a replaced socket are ignored
-    h.sockets[0]!.emit('messages.upsert', { messages: upsert.messages as never, type: 'notify' });
+    h.sockets[0]!.emit('messages.upsert', { messages: batch(), type: 'notify' });
     await h.tick();
-    expect(h.events.some((e) => e.kind === 'message')).toBe(false);
+    expect(h.ofKind('message')).toHaveLength(0);
     h.open();
     await h.tick();
     h.close(DisconnectReason.connectionClosed);
@@ -106,90 +60,149 @@ describe('Baileys session', () => {
     expect(h.delays.at(-1)).toBe(0);
   });
 
-  it('on 401 (logged out) stops, erases its auth state and asks for pairing', async () => {
+  it('on a server 401 (logged out) stops, erases its auth state and messages, and asks for pairing', async () => {
     const h = harness();
     void h.session.start();
     await h.tick();
     h.sockets[0]!.emit('creds.update', {});
     await h.tick();
-    expect((h.db.prepare('SELECT count(*) AS n FROM baileys_creds').get() as { n: number }).n).toBe(1);
+    expect(credsRows(h)).toBe(1);
     h.close(DisconnectReason.loggedOut);
     await h.tick(40);
     expect(h.sockets).toHaveLength(1);
     expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'logged_out' });
-    expect((h.db.prepare('SELECT count(*) AS n FROM baileys_creds').get() as { n: number }).n).toBe(0);
-    // pairing again makes a fresh socket
+    expect(credsRows(h)).toBe(0);
     void h.session.start();
     await h.tick();
     expect(h.sockets).toHaveLength(2);
   });
 
-  it('on 440 (connection replaced) stops without fighting the other socket', async () => {
+  it('an HTTP 403 at the handshake (a proxy, a blocked IP) keeps the credentials and retries; a server 403 <failure> logs out', async () => {
+    const h = harness();
+    await h.connected();
+    h.sockets[0]!.emit('creds.update', {});
+    await h.tick();
+    h.close(403, 'WebSocket upgrade refused (HTTP 403)', { handshake: true });
+    await h.tick(40);
+    expect(credsRows(h)).toBe(1);
+    expect(h.sockets).toHaveLength(2);
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'disconnected', reason: expect.stringContaining('HTTP 403') });
+    h.close(DisconnectReason.forbidden); // <failure reason="403">: WhatsApp itself
+    await h.tick(40);
+    expect(credsRows(h)).toBe(0);
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'logged_out' });
+  });
+
+  it('against a real server that refuses the WebSocket upgrade with 403, the real socket closes (rc14 alone would hang) and the pairing stays', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(403).end());
+    server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const db = openBridgeDb(':memory:');
+    const sealer = sealerFor(Buffer.alloc(32, 7));
+    const creds = { ...initAuthCreds(), me: { id: '972500000001:3@s.whatsapp.net' } };
+    db.prepare('INSERT INTO baileys_creds (client_ref, creds) VALUES (?, ?)').run(spec.clientRef, sealer.seal(JSON.stringify(creds)));
+    const events: { kind: string; status?: string; reason?: string }[] = [];
+    const retried = vi.fn(() => 60_000);
+    const session = new BaileysSession(spec, (e) => events.push(e), db, {
+      logger,
+      sealer,
+      delay: retried,
+      startTimeoutMs: 3000,
+      socketConfig: { waWebSocketUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws/chat`, connectTimeoutMs: 20_000 },
+    });
+    try {
+      await session.start();
+      await vi.waitFor(() => expect(retried).toHaveBeenCalled(), { timeout: 5000 });
+      expect(events.at(-1)).toMatchObject({ status: 'disconnected', reason: expect.stringContaining('HTTP 403') });
+      expect((db.prepare('SELECT count(*) AS n FROM baileys_creds').get() as { n: number }).n).toBe(1);
+    } finally {
+      await session.stop();
+      server.close();
+    }
+  });
+
+  it('on 405 (client too old) fetches WhatsApp Web’s version and reconnects with it; stops with a reason if that does not help', async () => {
+    const fetchVersion = vi.fn(async () => [2, 3000, 1099999999] as [number, number, number]);
+    const h = harness({ fetchVersion });
+    await h.connected();
+    h.close(405);
+    await h.until(() => h.sockets.length === 2);
+    expect(fetchVersion).toHaveBeenCalledTimes(1);
+    expect(h.configs[1]!.version).toEqual([2, 3000, 1099999999]);
+    for (let i = 0; i < CAPS.version; i++) {
+      h.close(405);
+      await h.tick(40);
+    }
+    expect(h.sockets).toHaveLength(1 + CAPS.version);
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'disconnected', reason: expect.stringContaining('405') });
+  });
+
+  it('an unpaired number whose QR codes run out (408) gets one more round, then stops: pairing timed out', async () => {
     const h = harness();
     void h.session.start();
     await h.tick();
-    h.open();
-    await h.tick();
+    h.sockets[0]!.emit('connection.update', { qr: '2@a,b,c' });
+    await h.until(() => h.ofKind('qr').length === 1);
+    h.close(DisconnectReason.timedOut, 'QR refs attempts ended', {});
+    await h.tick(40);
+    expect(h.sockets).toHaveLength(2);
+    h.close(DisconnectReason.timedOut, 'QR refs attempts ended', {});
+    await h.tick(40);
+    expect(h.sockets).toHaveLength(CAPS.qrRounds);
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'disconnected', reason: expect.stringContaining('pairing timed out') });
+  });
+
+  it('a 515 loop and a persistent 500 stop after their caps with the reason; an open in between resets the count', async () => {
+    const h = harness();
+    await h.connected();
+    for (let i = 0; i <= CAPS.restart; i++) {
+      h.close(DisconnectReason.restartRequired);
+      await h.tick(10);
+    }
+    expect(h.sockets).toHaveLength(1 + CAPS.restart);
+    expect(h.events.at(-1)).toMatchObject({ status: 'disconnected', reason: expect.stringContaining('515') });
+
+    const g = harness();
+    await g.connected();
+    for (let i = 0; i < CAPS.badSession; i++) {
+      g.close(DisconnectReason.badSession);
+      await g.tick(30);
+    }
+    g.open(); // it healed: the count starts again
+    await g.tick();
+    for (let i = 0; i <= CAPS.badSession; i++) {
+      g.close(DisconnectReason.badSession);
+      await g.tick(30);
+    }
+    expect(g.sockets).toHaveLength(1 + 2 * CAPS.badSession);
+    expect(g.events.at(-1)).toMatchObject({ status: 'disconnected', reason: expect.stringContaining('500') });
+  });
+
+  it('on 440 (connection replaced) stops without fighting the other socket', async () => {
+    const h = harness();
+    await h.connected();
     h.close(DisconnectReason.connectionReplaced);
     await h.tick(40);
     expect(h.sockets).toHaveLength(1);
     expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'disconnected', reason: expect.stringContaining('replaced') });
   });
 
-  it('reports received messages, rejects calls at once, and serves getMessage from sent messages', async () => {
+  it('sends without link previews, serves getMessage from sent messages, and tells 463 apart', async () => {
     const h = harness();
-    void h.session.start();
-    await h.tick();
-    h.open();
-    await h.tick();
+    await h.connected();
     const sock = h.sockets[0]!;
-    sock.emit('messages.upsert', { messages: upsert.messages as never, type: 'notify' });
-    sock.emit('call', [
-      {
-        chatId: '15550000002@s.whatsapp.net',
-        from: '15550000002@s.whatsapp.net',
-        id: 'CALL1',
-        date: new Date(),
-        isVideo: false,
-        status: 'offer',
-        offline: false,
-      },
-    ]);
-    await h.tick();
-    const messages = h.events.filter((e) => e.kind === 'message');
-    expect(messages.map((m) => (m as { messageId: string }).messageId)).toEqual([
-      '3EB0C767F26AFC1F8B01',
-      '3EB0A1B2C3D4E5F60002',
-      '3EB0A1B2C3D4E5F60003',
-      '3EB0A1B2C3D4E5F60004',
-    ]);
-    expect(sock.rejectCall).toHaveBeenCalledWith('CALL1', '15550000002@s.whatsapp.net');
-    expect(h.events.find((e) => e.kind === 'call')).toMatchObject({ callId: 'CALL1', from: '15550000002', isVideo: false });
-
-    const sent = await h.session.send('+15550000001', { text: 'hi there' });
-    expect(sock.sendMessage).toHaveBeenCalledWith('15550000001@s.whatsapp.net', { text: 'hi there' });
+    const sent = await h.session.send('+15550000001', { text: 'see https://example.com' });
+    expect(sock.sendMessage).toHaveBeenCalledWith('15550000001@s.whatsapp.net', { text: 'see https://example.com', linkPreview: null });
     const stored = await h.configs[0]!.getMessage!({ id: sent.messageId, remoteJid: '15550000001@s.whatsapp.net' });
-    expect(stored?.conversation).toBe('hi there');
+    expect(stored?.conversation).toBe('see https://example.com');
     expect(await h.configs[0]!.getMessage!({ id: 'unknown' })).toBeUndefined();
-    // WhatsApp's 463 (reach-out limit) is told apart from other refusals, so a governor can pause on it
-    vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Boom('reach-out timelock', { statusCode: 463 }));
+    // a contact known only by LID is sent to at its LID
+    await h.session.send('123456789012345@lid', { text: 'hello' });
+    expect(sock.sendMessage).toHaveBeenLastCalledWith('123456789012345@lid', { text: 'hello', linkPreview: null });
+    vi.mocked(sock.sendMessage).mockRejectedValueOnce(Object.assign(new Error('reach-out timelock'), { output: { statusCode: 463 } }));
     await expect(h.session.send('+15550000005', { text: 'new contact' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT' });
     vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Error('not connected'));
     await expect(h.session.send('+15550000005', { text: 'x' })).rejects.toMatchObject({ code: 'WHATSAPP_ERROR' });
-  });
-
-  it('reports the history sync as history (stored, never webhooks), own messages included', async () => {
-    const h = harness();
-    void h.session.start();
-    await h.tick();
-    h.open();
-    await h.tick();
-    h.sockets[0]!.emit('messaging-history.set', { chats: [], contacts: [], messages: upsert.messages as never, isLatest: true });
-    await h.tick();
-    const history = h.events.filter((e) => e.kind === 'message');
-    expect(history).toHaveLength(5);
-    expect(history.every((e) => (e as { history?: boolean }).history === true)).toBe(true);
-    expect(history.some((e) => (e as { fromMe: boolean }).fromMe)).toBe(true);
   });
 
   it('refuses to send while not connected', async () => {

@@ -1,22 +1,21 @@
 // The real WhatsApp transport over Baileys: one socket per client, auth in SQLite behind
-// makeCacheableSignalKeyStore, QR refresh, reconnects by DisconnectReason, calls rejected at once,
-// getMessage served from stored sent messages.
-import type { Boom } from '@hapi/boom';
+// makeCacheableSignalKeyStore, QR refresh, reconnects by why the socket closed (./reconnect.ts), what the
+// socket reports turned into events (./inbound.ts), getMessage served from stored sent messages
+// (./message-store.ts), group metadata cached (./groups.ts).
+import { Boom } from '@hapi/boom';
 import { randomBytes } from 'node:crypto';
 import makeWASocket, {
   Browsers,
-  BufferJSON,
   downloadMediaMessage,
+  fetchLatestWaWebVersion,
   jidNormalizedUser,
   makeCacheableSignalKeyStore,
-  proto,
   type ConnectionState,
   type WAMessageKey,
   type WASocket,
 } from '@whiskeysockets/baileys';
 import pino from 'pino';
-import { normalizeCall } from '../../../adapters/baileys/calls.ts';
-import { normalizeAck, normalizeMessage, normalizeReaction } from '../../../adapters/baileys/messages.ts';
+import { normalizeMessage } from '../../../adapters/baileys/messages.ts';
 import { MAX_LINK_MEDIA_BYTES, type SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
@@ -24,14 +23,20 @@ import { type Emit, SessionError, type OutgoingMedia, type Session, type StartRe
 import { type Sealer, sealerFor } from '../../seal.ts';
 import { tooLarge } from '../../sessions.ts';
 import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
+import { GroupDirectory, type GroupSocket } from './groups.ts';
+import { type InboundSocket, listenInbound } from './inbound.ts';
+import { MessageStore } from './message-store.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
-export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> & {
-  user?: WASocket['user'];
-  groupFetchAllParticipating?: WASocket['groupFetchAllParticipating'];
-  readMessages?: WASocket['readMessages'];
-  updateMediaMessage?: WASocket['updateMediaMessage'];
-};
+export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> &
+  GroupSocket &
+  Pick<InboundSocket, 'signalRepository'> & {
+    user?: WASocket['user'];
+    readMessages?: WASocket['readMessages'];
+    updateMediaMessage?: WASocket['updateMediaMessage'];
+    /** the WebSocket client: its HTTP upgrade answer is watched */
+    ws?: { on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number; resume?: () => void }) => void): unknown };
+  };
 export type MakeSocket = (config: Parameters<typeof makeWASocket>[0]) => SocketLike;
 
 export interface BaileysOptions {
@@ -42,17 +47,31 @@ export interface BaileysOptions {
   /** how long start() waits for a QR or a connection */
   startTimeoutMs?: number;
   delay?: (attempt: number) => number;
+  /** WhatsApp Web's current version, asked for when WhatsApp refuses ours (405) */
+  fetchVersion?: () => Promise<[number, number, number] | undefined>;
+  /** passed to makeWASocket as is (tests point `waWebSocketUrl` at a local server) */
+  socketConfig?: Partial<Parameters<typeof makeWASocket>[0]>;
 }
 
-const STORED_MESSAGES = 1000;
-/** most recent history messages kept per sync chunk */
-const HISTORY_LIMIT = 500;
+/** WhatsApp Web's version from web.whatsapp.com, or undefined (Baileys' own then stays). */
+async function latestVersion(): Promise<[number, number, number] | undefined> {
+  const found = await fetchLatestWaWebVersion({ signal: AbortSignal.timeout(10_000) });
+  return found.isLatest ? (found.version as [number, number, number]) : undefined;
+}
 
 export class BaileysSession implements Session {
   private readonly spec: SessionSpec;
   private readonly emit: Emit;
   private readonly db: BridgeDb;
-  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay' | 'sealer'>> & { logger: pino.Logger };
+  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay' | 'sealer' | 'fetchVersion' | 'socketConfig'>> & {
+    logger: pino.Logger;
+  };
+  private readonly store: MessageStore;
+  private readonly groupDirectory: GroupDirectory;
+  /** closes by code since the socket last opened (caps: ./reconnect.ts) */
+  private readonly closes = new Map<number, number>();
+  private version: [number, number, number] | undefined;
+  private reason: string | undefined;
   private auth: SqliteAuthState | undefined;
   private sock: SocketLike | undefined;
   private status: StartResult['status'] = 'disconnected';
@@ -73,7 +92,11 @@ export class BaileysSession implements Session {
       startTimeoutMs: opts.startTimeoutMs ?? 30_000,
       delay: opts.delay ?? ((attempt) => reconnectDelay(attempt)),
       sealer: opts.sealer ?? sealerFor(randomBytes(32)),
+      fetchVersion: opts.fetchVersion ?? latestVersion,
+      socketConfig: opts.socketConfig ?? {},
     };
+    this.store = new MessageStore(db, spec.clientRef, this.opts.sealer);
+    this.groupDirectory = new GroupDirectory(this.store);
   }
 
   /** how many sockets this session has made (tests, diagnostics) */
@@ -89,8 +112,9 @@ export class BaileysSession implements Session {
   }
 
   private setStatus(status: StartResult['status'], reason?: string) {
-    if (status === this.status && status !== 'pending_auth') return;
+    if (status === this.status && reason === this.reason && status !== 'pending_auth') return;
     this.status = status;
+    this.reason = reason;
     this.emit({ kind: 'status', status, connectedNumber: this.connectedNumber, ...(reason ? { reason } : {}) });
   }
 
@@ -117,55 +141,28 @@ export class BaileysSession implements Session {
       browser: Browsers.ubuntu('Switchboard'),
       markOnlineOnConnect: false,
       syncFullHistory: false,
-      getMessage: async (key: WAMessageKey) => this.storedMessage(key.id),
+      getMessage: async (key: WAMessageKey) => (key.id ? this.store.sent(key.id) : undefined),
+      cachedGroupMetadata: this.groupDirectory.cached,
+      ...(this.version ? { version: this.version } : {}),
+      ...this.opts.socketConfig,
     });
     this.sockets++;
     this.sock = sock;
+    // rc14 listens for the upgrade's HTTP answer but never acts on it: a 403 from a proxy would hang the
+    // socket in "connecting" for ever. It closes, marked as a handshake refusal (never a logout).
+    sock.ws?.on('unexpected-response', (_req, res) => {
+      res.resume?.();
+      sock.end(new Boom(`WebSocket upgrade refused (HTTP ${res.statusCode})`, { statusCode: res.statusCode ?? 500, data: { handshake: true } }));
+    });
     sock.ev.on('creds.update', () => void saveCreds());
     sock.ev.on('connection.update', (update) => void this.onConnection(sock, update));
-    sock.ev.on('messages.upsert', ({ messages, type }) => {
-      if (sock !== this.sock || type !== 'notify') return;
-      for (const msg of messages) {
-        const reaction = normalizeReaction(msg);
-        if (reaction.ok) {
-          if (!msg.key.fromMe) this.emit(reaction.value);
-          continue;
-        }
-        const event = normalizeMessage(msg);
-        if (!event.ok || event.value.fromMe) continue;
-        if (event.value.hasMedia) {
-          // kept so the media can be downloaded later (GET /api/chats/{clientId}/media/{messageId})
-          this.db
-            .prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)')
-            .run(this.spec.clientRef, event.value.messageId, JSON.stringify(msg, BufferJSON.replacer), Date.now());
-        }
-        this.emit(event.value);
-      }
-    });
-    // The history WhatsApp sends after pairing: the chats' recent messages, so the chat views are not empty.
-    sock.ev.on('messaging-history.set', ({ messages }) => {
-      if (sock !== this.sock) return;
-      const recent = [...messages].sort((a, b) => Number(b.messageTimestamp ?? 0) - Number(a.messageTimestamp ?? 0)).slice(0, HISTORY_LIMIT);
-      for (const msg of recent) {
-        const event = normalizeMessage(msg);
-        if (event.ok) this.emit({ ...event.value, history: true });
-      }
-    });
-    sock.ev.on('messages.update', (updates) => {
-      if (sock !== this.sock) return;
-      for (const update of updates) {
-        const ack = normalizeAck(update);
-        if (ack.ok) this.emit(ack.value);
-      }
-    });
-    sock.ev.on('call', (calls) => {
-      if (sock !== this.sock) return;
-      for (const call of calls) {
-        const event = normalizeCall(call);
-        if (!event.ok) continue;
-        sock.rejectCall(call.id, call.from).catch((err: Error) => this.opts.logger.warn({ err }, 'rejecting a call failed'));
-        this.emit(event.value);
-      }
+    listenInbound(sock, {
+      emit: this.emit,
+      store: this.store,
+      groups: this.groupDirectory,
+      logger: this.opts.logger,
+      me: () => this.connectedNumber?.replace(/@.*$/, '') ?? null,
+      current: () => sock === this.sock,
     });
   }
 
@@ -179,42 +176,54 @@ export class BaileysSession implements Session {
     }
     if (update.connection === 'open') {
       this.attempt = 0;
+      this.closes.clear();
       this.qr = undefined;
       this.connectedNumber = sock.user?.id ? `${jidNormalizedUser(sock.user.id).replace(/@.*$/, '')}@c.us` : null;
       this.setStatus('connected');
       this.settle();
     }
-    if (update.connection === 'close') {
-      const code = (update.lastDisconnect?.error as Boom | undefined)?.output?.statusCode;
-      const { action } = closeAction(code);
-      this.sock = undefined;
-      if (this.stopped) return;
-      if (action === 'restart') {
-        this.connect();
-      } else if (action === 'reconnect') {
-        this.setStatus('disconnected', `connection closed (${code ?? 'network'}); reconnecting`);
+    if (update.connection === 'close') await this.onClose(update.lastDisconnect?.error as Boom | undefined);
+  }
+
+  private async onClose(error: Boom | undefined): Promise<void> {
+    const code = error?.output?.statusCode;
+    const repeats = (this.closes.get(code ?? 0) ?? 0) + 1;
+    this.closes.set(code ?? 0, repeats);
+    const handshake = Boolean((error?.data as { handshake?: boolean } | undefined)?.handshake);
+    const next = closeAction({ code, handshake, registered: this.auth?.registered() ?? false, repeats });
+    this.sock = undefined;
+    if (this.stopped) return;
+    switch (next.action) {
+      case 'restart':
+        return this.connect();
+      case 'update_version':
+        this.version = (await this.opts.fetchVersion().catch(() => undefined)) ?? this.version;
+        this.setStatus('disconnected', next.reason);
         this.retry = setTimeout(() => this.connect(), this.opts.delay(this.attempt++));
-      } else if (action === 'logged_out') {
+        return;
+      case 'reconnect':
+        this.setStatus(this.status === 'pending_auth' ? 'pending_auth' : 'disconnected', next.reason);
+        this.retry = setTimeout(() => this.connect(), this.opts.delay(this.attempt++));
+        this.settle(); // a start waiting hears it now, with the reason, rather than at its time limit
+        return;
+      case 'logged_out':
         this.auth?.clear();
+        this.store.clear();
+        this.groupDirectory.clear();
         this.stopped = true;
         this.connectedNumber = null;
         this.qr = undefined;
-        this.setStatus('logged_out', `logged out by WhatsApp (${code}); pair again`);
+        this.setStatus('logged_out', next.reason);
         this.settle();
-      } else {
+        return;
+      case 'replaced':
+      case 'give_up':
         this.stopped = true;
-        this.setStatus('disconnected', 'connection replaced: another session uses this number');
+        this.qr = undefined;
+        this.setStatus('disconnected', next.reason);
         this.settle();
-      }
+        return;
     }
-  }
-
-  private storedMessage(id: string | null | undefined): proto.IMessage | undefined {
-    if (!id) return undefined;
-    const row = this.db.prepare('SELECT message FROM sent_messages WHERE client_ref = ? AND id = ?').get(this.spec.clientRef, id) as
-      | { message: string }
-      | undefined;
-    return row ? proto.Message.fromObject(JSON.parse(row.message, BufferJSON.reviver)) : undefined;
   }
 
   async stop(): Promise<void> {
@@ -231,16 +240,15 @@ export class BaileysSession implements Session {
     await sock?.logout().catch(() => undefined);
     await this.stop();
     (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer)).clear();
+    this.store.clear();
+    this.groupDirectory.clear();
     this.connectedNumber = null;
     this.setStatus('logged_out', 'logged out');
   }
 
   async media(messageId: string) {
-    const row = this.db.prepare('SELECT ref FROM media_refs WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, messageId) as
-      | { ref: string }
-      | undefined;
-    if (!row) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
-    const msg = JSON.parse(row.ref, BufferJSON.reviver);
+    const msg = this.store.media(messageId);
+    if (!msg) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
     const event = normalizeMessage(msg);
     // refuse before downloading what the link could not carry
     const declared = declaredLength(msg.message);
@@ -266,40 +274,35 @@ export class BaileysSession implements Session {
   async read(chatId: string, messageIds: string[]) {
     const sock = this.sock;
     if (!sock?.readMessages || this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
-    const remoteJid = chatId.replace(/@c\.us$/, '@s.whatsapp.net');
-    await sock.readMessages(messageIds.map((id) => ({ remoteJid, id, fromMe: false })));
+    // each message's key as it came (a group receipt names the participant; a LID chat its LID)
+    const known = this.store.keys(messageIds);
+    const isGroup = chatId.endsWith('@g.us');
+    const keys = messageIds.flatMap((id): WAMessageKey[] => {
+      const key = known.get(id);
+      if (key) return [key];
+      // a group receipt without its participant is not one WhatsApp takes: only what was seen
+      return isGroup ? [] : [{ remoteJid: jidOf(chatId), id, fromMe: false }];
+    });
+    if (keys.length) await sock.readMessages(keys);
   }
 
   async groups() {
     const sock = this.sock;
     if (!sock || this.status !== 'connected' || !sock.groupFetchAllParticipating)
       throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
-    const all = await sock.groupFetchAllParticipating();
-    const me = sock.user?.id ? jidNormalizedUser(sock.user.id) : '';
-    return Object.values(all).map((g) => {
-      const admin = g.participants.some((p) => jidNormalizedUser(p.id) === me && (p.admin === 'admin' || p.admin === 'superadmin'));
-      return {
-        id: g.id,
-        name: g.subject,
-        description: g.desc ?? null,
-        type: 'group' as const,
-        isReadOnly: Boolean(g.announce) && !admin,
-        participants: g.participants.length,
-        owner: g.owner ? `${g.owner.replace(/@.*$/, '')}@c.us` : null,
-        createdAt: g.creation ?? null,
-      };
-    });
+    return this.groupDirectory.list(sock);
   }
 
   async send(to: string, content: { text?: string; media?: OutgoingMedia }) {
     const sock = this.sock;
     if (!sock || this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
-    const jid = to.includes('@') ? to.replace(/@c\.us$/, '@s.whatsapp.net') : `${to.replace(/^\+/, '')}@s.whatsapp.net`;
+    const jid = jidOf(to);
     const m = content.media;
     const buffer = m ? Buffer.from(m.data) : undefined;
     const message =
       !m || !buffer
-        ? { text: content.text ?? '' }
+        ? // no link preview, ever: a future link-preview-js install would fetch URLs from the text around the URL guard
+          { text: content.text ?? '', linkPreview: null }
         : m.kind === 'image'
           ? { image: buffer, caption: content.text, mimetype: m.mimetype }
           : m.kind === 'video'
@@ -320,17 +323,13 @@ export class BaileysSession implements Session {
     }
     const id = sent?.key.id;
     if (!id) throw new SessionError('WHATSAPP_ERROR', 'WhatsApp gave no message id');
-    if (sent?.message) {
-      this.db
-        .prepare('INSERT OR REPLACE INTO sent_messages (client_ref, id, message, at) VALUES (?, ?, ?, ?)')
-        .run(this.spec.clientRef, id, JSON.stringify(sent.message, BufferJSON.replacer), Date.now());
-      this.db
-        .prepare('DELETE FROM sent_messages WHERE client_ref = ? AND id NOT IN (SELECT id FROM sent_messages WHERE client_ref = ? ORDER BY at DESC LIMIT ?)')
-        .run(this.spec.clientRef, this.spec.clientRef, STORED_MESSAGES);
-    }
+    if (sent?.message) this.store.saveSent(id, sent.message);
     return { messageId: id, timestamp: Date.now() };
   }
 }
+
+/** A number, `…@c.us`, `…@lid`, a group or a channel id → the jid Baileys addresses. */
+const jidOf = (to: string) => (to.includes('@') ? to.replace(/@c\.us$/, '@s.whatsapp.net') : `${to.replace(/^\+/, '')}@s.whatsapp.net`);
 
 /** The media's declared size (fileLength of whichever media message it is; 0 when unknown). */
 function declaredLength(content: unknown): number {

@@ -8,7 +8,10 @@ const security = [...SessionSecurity, ...ApiKeySecurity];
 
 export const ChatIdSchema = z
   .string()
-  .regex(/^\d{6,30}@(c\.us|g\.us|newsletter)$/, 'chatId: <number>@c.us, or a group (@g.us) or channel (@newsletter)')
+  .regex(
+    /^\d{6,30}@(c\.us|lid|g\.us|newsletter)$/,
+    'chatId: <number>@c.us (or a contact known by LID, <digits>@lid), a group (@g.us) or a channel (@newsletter)',
+  )
   .openapi({ param: { name: 'chatId', in: 'path' }, example: '9721234567@c.us' });
 
 const ChatParams = z.object({ clientId: ClientIdSchema.openapi({ param: { name: 'clientId', in: 'path' } }), chatId: ChatIdSchema });

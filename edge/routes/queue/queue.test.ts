@@ -3,29 +3,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
-import { addClient, call, newUser } from '../../test/helpers.ts';
-
-async function refOf(clientId: string): Promise<number> {
-  return (await env.DB.prepare('SELECT id FROM clients WHERE client_id = ? ORDER BY id DESC').bind(clientId).first<{ id: number }>())!.id;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The payloads of the webhook deliveries queued for a client, by event. */
-async function deliveries(ref: number, event: string): Promise<any[]> {
-  const rows = await env.DB.prepare('SELECT payload FROM webhook_deliveries WHERE endpoint = ? AND event = ? ORDER BY created_at')
-    .bind(`client:${ref}`, event)
-    .all<{ payload: string }>();
-  return rows.results.map((r) => JSON.parse(r.payload).data);
-}
+import { addClient, call, deliveries, newUser, refOf, until } from '../../test/helpers.ts';
 
 const sendKeys = (bridge: FakeBridge) =>
   bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => (f.params.items ?? [f.params]).map((p: any) => p.key));

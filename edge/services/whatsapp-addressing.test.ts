@@ -1,0 +1,81 @@
+// What the edge does with WhatsApp's addressing as Baileys rc14 reports it, with a bridge played over a real
+// WebSocket: a contact known only by LID (`…@lid`) is a private chat that can be read, replied to and called
+// back; a 463 nack that arrives after the send (as an ack −1 with its code) pauses the number.
+import { describe, expect, it } from 'vitest';
+import { connectFakeBridge } from '../test/fake-bridge.ts';
+import { addClient, call, deliveries, newUser, refOf, until } from '../test/helpers.ts';
+
+const LID = '123456789012345@lid';
+const frame = (clientRef: number, id: string, event: Record<string, unknown>) => ({ t: 'event', id, clientRef, at: Date.now(), event });
+
+async function setup() {
+  const bridge = await connectFakeBridge();
+  const u = await newUser();
+  const { clientId } = await addClient(u.apiKey);
+  const ref = await refOf(clientId);
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/wa' } });
+  const sends = () => bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => f.params.items ?? [f.params]);
+  return { bridge, u, clientId, ref, sends };
+}
+
+describe('WhatsApp addressing at the edge', () => {
+  it('a LID-only contact: its message is a private chat at its LID, the chat opens, and a send to the LID goes to the LID', async () => {
+    const { bridge, u, clientId, ref, sends } = await setup();
+    const message = {
+      kind: 'message',
+      messageId: 'LIDMSG1',
+      from: LID,
+      chatId: LID,
+      fromMe: false,
+      body: 'who am i',
+      type: 'chat',
+      timestamp: Date.now(),
+      hasMedia: false,
+    };
+    bridge.ws.send(JSON.stringify(frame(ref, 'lid-evt-000001', message)));
+    await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('lid-evt-000001')));
+    const chats = (await call(`/api/chats/${clientId}`, { key: u.apiKey })).json.chats;
+    expect(chats).toEqual([expect.objectContaining({ id: { _serialized: LID }, unreadCount: 1 })]);
+    const opened = await call(`/api/chats/${clientId}/${LID}/messages`, { key: u.apiKey });
+    expect(opened.status).toBe(200);
+    expect(opened.json.messages.map((m: { body: string }) => m.body)).toEqual(['who am i']);
+    expect((await deliveries(ref, 'message_received'))[0]).toMatchObject({ from: LID });
+
+    const reply = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: LID, message: 'you are you', wait: true } });
+    expect(reply.json).toMatchObject({ success: true, status: 'sent', to: LID });
+    expect(sends().at(-1)).toMatchObject({ to: LID, text: 'you are you' });
+    // a phone number's digits dressed as a LID stay refused; so does a malformed one
+    for (const bad of ['12@lid', `${LID}x`, '+123456789012345@lid']) {
+      expect((await call('/api/send-message', { key: u.apiKey, body: { clientId, number: bad, message: 'x' } })).status).toBe(400);
+    }
+    bridge.close();
+  });
+
+  it('a call from a LID-only contact is logged at its LID and the rejection text goes back to the LID', async () => {
+    const { bridge, u, ref, sends } = await setup();
+    bridge.ws.send(JSON.stringify(frame(ref, 'lid-call-00001', { kind: 'call', callId: 'CALL-LID-1', from: LID, isVideo: false, timestamp: Date.now() })));
+    await until('rejection text sent', async () => sends().some((s) => s.to === LID));
+    expect(sends().find((s) => s.to === LID)).toMatchObject({ to: LID, text: expect.any(String) });
+    const logs = (await call('/api/call-logs', { key: u.apiKey })).json;
+    expect(JSON.stringify(logs)).toContain(LID);
+    bridge.close();
+  });
+
+  it('a 463 nack after the send pauses the number with a client_status webhook; more nacks of the burst do not lengthen the pause', async () => {
+    const { bridge, u, clientId, ref } = await setup();
+    const sent = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000077', message: 'hello stranger', wait: true } });
+    const { whatsappId } = (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
+    const nack = (id: string) => frame(ref, id, { kind: 'ack', messageId: whatsappId, to: '15550000077', ack: -1, error: '463' });
+    bridge.ws.send(JSON.stringify(nack('nack-463-00001')));
+    await until('paused', async () => (await deliveries(ref, 'client_status')).length === 1);
+    const queue = (await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json;
+    expect(queue.pauseReason).toContain('463');
+    const until1 = queue.pausedUntil;
+    bridge.ws.send(JSON.stringify(nack('nack-463-00002')));
+    await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('nack-463-00002')));
+    expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.pausedUntil).toBe(until1);
+    expect(await deliveries(ref, 'client_status')).toHaveLength(1);
+    expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json).toMatchObject({ status: 'failed' });
+    bridge.close();
+  });
+});

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS sandbox_pairings (client_ref INTEGER PRIMARY KEY, num
 CREATE TABLE IF NOT EXISTS send_keys (client_ref INTEGER NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('sending', 'sent')), result TEXT, at INTEGER NOT NULL, PRIMARY KEY (client_ref, key));
 CREATE TABLE IF NOT EXISTS media_refs (client_ref INTEGER NOT NULL, message_id TEXT NOT NULL, ref TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, message_id));
 -- Baileys: each received message's key as WhatsApp addressed it (a read receipt must name the same chat and participant)
-CREATE TABLE IF NOT EXISTS inbound_keys (client_ref INTEGER NOT NULL, message_id TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (client_ref, message_id));
+CREATE TABLE IF NOT EXISTS inbound_keys (client_ref INTEGER NOT NULL, message_id TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL, live INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (client_ref, message_id));
 -- Baileys: the channels (@newsletter) a number follows, as its chats and history name them
 CREATE TABLE IF NOT EXISTS channels (client_ref INTEGER NOT NULL, jid TEXT NOT NULL, PRIMARY KEY (client_ref, jid));
 `;

@@ -57,6 +57,15 @@ describe('Baileys messages.upsert → message events', () => {
     if (dm.ok) expect(BridgeEventSchema.safeParse(dm.value).success).toBe(true);
   });
 
+  it('hosted addresses are numbers and LIDs like the others; a channel post is from the channel, never from its digits', () => {
+    const hostedLid = normalizeMessage({ key: { remoteJid: '123456789012345@hosted.lid', id: 'H1', fromMe: false }, message: { conversation: 'x' } });
+    expect(hostedLid).toMatchObject({ ok: true, value: { from: '123456789012345@lid', chatId: '123456789012345@lid' } });
+    const hostedPn = normalizeMessage({ key: { remoteJid: '15550000004@hosted', id: 'H2', fromMe: false }, message: { conversation: 'x' } });
+    expect(hostedPn).toMatchObject({ ok: true, value: { from: '15550000004', chatId: '15550000004@c.us' } });
+    const post = normalizeMessage(received({ from: '120363999999999999@newsletter', id: 'N1', server_id: '7' }, { conversation: 'news' }));
+    expect(post).toMatchObject({ ok: true, value: { from: '120363999999999999@newsletter', chatId: '120363999999999999@newsletter' } });
+  });
+
   it('unwraps every wrapper rc14 unwraps (view-once v2 extension, associated child, group status)', () => {
     const inner = { imageMessage: { caption: 'wrapped', mimetype: 'image/jpeg' } };
     for (const wrapper of ['viewOnceMessageV2Extension', 'associatedChildMessage', 'groupStatusMessage', 'groupStatusMessageV2']) {

@@ -8,15 +8,23 @@ type MessageEvent = Extract<BridgeEvent, { kind: 'message' }>;
 type AckEvent = Extract<BridgeEvent, { kind: 'ack' }>;
 type Content = NonNullable<WAMessage['message']>;
 
+/** rc14 also meets hosted (business-hosted) users: `@hosted` is a phone number, `@hosted.lid` a LID. */
+const unhosted = (jid: string) => jid.replace(/@hosted\.lid$/, '@lid').replace(/@hosted$/, '@s.whatsapp.net');
 /** `123@s.whatsapp.net` → `123@c.us` (the spec's chat ids); groups, channels and LIDs (`…@lid`) keep theirs. */
-export const toChatId = (jid: string) => jid.replace(/:\d+@/, '@').replace(/@s\.whatsapp\.net$/, '@c.us');
-export const isLid = (jid: string | null | undefined): jid is string => Boolean(jid?.endsWith('@lid'));
+export const toChatId = (jid: string) =>
+  unhosted(jid)
+    .replace(/:\d+@/, '@')
+    .replace(/@s\.whatsapp\.net$/, '@c.us');
+export const isLid = (jid: string | null | undefined): jid is string => Boolean(jid && /@(hosted\.)?lid$/.test(jid));
 /**
- * Who a jid is, for `from`/`to`: a phone number's digits — or, for a contact WhatsApp addresses by LID and
- * whose number is not known, the LID itself (`…@lid`), which a reply can be sent to. Never the LID's digits
- * as if they were a number.
+ * Who a jid is, for `from`/`to`: a phone number's digits. Anything else keeps its whole id — a contact
+ * WhatsApp addresses by LID whose number is not known (`…@lid`, which a reply can be sent to), a channel
+ * (`…@newsletter`). Never a LID's or a channel's digits as if they were a phone number.
  */
-export const party = (jid: string) => (jid.endsWith('@lid') ? jid.replace(/:\d+@/, '@') : jid.replace(/[:@].*$/, ''));
+export const party = (jid: string) => {
+  const j = unhosted(jid).replace(/:\d+@/, '@');
+  return j.endsWith('@s.whatsapp.net') || j.endsWith('@c.us') ? j.replace(/@.*$/, '') : j;
+};
 
 /** The chat and the sender of a message key, by phone number where the key carries it (`…Alt`). */
 function addressOf(key: WAMessageKey): { chatJid: string; senderJid: string; isGroup: boolean } {
@@ -28,7 +36,7 @@ function addressOf(key: WAMessageKey): { chatJid: string; senderJid: string; isG
 }
 
 /** Strip the wrappers WhatsApp puts around content — the same ones Baileys' normalizeMessageContent unwraps. */
-function unwrap(message: Content | null | undefined): Content | undefined {
+export function unwrap(message: Content | null | undefined): Content | undefined {
   let m = message ?? undefined;
   for (let i = 0; i < 5 && m; i++) {
     const inner =

@@ -165,7 +165,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     let next: RoundResult['next'] = 'again';
     try {
       await this.finishCancels(this.queue.cancelling());
-      const gate = await this.gate();
+      const gate = await this.gate(true);
       do {
         this.drainAgain = false;
         const round = await drainRound({
@@ -201,15 +201,16 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
    * WhatsApp refused a message after taking it (a 463 nack arrives as an ack): the number pauses as it does when
    * a send is refused. Nacks of one burst while the pause runs do not lengthen it.
    */
-  async refusedAfterSend(reason: string): Promise<void> {
-    const clientRef = await this.ctx.storage.get<number>('clientRef');
+  async refusedAfterSend(clientRef: number, reason: string): Promise<void> {
+    await this.remember(clientRef);
     const gate = await this.gate();
     const now = Date.now();
     if (gate.state.pausedUntil !== null && gate.state.pausedUntil > now) return;
     gate.state = afterRateLimit(gate.policy, gate.state, now, reason);
     await gate.save(gate.state);
+    this.drainAgain = true; // a drain in its round sees the pause in its next
     const db = getDb(this.env.DB);
-    const client = clientRef ? await clientByRef(db, clientRef) : null;
+    const client = await clientByRef(db, clientRef);
     if (client) await announcePause(this.env, db, client, gate.state.pausedUntil!, reason, (p) => this.ctx.waitUntil(p));
   }
 
@@ -236,11 +237,26 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     await this.draining;
   }
 
-  /** The number's governor: the policy for its transport (GOVERNOR, then this client's own, override), its state in storage. */
-  private async gate(): Promise<Gate> {
-    const stored = await this.ctx.storage.get<GovernorState>('governor');
-    const state = stored ?? freshState((await this.ctx.storage.get<number>('pairedAt')) ?? null);
-    return { policy: await this.policy(), state, save: (s) => this.ctx.storage.put('governor', s) };
+  private gateNow: Gate | null = null;
+
+  /**
+   * The number's governor: the policy for its transport (GOVERNOR, then this client's own, override), its state
+   * in storage. One object for the life of this instance: a pause set while a drain runs is the drain's too.
+   */
+  private async gate(fresh = !this.draining): Promise<Gate> {
+    // read from storage unless a drain holds it (its state is then the newest, saved as it changes)
+    if (!this.gateNow || fresh) {
+      const stored = await this.ctx.storage.get<GovernorState>('governor');
+      let state = stored ?? freshState((await this.ctx.storage.get<number>('pairedAt')) ?? null);
+      const held = this.gateNow?.state;
+      // a pause set while this read was under way is not lost
+      if (held?.pausedUntil && (state.pausedUntil ?? 0) < held.pausedUntil)
+        state = { ...state, pausedUntil: held.pausedUntil, pauseReason: held.pauseReason, pauses: held.pauses };
+      if (this.gateNow) this.gateNow.state = state;
+      else this.gateNow = { policy: await this.policy(), state, save: (s) => this.ctx.storage.put('governor', s) };
+    }
+    this.gateNow.policy = await this.policy();
+    return this.gateNow;
   }
 
   private policyNow: GovernorPolicy | null = null;
@@ -288,6 +304,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
     this.queue.clear();
     this.policyNow = null;
+    this.gateNow = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }

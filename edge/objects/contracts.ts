@@ -78,7 +78,7 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   queueView(): Promise<QueueView>;
   setPolicy(override: Partial<GovernorPolicy> | null): Promise<GovernorPolicy>;
   /** WhatsApp refused a sent message after the fact (463 nack): the number pauses */
-  refusedAfterSend(reason: string): Promise<void>;
+  refusedAfterSend(clientRef: number, reason: string): Promise<void>;
   apply(update: Partial<LiveState>): Promise<LiveState>;
   state(): Promise<LiveState>;
   forget(): Promise<void>;

@@ -101,7 +101,7 @@ export async function recordAckRuns(
   const db = getDb(env.DB);
   const writes: Write[] = [];
   const held = new Set<string>();
-  const seen: { client: typeof clients.$inferSelect; frames: AckFrame[] }[] = [];
+  const seen: { client: typeof clients.$inferSelect; frames: AckFrame[]; all: AckFrame[] }[] = [];
   for (const run of runs) {
     const acks = run.filter(isAck);
     const client = acks[0] ? await clientFor(env, acks[0].clientRef) : undefined;
@@ -109,17 +109,21 @@ export async function recordAckRuns(
     const these = await ackWrites(env, client, acks);
     writes.push(...these.writes);
     for (const f of these.held) held.add(f.id);
-    seen.push({ client, frames: acks.filter((f) => !held.has(f.id)) });
+    seen.push({ client, frames: acks.filter((f) => !held.has(f.id)), all: acks });
   }
   for (let i = 0; i < writes.length; i += 100) {
     const [first, ...rest] = writes.slice(i, i + 100);
     if (first) await db.batch([first, ...rest]);
   }
-  for (const { client, frames } of seen) {
-    // WhatsApp refused a message after taking it (a 463 nack: no reaching out now): the number pauses, as for a refused send
-    const refused = frames.find((f) => f.event.ack === -1 && f.event.error === REACH_OUT_REFUSED);
+  for (const { client, frames, all } of seen) {
+    // WhatsApp refused a message after taking it (a 463 nack: no reaching out now): the number pauses, as for a refused
+    // send — at once, even while the nack itself waits for its send's record (a nack often beats it)
+    const refused = all.find((f) => f.event.ack === -1 && f.event.error === REACH_OUT_REFUSED);
     if (refused)
-      await hubFor(env, client.id).refusedAfterSend(`463: WhatsApp refused message ${refused.event.messageId} to ${refused.event.to} (reach-out limit)`);
+      await hubFor(env, client.id).refusedAfterSend(
+        client.id,
+        `463: WhatsApp refused message ${refused.event.messageId} to ${refused.event.to} (reach-out limit)`,
+      );
     wakeClientEndpoint(env, client, waitUntil);
     if (watched(client.id)) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
   }

@@ -64,6 +64,13 @@ describe('governor', () => {
     expect(state).toMatchObject({ pauses: 0, pausedUntil: null });
   });
 
+  it('a pause set while a send was in flight (a 463 nack of an earlier message) survives that send', () => {
+    const policy = DEFAULT_POLICIES.baileys;
+    const paused = afterRateLimit(policy, freshState(), T0, '463: nack');
+    const after = afterSend(policy, paused, { newContact: false }, T0 + 1000);
+    expect(after).toMatchObject({ pausedUntil: T0 + policy.pauseMs, pauseReason: '463: nack', pauses: 1, lastSentAt: T0 + 1000 });
+  });
+
   it('the sandbox is not paced unless GOVERNOR says so; a bad GOVERNOR keeps the defaults', () => {
     expect(simulate(DEFAULT_POLICIES.sandbox, 100, null).deferred).toEqual([]);
     const paced = defaultPolicy('sandbox', '{"minIntervalMs":1000,"newContactsPerDay":5}');

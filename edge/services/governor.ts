@@ -141,6 +141,8 @@ export function afterSend(policy: GovernorPolicy, state: GovernorState, send: { 
   const day = dayOf(now);
   const newContacts = (state.day === day ? state.newContacts : 0) + (send.newContact ? 1 : 0);
   const nextAt = now + policy.minIntervalMs + Math.floor(random() * (policy.jitterMs + 1));
+  // a pause set while this send was in flight (a 463 nack of an earlier one) stays
+  if (state.pausedUntil !== null && state.pausedUntil > now) return { ...state, lastSentAt: now, nextAt, day, newContacts };
   return { ...state, lastSentAt: now, nextAt, day, newContacts, pauses: 0, pausedUntil: null, pauseReason: null };
 }
 

@@ -44,7 +44,7 @@ describe('WhatsApp addressing at the edge', () => {
     const reply = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: LID, message: 'you are you', wait: true } });
     expect(reply.json).toMatchObject({ success: true, status: 'sent', to: LID });
     expect(sends().at(-1)).toMatchObject({ to: LID, text: 'you are you' });
-    // a phone number's digits dressed as a LID stay refused; so does a malformed one
+    // malformed LIDs are refused
     for (const bad of ['12@lid', `${LID}x`, '+123456789012345@lid']) {
       expect((await call('/api/send-message', { key: u.apiKey, body: { clientId, number: bad, message: 'x' } })).status).toBe(400);
     }
@@ -76,6 +76,17 @@ describe('WhatsApp addressing at the edge', () => {
     expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.pausedUntil).toBe(until1);
     expect(await deliveries(ref, 'client_status')).toHaveLength(1);
     expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json).toMatchObject({ status: 'failed' });
+    bridge.close();
+  });
+
+  it('a 463 nack that beats its send’s record (held, to be offered again) pauses the number at once', async () => {
+    const { bridge, u, clientId, ref } = await setup();
+    const early = frame(ref, 'nack-463-early', { kind: 'ack', messageId: 'WA-NOT-RECORDED-YET', to: '15550000078', ack: -1, error: '463' });
+    bridge.ws.send(JSON.stringify(early));
+    await until('paused', async () => (await deliveries(ref, 'client_status')).length === 1);
+    expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.pauseReason).toContain('463');
+    // held: not acknowledged, so the bridge offers it again once the send is recorded
+    expect(bridge.frames.filter((x) => x.t === 'ack').flatMap((x) => x.ids)).not.toContain('nack-463-early');
     bridge.close();
   });
 });

@@ -93,6 +93,17 @@ describe('Baileys session', () => {
     expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'logged_out' });
   });
 
+  it('a refused upgrade answered with a redirect (a captive portal) closes the socket as a handshake refusal, without throwing', async () => {
+    const h = harness();
+    void h.session.start();
+    await h.tick();
+    expect(() => h.last().ws!.emit('unexpected-response', {}, { statusCode: 302, resume: () => {} })).not.toThrow();
+    await h.until(() => h.sockets.length === 2);
+    expect(h.last().end).not.toHaveBeenCalled();
+    expect(h.sockets[0]!.end).toHaveBeenCalledWith(expect.objectContaining({ data: { handshake: true, http: 302 } }));
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', reason: expect.stringContaining('HTTP 302') });
+  });
+
   it('against a real server that refuses the WebSocket upgrade with 403, the real socket closes (rc14 alone would hang) and the pairing stays', async () => {
     const server = http.createServer((_req, res) => res.writeHead(403).end());
     server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));

@@ -15,7 +15,7 @@ import makeWASocket, {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import pino from 'pino';
-import { normalizeMessage } from '../../../adapters/baileys/messages.ts';
+import { normalizeMessage, unwrap } from '../../../adapters/baileys/messages.ts';
 import { MAX_LINK_MEDIA_BYTES, type SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
@@ -126,6 +126,7 @@ export class BaileysSession implements Session {
     });
     if (this.stopped) {
       this.stopped = false;
+      this.closes.clear(); // started again (by its owner or a reconnecting link): the caps count afresh
       this.auth = useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer);
       this.connect();
     }
@@ -141,6 +142,9 @@ export class BaileysSession implements Session {
       browser: Browsers.ubuntu('Switchboard'),
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // our sends are not upserted back to us: rc14 merges a send's nack (463) and receipts into that upsert
+      // while it buffers events (connecting, first sync), and they would be lost with it
+      emitOwnEvents: false,
       getMessage: async (key: WAMessageKey) => (key.id ? this.store.sent(key.id) : undefined),
       cachedGroupMetadata: this.groupDirectory.cached,
       ...(this.version ? { version: this.version } : {}),
@@ -151,8 +155,14 @@ export class BaileysSession implements Session {
     // rc14 listens for the upgrade's HTTP answer but never acts on it: a 403 from a proxy would hang the
     // socket in "connecting" for ever. It closes, marked as a handshake refusal (never a logout).
     sock.ws?.on('unexpected-response', (_req, res) => {
-      res.resume?.();
-      sock.end(new Boom(`WebSocket upgrade refused (HTTP ${res.statusCode})`, { statusCode: res.statusCode ?? 500, data: { handshake: true } }));
+      try {
+        res.resume?.();
+        // a redirect or a 200 from a captive portal is a refusal too (Boom takes only 4xx/5xx codes)
+        const http = res.statusCode ?? 0;
+        sock.end(new Boom(`WebSocket upgrade refused (HTTP ${http})`, { statusCode: http >= 400 && http < 600 ? http : 502, data: { handshake: true, http } }));
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'closing a refused socket failed');
+      }
     });
     sock.ev.on('creds.update', () => void saveCreds());
     sock.ev.on('connection.update', (update) => void this.onConnection(sock, update));
@@ -189,8 +199,9 @@ export class BaileysSession implements Session {
     const code = error?.output?.statusCode;
     const repeats = (this.closes.get(code ?? 0) ?? 0) + 1;
     this.closes.set(code ?? 0, repeats);
-    const handshake = Boolean((error?.data as { handshake?: boolean } | undefined)?.handshake);
-    const next = closeAction({ code, handshake, registered: this.auth?.registered() ?? false, repeats });
+    const refused = error?.data as { handshake?: boolean; http?: number } | undefined;
+    const handshake = Boolean(refused?.handshake);
+    const next = closeAction({ code: handshake ? (refused?.http ?? code) : code, handshake, registered: this.auth?.registered() ?? false, repeats });
     this.sock = undefined;
     if (this.stopped) return;
     switch (next.action) {
@@ -198,6 +209,7 @@ export class BaileysSession implements Session {
         return this.connect();
       case 'update_version':
         this.version = (await this.opts.fetchVersion().catch(() => undefined)) ?? this.version;
+        if (this.stopped || this.sock) return; // stopped, or started again, while the version was fetched
         this.setStatus('disconnected', next.reason);
         this.retry = setTimeout(() => this.connect(), this.opts.delay(this.attempt++));
         return;
@@ -251,24 +263,28 @@ export class BaileysSession implements Session {
     if (!msg) throw new SessionError('MEDIA_NOT_FOUND', 'This message has no media');
     const event = normalizeMessage(msg);
     // refuse before downloading what the link could not carry
-    const declared = declaredLength(msg.message);
+    const declared = declaredLength(unwrap(msg.message));
     if (declared > MAX_LINK_MEDIA_BYTES) throw tooLarge(declared);
     const sock = this.sock;
+    let data: Uint8Array;
     try {
-      const data = await downloadMediaMessage(
+      const stream = await downloadMediaMessage(
         msg,
-        'buffer',
+        'stream',
         {},
         sock?.updateMediaMessage ? { reuploadRequest: sock.updateMediaMessage, logger: this.opts.logger } : undefined,
       );
-      return {
-        data: new Uint8Array(data),
-        mimetype: (event.ok && event.value.mimetype) || 'application/octet-stream',
-        filename: (event.ok && event.value.filename) || null,
-      };
+      // the size is the sender's word: the download stops at the link's limit whatever it declared
+      data = await readCapped(stream, MAX_LINK_MEDIA_BYTES);
     } catch (err) {
+      if (err instanceof SessionError) throw err;
       throw new SessionError('MEDIA_ERROR', `Downloading the media failed: ${(err as Error).message}`);
     }
+    return {
+      data,
+      mimetype: (event.ok && event.value.mimetype) || 'application/octet-stream',
+      filename: (event.ok && event.value.filename) || null,
+    };
   }
 
   async read(chatId: string, messageIds: string[]) {
@@ -330,6 +346,21 @@ export class BaileysSession implements Session {
 
 /** A number, `…@c.us`, `…@lid`, a group or a channel id → the jid Baileys addresses. */
 const jidOf = (to: string) => (to.includes('@') ? to.replace(/@c\.us$/, '@s.whatsapp.net') : `${to.replace(/^\+/, '')}@s.whatsapp.net`);
+
+/** A stream's bytes, refused (the stream destroyed) past `max`. */
+async function readCapped(stream: AsyncIterable<Uint8Array> & { destroy(): void }, max: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.byteLength;
+    if (total > max) {
+      stream.destroy();
+      throw tooLarge(total);
+    }
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
 
 /** The media's declared size (fileLength of whichever media message it is; 0 when unknown). */
 function declaredLength(content: unknown): number {

@@ -71,6 +71,8 @@ export function channelInfo(jid: string, meta: RawChannel | object | null): Grou
 export class GroupDirectory {
   private readonly store: MessageStore;
   private readonly groups = new Map<string, GroupMetadata>();
+  /** when each group's metadata was last fetched or updated */
+  private readonly groupAt = new Map<string, number>();
   private fetchedAt = 0;
   private readonly channelCache = new Map<string, { info: GroupInfo; at: number }>();
 
@@ -78,16 +80,22 @@ export class GroupDirectory {
     this.store = store;
   }
 
-  /** For Baileys' `cachedGroupMetadata`: what is known, or undefined (Baileys then asks WhatsApp). */
-  cached = async (jid: string): Promise<GroupMetadata | undefined> => this.groups.get(jid);
+  /** For Baileys' `cachedGroupMetadata`: what is known and fresh, or undefined (Baileys then asks WhatsApp). */
+  cached = async (jid: string): Promise<GroupMetadata | undefined> =>
+    Date.now() - (this.groupAt.get(jid) ?? 0) < GROUPS_TTL_MS ? this.groups.get(jid) : undefined;
+
+  private put(g: GroupMetadata, at = Date.now()) {
+    this.groups.set(g.id, g);
+    this.groupAt.set(g.id, at);
+  }
 
   /** `groups.upsert` (joined) and `groups.update` (changed): merged into what is known. */
   update(changes: Partial<GroupMetadata>[]): void {
     for (const change of changes) {
       if (!change.id) continue;
       const known = this.groups.get(change.id);
-      if (known) this.groups.set(change.id, { ...known, ...change });
-      else if (change.participants && change.subject !== undefined) this.groups.set(change.id, change as GroupMetadata);
+      if (known) this.put({ ...known, ...change }, this.groupAt.get(change.id));
+      else if (change.participants && change.subject !== undefined) this.put(change as GroupMetadata);
       else this.fetchedAt = 0; // a group we do not know in full: fetch the list again when asked
     }
   }
@@ -95,12 +103,14 @@ export class GroupDirectory {
   /** `group-participants.update`: who is in it (and who is admin) changed — fetch again when asked. */
   membersChanged(jid: string): void {
     this.groups.delete(jid);
+    this.groupAt.delete(jid);
     this.fetchedAt = 0;
   }
 
   /** Left or removed: forget it. */
   clear(): void {
     this.groups.clear();
+    this.groupAt.clear();
     this.channelCache.clear();
     this.fetchedAt = 0;
   }
@@ -109,7 +119,8 @@ export class GroupDirectory {
     if (sock.groupFetchAllParticipating && now - this.fetchedAt > GROUPS_TTL_MS) {
       const all = await sock.groupFetchAllParticipating();
       this.groups.clear();
-      for (const g of Object.values(all)) this.groups.set(g.id, g);
+      this.groupAt.clear();
+      for (const g of Object.values(all)) this.put(g, now);
       this.fetchedAt = now;
     }
     const groups = [...this.groups.values()].map((g) => groupInfo(g, sock.user));

@@ -2,6 +2,7 @@
 // `signalRepository` is Baileys' own (makeLibSignalRepository over the session's key store, with the
 // transaction capability makeWASocket adds), so the LID mapping is the real one, persisted in SQLite.
 import { Boom } from '@hapi/boom';
+import { EventEmitter } from 'node:events';
 import { addTransactionCapability, makeEventBuffer, type BaileysEventMap } from '@whiskeysockets/baileys';
 import { makeLibSignalRepository } from '@whiskeysockets/baileys/lib/Signal/libsignal.js';
 import pino from 'pino';
@@ -18,6 +19,7 @@ export type TestSocket = SocketLike & {
   readMessages: ReturnType<typeof vi.fn>;
   groupFetchAllParticipating: ReturnType<typeof vi.fn>;
   newsletterMetadata: ReturnType<typeof vi.fn>;
+  ws: EventEmitter;
 };
 
 export function harness(opts: Partial<BaileysOptions> = {}) {
@@ -40,7 +42,9 @@ export function harness(opts: Partial<BaileysOptions> = {}) {
       readMessages: vi.fn(async () => {}),
       groupFetchAllParticipating: vi.fn(async () => ({})),
       newsletterMetadata: vi.fn(async () => null),
-      end: vi.fn(),
+      // as Baileys' end(): the socket closes with the error given
+      end: vi.fn((error?: Error) => ev.emit('connection.update', { connection: 'close', lastDisconnect: { error, date: new Date() } })),
+      ws: new EventEmitter(),
       logout: vi.fn(async () => {}),
       emit: <E extends keyof BaileysEventMap>(e: E, d: BaileysEventMap[E]) => ev.emit(e, d),
     };

@@ -125,13 +125,44 @@ describe('Baileys inbound', () => {
     expect(h.last().readMessages).toHaveBeenLastCalledWith([expect.objectContaining({ remoteJid: LID, id: 'D1', fromMe: false })]);
   });
 
-  it('an offer replayed after an absence is neither rejected nor answered', async () => {
+  it('an offer replayed after an absence is neither rejected nor answered — unless it still rings', async () => {
     const h = harness();
     await h.connected();
-    h.last().emit('call', [callOffer('15550000002@s.whatsapp.net', 'OLD', { offline: true }), callOffer('15550000002@s.whatsapp.net', 'NEW')]);
-    await h.until(() => h.ofKind('call').length === 1);
+    const ringing = { ...callOffer('15550000003@s.whatsapp.net', 'RINGING', { offline: true }), date: new Date(Date.now() - 5000) };
+    h.last().emit('call', [callOffer('15550000002@s.whatsapp.net', 'OLD', { offline: true }), ringing, callOffer('15550000002@s.whatsapp.net', 'NEW')]);
+    await h.until(() => h.ofKind('call').length === 2);
     await h.tick();
-    expect(h.ofKind('call').map((c) => c.callId)).toEqual(['NEW']);
-    expect(h.last().rejectCall).toHaveBeenCalledTimes(1);
+    expect(h.ofKind('call').map((c) => c.callId)).toEqual(['RINGING', 'NEW']);
+    expect(h.last().rejectCall).toHaveBeenCalledTimes(2);
+  });
+
+  it('a message first seen in the history sync is still reported when it arrives live', async () => {
+    const h = harness();
+    await h.connected();
+    const msg = received({ from: '972501234567@s.whatsapp.net', id: 'BOTH1' }, { conversation: 'seen twice' });
+    h.last().emit('messaging-history.set', { chats: [], contacts: [], messages: [msg], isLatest: true });
+    h.last().emit('messages.upsert', { messages: [msg], type: 'append' });
+    h.last().emit('messages.upsert', { messages: [msg], type: 'notify' });
+    await h.until(() => h.ofKind('message').length >= 2);
+    await h.tick();
+    expect(h.ofKind('message').map((m) => [m.messageId, Boolean(m.history)])).toEqual([
+      ['BOTH1', true],
+      ['BOTH1', false],
+    ]);
+  });
+
+  it('a message that cannot be handled does not take the rest of its batch with it', async () => {
+    const h = harness();
+    await h.connected();
+    const broken = received({ from: '972501234567@s.whatsapp.net', id: 'BROKEN' }, { conversation: 'x' });
+    Object.defineProperty(broken.key, 'remoteJid', {
+      get: () => {
+        throw new Error('corrupt');
+      },
+    });
+    const fine = received({ from: '972501234567@s.whatsapp.net', id: 'FINE' }, { conversation: 'still here' });
+    h.last().emit('messages.upsert', { messages: [broken, fine], type: 'notify' });
+    await h.until(() => h.ofKind('message').length === 1);
+    expect(h.ofKind('message')[0]).toMatchObject({ messageId: 'FINE' });
   });
 });

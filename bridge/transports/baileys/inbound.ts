@@ -19,6 +19,8 @@ import type { MessageStore } from './message-store.ts';
 export const HISTORY_LIMIT = 500;
 /** Group messages whose furthest receipt is remembered (the rest may report a receipt again: harmless). */
 const RECEIPTS_KEPT = 5000;
+/** A call offer WhatsApp replays after a reconnect still rings if it is younger than this: it is rejected. */
+export const RINGING_MS = 45_000;
 
 export interface LidMapping {
   getPNForLID(lid: string): Promise<string | null>;
@@ -78,26 +80,37 @@ export function listenInbound(sock: InboundSocket, deps: InboundDeps): void {
     if (!event.ok) return;
     if (!key.fromMe) {
       if (!history && msg.key.id && store.seen(msg.key.id)) return; // delivered again after a reconnect
-      store.saveKey(msg.key); // as WhatsApp addressed it: a read receipt must say the same
+      store.saveKey(msg.key, !history); // as WhatsApp addressed it: a read receipt must say the same
       if (event.value.hasMedia) store.saveMedia(msg);
     } else if (!history) return; // our own sends (reported by the send) and other devices' messages
     emit(history ? { ...event.value, history: true } : event.value);
   }
 
+  /** One message at a time: a message that cannot be handled is logged and the rest of its batch still goes. */
+  async function each(messages: WAMessage[], history: boolean) {
+    for (const msg of messages) {
+      try {
+        await received(msg, history);
+      } catch (err) {
+        logger.warn({ err, id: msg.key?.id }, 'a received message could not be handled');
+      }
+    }
+  }
+
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     if (type !== 'notify' && type !== 'append') return;
-    run('messages', async () => {
-      for (const msg of messages) await received(msg, false);
-    });
+    run('messages', () => each(messages, false));
   });
 
   // the history WhatsApp sends after pairing: the chats' recent messages, so the chat views are not empty
   sock.ev.on('messaging-history.set', ({ messages, chats, lidPnMappings }) => {
     run('history', async () => {
-      if (lidPnMappings?.length) await sock.signalRepository?.lidMapping.storeLIDPNMappings(lidPnMappings);
+      // rc14 stores these too (without waiting for it here): ours makes sure they are in before the chunk's messages
+      if (lidPnMappings?.length)
+        await sock.signalRepository?.lidMapping.storeLIDPNMappings(lidPnMappings).catch((err: unknown) => logger.warn({ err }, 'storing LID mappings failed'));
       store.addChannels(chats.map((c) => c.id));
       const recent = [...messages].sort((a, b) => Number(b.messageTimestamp ?? 0) - Number(a.messageTimestamp ?? 0)).slice(0, HISTORY_LIMIT);
-      for (const msg of recent) await received(msg, true);
+      await each(recent, true);
     });
   });
 
@@ -128,7 +141,9 @@ export function listenInbound(sock: InboundSocket, deps: InboundDeps): void {
     run('calls', async () => {
       for (const call of calls) {
         const callerPn = call.callerPn ?? (await pnFor(sock, call.from));
-        const event = normalizeCall({ ...call, ...(callerPn ? { callerPn } : {}) });
+        // replayed after a reconnect: still ringing if young (rejected like a live one), long over if not
+        const ringing = call.offline && Date.now() - call.date.getTime() < RINGING_MS;
+        const event = normalizeCall({ ...call, ...(callerPn ? { callerPn } : {}), ...(ringing ? { offline: false } : {}) });
         if (!event.ok) continue;
         sock.rejectCall(call.id, call.from).catch((err: Error) => logger.warn({ err }, 'rejecting a call failed'));
         emit(event.value);

@@ -41,7 +41,7 @@ export class MessageStore {
   private pruned(table: 'sent_messages' | 'media_refs' | 'inbound_keys', idColumn: 'id' | 'message_id', keep: number) {
     const n = (this.inserts.get(table) ?? 0) + 1;
     this.inserts.set(table, n);
-    if (n % PRUNE_EVERY !== 0) return;
+    if (n % PRUNE_EVERY !== 1) return; // the first insert after a start prunes too: a counter in memory restarts
     this.db
       .prepare(
         `DELETE FROM ${table} WHERE client_ref = ?1 AND ${idColumn} NOT IN (SELECT ${idColumn} FROM ${table} WHERE client_ref = ?1 ORDER BY at DESC LIMIT ?2)`,
@@ -78,12 +78,16 @@ export class MessageStore {
     return (raw ? proto.WebMessageInfo.decode(raw) : proto.WebMessageInfo.fromObject(JSON.parse(row.ref, BufferJSON.reviver))) as WAMessage;
   }
 
-  saveKey(key: WAMessageKey): void {
+  /** `live`: received now (not from the history sync) — a live message is reported once. */
+  saveKey(key: WAMessageKey, live = true): void {
     if (!key.id) return;
     const { remoteJid, participant, fromMe } = key;
     this.db
-      .prepare('INSERT OR REPLACE INTO inbound_keys (client_ref, message_id, key, at) VALUES (?, ?, ?, ?)')
-      .run(this.ref, key.id, JSON.stringify({ remoteJid, participant, fromMe: Boolean(fromMe) }), Date.now());
+      .prepare(
+        `INSERT INTO inbound_keys (client_ref, message_id, key, at, live) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (client_ref, message_id) DO UPDATE SET live = max(live, excluded.live)`,
+      )
+      .run(this.ref, key.id, JSON.stringify({ remoteJid, participant, fromMe: Boolean(fromMe) }), Date.now(), live ? 1 : 0);
     this.pruned('inbound_keys', 'message_id', KEPT.keys);
   }
 
@@ -98,9 +102,9 @@ export class MessageStore {
     return out;
   }
 
-  /** Whether a received message was already taken (a redelivery after a reconnect is not a second message). */
+  /** Whether a received message was already reported live (a redelivery after a reconnect is not a second message). */
   seen(id: string): boolean {
-    return Boolean(this.db.prepare('SELECT 1 FROM inbound_keys WHERE client_ref = ? AND message_id = ?').get(this.ref, id));
+    return Boolean(this.db.prepare('SELECT 1 FROM inbound_keys WHERE client_ref = ? AND message_id = ? AND live = 1').get(this.ref, id));
   }
 
   addChannels(jids: (string | null | undefined)[]): void {

@@ -2,7 +2,15 @@
 // sends land in the network's list of what it received and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
 import type { z } from '@hono/zod-openapi';
-import { type GroupInfo, isChannelId, isGroupId, MAX_LINK_MEDIA_BYTES, type SandboxSentSchema, type SessionSpec } from '../../../adapters/protocol.ts';
+import {
+  chatIdOf,
+  type GroupInfo,
+  isChannelId,
+  isGroupId,
+  MAX_LINK_MEDIA_BYTES,
+  type SandboxSentSchema,
+  type SessionSpec,
+} from '../../../adapters/protocol.ts';
 import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS } from './world.ts';
 import { fetchMedia } from '../../media.ts';
 import type { BridgeDb } from '../../db.ts';
@@ -208,7 +216,7 @@ class SandboxSession implements Session {
         kind: 'message',
         messageId,
         from,
-        chatId: groupId ?? `${from}@c.us`,
+        chatId: groupId ?? chatIdOf(from),
         fromMe: false,
         body: message,
         type: media?.ok ? media.value.kind : 'chat',

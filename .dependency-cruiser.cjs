@@ -4,7 +4,7 @@
 //   inside edge: entry points (app, index, routes, middleware, objects) → services (services, webhooks,
 //   scheduler) → db / lib. Services reach Durable Objects only through objects/contracts.ts.
 const DOMAIN = '^edge/(services|webhooks|scheduler)/';
-const ENTRY = '^edge/(app\\.ts|index\\.ts|routes/|middleware/|objects/(?!contracts\\.ts))';
+const ENTRY = '^edge/(app\\.ts|index\\.ts|routes/|middleware/|ui/pages\\.ts|objects/(?!contracts\\.ts))';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -27,6 +27,8 @@ export type LiveMessage = z.infer<typeof LiveMessageSchema>;
 
 export const LiveFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), state: LiveStateSchema }),
+  /** the client's status or QR changed (pairing, connected, logged out) */
+  z.object({ type: z.literal('state'), state: LiveStateSchema }),
   z.object({ type: z.literal('message'), chatId: z.string(), message: LiveMessageSchema }),
   z.object({ type: z.literal('ack'), messageId: z.string(), ack: z.number().int() }),
   z.object({ type: z.literal('reaction'), messageId: z.string(), senderId: z.string(), reaction: z.string() }),

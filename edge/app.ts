@@ -21,6 +21,7 @@ import { queueRouter } from './routes/queue/queue.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { schedulingRouter } from './routes/scheduling/scheduling.handlers.ts';
 import { systemRouter } from './routes/system/system.handlers.ts';
+import { pagesRouter } from './ui/pages.ts';
 import { webhooksRouter } from './routes/webhooks/webhooks.handlers.ts';
 
 export const API_INFO = {
@@ -96,6 +97,9 @@ export function createApp() {
   ]) {
     app.route('/', router);
   }
+
+  // the dashboard and the chat page (not API routes: not in the document)
+  app.route('/', pagesRouter);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -12,6 +12,7 @@ const bin = (path: string) => join(ROOT, 'node_modules', path);
 const SOURCES = ['adapters', 'edge', 'bridge', 'bench', 'scripts', 'test', 'openapi'];
 const checks: [string, string[]][] = [
   ['type-check', [bin('typescript/bin/tsc'), '--noEmit']],
+  ['type-check the pages (edge/ui: DOM, Preact, the typed API client)', [bin('typescript/bin/tsc'), '--noEmit', '-p', 'edge/ui']],
   ['format and lint (npm run format fixes formatting)', [bin('@biomejs/biome/bin/biome'), 'ci', '--error-on-warnings', '--colors=off', '.']],
   ['import direction', [bin('dependency-cruiser/bin/dependency-cruiser.mjs'), ...SOURCES, '--config', '.dependency-cruiser.cjs']],
 ];

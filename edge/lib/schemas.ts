@@ -55,6 +55,8 @@ export const SuccessSchema = z.object({ success: z.literal(true), message: z.str
 
 export const ApiKeySecurity = [{ ApiKeyAuth: [] }];
 export const SessionSecurity = [{ SessionCookie: [] }];
+/** An API key, or the dashboard's login (the account's owner, like the account key). */
+export const KeyOrSessionSecurity = [...ApiKeySecurity, ...SessionSecurity];
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,

@@ -291,6 +291,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (next.status === 'connected' && !(await this.ctx.storage.get<number>('pairedAt'))) await this.ctx.storage.put('pairedAt', Date.now());
     if (next.status && next.status !== 'pending_auth') next.qrPng = null;
     await this.ctx.storage.put('state', next);
+    this.broadcast({ type: 'state', state: next }); // the dashboard and chat page see it without a reload
     // back online: what waited out the outage goes now
     if (next.status === 'connected' && before.status !== 'connected' && this.queue.counts().depth > 0) this.kick();
     return next;

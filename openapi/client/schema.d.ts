@@ -5621,6 +5621,11 @@ export interface components {
              */
             status: string;
             webhookUrl: string | null;
+            /**
+             * @description The secret that signs this client’s webhooks (sealed at rest)
+             * @example whsec_…
+             */
+            webhookSecret: string | null;
         };
         ConfirmPassword: {
             password: string;

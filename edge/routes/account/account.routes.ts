@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AuditCategorySchema, RoleSchema } from '../../../adapters/vocabulary.ts';
-import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { accountScope } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, json, jsonBody, UsernameSchema } from '../../lib/schemas.ts';
+import { json, jsonBody, UsernameSchema, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 const ProfileSchema = z
   .object({
@@ -20,8 +21,8 @@ export const profileRoute = createRoute({
   path: '/api/profile',
   tags: ['Account'],
   summary: 'Your username, role, account API key and client count',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   responses: { 200: json(ProfileSchema, 'Your profile'), ...errorResponses(401, 403, 429) },
 });
 
@@ -60,8 +61,8 @@ export const logsRoute = createRoute({
   path: '/api/logs',
   tags: ['Account'],
   summary: 'Your application and security events, newest first',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -90,8 +91,8 @@ export const usageRoute = createRoute({
   path: '/api/usage',
   tags: ['Account'],
   summary: 'API calls per key, route and day',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: { query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }) },
   responses: { 200: json(z.object({ usage: z.array(UsageSchema) }), 'Usage, newest day first'), ...errorResponses(400, 401, 403, 429) },
 });

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { RoleSchema } from '../../../adapters/vocabulary.ts';
-import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { accountScope } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { requireAdmin } from '../../middleware/admin.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, BridgeIdSchema, json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
+import { BridgeIdSchema, json, jsonBody, PasswordSchema, UsernameSchema, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 export const NewUserSchema = z
   .object({
@@ -35,8 +36,8 @@ export const createUserRoute = createRoute({
   path: '/api/admin/users',
   tags: ['Admin'],
   summary: 'Create a user (admin account key)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope(), requireAdmin()] as const,
   request: { body: jsonBody(NewUserSchema) },
   responses: { 201: json(CreatedUserSchema, 'User created'), ...errorResponses(400, 401, 403, 409, 429) },
 });
@@ -54,8 +55,8 @@ export const issueBridgeRoute = createRoute({
   tags: ['Admin'],
   summary: 'Issue a bridge credential (a new one replaces and revokes the old)',
   description: 'A bridge connects with its own credential and may act only for the clients assigned to it. The token is shown once.',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope(), requireAdmin()] as const,
   request: { body: jsonBody(z.object({ bridgeId: BridgeIdSchema }).openapi('NewBridge')) },
   responses: { 201: json(BridgeCredentialSchema, 'Issued'), ...errorResponses(400, 401, 403, 429) },
 });
@@ -65,8 +66,8 @@ export const listBridgesRoute = createRoute({
   path: '/api/admin/bridges',
   tags: ['Admin'],
   summary: 'Bridges with a credential, and whether each is connected',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope(), requireAdmin()] as const,
   responses: {
     200: json(
       z.object({
@@ -87,8 +88,8 @@ export const revokeBridgeRoute = createRoute({
   path: '/api/admin/bridges/{bridgeId}',
   tags: ['Admin'],
   summary: "Revoke a bridge credential: it stops working and the bridge's live link closes",
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope(), requireAdmin()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope(), requireAdmin()] as const,
   request: { params: z.object({ bridgeId: BridgeIdSchema.openapi({ param: { name: 'bridgeId', in: 'path' } }) }) },
   responses: { 200: json(z.object({ success: z.literal(true), disconnected: z.number().int() }), 'Revoked'), ...errorResponses(400, 401, 403, 404, 429) },
 });

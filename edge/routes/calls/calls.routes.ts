@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
-import { ApiKeySecurity, ClientParamsSchema, json } from '../../lib/schemas.ts';
+import { ClientParamsSchema, json, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 const CallSchema = z
   .object({
@@ -22,8 +22,8 @@ export const incomingCallsRoute = createRoute({
   path: '/api/incoming-calls/{clientId}',
   tags: ['Calls'],
   summary: 'Incoming (rejected) calls of a client, newest first (100 a page; next page: X-Next-Cursor)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema, query: z.object(pageQuery(100)) },
   responses: {
     200: { ...json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), headers: NEXT_CURSOR_HEADERS },
@@ -36,8 +36,8 @@ export const callLogsRoute = createRoute({
   path: '/api/call-logs',
   tags: ['Calls'],
   summary: 'Call logs of all your clients, newest first (50 a page; next page: X-Next-Cursor)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { query: z.object(pageQuery(100, 50)) },
   responses: {
     200: { ...json(z.object({ status: z.literal('success'), calls: z.array(CallSchema) }), 'Newest first'), headers: NEXT_CURSOR_HEADERS },

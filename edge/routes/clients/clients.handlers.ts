@@ -78,6 +78,7 @@ export const clientsRouter = createRouter()
         connectedNumber: client.connectedNumber ?? 'Not Connected',
         status: statusLabel(client.status),
         webhookUrl: client.webhookUrl,
+        webhookSecret: client.webhookSecretSealed ? await unseal(c.env.SEAL_KEY, client.webhookSecretSealed) : null,
       })),
     );
     return c.json(list, 200);

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { accountScope } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { loginAuth } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, PhoneNumberSchema, SessionSecurity } from '../../lib/schemas.ts';
+import { ClientIdSchema, ClientParamsSchema, json, jsonBody, PhoneNumberSchema, SessionSecurity, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 const AddNumberSchema = z.object({ clientId: ClientIdSchema, phoneNumber: PhoneNumberSchema }).openapi('AddNumber');
 
@@ -26,8 +27,8 @@ export const addNumberRoute = createRoute({
   summary: 'Add a WhatsApp client phone number',
   description:
     'Creates the client and its API key with status `pending_auth`. Needs the account key. Over your plan limit: 403 PLAN_LIMIT_EXCEEDED; an existing clientId: 409.',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: { body: jsonBody(AddNumberSchema) },
   responses: { 200: json(AddNumberResultSchema, 'Client created'), ...errorResponses(400, 401, 403, 409, 429) },
 });
@@ -40,6 +41,7 @@ const ClientSchema = z
     connectedNumber: z.string().openapi({ description: '`<number>@c.us` once paired, else "Not Connected"', example: '9721234567@c.us' }),
     status: z.string().openapi({ description: 'Pending Authentication, Authenticated, Disconnected or Logged Out', example: 'Authenticated' }),
     webhookUrl: z.string().nullable(),
+    webhookSecret: z.string().nullable().openapi({ description: 'The secret that signs this client’s webhooks (sealed at rest)', example: 'whsec_…' }),
   })
   .openapi('Client');
 
@@ -48,8 +50,8 @@ export const listClientsRoute = createRoute({
   path: '/api/clients',
   tags: ['Clients'],
   summary: 'All clients of your account (a client key sees only its own)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   responses: { 200: json(z.array(ClientSchema), 'Your clients, oldest first'), ...errorResponses(401, 429) },
 });
 
@@ -77,8 +79,8 @@ export const qrRoute = createRoute({
   tags: ['Clients'],
   summary: 'The QR code to pair a client (PNG), while it is pending authentication',
   description: 'A logged-out client is started again and shows a fresh QR code. A connected client has none: 404 QR_NOT_AVAILABLE.',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: {
     200: { description: 'The QR code', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { EVENT_NAMES } from '../../../adapters/events.ts';
-import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { accountScope } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
-import { ApiKeySecurity, json, jsonBody } from '../../lib/schemas.ts';
+import { json, jsonBody, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 const DeviceIdParam = z.object({
   deviceId: z
@@ -43,8 +44,8 @@ export const createDeviceRoute = createRoute({
   path: '/api/devices',
   tags: ['Devices'],
   summary: 'Register an Android companion device',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: {
     body: jsonBody(z.object({ name: z.string().trim().min(1, 'name is required').max(100), webhookUrl: WebhookUrl.optional() }).openapi('NewDevice')),
   },
@@ -56,8 +57,8 @@ export const listDevicesRoute = createRoute({
   path: '/api/devices',
   tags: ['Devices'],
   summary: 'Your devices',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   responses: { 200: json(z.object({ devices: z.array(DeviceSchema) }), 'Your devices, oldest first'), ...errorResponses(401, 403, 429) },
 });
 
@@ -66,8 +67,8 @@ export const deleteDeviceRoute = createRoute({
   path: '/api/devices/{deviceId}',
   tags: ['Devices'],
   summary: 'Remove a device (its secret stops working at once)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: { params: DeviceIdParam },
   responses: { 200: json(z.object({ success: z.literal(true), message: z.string() }), 'Removed'), ...errorResponses(400, 401, 403, 404, 429) },
 });
@@ -77,8 +78,8 @@ export const rotateSecretRoute = createRoute({
   path: '/api/devices/{deviceId}/rotate-secret',
   tags: ['Devices'],
   summary: 'Issue a new device secret; the old one stops working at once',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: { params: DeviceIdParam },
   responses: {
     200: json(z.object({ deviceId: z.string(), secret: z.string() }).openapi('RotatedSecret'), 'The new secret, shown once'),
@@ -91,8 +92,8 @@ export const deviceWebhookRoute = createRoute({
   path: '/api/devices/{deviceId}/webhook',
   tags: ['Devices'],
   summary: 'Set the webhook URL of a device',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: {
     params: DeviceIdParam,
     body: jsonBody(z.object({ webhookUrl: WebhookUrl, rotateSecret: z.boolean().optional() }).openapi('DeviceWebhook')),
@@ -117,8 +118,8 @@ export const deviceEventsRoute = createRoute({
   path: '/api/devices/{deviceId}/events',
   tags: ['Devices'],
   summary: 'Events a device posted, newest first (100 a page; next page: X-Next-Cursor)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: {
     params: DeviceIdParam,
     query: z.object({

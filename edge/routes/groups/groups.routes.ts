@@ -1,11 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MEDIA_EXTENSIONS } from '../../../adapters/media.ts';
-import { apiKeyAuth } from '../../middleware/api-key.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
 import { loginAuth, loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { MediaKindSchema } from '../../../adapters/vocabulary.ts';
-import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, SessionSecurity } from '../../lib/schemas.ts';
+import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, SessionSecurity, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 const LastMessage = z.object({ body: z.string(), timestamp: z.number().int(), fromMe: z.boolean() }).nullable();
 
@@ -79,8 +78,8 @@ export const sendGroupMessageRoute = createRoute({
   summary: 'Send a message or media to a group or channel (API key)',
   description:
     'Joins the number\'s send queue and leaves after a random 2-5 s (GROUP_SEND_DELAY_MS), against spam: the answer comes at once, `status: "queued"`, with the message id for GET /api/messages/{id}. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: {
     body: jsonBody(
       z

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MEDIA_EXTENSIONS } from '../../../adapters/media.ts';
-import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
-import { ApiKeySecurity, ClientIdSchema, ClientParamsSchema, json, jsonBody, RecipientSchema } from '../../lib/schemas.ts';
+import { ClientIdSchema, ClientParamsSchema, json, jsonBody, RecipientSchema, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 export const MAX_WAIT_S = 60;
 export const DEFAULT_WAIT_S = 30;
@@ -51,8 +51,8 @@ export const sendMessageRoute = createRoute({
   summary: 'Send a text message or a media attachment to a phone number',
   description:
     'The message joins the number\'s send queue and the answer comes once that is durable: `status: "queued"` with the `messageId` to follow it by (`GET /api/messages/{id}`, `message_sent` / `message_ack` / `message_failed` webhooks). The queue paces a real number (see the governor), waits out a bridge or session outage and fails a message with `EXPIRED` after 24 h. With `wait` (or `Prefer: wait=N`) the answer is the outcome if it comes first: `sent`, or the refusal as an error (400 MEDIA_ERROR, 403 READ_ONLY_CHAT, …). Send an `Idempotency-Key` header to make retries safe: a repeat with the same key answers the first result and queues nothing.',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: {
     headers: z.object({
       'idempotency-key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries of this request safe' }),
@@ -86,8 +86,8 @@ export const sentMessagesRoute = createRoute({
   path: '/api/sent-messages',
   tags: ['Messages'],
   summary: 'Sent messages of your clients, newest first (100 a page; next page: X-Next-Cursor)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { query: z.object(pageQuery(100)) },
   responses: { 200: { ...json(z.array(SentSchema), 'Newest first'), headers: NEXT_CURSOR_HEADERS }, ...errorResponses(400, 401, 429) },
 });
@@ -97,8 +97,8 @@ export const receivedMessagesRoute = createRoute({
   path: '/api/received-messages/{clientId}',
   tags: ['Messages'],
   summary: 'Received messages of a client, newest first (100 a page; next page: X-Next-Cursor)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema, query: z.object(pageQuery(100)) },
   responses: {
     200: {

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { accountScope, apiKeyAuth } from '../../middleware/api-key.ts';
+import { accountScope } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
-import { ApiKeySecurity, ClientParamsSchema, json, jsonBody } from '../../lib/schemas.ts';
+import { ClientParamsSchema, json, jsonBody, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 import { GovernorPolicySchema } from '../../services/governor.ts';
 
 const MessageParams = z.object({
@@ -35,8 +36,8 @@ export const messageStatusRoute = createRoute({
   path: '/api/messages/{id}',
   tags: ['Queue'],
   summary: 'Where a message stands: queued, sending, sent, delivered, read, failed (with the reason) or cancelled',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: MessageParams },
   responses: { 200: json(MessageStatusSchema, 'The message'), ...errorResponses(400, 401, 404, 429) },
 });
@@ -46,8 +47,8 @@ export const cancelMessageRoute = createRoute({
   path: '/api/messages/{id}',
   tags: ['Queue'],
   summary: 'Cancel a queued message (one already sending or sent cannot be: 409)',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: MessageParams },
   responses: { 200: json(MessageStatusSchema, 'Cancelled'), ...errorResponses(400, 401, 404, 409, 429) },
 });
@@ -59,8 +60,8 @@ export const queueRoute = createRoute({
   path: '/api/clients/{clientId}/queue',
   tags: ['Queue'],
   summary: "A number's send queue: depth by lane, next send time, and any pause or hold by the governor",
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: {
     200: json(
@@ -94,8 +95,8 @@ export const getGovernorRoute = createRoute({
   path: '/api/clients/{clientId}/governor',
   tags: ['Queue'],
   summary: "The number's send governor: the policy in force and this client's own settings",
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },
   responses: {
     200: json(GovernorViewSchema, 'The governor'),
@@ -110,8 +111,8 @@ export const putGovernorRoute = createRoute({
   summary: "Sets this number's own governor settings (field by field over the defaults; `{}` goes back to the defaults)",
   description:
     "Defaults: with `WA_TRANSPORT=baileys` a real number is protected (3 s + up to 4 s between sends, 50 first messages a day to new contacts ramping up from 10 over 7 days, a 15 min pause on WhatsApp's 463 doubling up to 24 h); the sandbox is not paced. The `GOVERNOR` start variable changes the defaults for every number.",
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth(), accountScope()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey(), accountScope()] as const,
   request: { params: ClientParamsSchema, body: jsonBody(GovernorPolicySchema.partial().strict().openapi('GovernorSettings')) },
   responses: {
     200: json(GovernorViewSchema, 'The governor now'),

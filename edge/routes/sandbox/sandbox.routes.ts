@@ -1,15 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { SandboxSentSchema } from '../../../adapters/protocol.ts';
-import { ApiKeySecurity, ClientParamsSchema, json, jsonBody, RecipientSchema } from '../../lib/schemas.ts';
+import { ClientParamsSchema, json, jsonBody, RecipientSchema, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 const errors = errorResponses(400, 401, 404, 409, 429, 503);
 
 export const scanRoute = createRoute({
   tags: ['Sandbox'],
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   method: 'post',
   path: '/api/sandbox/{clientId}/scan',
   summary: 'The simulated phone scans the pending QR code: the client connects',
@@ -19,8 +19,8 @@ export const scanRoute = createRoute({
 
 export const inboundRoute = createRoute({
   tags: ['Sandbox'],
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   method: 'post',
   path: '/api/sandbox/{clientId}/inbound',
   summary: 'A contact (or a group member) sends the client a message',
@@ -46,8 +46,8 @@ export const inboundRoute = createRoute({
 
 export const callRoute = createRoute({
   tags: ['Sandbox'],
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   method: 'post',
   path: '/api/sandbox/{clientId}/call',
   summary: 'A contact calls the client (the call is rejected at once)',
@@ -57,8 +57,8 @@ export const callRoute = createRoute({
 
 export const outboxRoute = createRoute({
   tags: ['Sandbox'],
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   method: 'get',
   path: '/api/sandbox/{clientId}/outbox',
   summary: 'What the simulated network received from this client',
@@ -71,8 +71,8 @@ export const outboxRoute = createRoute({
 
 export const reactRoute = createRoute({
   tags: ['Sandbox'],
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   method: 'post',
   path: '/api/sandbox/{clientId}/react',
   summary: 'A contact reacts to a message (an empty emoji takes it back)',

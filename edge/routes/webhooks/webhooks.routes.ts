@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { DeliveryStatusSchema, ENDPOINT_KINDS } from '../../../adapters/vocabulary.ts';
-import { apiKeyAuth } from '../../middleware/api-key.ts';
+import { loginOrKey } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
-import { ApiKeySecurity, ClientIdSchema, json, jsonBody } from '../../lib/schemas.ts';
+import { ClientIdSchema, json, jsonBody, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
 export const DeliverySchema = z
   .object({
@@ -27,8 +27,8 @@ export const listDeliveriesRoute = createRoute({
   path: '/api/webhook-deliveries',
   tags: ['Webhooks'],
   summary: 'Webhook deliveries: status, attempts and last error, newest first',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: {
     query: z.object({
       status: DeliveryStatusSchema.optional(),
@@ -47,8 +47,8 @@ export const replayRoute = createRoute({
   path: '/api/webhook-deliveries/{id}/replay',
   tags: ['Webhooks'],
   summary: 'Send a delivery again, with the same webhook-id and body, on a fresh retry schedule',
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: {
     params: z.object({
       id: z
@@ -79,8 +79,8 @@ export const updateWebhookRoute = createRoute({
   summary: 'Set the webhook URL of a client',
   description:
     "Answers the endpoint's Standard Webhooks signing secret (`whsec_...`): every delivery carries `webhook-id`, `webhook-timestamp` and `webhook-signature` made with it, besides `X-Api-Key`.",
-  security: ApiKeySecurity,
-  middleware: [apiKeyAuth()] as const,
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
   request: { body: jsonBody(UpdateWebhookSchema) },
   responses: {
     200: json(

@@ -1,0 +1,35 @@
+// Every call the pages make goes through the generated typed client (openapi/client): a route or a field
+// that changes in the API breaks this code at compile time. The dashboard's login cookie authenticates it.
+import { createSwitchboardClient, type components, type paths } from '../../../openapi/client/index.ts';
+
+export type Schemas = components['schemas'];
+export type { paths };
+
+/** Told when a call answers 401: the login expired or was ended elsewhere. */
+let onSignedOut: () => void = () => {};
+export const whenSignedOut = (fn: () => void) => {
+  onSignedOut = fn;
+};
+
+export const api = createSwitchboardClient({ baseUrl: location.origin, credentials: 'same-origin' });
+api.use({
+  onResponse({ response, request }) {
+    if (response.status === 401 && !new URL(request.url).pathname.startsWith('/auth/login')) onSignedOut();
+    return response;
+  },
+});
+
+/** The API's error as a sentence for a person (the `error` field of its one error shape). */
+export function sentence(error: unknown, fallback = 'Something went wrong. Try again.'): string {
+  const e = error as { error?: unknown; code?: unknown; message?: unknown } | null | undefined;
+  if (e && typeof e.error === 'string' && e.error) return /[.!?]$/.test(e.error) ? e.error : `${e.error}.`;
+  if (e && typeof e.message === 'string' && e.message) return e.message;
+  return fallback;
+}
+
+/** Unwraps an openapi-fetch answer: its data, or an Error carrying the API's sentence. */
+export async function must<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const { data, error, response } = await call;
+  if (error !== undefined || !response.ok) throw new Error(sentence(error, `The server answered ${response.status}.`));
+  return data as T;
+}

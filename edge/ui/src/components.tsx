@@ -1,0 +1,111 @@
+// Small shared pieces of the pages: labelled fields, notices, a copy button, a pager, async state.
+import type { ComponentChildren, JSX } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+
+let fieldIds = 0;
+
+/** A label and its input, tied by id (the accessible name is the label). */
+export function Field(props: { label: string; hint?: string; children: (id: string) => ComponentChildren }) {
+  const [id] = useState(() => `f${++fieldIds}`);
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      {props.children(id)}
+      {props.hint && <small class="hint">{props.hint}</small>}
+    </div>
+  );
+}
+
+export function Notice(props: { kind?: 'error' | 'ok' | 'info'; children: ComponentChildren }) {
+  if (!props.children) return null;
+  const kind = props.kind ?? 'info';
+  return (
+    <p class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {props.children}
+    </p>
+  );
+}
+
+export function CopyButton(props: { text: string; label?: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      type="button"
+      class="secondary small"
+      onClick={async () => {
+        await navigator.clipboard?.writeText(props.text).catch(() => undefined);
+        setDone(true);
+        window.setTimeout(() => setDone(false), 1500);
+      }}
+    >
+      {done ? 'Copied' : (props.label ?? 'Copy')}
+    </button>
+  );
+}
+
+/** A secret shown as dots until revealed; copyable either way. */
+export function Secret(props: { label: string; value: string }) {
+  const [shown, setShown] = useState(false);
+  return (
+    <div class="secret">
+      <span class="secret-label">{props.label}</span>
+      <code>{shown ? props.value : '•'.repeat(Math.min(24, props.value.length))}</code>
+      <button type="button" class="secondary small" onClick={() => setShown(!shown)}>
+        {shown ? 'Hide' : 'Reveal'}
+      </button>
+      <CopyButton text={props.value} />
+    </div>
+  );
+}
+
+/** Runs `load` now and whenever `deps` change; `reload` runs it again. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: string | null; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | undefined; error: string | null; loading: boolean }>({ data: undefined, error: null, loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (err: unknown) => live && setState((s) => ({ data: s.data, error: err instanceof Error ? err.message : String(err), loading: false })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}
+
+/** Cursor paging (the API's `cursor`/`nextCursor`): back to the first page, or on to the next. */
+export function Pager(props: { hasNext: boolean; onNext: () => void; onFirst?: () => void; page: number }) {
+  return (
+    <nav class="pager" aria-label="Pages">
+      {props.page > 1 && props.onFirst && (
+        <button type="button" class="secondary small" onClick={props.onFirst}>
+          First page
+        </button>
+      )}
+      <span>Page {props.page}</span>
+      {props.hasNext && (
+        <button type="button" class="secondary small" onClick={props.onNext}>
+          Next page
+        </button>
+      )}
+    </nav>
+  );
+}
+
+export const when = (ms: number | string | null | undefined) => (ms === null || ms === undefined || ms === '' ? '' : new Date(ms).toLocaleString());
+
+export function Section(props: { title: string; children: ComponentChildren; actions?: JSX.Element }) {
+  return (
+    <section class="card">
+      <header class="card-head">
+        <h2>{props.title}</h2>
+        {props.actions}
+      </header>
+      {props.children}
+    </section>
+  );
+}

@@ -1,0 +1,320 @@
+// Numbers: the account's WhatsApp clients with their live status (the QR refreshes while pairing, the
+// status turns as it changes: each client's live socket), adding one, its API key, webhook and signing
+// secret, a test send, and deleting it with the password.
+import { useEffect, useState } from 'preact/hooks';
+import { api, must, type Schemas } from '../../api.ts';
+import { Field, Notice, Secret, Section, useAsync } from '../../components.tsx';
+import { type LiveFrame, watchClient } from '../../live.ts';
+import type { PageProps } from './types.ts';
+
+type Client = Schemas['Client'];
+type Live = { status: string | null; connectedNumber: string | null; qrPng: string | null };
+
+const STATUS_WORDS: Record<string, string> = {
+  pending_auth: 'Waiting for the QR scan',
+  connected: 'Connected',
+  disconnected: 'Disconnected',
+  logged_out: 'Logged out',
+};
+const LABEL_STATUS: Record<string, string> = {
+  'Pending Authentication': 'pending_auth',
+  Authenticated: 'connected',
+  Disconnected: 'disconnected',
+  'Logged Out': 'logged_out',
+};
+
+/** A client's status and QR as its live socket reports them. */
+function useLive(clientId: string, initial: Live): Live {
+  const [live, setLive] = useState(initial);
+  useEffect(() => {
+    const handle = watchClient(clientId, (frame: LiveFrame) => {
+      if (frame.type === 'hello' || frame.type === 'state') {
+        setLive({ status: frame.state.status, connectedNumber: frame.state.connectedNumber, qrPng: frame.state.qrPng });
+      }
+    });
+    return () => handle.close();
+  }, [clientId]);
+  return live;
+}
+
+function StatusBadge(props: { status: string | null }) {
+  const s = props.status ?? 'disconnected';
+  return <span class={`status status-${s}`}>{STATUS_WORDS[s] ?? s}</span>;
+}
+
+function Pairing(props: { client: Client; live: Live }) {
+  const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  if (props.live.status === 'connected') return null;
+  const qr = props.live.qrPng;
+  return (
+    <div class="pairing">
+      {qr ? (
+        <img
+          class="qr"
+          src={qr.startsWith('data:') ? qr : `data:image/png;base64,${qr}`}
+          alt={`QR code to link ${props.client.clientId}: scan it in WhatsApp → Linked devices`}
+          width={220}
+          height={220}
+        />
+      ) : (
+        <p class="muted">No QR code right now. {props.live.status === 'logged_out' ? 'Ask for a new one.' : ''}</p>
+      )}
+      <div class="row">
+        <button
+          type="button"
+          class="secondary small"
+          onClick={async () => {
+            setNote(null);
+            try {
+              await must(api.GET('/api/qr/{clientId}', { params: { path: { clientId: props.client.clientId } }, parseAs: 'blob' }));
+              setNote({ kind: 'ok', text: 'A new QR code was asked for.' });
+            } catch (err) {
+              setNote({ kind: 'error', text: (err as Error).message });
+            }
+          }}
+        >
+          New QR code
+        </button>
+        <button
+          type="button"
+          class="secondary small"
+          title="With the sandbox transport: the simulated phone scans the code"
+          onClick={async () => {
+            setNote(null);
+            try {
+              await must(api.POST('/api/sandbox/{clientId}/scan', { params: { path: { clientId: props.client.clientId } } }));
+            } catch (err) {
+              setNote({ kind: 'error', text: (err as Error).message });
+            }
+          }}
+        >
+          Scan with the sandbox phone
+        </button>
+      </div>
+      {note && <Notice kind={note.kind}>{note.text}</Notice>}
+    </div>
+  );
+}
+
+function WebhookForm(props: { client: Client; onSaved: () => void }) {
+  const [url, setUrl] = useState(props.client.webhookUrl ?? '');
+  const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const save = async (rotateSecret: boolean) => {
+    setNote(null);
+    try {
+      await must(
+        api.POST('/api/update-webhook', {
+          body: { clientId: props.client.clientId, webhookUrl: url.trim() || null, ...(rotateSecret ? { rotateSecret } : {}) },
+        }),
+      );
+      setNote({ kind: 'ok', text: rotateSecret ? 'A new signing secret was issued.' : url.trim() ? 'Webhook saved.' : 'Webhook removed.' });
+      props.onSaved();
+    } catch (err) {
+      setNote({ kind: 'error', text: (err as Error).message });
+    }
+  };
+  return (
+    <form
+      class="stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save(false);
+      }}
+    >
+      <Field label="Webhook URL" hint="Every event of this number is POSTed here, signed.">
+        {(id) => <input id={id} type="url" placeholder="https://example.com/webhook" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />}
+      </Field>
+      {props.client.webhookSecret && <Secret label="Signing secret" value={props.client.webhookSecret} />}
+      <div class="row">
+        <button type="submit" class="small">
+          Save webhook
+        </button>
+        {props.client.webhookSecret && (
+          <button type="button" class="secondary small" onClick={() => void save(true)}>
+            Rotate secret
+          </button>
+        )}
+      </div>
+      {note && <Notice kind={note.kind}>{note.text}</Notice>}
+    </form>
+  );
+}
+
+function TestSend(props: { client: Client }) {
+  const [number, setNumber] = useState('');
+  const [message, setMessage] = useState('Hello from Switchboard');
+  const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  return (
+    <form
+      class="stack"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setNote(null);
+        try {
+          const sent = await must(api.POST('/api/send-message', { body: { clientId: props.client.clientId, number, message, wait: 15 } }));
+          setNote({ kind: 'ok', text: `Message ${sent.messageId} is ${sent.status}.` });
+        } catch (err) {
+          setNote({ kind: 'error', text: (err as Error).message });
+        }
+      }}
+    >
+      <div class="grid2">
+        <Field label="To number">
+          {(id) => <input id={id} inputMode="tel" placeholder="+15550000001" required value={number} onInput={(e) => setNumber(e.currentTarget.value)} />}
+        </Field>
+        <Field label="Test message">{(id) => <input id={id} required value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}</Field>
+      </div>
+      <button type="submit" class="small">
+        Send test message
+      </button>
+      {note && <Notice kind={note.kind}>{note.text}</Notice>}
+    </form>
+  );
+}
+
+function DeleteClient(props: { client: Client; onDeleted: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  if (!open)
+    return (
+      <button type="button" class="danger small" onClick={() => setOpen(true)}>
+        Delete {props.client.clientId}
+      </button>
+    );
+  return (
+    <form
+      class="stack danger-zone"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setError(null);
+        try {
+          await must(api.DELETE('/clients/{clientId}', { params: { path: { clientId: props.client.clientId } }, body: { password } }));
+          props.onDeleted();
+        } catch (err) {
+          setError((err as Error).message);
+        }
+      }}
+    >
+      <p>Deleting logs the number out and erases its messages. Confirm with your password.</p>
+      <Field label="Your password">
+        {(id) => (
+          <input id={id} type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        )}
+      </Field>
+      <Notice kind="error">{error}</Notice>
+      <div class="row">
+        <button type="submit" class="danger small">
+          Delete permanently
+        </button>
+        <button type="button" class="secondary small" onClick={() => setOpen(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ClientCard(props: { client: Client; firstQr?: string | null; onChanged: () => void }) {
+  const c = props.client;
+  const live = useLive(c.clientId, {
+    status: LABEL_STATUS[c.status] ?? null,
+    connectedNumber: c.connectedNumber === 'Not Connected' ? null : c.connectedNumber,
+    qrPng: props.firstQr ?? null,
+  });
+  return (
+    <article class="card client" aria-label={`Number ${c.clientId}`}>
+      <header class="card-head">
+        <h2>{c.clientId}</h2>
+        <StatusBadge status={live.status} />
+      </header>
+      <p class="muted">
+        Phone {c.phoneNumber}
+        {live.connectedNumber ? ` · linked as ${live.connectedNumber.replace(/@c\.us$/, '')}` : ''}
+      </p>
+      <Pairing client={c} live={live} />
+      <details>
+        <summary>API key and webhook</summary>
+        <Secret label="Client API key" value={c.apiKey} />
+        <WebhookForm client={c} onSaved={props.onChanged} />
+      </details>
+      <details>
+        <summary>Test send</summary>
+        <TestSend client={c} />
+      </details>
+      <div class="row end">
+        <a class="button secondary small" href={`/chat#${encodeURIComponent(c.clientId)}`}>
+          Open chat
+        </a>
+        <DeleteClient client={c} onDeleted={props.onChanged} />
+      </div>
+    </article>
+  );
+}
+
+function AddNumber(props: { onAdded: (clientId: string, qr: string | null, apiKey: string) => void }) {
+  const [clientId, setClientId] = useState('');
+  const [phoneNumber, setPhoneNumber] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <Section title="Add number">
+      <form
+        class="grid3"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setBusy(true);
+          setError(null);
+          try {
+            const added = await must(api.POST('/api/add-number', { body: { clientId: clientId.trim(), phoneNumber: phoneNumber.trim() } }));
+            props.onAdded(clientId.trim(), added.qrCode, added.apiKey);
+            setClientId('');
+            setPhoneNumber('');
+          } catch (err) {
+            setError((err as Error).message);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <Field label="Client ID" hint="Letters, digits, _ or -">
+          {(id) => <input id={id} required value={clientId} onInput={(e) => setClientId(e.currentTarget.value)} />}
+        </Field>
+        <Field label="Phone number" hint="With country code, e.g. 972501234567">
+          {(id) => <input id={id} inputMode="tel" required value={phoneNumber} onInput={(e) => setPhoneNumber(e.currentTarget.value)} />}
+        </Field>
+        <div class="field">
+          <button type="submit" disabled={busy}>
+            Add
+          </button>
+        </div>
+      </form>
+      <Notice kind="error">{error}</Notice>
+    </Section>
+  );
+}
+
+export function NumbersPage(_props: PageProps) {
+  const clients = useAsync(() => must(api.GET('/api/clients')), []);
+  const [firstQr, setFirstQr] = useState<Record<string, string | null>>({});
+  const [added, setAdded] = useState<string | null>(null);
+  return (
+    <div class="stack">
+      <AddNumber
+        onAdded={(clientId, qr) => {
+          setFirstQr((q) => ({ ...q, [clientId]: qr }));
+          setAdded(clientId);
+          clients.reload();
+        }}
+      />
+      {added && <Notice kind="ok">{added} was added: scan its QR code in WhatsApp → Linked devices.</Notice>}
+      <Notice kind="error">{clients.error}</Notice>
+      {clients.data?.length === 0 && <p class="muted">No numbers yet. Add one above.</p>}
+      <div class="cards">
+        {clients.data?.map((c) => (
+          <ClientCard key={c.clientId} client={c} firstQr={firstQr[c.clientId]} onChanged={clients.reload} />
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -492,11 +492,16 @@ describe('object-level authorization matrix (every operation of GET /openapi.jso
     const before = await victimState(fx);
     const bridgeBefore = victimBridgeRequests(fx);
     const failures: string[] = [];
+    // the same attacker reaches a create by its key and by its login: the second finds the client it made itself
+    const created = new Set<string>();
     for (const c of cases) {
       const req = requestOf(c.op, c.values, c.principal.password);
       const res = await send(c.op.method, req.path, c.principal.cred, req.body, req.headers);
       const what = `${c.op.id} [${c.target}] as ${c.principal.name}: ${res.status} ${res.text.slice(0, 200)}`;
-      const statusOk = c.expect.statuses.includes(res.status);
+      const creator = `${c.op.id} ${c.target} ${c.principal.password ?? c.principal.name}`;
+      const ownAgain = CREATES_IN_OWN_NAMESPACE.has(c.op.id) && created.has(creator) && res.status === 409 && res.json?.code === 'CLIENT_EXISTS';
+      if (CREATES_IN_OWN_NAMESPACE.has(c.op.id) && res.status === 200) created.add(creator);
+      const statusOk = c.expect.statuses.includes(res.status) || ownAgain;
       const shapeOk = res.status < 300 || isErrorShape(res);
       const codeOk = !c.expect.codes || (res.json && c.expect.codes.includes(res.json.code));
       if (!statusOk || !shapeOk || !codeOk) failures.push(`${what} (expected ${c.expect.statuses.join('/')} ${c.expect.codes?.join('|') ?? ''})`);

@@ -17,6 +17,7 @@ describe('POST /api/add-number', () => {
         connectedNumber: 'Not Connected',
         status: 'Pending Authentication',
         webhookUrl: null,
+      webhookSecret: null,
       },
     ]);
   });

@@ -25,8 +25,10 @@ export interface PagesHarness {
 export interface Opened {
   page: Page;
   context: BrowserContext;
-  /** console errors and failed or foreign requests seen so far */
+  /** script errors (console.error, uncaught) and requests to other origins seen so far */
   problems(): string[];
+  /** requests answered 4xx/5xx so far, as `status METHOD path` */
+  failed(): string[];
   shot(name: string): Promise<string>;
 }
 
@@ -58,8 +60,13 @@ export async function startPages(): Promise<PagesHarness> {
       const context = await browser.newContext({ viewport: opts.viewport ?? LAPTOP });
       const page = await context.newPage();
       const problems: string[] = [];
+      const failed: string[] = [];
       page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+        // the browser's own line for a 4xx answer is counted by `failed` (some are expected: a wrong password)
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+      });
+      page.on('response', (r) => {
+        if (r.status() >= 400) failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
       });
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('request', (r) => {
@@ -76,6 +83,7 @@ export async function startPages(): Promise<PagesHarness> {
         page,
         context,
         problems: () => [...problems],
+        failed: () => [...failed],
         shot: async (name) => {
           const file = join(SCREENSHOT_DIR, `${name}.png`);
           await page.screenshot({ path: file, fullPage: true });

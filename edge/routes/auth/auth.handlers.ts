@@ -13,6 +13,9 @@ import { loginRoute, logoutRoute, meRoute } from './auth.routes.ts';
 // A fixed hash to spend the same time on unknown usernames as on wrong passwords.
 const DUMMY_HASH = 'pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
+/** Readable by the pages' script; says only that a login was made here (the login itself is HttpOnly). */
+const SIGNED_IN_HINT = 'sb_signed_in';
+
 export const authRouter = createRouter()
   .openapi(loginRoute, async (c) => {
     const { username, password } = c.req.valid('json');
@@ -31,6 +34,8 @@ export const authRouter = createRouter()
       path: '/',
       maxAge: LOGIN_TTL_SEC,
     });
+    // a hint the pages can read (no secret in it): signed in, so ask /auth/me rather than show the login at once
+    setCookie(c, SIGNED_IN_HINT, '1', { sameSite: 'Strict', secure: isHttps(c), path: '/', maxAge: LOGIN_TTL_SEC });
     await audit(c, { userId: user.id, category: 'security', event: 'login', message: `${user.username} logged in` });
     return c.json({ success: true as const, username: user.username, role: user.role }, 200);
   })
@@ -38,6 +43,7 @@ export const authRouter = createRouter()
     const token = getCookie(c, LOGIN_COOKIE);
     if (token) await deleteLogin(getDb(c.env.DB), token);
     deleteCookie(c, LOGIN_COOKIE, { path: '/', secure: isHttps(c) });
+    deleteCookie(c, SIGNED_IN_HINT, { path: '/', secure: isHttps(c) });
     return c.json({ success: true as const }, 200);
   })
   .openapi(meRoute, (c) => {

@@ -66,12 +66,20 @@ function Shell(props: { me: Me; onSignedOut: () => void }) {
   const [page, setPage] = useState(currentPage);
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => {
+    // a login that ended elsewhere (logout, expiry) is noticed on the next page change and every minute:
+    // a 401 sends the person back to the login form
+    const check = () => void api.GET('/auth/me').catch(() => undefined);
     const onHash = () => {
       setPage(currentPage());
       setMenuOpen(false);
+      check();
     };
+    const timer = window.setInterval(check, 60_000);
     window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      window.clearInterval(timer);
+    };
   }, []);
   useEffect(() => {
     document.title = `${page.title} · Switchboard`;
@@ -127,6 +135,8 @@ function App() {
         return null;
       });
     });
+    // no login made in this browser: the login form at once, without asking (and a 401) first
+    if (!document.cookie.split('; ').includes('sb_signed_in=1')) return setMe(null);
     api.GET('/auth/me').then(
       ({ data }) => setMe(data ?? null),
       () => setMe(null),

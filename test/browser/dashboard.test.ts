@@ -1,0 +1,116 @@
+// The dashboard in Debian's Chromium against the whole system (sandbox transport): signing in (and a wrong
+// password), adding a number and watching it pair live, its key and webhook secret, a test send, deleting it
+// with the password, the phone layout, and a session that ends sending the person back to the login.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAPTOP, overflowsSideways, PHONE, type PagesHarness, startPages } from './pages.ts';
+
+let h: PagesHarness;
+
+beforeAll(async () => {
+  h = await startPages();
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('the dashboard', () => {
+  it('a wrong password is an error on the login page; the right one signs in', async () => {
+    const context = await h.browser.newContext({ viewport: LAPTOP });
+    const page = await context.newPage();
+    await page.goto(`${h.system.url}/`);
+    await page.getByLabel('Username').fill(h.system.admin.username);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /invalid|wrong|incorrect/i })
+      .waitFor({ timeout: 10_000 });
+    await page.getByLabel('Password').fill(h.system.admin.password!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Numbers', level: 1 }).waitFor();
+    for (const name of ['Numbers', 'Chat', 'Scheduling', 'Webhooks', 'Devices', 'Logs', 'Usage', 'Account']) {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).waitFor({ state: 'attached' });
+    }
+    await context.close();
+  });
+
+  it('adds a number, shows its QR, and turns connected live when the phone scans; key, secret, test send, delete', async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByLabel('Client ID').fill('shop');
+    await page.getByLabel('Phone number').fill('972501234567');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const qr = page.getByRole('img', { name: /QR/ });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await o.shot('numbers-pairing');
+    // the (sandbox) phone scans: the card turns connected without a reload
+    expect((await h.admin('/api/sandbox/shop/scan', { body: {} })).status).toBe(200);
+    const card = page.getByRole('article', { name: 'Number shop' });
+    await card.getByText('Connected', { exact: true }).waitFor({ timeout: 15_000 });
+    expect(await qr.count()).toBe(0);
+
+    // the client's API key, revealed, is the one that works
+    await card.getByText('API key and webhook').click();
+    await card.getByRole('button', { name: 'Reveal' }).first().click();
+    const key = (await card.locator('.secret code').first().textContent())!;
+    expect(key).toMatch(/^sbc_/);
+    expect((await fetch(`${h.system.url}/api/clients`, { headers: { 'x-api-key': key } })).status).toBe(200);
+    // a webhook gets a signing secret, shown with it
+    await card.getByLabel('Webhook URL').fill('https://hooks.example.com/shop');
+    await card.getByRole('button', { name: 'Save webhook' }).click();
+    await card.getByText('Signing secret').waitFor();
+    const clients = (await h.admin('/api/clients')).json;
+    expect(clients[0]).toMatchObject({ webhookUrl: 'https://hooks.example.com/shop', webhookSecret: expect.stringMatching(/^whsec_/) });
+
+    // a test send reaches the (sandbox) network
+    await card.getByText('Test send').click();
+    await card.getByLabel('To number').fill('+15550000001');
+    await card.getByRole('button', { name: 'Send test message' }).click();
+    await card.getByText(/is sent\./).waitFor({ timeout: 20_000 });
+    expect((await h.admin('/api/sandbox/shop/outbox')).json).toEqual([expect.objectContaining({ to: '15550000001', body: 'Hello from Switchboard' })]);
+    await o.shot('numbers-connected');
+
+    // delete: the wrong password is refused in a sentence; the right one deletes
+    await card.getByRole('button', { name: 'Delete shop' }).click();
+    await card.getByLabel('Your password').fill('wrong-password');
+    await card.getByRole('button', { name: 'Delete permanently' }).click();
+    await card.getByRole('alert').getByText('Invalid password.').waitFor();
+    await card.getByLabel('Your password').fill(h.system.admin.password!);
+    await card.getByRole('button', { name: 'Delete permanently' }).click();
+    await page.getByText('No numbers yet. Add one above.').waitFor();
+    expect((await h.admin('/api/clients')).json).toEqual([]);
+    expect(o.problems()).toEqual([]);
+    expect(o.failed()).toEqual(['403 DELETE /clients/shop']); // the wrong password, and nothing else
+    await o.context.close();
+  });
+
+  it('works on a phone: the menu opens the pages, nothing scrolls sideways', async () => {
+    await h.admin('/api/add-number', { body: { clientId: 'phone-shop', phoneNumber: '972501234568' } });
+    const o = await h.open({ viewport: PHONE });
+    await o.page.getByRole('img', { name: /QR/ }).waitFor();
+    expect(await overflowsSideways(o.page)).toBe(false);
+    await o.shot('numbers-phone');
+    await o.page.getByRole('button', { name: 'Menu' }).click();
+    await o.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+    await o.page.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    expect(await overflowsSideways(o.page)).toBe(false);
+    expect(o.problems()).toEqual([]);
+    expect(o.failed()).toEqual([]);
+    await o.context.close();
+  });
+
+  it('a session that ends (logged out elsewhere) sends the person back to the login', async () => {
+    const o = await h.open();
+    // the login ends: its cookie is revoked by logging out with it from outside the page
+    const cookies = await o.context.cookies();
+    const session = cookies.find((c) => c.name === 'sb_session')!;
+    const out = await fetch(`${h.system.url}/auth/logout`, { method: 'POST', headers: { cookie: `sb_session=${session.value}`, origin: h.system.url } });
+    expect(out.status).toBe(200);
+    await o.page.getByRole('link', { name: 'Messages', exact: true }).click();
+    await o.page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+    await o.page.getByText('Your session ended. Sign in again.').waitFor();
+    await o.context.close();
+  });
+});

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, codeForStatus, errorBody } from './lib/errors.ts';
 import { createRouter } from './lib/router.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { apiRateLimit, rateLimit } from './middleware/rate-limit.ts';
 import { usage } from './middleware/usage.ts';
 import { registerWebhooks } from './webhooks/openapi.ts';
 import { accountRouter } from './routes/account/account.handlers.ts';
@@ -68,7 +68,7 @@ export function createApp() {
   app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   // every authenticated route family is limited: /api/*, the spec's root-level routes, dashboard calls
   for (const path of ['/api/*', '/schedule-message', '/scheduled-messages', '/scheduled-messages/*', '/clients/*', '/auth/me', '/auth/logout']) {
-    app.use(path, rateLimit('api'));
+    app.use(path, apiRateLimit());
   }
   // devices: every call per address, wrong secrets per address (each device is limited in its handlers)
   app.use('/gateway/*', rateLimit('gateway'), rateLimit('deviceAuth', { count: 'failures' }));

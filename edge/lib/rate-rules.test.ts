@@ -8,6 +8,7 @@ describe('rulesFrom (RATE_LIMITS)', () => {
       sensitive: { limit: 5, windowSec: 3600 },
       delete: { limit: 10, windowSec: 900 },
       api: { limit: 100, windowSec: 900 },
+      dashboard: { limit: 1000, windowSec: 900 },
       chat: { limit: 60, windowSec: 60 },
       gateway: { limit: 600, windowSec: 60 },
       device: { limit: 120, windowSec: 60 },

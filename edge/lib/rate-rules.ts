@@ -6,13 +6,15 @@ export type Rule = z.infer<typeof RuleSchema>;
 
 /**
  * The spec's rules (`sensitive`, `delete`, `api`, `chat`, per caller address) and the gateway's:
- * `gateway` (every /gateway call, per address), `device` (per device) and `deviceAuth` (wrong device
+ * `dashboard` (calls made with the dashboard's login instead of an API key, per address), `gateway` (every /gateway call, per address), `device` (per device) and `deviceAuth` (wrong device
  * secrets, per address) and `internalAuth` (wrong operator or bridge credentials on /internal/*, per address).
  */
 export const DEFAULT_RULES = {
   sensitive: { limit: 5, windowSec: 3600 },
   delete: { limit: 10, windowSec: 900 },
   api: { limit: 100, windowSec: 900 },
+  /** the dashboard's calls (a login cookie, no API key): a person clicking through pages, per address */
+  dashboard: { limit: 1000, windowSec: 900 },
   chat: { limit: 60, windowSec: 60 },
   gateway: { limit: 600, windowSec: 60 },
   device: { limit: 120, windowSec: 60 },

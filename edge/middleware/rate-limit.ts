@@ -1,12 +1,14 @@
 // Limiters backed by RateLimiter Durable Objects (an exact sliding window each): per caller address for
 // most rules, per device for the gateway's `device` rule. Over a limit: 429 with Retry-After.
 import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../env.ts';
 import { audit } from '../lib/audit.ts';
 import { clientAddress } from '../lib/client-address.ts';
 import { ApiError } from '../lib/errors.ts';
 import { type RuleName, rulesFrom } from '../lib/rate-rules.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
+import { LOGIN_COOKIE } from '../services/logins.ts';
 import type { LimitResult } from '../objects/contracts.ts';
 
 interface Options {
@@ -48,6 +50,17 @@ export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = cl
     throw new ApiError(429, 'RATE_LIMITED', `Too many requests; retry after ${retryAfter}s`, Object.fromEntries(headers));
   }
   return { rule, result, stub };
+}
+
+/**
+ * The `api` rule for API-key calls; the `dashboard` rule for calls a person makes through the pages (a login
+ * cookie and no key). A forged cookie gains nothing: without a valid login the call is refused (401), and a
+ * login token cannot be guessed.
+ */
+export function apiRateLimit(): MiddlewareHandler<AppEnv> {
+  const api = rateLimit('api');
+  const dashboard = rateLimit('dashboard');
+  return (c, next) => (c.req.header('x-api-key') === undefined && getCookie(c, LOGIN_COOKIE) ? dashboard(c, next) : api(c, next));
 }
 
 export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler<AppEnv> {

@@ -101,6 +101,17 @@ describe('the dashboard', () => {
     await o.context.close();
   });
 
+  it('the tour: one number connected, one pairing (the README screenshot)', async () => {
+    await h.admin('/api/add-number', { body: { clientId: 'tour-shop', phoneNumber: '972501234570' } });
+    await h.admin('/api/sandbox/tour-shop/scan', { body: {} });
+    const o = await h.open();
+    await o.page.getByRole('article', { name: 'Number tour-shop' }).getByText('Connected', { exact: true }).waitFor();
+    await o.page.getByRole('article', { name: 'Number phone-shop' }).getByRole('img', { name: /QR/ }).waitFor();
+    await o.shot('tour-numbers');
+    expect(o.problems()).toEqual([]);
+    await o.context.close();
+  });
+
   it('a session that ends (logged out elsewhere) sends the person back to the login', async () => {
     const o = await h.open();
     // the login ends: its cookie is revoked by logging out with it from outside the page

@@ -17,7 +17,7 @@ describe('POST /api/add-number', () => {
         connectedNumber: 'Not Connected',
         status: 'Pending Authentication',
         webhookUrl: null,
-      webhookSecret: null,
+        webhookSecret: null,
       },
     ]);
   });

@@ -13,7 +13,7 @@ export const DEFAULT_RULES = {
   sensitive: { limit: 5, windowSec: 3600 },
   delete: { limit: 10, windowSec: 900 },
   api: { limit: 100, windowSec: 900 },
-  /** the dashboard's calls (a login cookie, no API key): a person clicking through pages, per address */
+  /** the dashboard's reads (a login cookie, no API key, GET): a person clicking through pages, per address */
   dashboard: { limit: 1000, windowSec: 900 },
   chat: { limit: 60, windowSec: 60 },
   gateway: { limit: 600, windowSec: 60 },

@@ -53,14 +53,18 @@ export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = cl
 }
 
 /**
- * The `api` rule for API-key calls; the `dashboard` rule for calls a person makes through the pages (a login
- * cookie and no key). A forged cookie gains nothing: without a valid login the call is refused (401), and a
- * login token cannot be guessed.
+ * The `api` rule for API-key calls and for every write; the `dashboard` rule for reads a person makes through
+ * the pages (a login cookie, no key, GET/HEAD): pages read a lot, and a script that logs in gets no more
+ * sends, schedules or replays than the API allows. A forged cookie gains nothing: without a valid login the
+ * call is refused (401), and a login token cannot be guessed.
  */
 export function apiRateLimit(): MiddlewareHandler<AppEnv> {
   const api = rateLimit('api');
   const dashboard = rateLimit('dashboard');
-  return (c, next) => (c.req.header('x-api-key') === undefined && getCookie(c, LOGIN_COOKIE) ? dashboard(c, next) : api(c, next));
+  return (c, next) => {
+    const read = c.req.method === 'GET' || c.req.method === 'HEAD';
+    return read && c.req.header('x-api-key') === undefined && getCookie(c, LOGIN_COOKIE) ? dashboard(c, next) : api(c, next);
+  };
 }
 
 export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler<AppEnv> {

@@ -12,11 +12,21 @@ import { announcePause, drainRound, type RoundResult } from '../services/queue-d
 import { type Settled, settle } from '../services/queue-settle.ts';
 import { clientByRef } from '../services/clients.ts';
 import { getDb } from '../db/client.ts';
+import { credentialAlive } from '../services/credentials.ts';
 import { type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
 import type { CancelResult, ClientHubRpc, EnqueueResult, QueueView } from './contracts.ts';
 
 /** Sends a caller asks for (bounded by the queue's limit), as opposed to those the system makes. */
 const ASKED = new Set<string>(['api', 'group', 'chat']);
+
+/** How often a live socket's credential is checked again (on its pings and on what is sent to it). */
+export const CREDENTIAL_CHECK_MS = 60_000;
+interface LiveAttachment {
+  clientRef: number;
+  /** `login:<hash>` or `key:<hash>` (services/credentials.ts) */
+  credential: string;
+  checkedAt: number;
+}
 
 const EMPTY: LiveState = { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
 /** An alarm stands behind every enqueue: if this object dies mid-drain, the queue is taken up again by then. */
@@ -316,7 +326,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const clientRef = Number(request.headers.get('x-client-ref'));
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
-    pair[1].serializeAttachment({ clientRef });
+    const attachment: LiveAttachment = { clientRef, credential: request.headers.get('x-credential') ?? '', checkedAt: Date.now() };
+    pair[1].serializeAttachment(attachment);
     // the bridge link pushes this client's events here only while someone watches
     if (this.ctx.getWebSockets().length === 1) await linkFor(this.env).watch(clientRef, true);
     const hello: LiveFrame = { type: 'hello', state: await this.state() };
@@ -334,12 +345,30 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       } catch {
         // closing: it will be gone from getWebSockets soon
       }
+      this.ctx.waitUntil(this.recheck(ws));
     }
     return sockets.length;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (message === 'ping') ws.send('pong');
+    await this.recheck(ws);
+  }
+
+  /**
+   * At most once a minute per socket: is the login or key it was opened with still good? A logout, an expired
+   * login or a reset key closes it (4401), so it stops receiving messages and pairing QR codes.
+   */
+  private async recheck(ws: WebSocket, now = Date.now()): Promise<void> {
+    const att = ws.deserializeAttachment() as LiveAttachment | null;
+    if (!att || now - att.checkedAt < CREDENTIAL_CHECK_MS) return;
+    ws.serializeAttachment({ ...att, checkedAt: now });
+    if (await credentialAlive(this.env.DB, att.credential, now)) return;
+    try {
+      ws.close(4401, 'the login or key this socket was opened with has ended');
+    } catch {
+      // already closed
+    }
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

@@ -95,7 +95,7 @@ describe('limiter middleware over HTTP', () => {
     expect(last).toBe(429);
   });
 
-  it('dashboard calls (a login, no key) have their own, larger rule: they neither use nor are held by the API’s 100', async () => {
+  it('dashboard reads (a login, no key, GET) have their own, larger rule; writes stay under the API’s 100', async () => {
     const u = await newUser();
     const cookie = await login(u.username, u.password);
     const ip = '100.64.8.2';
@@ -103,10 +103,13 @@ describe('limiter middleware over HTTP', () => {
     expect((await call('/api/clients', { key: u.apiKey, ip })).headers.get('ratelimit-remaining')).toBe('99');
     const first = await call('/api/clients', { cookie, ip });
     expect(first.headers.get('ratelimit-policy')).toBe('1000;w=900');
-    // the rest of the 1,000 taken straight from the limiter, then the next page call is refused
+    // a write counts against the API's rule: a script that logs in sends no more than the API allows
+    const write = await call('/api/schedule-message', { method: 'POST', cookie, body: {}, ip });
+    expect(write.headers.get('ratelimit-policy')).toBe('100;w=900');
+    // the rest of the 1,000 taken straight from the limiter, then the next page read is refused
     const stub = stubFor(`dashboard:${ip}`);
     for (let i = 0; i < 1000 - 102; i++) await stub.hit(1000, 900_000);
-    expect((await call('/clients/nope', { method: 'DELETE', cookie, body: { password: 'x' }, ip })).status).toBe(429);
+    expect((await call('/api/clients', { cookie, ip })).status).toBe(429);
     // a forged cookie is no way around the API's limit: it is refused
     expect((await call('/api/clients', { cookie: 'sb_session=forged', ip: '100.64.8.3' })).status).toBe(401);
   });

@@ -178,6 +178,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Show the account key, client keys and webhook secrets to the dashboard, with the password
+         * @description A dashboard login acts as the account owner, but its calls never carry the keys and secrets (a stolen session must not turn into a key that never expires): the pages ask for them here, with the password. Wrong passwords count against the `sensitive` limiter (5 per hour per IP).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RevealSecrets"];
+                };
+            };
+            responses: {
+                /** @description The secrets */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RevealedSecrets"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/me": {
         parameters: {
             query?: never;
@@ -3192,7 +3271,7 @@ export interface paths {
         };
         /**
          * Live updates (WebSocket): inbound messages, sends, acks and reactions of a client
-         * @description Upgrade to a WebSocket. Frames are JSON: `{type: "hello"|"message"|"ack"|"reaction", ...}`.
+         * @description Upgrade to a WebSocket. Frames are JSON: `{type: "hello"|"state"|"message"|"ack"|"reaction"|"read", ...}` (adapters/live.ts): `hello` and `state` carry the status and pairing QR, the rest what happens in the chats. Send `ping` to get `pong`. The socket closes (4401) once the login or key it was opened with ends.
          */
         get: {
             parameters: {
@@ -5488,6 +5567,18 @@ export interface components {
             username: string;
             password: string;
         };
+        RevealedSecrets: {
+            /** @description The account API key */
+            apiKey: string;
+            clients: {
+                clientId: string;
+                apiKey: string;
+                webhookSecret: string | null;
+            }[];
+        };
+        RevealSecrets: {
+            password: string;
+        };
         CreatedUser: {
             username: string;
             /** @enum {string} */
@@ -5533,8 +5624,11 @@ export interface components {
             username: string;
             /** @enum {string} */
             role: "admin" | "user";
-            /** @example 1f92bf99680b32fedeb1 */
-            apiKey: string;
+            /**
+             * @description null when asked with a dashboard login: the pages show it through POST /auth/reveal, with the password
+             * @example 1f92bf99680b32fedeb1
+             */
+            apiKey: string | null;
             /** @example 5 */
             clientCount: number;
             /** @description Client limit; null = unlimited */
@@ -5608,8 +5702,11 @@ export interface components {
             clientId: string;
             /** @example 9721234567 */
             phoneNumber: string;
-            /** @example client-api-key */
-            apiKey: string;
+            /**
+             * @description null when asked with a dashboard login (POST /auth/reveal shows it, with the password)
+             * @example client-api-key
+             */
+            apiKey: string | null;
             /**
              * @description `<number>@c.us` once paired, else "Not Connected"
              * @example 9721234567@c.us
@@ -5622,7 +5719,7 @@ export interface components {
             status: string;
             webhookUrl: string | null;
             /**
-             * @description The secret that signs this client’s webhooks (sealed at rest)
+             * @description The secret that signs this client’s webhooks (sealed at rest); null without a webhook, or when asked with a dashboard login
              * @example whsec_…
              */
             webhookSecret: string | null;
@@ -6081,7 +6178,10 @@ export interface components {
             message: string;
             clientId: string;
             webhookUrl: string | null;
-            /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
+            /**
+             * @description null with a dashboard login (POST /auth/reveal shows it, with the password)
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
             webhookSecret: string | null;
         };
         UpdateWebhook: {

@@ -51,8 +51,11 @@ describe('the dashboard', () => {
     await card.getByText('Connected', { exact: true }).waitFor({ timeout: 15_000 });
     expect(await qr.count()).toBe(0);
 
-    // the client's API key, revealed, is the one that works
+    // the client's API key, shown after the password (a login's calls never carry keys), is the one that works
     await card.getByText('API key and webhook').click();
+    expect(((await o.page.evaluate(() => fetch('/api/clients').then((r) => r.json()))) as unknown[])[0]).toMatchObject({ apiKey: null, webhookSecret: null });
+    await card.getByLabel('Password to show keys').fill(h.system.admin.password!);
+    await card.getByRole('button', { name: 'Show keys' }).click();
     await card.getByRole('button', { name: 'Reveal' }).first().click();
     const key = (await card.locator('.secret code').first().textContent())!;
     expect(key).toMatch(/^sbc_/);
@@ -60,6 +63,10 @@ describe('the dashboard', () => {
     // a webhook gets a signing secret, shown with it
     await card.getByLabel('Webhook URL').fill('https://hooks.example.com/shop');
     await card.getByRole('button', { name: 'Save webhook' }).click();
+    await card.getByText('Webhook saved.').waitFor();
+    // the secret is new: shown after the password again
+    await card.getByLabel('Password to show keys').fill(h.system.admin.password!);
+    await card.getByRole('button', { name: 'Show keys' }).click();
     await card.getByText('Signing secret').waitFor();
     const clients = (await h.admin('/api/clients')).json;
     expect(clients[0]).toMatchObject({ webhookUrl: 'https://hooks.example.com/shop', webhookSecret: expect.stringMatching(/^whsec_/) });
@@ -119,7 +126,10 @@ describe('the dashboard', () => {
     const session = cookies.find((c) => c.name === 'sb_session')!;
     const out = await fetch(`${h.system.url}/auth/logout`, { method: 'POST', headers: { cookie: `sb_session=${session.value}`, origin: h.system.url } });
     expect(out.status).toBe(200);
-    await o.page.getByRole('link', { name: 'Messages', exact: true }).click();
+    // the next page change notices (the page may already have, from a live socket's refusal)
+    await o.page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = '#/messages';
+    });
     await o.page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
     await o.page.getByText('Your session ended. Sign in again.').waitFor();
     await o.context.close();

@@ -23,7 +23,8 @@ export const accountRouter = createRouter()
       {
         username: auth.username,
         role: auth.role,
-        apiKey: await unseal(c.env.SEAL_KEY, sealed),
+        // a login (a cookie that may be stolen) never carries the key out: POST /auth/reveal asks the password
+        apiKey: auth.via === 'session' ? null : await unseal(c.env.SEAL_KEY, sealed),
         clientCount: clientCount?.n ?? 0,
         maxClients: user?.maxClients ?? null,
       },

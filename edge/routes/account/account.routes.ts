@@ -10,7 +10,10 @@ const ProfileSchema = z
   .object({
     username: z.string().openapi({ example: 'admin' }),
     role: RoleSchema,
-    apiKey: z.string().openapi({ example: '1f92bf99680b32fedeb1' }),
+    apiKey: z.string().nullable().openapi({
+      example: '1f92bf99680b32fedeb1',
+      description: 'null when asked with a dashboard login: the pages show it through POST /auth/reveal, with the password',
+    }),
     clientCount: z.number().int().openapi({ example: 5 }),
     maxClients: z.number().int().nullable().openapi({ description: 'Client limit; null = unlimited' }),
   })

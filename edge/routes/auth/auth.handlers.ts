@@ -8,7 +8,8 @@ import { verifyPassword } from '../../lib/password.ts';
 import { isHttps } from '../../lib/client-address.ts';
 import { createRouter } from '../../lib/router.ts';
 import { createLogin, deleteLogin, LOGIN_COOKIE, LOGIN_TTL_SEC } from '../../services/logins.ts';
-import { loginRoute, logoutRoute, meRoute } from './auth.routes.ts';
+import { loginRoute, logoutRoute, meRoute, revealRoute } from './auth.routes.ts';
+import { revealSecrets } from './reveal.ts';
 
 // A fixed hash to spend the same time on unknown usernames as on wrong passwords.
 const DUMMY_HASH = 'pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -45,6 +46,18 @@ export const authRouter = createRouter()
     deleteCookie(c, LOGIN_COOKIE, { path: '/', secure: isHttps(c) });
     deleteCookie(c, SIGNED_IN_HINT, { path: '/', secure: isHttps(c) });
     return c.json({ success: true as const }, 200);
+  })
+  .openapi(revealRoute, async (c) => {
+    const { password } = c.req.valid('json');
+    const auth = c.get('auth');
+    const db = getDb(c.env.DB);
+    const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, auth.userId));
+    if (!user || !(await verifyPassword(password, user.passwordHash))) {
+      await audit(c, { userId: auth.userId, category: 'security', event: 'reveal_refused', message: 'Wrong password asking to see the API keys' });
+      throw new ApiError(403, 'ACCESS_DENIED', 'Invalid password');
+    }
+    await audit(c, { userId: auth.userId, category: 'security', event: 'secrets_revealed', message: 'API keys and webhook secrets shown in the dashboard' });
+    return c.json(await revealSecrets(db, c.env.SEAL_KEY, auth.userId), 200);
   })
   .openapi(meRoute, (c) => {
     const { username, role } = c.get('auth');

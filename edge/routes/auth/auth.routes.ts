@@ -32,6 +32,26 @@ export const logoutRoute = createRoute({
   responses: { 200: json(z.object({ success: z.literal(true) }), 'Logged out; the cookie is cleared'), ...errorResponses(403) },
 });
 
+const RevealedSchema = z
+  .object({
+    apiKey: z.string().openapi({ description: 'The account API key' }),
+    clients: z.array(z.object({ clientId: z.string(), apiKey: z.string(), webhookSecret: z.string().nullable() })),
+  })
+  .openapi('RevealedSecrets');
+
+export const revealRoute = createRoute({
+  method: 'post',
+  path: '/auth/reveal',
+  tags: ['Auth'],
+  summary: 'Show the account key, client keys and webhook secrets to the dashboard, with the password',
+  description:
+    'A dashboard login acts as the account owner, but its calls never carry the keys and secrets (a stolen session must not turn into a key that never expires): the pages ask for them here, with the password. Wrong passwords count against the `sensitive` limiter (5 per hour per IP).',
+  security: SessionSecurity,
+  middleware: [rateLimit('sensitive', { count: 'failures' }), loginAuth()] as const,
+  request: { body: jsonBody(z.object({ password: z.string().min(1, 'password is required').max(256) }).openapi('RevealSecrets')) },
+  responses: { 200: json(RevealedSchema, 'The secrets'), ...errorResponses(400, 401, 403, 429) },
+});
+
 export const meRoute = createRoute({
   method: 'get',
   path: '/auth/me',

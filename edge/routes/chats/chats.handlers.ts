@@ -1,4 +1,7 @@
 import { and, desc, eq, gt } from 'drizzle-orm';
+import { getCookie } from 'hono/cookie';
+import { credentialOf } from '../../services/credentials.ts';
+import { LOGIN_COOKIE } from '../../services/logins.ts';
 import { ackOf } from '../../../adapters/vocabulary.ts';
 import { getDb } from '../../db/client.ts';
 import { chatState, reactions, receivedMessages } from '../../db/schema.ts';
@@ -168,5 +171,9 @@ export const chatsRouter = createRouter()
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, 'UPGRADE_REQUIRED', 'Open this URL as a WebSocket');
     const request = new Request(c.req.raw);
     request.headers.set('x-client-ref', String(client.id));
+    // what it was opened with: the socket closes once that login ends or that key is reset (checked by the hub)
+    const auth = c.get('auth');
+    const presented = auth.via === 'session' ? getCookie(c, LOGIN_COOKIE) : c.req.header('x-api-key');
+    request.headers.set('x-credential', await credentialOf(auth.via, presented ?? ''));
     return hubFor(c.env, client.id).fetch(request) as never;
   });

@@ -128,7 +128,8 @@ export const liveRoute = createRoute({
   path: '/api/chats/{clientId}/live',
   tags: ['Chats'],
   summary: 'Live updates (WebSocket): inbound messages, sends, acks and reactions of a client',
-  description: 'Upgrade to a WebSocket. Frames are JSON: `{type: "hello"|"message"|"ack"|"reaction", ...}`.',
+  description:
+    'Upgrade to a WebSocket. Frames are JSON: `{type: "hello"|"state"|"message"|"ack"|"reaction"|"read", ...}` (adapters/live.ts): `hello` and `state` carry the status and pairing QR, the rest what happens in the chats. Send `ping` to get `pong`. The socket closes (4401) once the login or key it was opened with ends.',
   security,
   middleware: [loginOrKey()] as const,
   request: { params: ClientParamsSchema },

@@ -1,6 +1,6 @@
 // Chat and group views at sizes that used to break D1's 100-parameter limit, and received media served
 // so that it can never run as a page on the API's origin.
-import { env, SELF } from 'cloudflare:test';
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
 import { addClient, call, login, newUser } from '../../test/helpers.ts';
@@ -165,6 +165,32 @@ describe('live updates socket', () => {
     expect(ours.status).toBe(101);
     ours.webSocket?.accept();
     ours.webSocket?.close();
+  });
+
+  it('a socket closes once the login it was opened with ends (checked on its pings, at most once a minute)', async () => {
+    const u = await newUser();
+    const own = await addClient(u.apiKey);
+    const cookie = await login(u.username, u.password);
+    const res = await SELF.fetch(`http://sb.test/api/chats/${own.clientId}/live`, {
+      headers: { upgrade: 'websocket', cookie, origin: 'http://sb.test', 'cf-connecting-ip': '198.51.100.10' },
+    });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const closed = new Promise<number>((resolve) => ws.addEventListener('close', (e) => resolve(e.code)));
+    const pongs: string[] = [];
+    ws.addEventListener('message', (m) => pongs.push(String(m.data)));
+    ws.accept();
+    ws.send('ping');
+    for (let i = 0; i < 50 && !pongs.includes('pong'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pongs).toContain('pong'); // alive while the login is
+    await call('/auth/logout', { method: 'POST', cookie, headers: { origin: 'http://sb.test' } });
+    // a minute passes (the socket's last check is moved back), then its next ping finds the login gone
+    const ref = (await env.DB.prepare('SELECT id FROM clients WHERE client_id = ?').bind(own.clientId).first<{ id: number }>())!.id;
+    await runInDurableObject(env.CLIENT_HUB.getByName(`client:${ref}`), async (_, state) => {
+      for (const s of state.getWebSockets()) s.serializeAttachment({ ...s.deserializeAttachment(), checkedAt: 0 });
+    });
+    ws.send('ping');
+    expect(await closed).toBe(4401);
   });
 });
 

@@ -70,15 +70,17 @@ export const clientsRouter = createRouter()
       .where(eq(clients.userId, auth.userId))
       .orderBy(asc(clients.id));
     const visible = rows.filter((r) => auth.clientRef === null || r.client.id === auth.clientRef);
+    // a login never carries keys or secrets out (POST /auth/reveal asks the password)
+    const secrets = auth.via !== 'session';
     const list = await Promise.all(
       visible.map(async ({ client, keySealed }) => ({
         clientId: client.clientId,
         phoneNumber: client.phoneNumber,
-        apiKey: keySealed ? await unseal(c.env.SEAL_KEY, keySealed) : '',
+        apiKey: !secrets ? null : keySealed ? await unseal(c.env.SEAL_KEY, keySealed) : '',
         connectedNumber: client.connectedNumber ?? 'Not Connected',
         status: statusLabel(client.status),
         webhookUrl: client.webhookUrl,
-        webhookSecret: client.webhookSecretSealed ? await unseal(c.env.SEAL_KEY, client.webhookSecretSealed) : null,
+        webhookSecret: secrets && client.webhookSecretSealed ? await unseal(c.env.SEAL_KEY, client.webhookSecretSealed) : null,
       })),
     );
     return c.json(list, 200);

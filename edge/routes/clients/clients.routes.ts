@@ -37,11 +37,17 @@ const ClientSchema = z
   .object({
     clientId: z.string().openapi({ example: 'client-id' }),
     phoneNumber: z.string().openapi({ example: '9721234567' }),
-    apiKey: z.string().openapi({ example: 'client-api-key' }),
+    apiKey: z
+      .string()
+      .nullable()
+      .openapi({ example: 'client-api-key', description: 'null when asked with a dashboard login (POST /auth/reveal shows it, with the password)' }),
     connectedNumber: z.string().openapi({ description: '`<number>@c.us` once paired, else "Not Connected"', example: '9721234567@c.us' }),
     status: z.string().openapi({ description: 'Pending Authentication, Authenticated, Disconnected or Logged Out', example: 'Authenticated' }),
     webhookUrl: z.string().nullable(),
-    webhookSecret: z.string().nullable().openapi({ description: 'The secret that signs this client’s webhooks (sealed at rest)', example: 'whsec_…' }),
+    webhookSecret: z.string().nullable().openapi({
+      description: 'The secret that signs this client’s webhooks (sealed at rest); null without a webhook, or when asked with a dashboard login',
+      example: 'whsec_…',
+    }),
   })
   .openapi('Client');
 

@@ -98,7 +98,13 @@ export const webhooksRouter = createRouter()
       message: url ? `Webhook of ${clientId} set to ${url}` : `Webhook of ${clientId} removed`,
     });
     return c.json(
-      { success: true as const, message: url ? 'Webhook URL updated.' : 'Webhook removed.', clientId, webhookUrl: url, webhookSecret: saved.webhookSecret },
+      {
+        success: true as const,
+        message: url ? 'Webhook URL updated.' : 'Webhook removed.',
+        clientId,
+        webhookUrl: url,
+        webhookSecret: c.get('auth').via === 'session' ? null : saved.webhookSecret,
+      },
       200,
     );
   });

@@ -90,7 +90,10 @@ export const updateWebhookRoute = createRoute({
           message: z.string(),
           clientId: z.string(),
           webhookUrl: z.string().nullable(),
-          webhookSecret: z.string().nullable().openapi({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }),
+          webhookSecret: z.string().nullable().openapi({
+            example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+            description: 'null with a dashboard login (POST /auth/reveal shows it, with the password)',
+          }),
         })
         .openapi('WebhookSettings'),
       'Saved',

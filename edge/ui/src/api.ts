@@ -12,12 +12,25 @@ export const whenSignedOut = (fn: () => void) => {
 };
 
 export const api = createSwitchboardClient({ baseUrl: location.origin, credentials: 'same-origin' });
+/** Asks whether the login still holds; a 401 there means it ended. */
+async function checkLogin(): Promise<void> {
+  const res = await fetch('/auth/me', { credentials: 'same-origin' }).catch(() => null);
+  if (res?.status === 401) onSignedOut();
+}
+
 api.use({
   onResponse({ response, request }) {
-    if (response.status === 401 && !new URL(request.url).pathname.startsWith('/auth/login')) onSignedOut();
+    // a 401 may be about what was sent (an out-of-date key to reset, say), not the login: ask before leaving
+    if (response.status === 401) {
+      const path = new URL(request.url).pathname;
+      if (path === '/auth/me') onSignedOut();
+      else if (path !== '/auth/login') void checkLogin();
+    }
     return response;
   },
 });
+
+export { checkLogin };
 
 /** The API's error as a sentence for a person (the `error` field of its one error shape). */
 export function sentence(error: unknown, fallback = 'Something went wrong. Try again.'): string {

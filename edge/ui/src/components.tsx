@@ -1,6 +1,7 @@
 // Small shared pieces of the pages: labelled fields, notices, a copy button, a pager, async state.
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { reveal } from './secrets.ts';
 
 let fieldIds = 0;
 
@@ -55,6 +56,43 @@ export function Secret(props: { label: string; value: string }) {
       </button>
       <CopyButton text={props.value} />
     </div>
+  );
+}
+
+/** Asks for the password once per page, to show the account's keys and secrets (POST /auth/reveal). */
+export function RevealKeys(props: { what?: string }) {
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class="reveal stack"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        try {
+          await reveal(password);
+        } catch (err) {
+          setError((err as Error).message);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <p class="muted">{props.what ?? 'API keys and signing secrets'} are shown after you confirm your password.</p>
+      <div class="row">
+        <Field label="Password to show keys">
+          {(id) => (
+            <input id={id} type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          )}
+        </Field>
+        <button type="submit" class="secondary small" disabled={busy}>
+          Show keys
+        </button>
+      </div>
+      <Notice kind="error">{error}</Notice>
+    </form>
   );
 }
 

@@ -1,6 +1,7 @@
 // A client's live-updates WebSocket (`GET /api/chats/{clientId}/live`): frames as adapters/live.ts defines
 // them, a keep-alive ping, and reconnection with backoff whenever the socket drops.
 import type { LiveFrame } from '../../../adapters/live.ts';
+import { checkLogin } from './api.ts';
 
 export type { LiveFrame };
 
@@ -12,6 +13,7 @@ export function watchClient(clientId: string, onFrame: (frame: LiveFrame) => voi
   let socket: WebSocket | null = null;
   let closed = false;
   let attempt = 0;
+  let opened = false;
   let retry: number | undefined;
   let ping: number | undefined;
   const connect = () => {
@@ -20,6 +22,7 @@ export function watchClient(clientId: string, onFrame: (frame: LiveFrame) => voi
     socket = ws;
     ws.onopen = () => {
       attempt = 0;
+      opened = true;
       onOpen?.(true);
       ping = window.setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('ping'), 25_000);
     };
@@ -35,7 +38,13 @@ export function watchClient(clientId: string, onFrame: (frame: LiveFrame) => voi
       window.clearInterval(ping);
       onOpen?.(false);
       if (closed) return;
-      retry = window.setTimeout(connect, Math.min(15_000, 500 * 2 ** attempt++));
+      // dropped after it was open: back soon. Refused (a login that ended, a rate limit): ask whether the
+      // login still holds (a 401 there signs the page out) and wait longer each time, up to 5 minutes
+      const refused = !opened;
+      opened = false;
+      if (refused) void checkLogin();
+      const wait = refused ? Math.min(300_000, 2000 * 2 ** attempt++) : Math.min(15_000, 500 * 2 ** attempt++);
+      retry = window.setTimeout(connect, wait);
     };
   };
   connect();

@@ -22,7 +22,11 @@ function offsetAt(instant: number, zone: string): number {
   return Math.round((asUtc - Math.floor(instant / 1000) * 1000) / 60_000);
 }
 
-/** `2026-03-27T02:30` read as a wall-clock time in `zone` → the UTC instant (ms). Gaps (DST) move forward. */
+/**
+ * `2026-03-27T02:30` read as a wall-clock time in `zone` → the UTC instant (ms). A time that does not exist
+ * (a clock-change gap) lands next to the gap: later in zones whose offset grows eastward like Asia/Jerusalem,
+ * earlier in western ones (America/New_York 02:30 → 01:30 EST).
+ */
 export function zonedToUtc(local: string, zone: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(local);
   if (!m) return Number.NaN;

@@ -2,7 +2,8 @@
 // admins a form to create users (their API key is shown once, on creation).
 import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
-import { CopyButton, Field, Notice, Section, Secret, useAsync } from '../../components.tsx';
+import { CopyButton, Field, Notice, RevealKeys, Section, Secret, useAsync } from '../../components.tsx';
+import { updateRevealed, useRevealed } from '../../secrets.ts';
 import { message, type Note } from './admin/choice.tsx';
 import type { PageProps } from './types.ts';
 
@@ -32,7 +33,8 @@ function ProfileFacts(props: { profile: Profile }) {
 }
 
 function ApiKey(props: { profile: Profile }) {
-  const [apiKey, setApiKey] = useState(props.profile.apiKey);
+  // a login's profile carries no key: it is shown once the password is confirmed (POST /auth/reveal)
+  const apiKey = useRevealed()?.apiKey ?? props.profile.apiKey;
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<Note>(null);
@@ -41,8 +43,8 @@ function ApiKey(props: { profile: Profile }) {
       <p class="muted acct-lead">
         Send it as the <code>x-api-key</code> header: it works for every number of your account. Keep it secret.
       </p>
-      <Secret key={apiKey} label="API key" value={apiKey} />
-      {confirming ? (
+      {apiKey ? <Secret key={apiKey} label="API key" value={apiKey} /> : <RevealKeys what="Your API key" />}
+      {!apiKey ? null : confirming ? (
         <div class="stack danger-zone">
           <p>Reset the account API key? Anything using the current key stops working at once.</p>
           <div class="row">
@@ -55,7 +57,7 @@ function ApiKey(props: { profile: Profile }) {
                 setNote(null);
                 try {
                   const reset = await must(api.POST('/api/reset-api-key', { body: { username: props.profile.username, currentApiKey: apiKey } }));
-                  setApiKey(reset.newApiKey);
+                  updateRevealed((r) => ({ ...r, apiKey: reset.newApiKey }));
                   setConfirming(false);
                   setNote({ kind: 'ok', text: 'A new API key was issued; the old one no longer works. Reveal or copy it above.' });
                 } catch (err) {

@@ -3,7 +3,8 @@
 // secret, a test send, and deleting it with the password.
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
-import { Field, Notice, Secret, Section, useAsync } from '../../components.tsx';
+import { Field, Notice, RevealKeys, Secret, Section, useAsync } from '../../components.tsx';
+import { forgetRevealed, useRevealed } from '../../secrets.ts';
 import { type LiveFrame, watchClient } from '../../live.ts';
 import type { PageProps } from './types.ts';
 
@@ -23,17 +24,21 @@ const LABEL_STATUS: Record<string, string> = {
   'Logged Out': 'logged_out',
 };
 
-/** A client's status and QR as its live socket reports them. */
-function useLive(clientId: string, initial: Live): Live {
+/** Numbers watched live at once (one socket each); the rest show their status as of the page's load. */
+export const LIVE_LIMIT = 20;
+
+/** A client's status and QR as its live socket reports them (when `watch`). */
+function useLive(clientId: string, initial: Live, watch: boolean): Live {
   const [live, setLive] = useState(initial);
   useEffect(() => {
+    if (!watch) return;
     const handle = watchClient(clientId, (frame: LiveFrame) => {
       if (frame.type === 'hello' || frame.type === 'state') {
         setLive({ status: frame.state.status, connectedNumber: frame.state.connectedNumber, qrPng: frame.state.qrPng });
       }
     });
     return () => handle.close();
-  }, [clientId]);
+  }, [clientId, watch]);
   return live;
 }
 
@@ -96,7 +101,7 @@ function Pairing(props: { client: Client; live: Live }) {
   );
 }
 
-function WebhookForm(props: { client: Client; onSaved: () => void }) {
+function WebhookForm(props: { client: Client; secret: string | null; onSaved: () => void }) {
   const [url, setUrl] = useState(props.client.webhookUrl ?? '');
   const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
   const save = async (rotateSecret: boolean) => {
@@ -108,6 +113,8 @@ function WebhookForm(props: { client: Client; onSaved: () => void }) {
         }),
       );
       setNote({ kind: 'ok', text: rotateSecret ? 'A new signing secret was issued.' : url.trim() ? 'Webhook saved.' : 'Webhook removed.' });
+      // the signing secret may be new: shown again after the password
+      if (rotateSecret || !props.client.webhookUrl) forgetRevealed();
       props.onSaved();
     } catch (err) {
       setNote({ kind: 'error', text: (err as Error).message });
@@ -124,12 +131,12 @@ function WebhookForm(props: { client: Client; onSaved: () => void }) {
       <Field label="Webhook URL" hint="Every event of this number is POSTed here, signed.">
         {(id) => <input id={id} type="url" placeholder="https://example.com/webhook" value={url} onInput={(e) => setUrl(e.currentTarget.value)} />}
       </Field>
-      {props.client.webhookSecret && <Secret label="Signing secret" value={props.client.webhookSecret} />}
+      {props.secret && <Secret label="Signing secret" value={props.secret} />}
       <div class="row">
         <button type="submit" class="small">
           Save webhook
         </button>
-        {props.client.webhookSecret && (
+        {props.client.webhookUrl && (
           <button type="button" class="secondary small" onClick={() => void save(true)}>
             Rotate secret
           </button>
@@ -215,13 +222,21 @@ function DeleteClient(props: { client: Client; onDeleted: () => void }) {
   );
 }
 
-function ClientCard(props: { client: Client; firstQr?: string | null; onChanged: () => void }) {
+function ClientCard(props: { client: Client; firstQr?: string | null; watch: boolean; onChanged: () => void }) {
   const c = props.client;
-  const live = useLive(c.clientId, {
-    status: LABEL_STATUS[c.status] ?? null,
-    connectedNumber: c.connectedNumber === 'Not Connected' ? null : c.connectedNumber,
-    qrPng: props.firstQr ?? null,
-  });
+  // a login's calls carry no keys: they come from POST /auth/reveal once the password is confirmed
+  const revealed = useRevealed()?.clients.find((r) => r.clientId === c.clientId);
+  const apiKey = c.apiKey ?? revealed?.apiKey ?? null;
+  const secret = c.webhookSecret ?? revealed?.webhookSecret ?? null;
+  const live = useLive(
+    c.clientId,
+    {
+      status: LABEL_STATUS[c.status] ?? null,
+      connectedNumber: c.connectedNumber === 'Not Connected' ? null : c.connectedNumber,
+      qrPng: props.firstQr ?? null,
+    },
+    props.watch,
+  );
   return (
     <article class="card client" aria-label={`Number ${c.clientId}`}>
       <header class="card-head">
@@ -235,8 +250,8 @@ function ClientCard(props: { client: Client; firstQr?: string | null; onChanged:
       <Pairing client={c} live={live} />
       <details>
         <summary>API key and webhook</summary>
-        <Secret label="Client API key" value={c.apiKey} />
-        <WebhookForm client={c} onSaved={props.onChanged} />
+        {apiKey ? <Secret label="Client API key" value={apiKey} /> : <RevealKeys />}
+        <WebhookForm client={c} secret={secret} onSaved={props.onChanged} />
       </details>
       <details>
         <summary>Test send</summary>
@@ -309,10 +324,13 @@ export function NumbersPage(_props: PageProps) {
       />
       {added && <Notice kind="ok">{added} was added: scan its QR code in WhatsApp → Linked devices.</Notice>}
       <Notice kind="error">{clients.error}</Notice>
+      {(clients.data?.length ?? 0) > LIVE_LIMIT && (
+        <Notice kind="info">The first {LIVE_LIMIT} numbers update live; reload the page to see the others’ status.</Notice>
+      )}
       {clients.data?.length === 0 && <p class="muted">No numbers yet. Add one above.</p>}
       <div class="cards">
-        {clients.data?.map((c) => (
-          <ClientCard key={c.clientId} client={c} firstQr={firstQr[c.clientId]} onChanged={clients.reload} />
+        {clients.data?.map((c, i) => (
+          <ClientCard key={c.clientId} client={c} firstQr={firstQr[c.clientId]} watch={i < LIVE_LIMIT} onChanged={clients.reload} />
         ))}
       </div>
     </div>

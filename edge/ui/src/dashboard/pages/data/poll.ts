@@ -1,5 +1,5 @@
-// How often the event monitor may look for new deliveries. Every dashboard call counts against the
-// caller's `api` rate limit (by default 100 calls per 15 minutes), so the monitor reads the limit's
+// How often the event monitor may look for new deliveries. Every dashboard read counts against the
+// caller's `dashboard` rate limit (by default 1,000 per 15 minutes), so the monitor reads the limit's
 // headers and spends at most half of it, leaving the rest to the person's own clicks: every 2 s when
 // the limit is generous, slower when it is tight, and it waits out a 429's Retry-After.
 export const FASTEST_MS = 2000;

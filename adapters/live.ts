@@ -9,6 +9,8 @@ export const LiveStateSchema = z.object({
   connectedNumber: z.string().nullable(),
   /** base64 PNG while pairing */
   qrPng: z.string().nullable(),
+  /** while pairing by phone code: the code to type on the phone */
+  pairingCode: z.string().nullable().optional(),
   updatedAt: z.number().nullable(),
 });
 export type LiveState = z.infer<typeof LiveStateSchema>;

@@ -7,6 +7,8 @@ import { MediaKindSchema, SessionStatusSchema, TransportSchema } from './vocabul
 /** What a session reports; each one travels in an `event` frame with an id the edge acknowledges. */
 export const BridgeEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('qr'), qr: z.string(), png: z.string().describe('base64 PNG of the QR code') }),
+  /** pairing by phone: the 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone number) */
+  z.object({ kind: z.literal('pairing_code'), code: z.string().regex(/^[A-Z0-9]{8}$/) }),
   z.object({ kind: z.literal('status'), status: SessionStatusSchema, connectedNumber: z.string().nullable(), reason: z.string().optional() }),
   z.object({
     kind: z.literal('message'),
@@ -46,6 +48,9 @@ export const SessionSpecSchema = z.object({ clientRef: z.number().int(), clientI
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 
 const SessionIdentity = z.object({ clientId: z.string(), phoneNumber: z.string() });
+/** How a number that is not paired yet pairs: a QR code to scan, or a code to type on the phone. */
+export const PairingMethodSchema = z.enum(['qr', 'code']);
+export type PairingMethod = z.infer<typeof PairingMethodSchema>;
 
 export const SendParamsSchema = z.object({
   to: z.string(),
@@ -81,7 +86,13 @@ export type SendOutcome = z.infer<typeof SendOutcomeSchema>;
 export const QrSchema = z.object({ qr: z.string(), png: z.string() });
 
 /** What `start` answers: connected, or waiting for a QR scan. */
-export const StartResultSchema = z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable(), qr: QrSchema.optional() });
+export const StartResultSchema = z.object({
+  status: SessionStatusSchema,
+  connectedNumber: z.string().nullable(),
+  qr: QrSchema.optional(),
+  /** with `pairingMethod: "code"` while pairing */
+  pairingCode: z.string().optional(),
+});
 export type StartResult = z.infer<typeof StartResultSchema>;
 
 /**
@@ -110,7 +121,7 @@ const Empty = z.object({}).default({});
 
 /** Every operation the edge may ask of the bridge holding a client: params in, result out. */
 export const OPS = {
-  start: { params: SessionIdentity, result: StartResultSchema },
+  start: { params: SessionIdentity.extend({ pairingMethod: PairingMethodSchema.optional() }), result: StartResultSchema },
   stop: { params: Empty, result: z.null() },
   logout: { params: SessionIdentity, result: z.object({ loggedOut: z.literal(true) }) },
   send: { params: SendParamsSchema, result: SentSchema },
@@ -123,6 +134,8 @@ export const OPS = {
   },
   read: { params: z.object({ chatId: z.string(), messageIds: z.array(z.string()) }), result: z.null() },
   'sandbox.scan': { params: Empty, result: z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable() }) },
+  /** the simulated phone types the pairing code */
+  'sandbox.pair': { params: z.object({ code: z.string() }), result: z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable() }) },
   'sandbox.inbound': {
     params: z.object({ from: z.string(), message: z.string().optional(), mediaUrl: z.string().optional(), groupId: z.string().optional() }),
     result: SentSchema,

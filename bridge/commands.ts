@@ -14,7 +14,7 @@ export function commandHandlers(sessions: Sessions, specs: Map<number, SessionSp
     return known;
   };
   return {
-    start: (ref, p) => sessions.start(spec(ref, p)),
+    start: (ref, p) => sessions.start(spec(ref, p), { pairingMethod: p.pairingMethod }),
     stop: async (ref) => {
       await sessions.stop(ref);
       return null;
@@ -36,6 +36,7 @@ export function commandHandlers(sessions: Sessions, specs: Map<number, SessionSp
       return null;
     },
     'sandbox.scan': (ref) => sessions.sandbox(ref, (s) => s.scan()),
+    'sandbox.pair': (ref, p) => sessions.sandbox(ref, (s) => s.pair(p)),
     'sandbox.inbound': (ref, p) => sessions.sandbox(ref, (s) => s.inbound(p)),
     'sandbox.call': (ref, p) => sessions.sandbox(ref, (s) => s.call(p)),
     'sandbox.react': (ref, p) => sessions.sandbox(ref, (s) => s.react(p)),

@@ -4,6 +4,7 @@ import {
   MAX_LINK_MEDIA_BYTES,
   NOT_SENT_CODES,
   type OpInput,
+  type PairingMethod,
   type Sent,
   type SendOutcome,
   type SendParams,
@@ -87,9 +88,9 @@ export class Sessions {
     return entry;
   }
 
-  start(spec: SessionSpec) {
+  start(spec: SessionSpec, opts: { pairingMethod?: PairingMethod } = {}) {
     const entry = this.entry(spec);
-    return this.serial(spec.clientRef, () => entry.session.start());
+    return this.serial(spec.clientRef, () => entry.session.start(opts));
   }
 
   /** The edge's list of clients this bridge holds: start those, stop the rest. */

@@ -1,6 +1,6 @@
 // What a WhatsApp transport (Baileys or the sandbox) offers the session manager. Shapes that cross to
 // the edge come from the contract in adapters/protocol.ts.
-import type { BridgeEvent, GroupInfo, OpInput, OpResult, Sent, SessionSpec, StartResult } from '../../adapters/protocol.ts';
+import type { BridgeEvent, GroupInfo, OpInput, OpResult, PairingMethod, Sent, SessionSpec, StartResult } from '../../adapters/protocol.ts';
 import type { MediaKind } from '../../adapters/vocabulary.ts';
 
 export type { Sent, StartResult };
@@ -23,6 +23,7 @@ export class SessionError extends Error {
 /** The simulated network's controls (only the sandbox transport has them). */
 export interface SandboxControls {
   scan(): Promise<OpResult<'sandbox.scan'>>;
+  pair(p: OpInput<'sandbox.pair'>): Promise<OpResult<'sandbox.pair'>>;
   inbound(p: OpInput<'sandbox.inbound'>): Promise<OpResult<'sandbox.inbound'>>;
   call(p: OpInput<'sandbox.call'>): Promise<OpResult<'sandbox.call'>>;
   react(p: OpInput<'sandbox.react'>): Promise<OpResult<'sandbox.react'>>;
@@ -30,8 +31,8 @@ export interface SandboxControls {
 }
 
 export interface Session {
-  /** Resolves once the session has a QR to show or is connected. */
-  start(): Promise<StartResult>;
+  /** Resolves once the session has a QR (or, with `pairingMethod: "code"`, a pairing code) to show, or is connected. */
+  start(opts?: { pairingMethod?: PairingMethod }): Promise<StartResult>;
   /** Closes the socket; auth stays, so a later start reconnects. */
   stop(): Promise<void>;
   /** Logs the number out and erases its auth state. */

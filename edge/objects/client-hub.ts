@@ -299,7 +299,10 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const next: LiveState = { ...before, ...update, updatedAt: Date.now() };
     // the governor's warm-up counts from the first time the number is seen connected
     if (next.status === 'connected' && !(await this.ctx.storage.get<number>('pairedAt'))) await this.ctx.storage.put('pairedAt', Date.now());
-    if (next.status && next.status !== 'pending_auth') next.qrPng = null;
+    if (next.status && next.status !== 'pending_auth') {
+      next.qrPng = null;
+      next.pairingCode = null;
+    }
     await this.ctx.storage.put('state', next);
     this.broadcast({ type: 'state', state: next }); // the dashboard and chat page see it without a reload
     // back online: what waited out the outage goes now

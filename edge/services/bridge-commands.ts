@@ -53,6 +53,7 @@ export function bridgeError(result: BridgeFailure): ApiError {
     case 'WHATSAPP_RATE_LIMIT':
       return new ApiError(429, result.code, result.message, { 'Retry-After': '3600' });
     case 'NO_PENDING_QR':
+    case 'NO_PENDING_CODE':
     case 'SEND_OUTCOME_UNKNOWN':
       return new ApiError(409, result.code, result.message);
     case 'WHATSAPP_ERROR':

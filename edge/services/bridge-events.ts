@@ -180,7 +180,10 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
 
   switch (ev.kind) {
     case 'qr':
-      await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: ev.png });
+      await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: ev.png, pairingCode: null });
+      return;
+    case 'pairing_code':
+      await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: null, pairingCode: ev.code });
       return;
     case 'status': {
       forgetClient(client.id);

@@ -2104,6 +2104,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sandbox/{clientId}/pair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The simulated phone types the pairing code (add-number with pairingMethod "code"): the client connects */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SandboxPair"];
+                };
+            };
+            responses: {
+                /** @description Connected */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            status: string;
+                            connectedNumber: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with existing state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sandbox/{clientId}/inbound": {
         parameters: {
             query?: never;
@@ -5596,7 +5695,7 @@ export interface components {
              * @default user
              * @enum {string}
              */
-            role: "admin" | "user";
+            role?: "admin" | "user";
             /** @description Client limit; null = unlimited. Default 5 for users, unlimited for admins. */
             maxClients?: number | null;
         };
@@ -5690,12 +5789,23 @@ export interface components {
              * @example client-api-key-here
              */
             apiKey: string;
+            /**
+             * @description With `pairingMethod: "code"`: the code to type on the phone; it also arrives on the live socket
+             * @example ABCD1234
+             */
+            pairingCode: string | null;
         };
         AddNumber: {
             /** @example client-id */
             clientId: string;
             /** @example 12345678901 */
             phoneNumber: string;
+            /**
+             * @description `qr` (default): a QR code to scan; `code`: an 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone number instead)
+             * @default qr
+             * @enum {string}
+             */
+            pairingMethod?: "qr" | "code";
         };
         Client: {
             /** @example client-id */
@@ -5873,6 +5983,9 @@ export interface components {
             end_time: string | null;
             duration: number | null;
             created_at: string;
+        };
+        SandboxPair: {
+            code: string;
         };
         SandboxInbound: {
             /** @example 12345678901 */

@@ -93,6 +93,30 @@ describe('the dashboard', () => {
     await o.context.close();
   });
 
+  it('pairs by a code typed on the phone: the code shows, a wrong one is refused, the right one connects live', async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByLabel('Client ID').fill('code-shop');
+    await page.getByLabel('Phone number').fill('972501234571');
+    await page.getByLabel('Pair with').selectOption('code');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const card = page.getByRole('article', { name: 'Number code-shop' });
+    const shown = card.getByLabel('Pairing code for code-shop');
+    await shown.waitFor();
+    const code = (await shown.textContent())!.replace('-', '');
+    expect(code).toMatch(/^[1-9A-HJ-NP-TV-Z]{8}$/); // Baileys' alphabet for WhatsApp's codes (no 0, I, O, U)
+    expect(await card.getByRole('img', { name: /QR/ }).count()).toBe(0);
+    const wrong = await h.admin('/api/sandbox/code-shop/pair', { body: { code: 'ZZZZZZZZ' } });
+    expect([wrong.status, wrong.json.code]).toEqual([400, 'VALIDATION_ERROR']);
+    expect((await h.admin('/api/sandbox/code-shop/pair', { body: { code: `${code.slice(0, 4)}-${code.slice(4)}` } })).json).toMatchObject({
+      status: 'connected',
+    });
+    await card.getByText('Connected', { exact: true }).waitFor({ timeout: 15_000 });
+    expect(await shown.count()).toBe(0);
+    expect(o.problems()).toEqual([]);
+    await o.context.close();
+  });
+
   it('works on a phone: the menu opens the pages, nothing scrolls sideways', async () => {
     await h.admin('/api/add-number', { body: { clientId: 'phone-shop', phoneNumber: '972501234568' } });
     const o = await h.open({ viewport: PHONE });

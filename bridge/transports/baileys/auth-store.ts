@@ -18,7 +18,7 @@ export interface SqliteAuthState {
   saveCreds: () => Promise<void>;
   /** erase everything (logged out) */
   clear: () => void;
-  /** whether this client was ever paired */
+  /** whether this client was ever paired (not merely asked for a pairing code, which already sets `me`) */
   registered: () => boolean;
 }
 
@@ -84,6 +84,6 @@ export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Seal
       db.prepare('DELETE FROM baileys_keys WHERE client_ref = ?').run(clientRef);
       db.prepare('DELETE FROM sent_messages WHERE client_ref = ?').run(clientRef);
     },
-    registered: () => Boolean(creds.me?.id),
+    registered: () => Boolean(creds.registered || (creds.me?.id && !creds.pairingCode)),
   };
 }

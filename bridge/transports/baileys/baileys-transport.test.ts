@@ -35,6 +35,49 @@ describe('Baileys session', () => {
     expect(h.configs[0]!.cachedGroupMetadata).toBeTypeOf('function');
   });
 
+  it('pairs by phone code: asks rc14 for the code only once the socket stands at the QR stage, shows no QR, and connects', async () => {
+    const h = harness();
+    const started = h.session.start({ pairingMethod: 'code' });
+    await h.tick();
+    const sock = h.sockets[0]!;
+    expect(sock.requestPairingCode).not.toHaveBeenCalled(); // before the QR stage rc14 throws 428
+    sock.emit('connection.update', { qr: '2@abc,def,ghi' });
+    const result = await started;
+    expect(sock.requestPairingCode).toHaveBeenCalledWith('972500000001');
+    expect(result).toEqual({ status: 'pending_auth', connectedNumber: null, pairingCode: 'K7XQ2M9P' });
+    expect(h.events.map((e) => e.kind)).toEqual(['pairing_code', 'status']);
+    // the next QR refresh asks nothing more and shows no QR
+    sock.emit('connection.update', { qr: '2@new,qr' });
+    await h.tick();
+    expect(sock.requestPairingCode).toHaveBeenCalledTimes(1);
+    expect(h.ofKind('qr')).toHaveLength(0);
+    // asked for a code but not paired: an unscanned timeout is still a pairing that did not happen
+    h.close(DisconnectReason.timedOut, 'QR refs attempts ended', {});
+    await h.until(() => h.sockets.length === 2);
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', reason: expect.stringContaining('expired unscanned') });
+    // a failed request (rc14's 428) is asked again on the next QR update
+    h.last().requestPairingCode.mockRejectedValueOnce(new Error('Connection Closed'));
+    h.last().emit('connection.update', { qr: '2@third' });
+    await h.tick();
+    h.last().emit('connection.update', { qr: '2@fourth' });
+    await h.until(() => h.last().requestPairingCode.mock.calls.length === 2);
+    await h.until(() => h.ofKind('pairing_code').length === 2);
+    h.open();
+    await h.tick();
+    expect(h.events.at(-1)).toMatchObject({ kind: 'status', status: 'connected' });
+  });
+
+  it('a QR-stage socket asked for a code later (the owner switched) asks at once', async () => {
+    const h = harness();
+    void h.session.start();
+    await h.tick();
+    h.sockets[0]!.emit('connection.update', { qr: '2@abc' });
+    await h.until(() => h.ofKind('qr').length === 1);
+    const result = await h.session.start({ pairingMethod: 'code' });
+    expect(result.pairingCode).toBe('K7XQ2M9P');
+    expect(result.qr).toBeUndefined();
+  });
+
   it('restarts at once on 515, reconnects with backoff on 428/408/500/503, never more than one socket', async () => {
     const h = harness();
     await h.connected();

@@ -16,7 +16,7 @@ import makeWASocket, {
 } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { normalizeMessage, unwrap } from '../../../adapters/baileys/messages.ts';
-import { MAX_LINK_MEDIA_BYTES, type SessionSpec } from '../../../adapters/protocol.ts';
+import { MAX_LINK_MEDIA_BYTES, type PairingMethod, type SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
 import { type Emit, SessionError, type OutgoingMedia, type Session, type StartResult, type TransportFactory } from '../transport.ts';
@@ -33,6 +33,7 @@ export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'e
   Pick<InboundSocket, 'signalRepository'> & {
     user?: WASocket['user'];
     readMessages?: WASocket['readMessages'];
+    requestPairingCode?: WASocket['requestPairingCode'];
     updateMediaMessage?: WASocket['updateMediaMessage'];
     /** the WebSocket client: its HTTP upgrade answer is watched */
     ws?: { on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number; resume?: () => void }) => void): unknown };
@@ -71,6 +72,10 @@ export class BaileysSession implements Session {
   /** closes by code since the socket last opened (caps: ./reconnect.ts) */
   private readonly closes = new Map<number, number>();
   private version: [number, number, number] | undefined;
+  private pairing: PairingMethod = 'qr';
+  private pairingCode: string | undefined;
+  /** the socket a pairing code was asked on (one request per socket) */
+  private codeSocket: SocketLike | undefined;
   private reason: string | undefined;
   private auth: SqliteAuthState | undefined;
   private sock: SocketLike | undefined;
@@ -103,7 +108,40 @@ export class BaileysSession implements Session {
   sockets = 0;
 
   private result(): StartResult {
-    return { status: this.status, connectedNumber: this.connectedNumber, ...(this.status === 'pending_auth' && this.qr ? { qr: this.qr } : {}) };
+    const pairing = this.status === 'pending_auth';
+    return {
+      status: this.status,
+      connectedNumber: this.connectedNumber,
+      ...(pairing && this.pairing === 'qr' && this.qr ? { qr: this.qr } : {}),
+      ...(pairing && this.pairing === 'code' && this.pairingCode ? { pairingCode: this.pairingCode } : {}),
+    };
+  }
+
+  /** Waiting for the phone: a QR shown, or a pairing code (whichever the owner asked for). */
+  private showing(): boolean {
+    return this.status === 'pending_auth' && Boolean(this.pairing === 'code' ? this.pairingCode : this.qr);
+  }
+
+  /**
+   * Pairing by phone: rc14's requestPairingCode works only once the socket stands at the QR stage (before
+   * that it throws 428 Connection Closed), so it is asked on a `qr` update, once per socket; a failure is
+   * asked again on the next `qr` update.
+   */
+  private async askCode(sock: SocketLike): Promise<void> {
+    if (this.codeSocket === sock || !sock.requestPairingCode) return;
+    this.codeSocket = sock;
+    try {
+      const code = await sock.requestPairingCode(this.spec.phoneNumber.replace(/\D/g, ''));
+      if (sock !== this.sock) return;
+      this.pairingCode = code;
+      this.qr = undefined;
+      this.emit({ kind: 'pairing_code', code });
+      this.setStatus('pending_auth');
+      this.settle();
+    } catch (err) {
+      this.codeSocket = undefined;
+      this.opts.logger.warn({ err }, 'asking WhatsApp for a pairing code failed; asking again on the next QR update');
+    }
   }
 
   private settle() {
@@ -118,8 +156,14 @@ export class BaileysSession implements Session {
     this.emit({ kind: 'status', status, connectedNumber: this.connectedNumber, ...(reason ? { reason } : {}) });
   }
 
-  start(): Promise<StartResult> {
-    if (!this.stopped && (this.status === 'connected' || (this.status === 'pending_auth' && this.qr))) return Promise.resolve(this.result());
+  start(opts: { pairingMethod?: PairingMethod } = {}): Promise<StartResult> {
+    if (opts.pairingMethod && opts.pairingMethod !== this.pairing) {
+      this.pairing = opts.pairingMethod;
+      this.pairingCode = undefined;
+      // already at the QR stage: the code can be asked on this socket now
+      if (this.pairing === 'code' && this.sock && this.qr && !this.stopped) void this.askCode(this.sock);
+    }
+    if (!this.stopped && (this.status === 'connected' || this.showing())) return Promise.resolve(this.result());
     const waiting = new Promise<StartResult>((resolve) => {
       this.waiters.push(resolve);
       setTimeout(() => resolve(this.result()), this.opts.startTimeoutMs).unref?.();
@@ -179,13 +223,19 @@ export class BaileysSession implements Session {
   private async onConnection(sock: SocketLike, update: Partial<ConnectionState>): Promise<void> {
     if (sock !== this.sock) return; // a socket we already replaced
     if (update.qr) {
-      this.qr = { qr: update.qr, png: await qrPng(update.qr) };
-      this.emit({ kind: 'qr', ...this.qr });
-      this.setStatus('pending_auth');
-      this.settle();
+      if (this.pairing === 'code' && !this.auth?.registered()) {
+        this.qr = { qr: update.qr, png: '' }; // the socket stands at the QR stage: no QR is shown
+        await this.askCode(sock);
+      } else {
+        this.qr = { qr: update.qr, png: await qrPng(update.qr) };
+        this.emit({ kind: 'qr', ...this.qr });
+        this.setStatus('pending_auth');
+        this.settle();
+      }
     }
     if (update.connection === 'open') {
       this.attempt = 0;
+      this.pairingCode = undefined;
       this.closes.clear();
       this.qr = undefined;
       this.connectedNumber = sock.user?.id ? `${jidNormalizedUser(sock.user.id).replace(/@.*$/, '')}@c.us` : null;

@@ -17,6 +17,7 @@ export const spec = { clientRef: 7, clientId: 'shop', phoneNumber: '972500000001
 export type TestSocket = SocketLike & {
   emit<E extends keyof BaileysEventMap>(e: E, d: BaileysEventMap[E]): void;
   readMessages: ReturnType<typeof vi.fn>;
+  requestPairingCode: ReturnType<typeof vi.fn>;
   groupFetchAllParticipating: ReturnType<typeof vi.fn>;
   newsletterMetadata: ReturnType<typeof vi.fn>;
   ws: EventEmitter;
@@ -29,6 +30,10 @@ export function harness(opts: Partial<BaileysOptions> = {}) {
   const makeSocket: MakeSocket = (config) => {
     configs.push(config);
     const ev = makeEventBuffer(logger);
+    let qrShown = false;
+    ev.on('connection.update', (u) => {
+      if (u.qr) qrShown = true;
+    });
     const keys = addTransactionCapability(config.auth.keys, logger, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });
     const sock = {
       ev,
@@ -40,6 +45,14 @@ export function harness(opts: Partial<BaileysOptions> = {}) {
       })),
       rejectCall: vi.fn(async () => {}),
       readMessages: vi.fn(async () => {}),
+      // as rc14: only once the socket stands at the QR stage (else 428 Connection Closed); it sets creds.me
+      // and creds.pairingCode (so the client is not "registered" yet) and answers an 8-character code
+      requestPairingCode: vi.fn(async (phoneNumber: string) => {
+        if (!qrShown) throw new Boom('Connection Closed', { statusCode: 428 });
+        config.auth.creds.pairingCode = 'K7XQ2M9P';
+        config.auth.creds.me = { id: `${phoneNumber}@s.whatsapp.net`, name: '~' };
+        return 'K7XQ2M9P';
+      }),
       groupFetchAllParticipating: vi.fn(async () => ({})),
       newsletterMetadata: vi.fn(async () => null),
       // as Baileys' end(): the socket closes with the error given

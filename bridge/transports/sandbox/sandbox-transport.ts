@@ -1,6 +1,7 @@
 // The sandbox transport: a simulated WhatsApp network. Pairing is a "scan" of a real QR code;
 // sends land in the network's list of what it received and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
+import { bytesToCrockford } from '@whiskeysockets/baileys';
 import type { z } from '@hono/zod-openapi';
 import {
   chatIdOf,
@@ -34,6 +35,9 @@ class SandboxSession implements Session {
   private readonly db: BridgeDb;
   private status: StartResult['status'] = 'disconnected';
   private qr: { qr: string; png: string } | undefined;
+  private pairingCode: string | undefined;
+  /** how this number pairs until it is paired: kept across restarts of the session (a reconnecting link) */
+  private pairing: 'qr' | 'code' = 'qr';
   private readonly sentList: SentEntry[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private ackDelayMs: number;
@@ -64,12 +68,24 @@ class SandboxSession implements Session {
     this.emit({ kind: 'status', status, connectedNumber, ...(reason ? { reason } : {}) });
   }
 
-  async start(): Promise<StartResult> {
+  async start(opts: { pairingMethod?: 'qr' | 'code' } = {}): Promise<StartResult> {
     const number = this.paired();
     if (number) {
       if (this.status !== 'connected') this.setStatus('connected', `${number}@c.us`);
       return { status: 'connected', connectedNumber: `${number}@c.us` };
     }
+    if (opts.pairingMethod) this.pairing = opts.pairingMethod;
+    if (this.pairing === 'code') {
+      // like WhatsApp: 8 characters of Crockford base32, typed on the phone (here: POST /api/sandbox/{id}/pair)
+      if (this.status !== 'pending_auth' || !this.pairingCode) {
+        this.pairingCode = bytesToCrockford(randomBytes(5));
+        this.qr = undefined;
+        this.emit({ kind: 'pairing_code', code: this.pairingCode });
+        this.setStatus('pending_auth', null);
+      }
+      return { status: 'pending_auth', connectedNumber: null, pairingCode: this.pairingCode };
+    }
+    this.pairingCode = undefined;
     if (this.status !== 'pending_auth' || !this.qr) {
       const qr = `sandbox:${this.spec.clientId}:${randomBytes(12).toString('hex')}`;
       this.qr = { qr, png: await qrPng(qr) };
@@ -188,15 +204,28 @@ class SandboxSession implements Session {
     this.reachedOut.numbers.add(number);
   }
 
+  /** The phone linked this number (scanned its QR or typed its code). */
+  private link() {
+    this.db.prepare('INSERT OR REPLACE INTO sandbox_pairings (client_ref, number) VALUES (?, ?)').run(this.spec.clientRef, this.spec.phoneNumber);
+    this.qr = undefined;
+    this.pairingCode = undefined;
+    this.setStatus('connected', `${this.spec.phoneNumber}@c.us`);
+    return { status: 'connected' as const, connectedNumber: `${this.spec.phoneNumber}@c.us` };
+  }
+
   /** The simulated network's side: the phone that scans, contacts that write, react and call. */
   readonly sandbox: SandboxControls = {
     scan: async () => {
       if (this.status === 'connected') return { status: 'connected', connectedNumber: `${this.paired()}@c.us` };
-      if (this.status !== 'pending_auth') throw new SessionError('NO_PENDING_QR', 'There is no QR code waiting to be scanned');
-      this.db.prepare('INSERT OR REPLACE INTO sandbox_pairings (client_ref, number) VALUES (?, ?)').run(this.spec.clientRef, this.spec.phoneNumber);
-      this.qr = undefined;
-      this.setStatus('connected', `${this.spec.phoneNumber}@c.us`);
-      return { status: 'connected', connectedNumber: `${this.spec.phoneNumber}@c.us` };
+      if (this.status !== 'pending_auth' || !this.qr) throw new SessionError('NO_PENDING_QR', 'There is no QR code waiting to be scanned');
+      return this.link();
+    },
+    pair: async ({ code }) => {
+      if (this.status === 'connected') return { status: 'connected', connectedNumber: `${this.paired()}@c.us` };
+      if (this.status !== 'pending_auth' || !this.pairingCode) throw new SessionError('NO_PENDING_CODE', 'There is no pairing code waiting to be typed');
+      if (code.replace(/[\s-]/g, '').toUpperCase() !== this.pairingCode)
+        throw new SessionError('VALIDATION_ERROR', 'That is not the pairing code this number showed');
+      return this.link();
     },
     inbound: async ({ from: rawFrom, message = '', mediaUrl, groupId }) => {
       this.requireConnected();

@@ -13,7 +13,7 @@ import { addNumberRoute, deleteClientRoute, listClientsRoute, qrRoute } from './
 
 export const clientsRouter = createRouter()
   .openapi(addNumberRoute, async (c) => {
-    const { clientId, phoneNumber } = c.req.valid('json');
+    const { clientId, phoneNumber, pairingMethod } = c.req.valid('json');
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
     const [user] = await db.select({ maxClients: users.maxClients }).from(users).where(eq(users.id, auth.userId));
@@ -36,7 +36,7 @@ export const clientsRouter = createRouter()
     }
     const apiKey = await issueKey(db, c.env.SEAL_KEY, auth.userId, created.id);
     await audit(c, { userId: auth.userId, category: 'app', event: 'client_added', message: `Added client ${clientId} (${phoneNumber})` });
-    const started = await ask(c.env, created.id, 'start', { clientId, phoneNumber });
+    const started = await ask(c.env, created.id, 'start', { clientId, phoneNumber, pairingMethod });
     if (!started.ok) {
       // The client exists; the bridge starts it as soon as one connects, and GET /api/qr shows its code.
       return c.json(
@@ -45,6 +45,7 @@ export const clientsRouter = createRouter()
           message: `Client created, but no QR code yet: ${started.message} (${started.code}). Fetch it from GET /api/qr/${clientId} once the bridge is up.`,
           qrCode: null,
           apiKey,
+          pairingCode: null,
         },
         200,
       );
@@ -54,9 +55,14 @@ export const clientsRouter = createRouter()
     return c.json(
       {
         status: connected ? ('connected' as const) : ('pending_auth' as const),
-        message: connected ? 'Client is already connected' : 'QR Code generated for authentication',
+        message: connected
+          ? 'Client is already connected'
+          : session.pairingCode
+            ? 'Pairing code generated: type it on the phone (WhatsApp → Linked devices → Link with phone number instead)'
+            : 'QR Code generated for authentication',
         qrCode: !connected && session.qr ? `data:image/png;base64,${session.qr.png}` : null,
         apiKey,
+        pairingCode: !connected ? (session.pairingCode ?? null) : null,
       },
       200,
     );

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { PairingMethodSchema } from '../../../adapters/protocol.ts';
 import { accountScope } from '../../middleware/api-key.ts';
 import { loginOrKey } from '../../middleware/login.ts';
 import { rateLimit } from '../../middleware/rate-limit.ts';
@@ -6,7 +7,16 @@ import { loginAuth } from '../../middleware/login.ts';
 import { errorResponses } from '../../lib/errors.ts';
 import { ClientIdSchema, ClientParamsSchema, json, jsonBody, PhoneNumberSchema, SessionSecurity, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
-const AddNumberSchema = z.object({ clientId: ClientIdSchema, phoneNumber: PhoneNumberSchema }).openapi('AddNumber');
+const AddNumberSchema = z
+  .object({
+    clientId: ClientIdSchema,
+    phoneNumber: PhoneNumberSchema,
+    pairingMethod: PairingMethodSchema.default('qr').openapi({
+      description:
+        '`qr` (default): a QR code to scan; `code`: an 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone number instead)',
+    }),
+  })
+  .openapi('AddNumber');
 
 const AddNumberResultSchema = z
   .object({
@@ -17,6 +27,10 @@ const AddNumberResultSchema = z
       .nullable()
       .openapi({ description: 'data:image/png;base64 QR code; null when connected or not yet issued', example: 'data:image/png;base64,iVBORw0KGgo...' }),
     apiKey: z.string().openapi({ description: 'The client-specific API key', example: 'client-api-key-here' }),
+    pairingCode: z
+      .string()
+      .nullable()
+      .openapi({ description: 'With `pairingMethod: "code"`: the code to type on the phone; it also arrives on the live socket', example: 'ABCD1234' }),
   })
   .openapi('AddNumberResult');
 

@@ -17,6 +17,17 @@ export const scanRoute = createRoute({
   responses: { 200: json(z.object({ status: z.string(), connectedNumber: z.string().nullable() }), 'Connected'), ...errors },
 });
 
+export const pairRoute = createRoute({
+  tags: ['Sandbox'],
+  security: KeyOrSessionSecurity,
+  middleware: [loginOrKey()] as const,
+  method: 'post',
+  path: '/api/sandbox/{clientId}/pair',
+  summary: 'The simulated phone types the pairing code (add-number with pairingMethod "code"): the client connects',
+  request: { params: ClientParamsSchema, body: jsonBody(z.object({ code: z.string().min(1).max(16) }).openapi('SandboxPair')) },
+  responses: { 200: json(z.object({ status: z.string(), connectedNumber: z.string().nullable() }), 'Connected'), ...errors },
+});
+
 export const inboundRoute = createRoute({
   tags: ['Sandbox'],
   security: KeyOrSessionSecurity,

@@ -9,7 +9,8 @@ import { type LiveFrame, watchClient } from '../../live.ts';
 import type { PageProps } from './types.ts';
 
 type Client = Schemas['Client'];
-type Live = { status: string | null; connectedNumber: string | null; qrPng: string | null };
+type Live = { status: string | null; connectedNumber: string | null; qrPng: string | null; pairingCode: string | null };
+type FirstLook = { qr: string | null; code: string | null };
 
 const STATUS_WORDS: Record<string, string> = {
   pending_auth: 'Waiting for the QR scan',
@@ -34,7 +35,12 @@ function useLive(clientId: string, initial: Live, watch: boolean): Live {
     if (!watch) return;
     const handle = watchClient(clientId, (frame: LiveFrame) => {
       if (frame.type === 'hello' || frame.type === 'state') {
-        setLive({ status: frame.state.status, connectedNumber: frame.state.connectedNumber, qrPng: frame.state.qrPng });
+        setLive({
+          status: frame.state.status,
+          connectedNumber: frame.state.connectedNumber,
+          qrPng: frame.state.qrPng,
+          pairingCode: frame.state.pairingCode ?? null,
+        });
       }
     });
     return () => handle.close();
@@ -51,9 +57,17 @@ function Pairing(props: { client: Client; live: Live }) {
   const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
   if (props.live.status === 'connected') return null;
   const qr = props.live.qrPng;
+  const code = props.live.pairingCode;
   return (
     <div class="pairing">
-      {qr ? (
+      {code ? (
+        <div class="pairing-code">
+          <p>On the phone: WhatsApp → Linked devices → Link a device → Link with phone number instead, and type</p>
+          <output aria-label={`Pairing code for ${props.client.clientId}`}>
+            {code.slice(0, 4)}-{code.slice(4)}
+          </output>
+        </div>
+      ) : qr ? (
         <img
           class="qr"
           src={qr.startsWith('data:') ? qr : `data:image/png;base64,${qr}`}
@@ -83,17 +97,19 @@ function Pairing(props: { client: Client; live: Live }) {
         <button
           type="button"
           class="secondary small"
-          title="With the sandbox transport: the simulated phone scans the code"
+          title="With the sandbox transport: the simulated phone scans the QR code or types the pairing code"
           onClick={async () => {
             setNote(null);
+            const path = { clientId: props.client.clientId };
             try {
-              await must(api.POST('/api/sandbox/{clientId}/scan', { params: { path: { clientId: props.client.clientId } } }));
+              if (code) await must(api.POST('/api/sandbox/{clientId}/pair', { params: { path }, body: { code } }));
+              else await must(api.POST('/api/sandbox/{clientId}/scan', { params: { path } }));
             } catch (err) {
               setNote({ kind: 'error', text: (err as Error).message });
             }
           }}
         >
-          Scan with the sandbox phone
+          {code ? 'Type it on the sandbox phone' : 'Scan with the sandbox phone'}
         </button>
       </div>
       {note && <Notice kind={note.kind}>{note.text}</Notice>}
@@ -222,7 +238,7 @@ function DeleteClient(props: { client: Client; onDeleted: () => void }) {
   );
 }
 
-function ClientCard(props: { client: Client; firstQr?: string | null; watch: boolean; onChanged: () => void }) {
+function ClientCard(props: { client: Client; first?: FirstLook; watch: boolean; onChanged: () => void }) {
   const c = props.client;
   // a login's calls carry no keys: they come from POST /auth/reveal once the password is confirmed
   const revealed = useRevealed()?.clients.find((r) => r.clientId === c.clientId);
@@ -233,7 +249,8 @@ function ClientCard(props: { client: Client; firstQr?: string | null; watch: boo
     {
       status: LABEL_STATUS[c.status] ?? null,
       connectedNumber: c.connectedNumber === 'Not Connected' ? null : c.connectedNumber,
-      qrPng: props.firstQr ?? null,
+      qrPng: props.first?.qr ?? null,
+      pairingCode: props.first?.code ?? null,
     },
     props.watch,
   );
@@ -267,9 +284,10 @@ function ClientCard(props: { client: Client; firstQr?: string | null; watch: boo
   );
 }
 
-function AddNumber(props: { onAdded: (clientId: string, qr: string | null, apiKey: string) => void }) {
+function AddNumber(props: { onAdded: (clientId: string, first: FirstLook) => void }) {
   const [clientId, setClientId] = useState('');
   const [phoneNumber, setPhoneNumber] = useState('');
+  const [pairingMethod, setPairingMethod] = useState<'qr' | 'code'>('qr');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   return (
@@ -281,8 +299,8 @@ function AddNumber(props: { onAdded: (clientId: string, qr: string | null, apiKe
           setBusy(true);
           setError(null);
           try {
-            const added = await must(api.POST('/api/add-number', { body: { clientId: clientId.trim(), phoneNumber: phoneNumber.trim() } }));
-            props.onAdded(clientId.trim(), added.qrCode, added.apiKey);
+            const added = await must(api.POST('/api/add-number', { body: { clientId: clientId.trim(), phoneNumber: phoneNumber.trim(), pairingMethod } }));
+            props.onAdded(clientId.trim(), { qr: added.qrCode, code: added.pairingCode });
             setClientId('');
             setPhoneNumber('');
           } catch (err) {
@@ -298,6 +316,14 @@ function AddNumber(props: { onAdded: (clientId: string, qr: string | null, apiKe
         <Field label="Phone number" hint="With country code, e.g. 972501234567">
           {(id) => <input id={id} inputMode="tel" required value={phoneNumber} onInput={(e) => setPhoneNumber(e.currentTarget.value)} />}
         </Field>
+        <Field label="Pair with">
+          {(id) => (
+            <select id={id} value={pairingMethod} onChange={(e) => setPairingMethod(e.currentTarget.value === 'code' ? 'code' : 'qr')}>
+              <option value="qr">QR code</option>
+              <option value="code">Code typed on the phone</option>
+            </select>
+          )}
+        </Field>
         <div class="field">
           <button type="submit" disabled={busy}>
             Add
@@ -311,18 +337,18 @@ function AddNumber(props: { onAdded: (clientId: string, qr: string | null, apiKe
 
 export function NumbersPage(_props: PageProps) {
   const clients = useAsync(() => must(api.GET('/api/clients')), []);
-  const [firstQr, setFirstQr] = useState<Record<string, string | null>>({});
+  const [first, setFirst] = useState<Record<string, FirstLook>>({});
   const [added, setAdded] = useState<string | null>(null);
   return (
     <div class="stack">
       <AddNumber
-        onAdded={(clientId, qr) => {
-          setFirstQr((q) => ({ ...q, [clientId]: qr }));
+        onAdded={(clientId, look) => {
+          setFirst((q) => ({ ...q, [clientId]: look }));
           setAdded(clientId);
           clients.reload();
         }}
       />
-      {added && <Notice kind="ok">{added} was added: scan its QR code in WhatsApp → Linked devices.</Notice>}
+      {added && <Notice kind="ok">{added} was added: link it from the phone, in WhatsApp → Linked devices.</Notice>}
       <Notice kind="error">{clients.error}</Notice>
       {(clients.data?.length ?? 0) > LIVE_LIMIT && (
         <Notice kind="info">The first {LIVE_LIMIT} numbers update live; reload the page to see the others’ status.</Notice>
@@ -330,7 +356,7 @@ export function NumbersPage(_props: PageProps) {
       {clients.data?.length === 0 && <p class="muted">No numbers yet. Add one above.</p>}
       <div class="cards">
         {clients.data?.map((c, i) => (
-          <ClientCard key={c.clientId} client={c} firstQr={firstQr[c.clientId]} watch={i < LIVE_LIMIT} onChanged={clients.reload} />
+          <ClientCard key={c.clientId} client={c} first={first[c.clientId]} watch={i < LIVE_LIMIT} onChanged={clients.reload} />
         ))}
       </div>
     </div>

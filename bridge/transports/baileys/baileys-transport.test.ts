@@ -232,6 +232,33 @@ describe('Baileys session', () => {
     expect(g.events.at(-1)).toMatchObject({ status: 'disconnected', reason: expect.stringContaining('500') });
   });
 
+  it('a connected socket that goes silent is probed; an answered probe keeps it, an unanswered one restarts it with the reason', async () => {
+    const h = harness({ liveness: { silentMs: 200, probeTimeoutMs: 100 } });
+    await h.connected();
+    const sock = h.sockets[0]!;
+    // frames keep coming (keep-alive pongs, messages): nothing is probed
+    for (let i = 0; i < 8; i++) {
+      sock.ws.emit('message', Buffer.from('frame'));
+      await h.tick(50);
+    }
+    expect(sock.query).not.toHaveBeenCalled();
+    // silence: a ping is sent; WhatsApp answers, so the socket stays
+    await h.until(() => sock.query.mock.calls.length >= 1);
+    expect(sock.query.mock.calls[0]![0]).toMatchObject({ tag: 'iq', attrs: { xmlns: 'w:p', type: 'get' }, content: [{ tag: 'ping' }] });
+    await h.tick(60);
+    expect(h.sockets).toHaveLength(1);
+    // silence again, and the ping goes unanswered: the socket is restarted, and the owner hears why
+    sock.query.mockImplementation(() => new Promise(() => {}));
+    await h.until(() => h.sockets.length === 2);
+    expect(sock.end).toHaveBeenCalled();
+    expect(
+      h
+        .ofKind('status')
+        .map((e) => e.reason)
+        .filter(Boolean),
+    ).toContainEqual(expect.stringContaining('silent for'));
+  });
+
   it('on 440 (connection replaced) stops without fighting the other socket', async () => {
     const h = harness();
     await h.connected();

@@ -6,6 +6,7 @@ import { Boom } from '@hapi/boom';
 import { randomBytes } from 'node:crypto';
 import makeWASocket, {
   Browsers,
+  DisconnectReason,
   downloadMediaMessage,
   fetchLatestWaWebVersion,
   jidNormalizedUser,
@@ -26,6 +27,7 @@ import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
 import { GroupDirectory, type GroupSocket } from './groups.ts';
 import { type InboundSocket, listenInbound } from './inbound.ts';
 import { MessageStore } from './message-store.ts';
+import { type LivenessOptions, livenessDefaults, watchLiveness } from './liveness.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
 export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'end' | 'logout'> &
@@ -35,8 +37,12 @@ export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'e
     readMessages?: WASocket['readMessages'];
     requestPairingCode?: WASocket['requestPairingCode'];
     updateMediaMessage?: WASocket['updateMediaMessage'];
-    /** the WebSocket client: its HTTP upgrade answer is watched */
-    ws?: { on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number; resume?: () => void }) => void): unknown };
+    query?: WASocket['query'];
+    /** the WebSocket client: its HTTP upgrade answer and its frames are watched */
+    ws?: {
+      on(event: 'unexpected-response', listener: (req: unknown, res: { statusCode?: number; resume?: () => void }) => void): unknown;
+      on(event: 'message', listener: (data: unknown) => void): unknown;
+    };
   };
 export type MakeSocket = (config: Parameters<typeof makeWASocket>[0]) => SocketLike;
 
@@ -50,6 +56,8 @@ export interface BaileysOptions {
   delay?: (attempt: number) => number;
   /** WhatsApp Web's current version, asked for when WhatsApp refuses ours (405) */
   fetchVersion?: () => Promise<[number, number, number] | undefined>;
+  /** when a connected but silent socket is probed and restarted (./liveness.ts) */
+  liveness?: LivenessOptions;
   /** passed to makeWASocket as is (tests point `waWebSocketUrl` at a local server) */
   socketConfig?: Partial<Parameters<typeof makeWASocket>[0]>;
 }
@@ -64,7 +72,7 @@ export class BaileysSession implements Session {
   private readonly spec: SessionSpec;
   private readonly emit: Emit;
   private readonly db: BridgeDb;
-  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay' | 'sealer' | 'fetchVersion' | 'socketConfig'>> & {
+  private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay' | 'sealer' | 'fetchVersion' | 'socketConfig' | 'liveness'>> & {
     logger: pino.Logger;
   };
   private readonly store: MessageStore;
@@ -72,6 +80,8 @@ export class BaileysSession implements Session {
   /** closes by code since the socket last opened (caps: ./reconnect.ts) */
   private readonly closes = new Map<number, number>();
   private version: [number, number, number] | undefined;
+  /** stops the current socket's liveness watch */
+  private unwatch: (() => void) | undefined;
   private pairing: PairingMethod = 'qr';
   private pairingCode: string | undefined;
   /** the socket a pairing code was asked on (one request per socket) */
@@ -99,6 +109,7 @@ export class BaileysSession implements Session {
       sealer: opts.sealer ?? sealerFor(randomBytes(32)),
       fetchVersion: opts.fetchVersion ?? latestVersion,
       socketConfig: opts.socketConfig ?? {},
+      liveness: opts.liveness ?? livenessDefaults(),
     };
     this.store = new MessageStore(db, spec.clientRef, this.opts.sealer);
     this.groupDirectory = new GroupDirectory(this.store);
@@ -208,6 +219,13 @@ export class BaileysSession implements Session {
         this.opts.logger.warn({ err }, 'closing a refused socket failed');
       }
     });
+    this.unwatch?.();
+    this.unwatch = watchLiveness(
+      sock,
+      this.opts.liveness,
+      () => sock === this.sock && this.status === 'connected',
+      (reason) => sock.end(new Boom(reason, { statusCode: DisconnectReason.connectionLost, data: { liveness: reason } })),
+    );
     sock.ev.on('creds.update', () => void saveCreds());
     sock.ev.on('connection.update', (update) => void this.onConnection(sock, update));
     listenInbound(sock, {
@@ -249,9 +267,11 @@ export class BaileysSession implements Session {
     const code = error?.output?.statusCode;
     const repeats = (this.closes.get(code ?? 0) ?? 0) + 1;
     this.closes.set(code ?? 0, repeats);
-    const refused = error?.data as { handshake?: boolean; http?: number } | undefined;
+    const refused = error?.data as { handshake?: boolean; http?: number; liveness?: string } | undefined;
     const handshake = Boolean(refused?.handshake);
-    const next = closeAction({ code: handshake ? (refused?.http ?? code) : code, handshake, registered: this.auth?.registered() ?? false, repeats });
+    let next = closeAction({ code: handshake ? (refused?.http ?? code) : code, handshake, registered: this.auth?.registered() ?? false, repeats });
+    if (refused?.liveness && next.action === 'reconnect') next = { ...next, reason: refused.liveness };
+    this.unwatch?.();
     this.sock = undefined;
     if (this.stopped) return;
     switch (next.action) {
@@ -290,6 +310,7 @@ export class BaileysSession implements Session {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unwatch?.();
     if (this.retry) clearTimeout(this.retry);
     const sock = this.sock;
     this.sock = undefined;

@@ -18,6 +18,7 @@ export type TestSocket = SocketLike & {
   emit<E extends keyof BaileysEventMap>(e: E, d: BaileysEventMap[E]): void;
   readMessages: ReturnType<typeof vi.fn>;
   requestPairingCode: ReturnType<typeof vi.fn>;
+  query: ReturnType<typeof vi.fn>;
   groupFetchAllParticipating: ReturnType<typeof vi.fn>;
   newsletterMetadata: ReturnType<typeof vi.fn>;
   ws: EventEmitter;
@@ -45,6 +46,7 @@ export function harness(opts: Partial<BaileysOptions> = {}) {
       })),
       rejectCall: vi.fn(async () => {}),
       readMessages: vi.fn(async () => {}),
+      query: vi.fn(async () => ({ tag: 'iq', attrs: { type: 'result' } })),
       // as rc14: only once the socket stands at the QR stage (else 428 Connection Closed); it sets creds.me
       // and creds.pairingCode (so the client is not "registered" yet) and answers an 8-character code
       requestPairingCode: vi.fn(async (phoneNumber: string) => {

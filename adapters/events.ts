@@ -21,6 +21,13 @@ export const MessageReceivedData = z
     deviceId: z.string().optional(),
     groupId: z.string().optional(),
     mediaUrl: z.string().optional(),
+    fromLid: z
+      .string()
+      .optional()
+      .openapi({
+        description: 'WhatsApp: the sender’s LID (`…@lid`) beside its number, when WhatsApp addressed it by LID; `from` stays the number',
+        example: '123456789012345@lid',
+      }),
   })
   .openapi('MessageReceivedData');
 
@@ -74,6 +81,10 @@ export const CallRejectedData = z
     timestamp: ms,
     type: z.literal('call_rejected'),
     callId: z.string().optional(),
+    fromLid: z
+      .string()
+      .optional()
+      .openapi({ description: 'The caller’s LID beside its number, when WhatsApp addressed it by LID', example: '123456789012345@lid' }),
   })
   .openapi('CallRejectedData');
 

@@ -17,6 +17,8 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
     from: z.string(),
     /** the chat: `<number>@c.us`, `<lid>@lid`, `<id>@g.us` or `<id>@newsletter` */
     chatId: z.string(),
+    /** the sender's LID (`…@lid`) beside its number, when WhatsApp addressed it by LID and the number is known */
+    senderLid: z.string().optional(),
     fromMe: z.boolean(),
     body: z.string(),
     type: z.string(),
@@ -37,7 +39,15 @@ export const BridgeEventSchema = z.discriminatedUnion('kind', [
     /** with ack −1: WhatsApp's error code for the refusal ("463": the number may not reach out to new contacts now) */
     error: z.string().max(64).optional(),
   }),
-  z.object({ kind: z.literal('call'), callId: z.string(), from: z.string(), isVideo: z.boolean(), timestamp: z.number().int() }),
+  z.object({
+    kind: z.literal('call'),
+    callId: z.string(),
+    from: z.string(),
+    isVideo: z.boolean(),
+    timestamp: z.number().int(),
+    /** the caller's LID beside its number, when known */
+    callerLid: z.string().optional(),
+  }),
   /** someone reacted to a message (an empty emoji takes the reaction back) */
   z.object({ kind: z.literal('reaction'), messageId: z.string(), from: z.string(), emoji: z.string() }),
 ]);

@@ -30,11 +30,15 @@ describe('Baileys messages.upsert → message events', () => {
       value: { from: '15550000002', chatId: '120363123456789012@g.us', groupId: '120363123456789012@g.us', body: 'group hello' },
     });
     expect(results[2]).toMatchObject({ ok: true, value: { type: 'image', body: 'look', hasMedia: true, mimetype: 'image/jpeg' } });
-    // LID-addressed with sender_pn: the number, not the LID
+    // LID-addressed with sender_pn: the number, not the LID — and the LID beside it
     expect(results[3]).toMatchObject({
       ok: true,
-      value: { from: '15550000003', chatId: '15550000003@c.us', type: 'document', body: 'invoice', filename: 'invoice.pdf' },
+      value: { from: '15550000003', chatId: '15550000003@c.us', senderLid: '123456789012345@lid', type: 'document', body: 'invoice', filename: 'invoice.pdf' },
     });
+    // a PN-addressed message that names the sender's LID (sender_lid) carries it too; one that names none does not
+    const pn = normalizeMessage(received({ from: '15550000003@s.whatsapp.net', sender_lid: '123456789012345@lid', id: 'PNL' }, { conversation: 'x' }));
+    expect(pn).toMatchObject({ ok: true, value: { from: '15550000003', chatId: '15550000003@c.us', senderLid: '123456789012345@lid' } });
+    expect((results[0] as { value: object }).value).not.toHaveProperty('senderLid');
     for (const r of results) if (r.ok) expect(BridgeEventSchema.safeParse(r.value).success).toBe(true);
   });
 
@@ -122,7 +126,7 @@ describe('Baileys call → call events', () => {
     });
     expect(normalizeCall(callOffer('99887766554433@lid', 'CALL0002', { callerPn: '15550000009@s.whatsapp.net' }))).toMatchObject({
       ok: true,
-      value: { from: '15550000009' },
+      value: { from: '15550000009', callerLid: '99887766554433@lid' },
     });
     expect(normalizeCall(callOffer('99887766554433@lid', 'CALL0003'))).toMatchObject({ ok: true, value: { from: '99887766554433@lid' } });
   });

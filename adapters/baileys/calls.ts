@@ -13,10 +13,13 @@ export function normalizeCall(call: WACallEvent): Result<Extract<BridgeEvent, { 
   if (call.status !== 'offer') return fail(`call ${call.status}, not an offer`);
   if (call.offline) return fail('an offer from while the bridge was offline: the call is over');
   const fromJid = isLid(call.from) && call.callerPn ? call.callerPn : call.from;
+  const from = party(fromJid);
+  const lid = isLid(call.from) ? party(call.from) : undefined;
   return ok({
     kind: 'call',
     callId: call.id,
-    from: party(fromJid),
+    from,
+    ...(lid && lid !== from ? { callerLid: lid } : {}),
     isVideo: Boolean(call.isVideo),
     timestamp: call.date instanceof Date && !Number.isNaN(call.date.getTime()) ? call.date.getTime() : Date.now(),
   });

@@ -26,6 +26,13 @@ export const party = (jid: string) => {
   return j.endsWith('@s.whatsapp.net') || j.endsWith('@c.us') ? j.replace(/@.*$/, '') : j;
 };
 
+/** The sender's LID, from whichever side of the key carries it (the address or its `…Alt`). */
+function lidOf(key: WAMessageKey, isGroup: boolean): string | undefined {
+  const [main, alt] = isGroup ? [key.participant, key.participantAlt] : [key.remoteJid, key.remoteJidAlt];
+  const lid = isLid(main) ? main : isLid(alt) ? alt : undefined;
+  return lid ? party(lid) : undefined;
+}
+
 /** The chat and the sender of a message key, by phone number where the key carries it (`…Alt`). */
 function addressOf(key: WAMessageKey): { chatJid: string; senderJid: string; isGroup: boolean } {
   const remoteJid = key.remoteJid ?? '';
@@ -94,11 +101,14 @@ export function normalizeMessage(msg: WAMessage, now = Date.now(), me?: string |
   const described = describe(content);
   if (!described) return fail('unsupported message type');
   const { chatJid, senderJid, isGroup } = addressOf(key);
+  const from = key.fromMe && me ? me : party(senderJid);
+  const lid = lidOf(key, isGroup);
   return ok({
     kind: 'message',
     messageId: key.id,
-    from: key.fromMe && me ? me : party(senderJid),
+    from,
     chatId: toChatId(chatJid),
+    ...(lid && lid !== from ? { senderLid: lid } : {}),
     fromMe: Boolean(key.fromMe),
     body: described.body,
     type: described.type,

@@ -243,6 +243,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
                   channel: 'whatsapp',
                   messageId: ev.messageId,
                   ...(ev.groupId ? { groupId: ev.groupId } : {}),
+                  ...(ev.senderLid ? { fromLid: ev.senderLid } : {}),
                 },
               },
               `message:${ev.messageId}`,
@@ -306,7 +307,15 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
     case 'call': {
       const event: WebhookEvent = {
         event: 'call_rejected',
-        data: { from: ev.from, to: client.clientId, isVideo: ev.isVideo, timestamp: ev.timestamp, type: 'call_rejected', callId: ev.callId },
+        data: {
+          from: ev.from,
+          to: client.clientId,
+          isVideo: ev.isVideo,
+          timestamp: ev.timestamp,
+          type: 'call_rejected',
+          callId: ev.callId,
+          ...(ev.callerLid ? { fromLid: ev.callerLid } : {}),
+        },
       };
       const live = client.webhookUrl !== null && client.webhookDisabledAt === null;
       // with a live webhook the caller hears back after its first attempt (rejectionMessage or the default)

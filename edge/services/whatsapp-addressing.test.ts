@@ -51,6 +51,32 @@ describe('WhatsApp addressing at the edge', () => {
     bridge.close();
   });
 
+  it('a message and a call from a LID-addressed contact whose number is known: from is the number, the LID rides beside it', async () => {
+    const { bridge, ref } = await setup();
+    const message = {
+      kind: 'message',
+      messageId: 'LIDMSG2',
+      from: '972521112222',
+      chatId: '972521112222@c.us',
+      senderLid: LID,
+      fromMe: false,
+      body: 'known number',
+      type: 'chat',
+      timestamp: Date.now(),
+      hasMedia: false,
+    };
+    bridge.ws.send(JSON.stringify(frame(ref, 'lid-evt-000002', message)));
+    bridge.ws.send(
+      JSON.stringify(
+        frame(ref, 'lid-call-00002', { kind: 'call', callId: 'CALL-LID-2', from: '972521112222', callerLid: LID, isVideo: true, timestamp: Date.now() }),
+      ),
+    );
+    await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('lid-call-00002')));
+    expect((await deliveries(ref, 'message_received'))[0]).toMatchObject({ from: '972521112222', fromLid: LID });
+    expect((await deliveries(ref, 'call_rejected'))[0]).toMatchObject({ from: '972521112222', fromLid: LID, isVideo: true });
+    bridge.close();
+  });
+
   it('a call from a LID-only contact is logged at its LID and the rejection text goes back to the LID', async () => {
     const { bridge, u, ref, sends } = await setup();
     bridge.ws.send(JSON.stringify(frame(ref, 'lid-call-00001', { kind: 'call', callId: 'CALL-LID-1', from: LID, isVideo: false, timestamp: Date.now() })));

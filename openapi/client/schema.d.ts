@@ -5442,6 +5442,11 @@ export interface components {
             deviceId?: string;
             groupId?: string;
             mediaUrl?: string;
+            /**
+             * @description WhatsApp: the sender’s LID (`…@lid`) beside its number, when WhatsApp addressed it by LID; `from` stays the number
+             * @example 123456789012345@lid
+             */
+            fromLid?: string;
         };
         message_sent_event: {
             /** @enum {string} */
@@ -5548,6 +5553,11 @@ export interface components {
             /** @enum {string} */
             type: "call_rejected";
             callId?: string;
+            /**
+             * @description The caller’s LID beside its number, when WhatsApp addressed it by LID
+             * @example 123456789012345@lid
+             */
+            fromLid?: string;
         };
         client_status_event: {
             /** @enum {string} */

@@ -21,13 +21,10 @@ export const MessageReceivedData = z
     deviceId: z.string().optional(),
     groupId: z.string().optional(),
     mediaUrl: z.string().optional(),
-    fromLid: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'WhatsApp: the sender’s LID (`…@lid`) beside its number, when WhatsApp addressed it by LID; `from` stays the number',
-        example: '123456789012345@lid',
-      }),
+    fromLid: z.string().optional().openapi({
+      description: 'WhatsApp: the sender’s LID (`…@lid`) beside its number, when WhatsApp addressed it by LID; `from` stays the number',
+      example: '123456789012345@lid',
+    }),
   })
   .openapi('MessageReceivedData');
 

@@ -138,6 +138,11 @@ export const OPS = {
   /** many text sends in one request (scheduled dispatch): answered item by item, in order */
   sendBatch: { params: z.object({ items: z.array(SendParamsSchema).min(1).max(500) }), result: z.array(SendOutcomeSchema) },
   groups: { params: Empty, result: z.array(GroupInfoSchema) },
+  /** profile pictures of chats, groups and channels: a URL, or null when there is none (or none may be seen) */
+  pictures: {
+    params: z.object({ chatIds: z.array(z.string().max(128)).min(1).max(100) }),
+    result: z.array(z.object({ chatId: z.string(), url: z.string().nullable() })),
+  },
   media: {
     params: z.object({ messageId: z.string() }),
     result: z.object({ mimetype: z.string(), filename: z.string().nullable(), data: z.string().describe('base64') }),

@@ -27,6 +27,7 @@ export function commandHandlers(sessions: Sessions, specs: Map<number, SessionSp
     send: (ref, p) => sessions.send(ref, p),
     sendBatch: (ref, p) => sessions.sendBatch(ref, p),
     groups: (ref) => sessions.groups(ref),
+    pictures: (ref, { chatIds }) => sessions.pictures(ref, chatIds),
     media: async (ref, { messageId }) => {
       const media = await sessions.media(ref, messageId);
       return { mimetype: media.mimetype, filename: media.filename, data: Buffer.from(media.data).toString('base64') };

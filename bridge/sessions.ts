@@ -190,6 +190,12 @@ export class Sessions {
     return this.serial(clientRef, () => entry.session.groups());
   }
 
+  /** Not serialized behind sends: pictures are looked up (and cached) by the transport, read-only. */
+  async pictures(clientRef: number, chatIds: string[]) {
+    const entry = this.require(clientRef);
+    return entry.session.pictures ? entry.session.pictures(chatIds) : chatIds.map((chatId) => ({ chatId, url: null }));
+  }
+
   /** Runs one of the sandbox's controls on the client's session, in its order. */
   async sandbox<T>(clientRef: number, run: (controls: SandboxControls) => Promise<T>): Promise<T> {
     const { session } = this.require(clientRef);

@@ -44,6 +44,8 @@ export interface Session {
   read(chatId: string, messageIds: string[]): Promise<void>;
   /** The groups and channels this number belongs to. */
   groups(): Promise<GroupInfo[]>;
+  /** Profile pictures of chats (null: none); a transport without pictures has none. */
+  pictures?(chatIds: string[]): Promise<{ chatId: string; url: string | null }[]>;
   /** The sandbox's simulated-network controls. */
   readonly sandbox?: SandboxControls;
 }

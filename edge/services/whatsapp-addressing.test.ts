@@ -77,6 +77,40 @@ describe('WhatsApp addressing at the edge', () => {
     bridge.close();
   });
 
+  it('chat and group lists carry profile pictures from the bridge, asked once and kept; a bridge that cannot answer leaves them null', async () => {
+    const { bridge, u, clientId, ref } = await setup();
+    const base = bridge.answer;
+    bridge.answer = (f) =>
+      f.op === 'pictures'
+        ? {
+            ok: true,
+            result: f.params.chatIds.map((chatId: string) => ({ chatId, url: chatId.startsWith('15550000031') ? 'https://pps.whatsapp.net/v/p.jpg' : null })),
+          }
+        : base(f);
+    for (const n of ['15550000031', '15550000032']) {
+      const message = {
+        kind: 'message',
+        messageId: `PIC-${n}`,
+        from: n,
+        chatId: `${n}@c.us`,
+        fromMe: false,
+        body: 'hi',
+        type: 'chat',
+        timestamp: Date.now(),
+        hasMedia: false,
+      };
+      bridge.ws.send(JSON.stringify(frame(ref, `pic-evt-${n}`, message)));
+    }
+    await bridge.waitFor((f) => f.filter((x) => x.t === 'ack' && String(x.ids[0]).startsWith('pic-evt')).length >= 2);
+    const list = async () =>
+      (await call(`/api/chats/${clientId}`, { key: u.apiKey })).json.chats as { id: { _serialized: string }; profilePic: string | null }[];
+    const pics = Object.fromEntries((await list()).map((ch) => [ch.id._serialized, ch.profilePic]));
+    expect(pics).toEqual({ '15550000031@c.us': 'https://pps.whatsapp.net/v/p.jpg', '15550000032@c.us': null });
+    await list();
+    expect(bridge.frames.filter((f) => f.t === 'req' && f.op === 'pictures')).toHaveLength(1);
+    bridge.close();
+  });
+
   it('a call from a LID-only contact is logged at its LID and the rejection text goes back to the LID', async () => {
     const { bridge, u, ref, sends } = await setup();
     bridge.ws.send(JSON.stringify(frame(ref, 'lid-call-00001', { kind: 'call', callId: 'CALL-LID-1', from: LID, isVideo: false, timestamp: Date.now() })));

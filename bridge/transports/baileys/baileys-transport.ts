@@ -27,6 +27,7 @@ import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
 import { GroupDirectory, type GroupSocket } from './groups.ts';
 import { type InboundSocket, listenInbound } from './inbound.ts';
 import { MessageStore } from './message-store.ts';
+import { PictureCache } from './pictures.ts';
 import { type LivenessOptions, livenessDefaults, watchLiveness } from './liveness.ts';
 import { closeAction, reconnectDelay } from './reconnect.ts';
 
@@ -35,6 +36,7 @@ export type SocketLike = Pick<WASocket, 'ev' | 'sendMessage' | 'rejectCall' | 'e
   Pick<InboundSocket, 'signalRepository'> & {
     user?: WASocket['user'];
     readMessages?: WASocket['readMessages'];
+    profilePictureUrl?: WASocket['profilePictureUrl'];
     requestPairingCode?: WASocket['requestPairingCode'];
     updateMediaMessage?: WASocket['updateMediaMessage'];
     query?: WASocket['query'];
@@ -77,6 +79,7 @@ export class BaileysSession implements Session {
   };
   private readonly store: MessageStore;
   private readonly groupDirectory: GroupDirectory;
+  private readonly pictureCache = new PictureCache();
   /** closes by code since the socket last opened (caps: ./reconnect.ts) */
   private readonly closes = new Map<number, number>();
   private version: [number, number, number] | undefined;
@@ -325,6 +328,7 @@ export class BaileysSession implements Session {
     (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer)).clear();
     this.store.clear();
     this.groupDirectory.clear();
+    this.pictureCache.clear();
     this.connectedNumber = null;
     this.setStatus('logged_out', 'logged out');
   }
@@ -371,6 +375,14 @@ export class BaileysSession implements Session {
       return isGroup ? [] : [{ remoteJid: jidOf(chatId), id, fromMe: false }];
     });
     if (keys.length) await sock.readMessages(keys);
+  }
+
+  async pictures(chatIds: string[]) {
+    const sock = this.status === 'connected' ? this.sock : undefined;
+    return this.pictureCache.get(
+      sock,
+      chatIds.map((chatId) => ({ chatId, jid: jidOf(chatId) })),
+    );
   }
 
   async groups() {

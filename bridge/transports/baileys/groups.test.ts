@@ -46,6 +46,24 @@ describe('Baileys groups', () => {
     expect(channelInfo(raw.id, { ...raw, viewer_metadata: { role: 'OWNER' } }).isReadOnly).toBe(false);
   });
 
+  it('profile pictures: the preview URL, kept a day; none (404) is a fact too; a timeout is asked again', async () => {
+    const h = harness();
+    await h.connected();
+    const sock = h.last();
+    const ask = () => h.session.pictures(['15550000031@c.us', '15550000032@c.us', '120363000000000001@g.us']);
+    expect(await ask()).toEqual([
+      { chatId: '15550000031@c.us', url: 'https://pps.whatsapp.net/v/15550000031.jpg' },
+      { chatId: '15550000032@c.us', url: null },
+      { chatId: '120363000000000001@g.us', url: 'https://pps.whatsapp.net/v/120363000000000001.jpg' },
+    ]);
+    expect(sock.profilePictureUrl).toHaveBeenCalledWith('15550000031@s.whatsapp.net', 'preview', 5000);
+    await ask();
+    expect(sock.profilePictureUrl).toHaveBeenCalledTimes(3);
+    sock.profilePictureUrl.mockRejectedValueOnce(new Error('Timed Out'));
+    expect(await h.session.pictures(['15550000033@c.us'])).toEqual([{ chatId: '15550000033@c.us', url: null }]);
+    expect(await h.session.pictures(['15550000033@c.us'])).toEqual([{ chatId: '15550000033@c.us', url: 'https://pps.whatsapp.net/v/15550000033.jpg' }]);
+  });
+
   it('the group list is fetched once and kept true by update events; Baileys gets the cached metadata for sends', async () => {
     const h = harness();
     await h.connected();

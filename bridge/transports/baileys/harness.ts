@@ -19,6 +19,7 @@ export type TestSocket = SocketLike & {
   readMessages: ReturnType<typeof vi.fn>;
   requestPairingCode: ReturnType<typeof vi.fn>;
   query: ReturnType<typeof vi.fn>;
+  profilePictureUrl: ReturnType<typeof vi.fn>;
   groupFetchAllParticipating: ReturnType<typeof vi.fn>;
   newsletterMetadata: ReturnType<typeof vi.fn>;
   ws: EventEmitter;
@@ -47,6 +48,10 @@ export function harness(opts: Partial<BaileysOptions> = {}) {
       rejectCall: vi.fn(async () => {}),
       readMessages: vi.fn(async () => {}),
       query: vi.fn(async () => ({ tag: 'iq', attrs: { type: 'result' } })),
+      profilePictureUrl: vi.fn(async (jid: string) => {
+        if (jid.startsWith('15550000032')) throw new Boom('item-not-found', { statusCode: 404 });
+        return `https://pps.whatsapp.net/v/${jid.replace(/@.*$/, '')}.jpg`;
+      }),
       // as rc14: only once the socket stands at the QR stage (else 428 Connection Closed); it sets creds.me
       // and creds.pairingCode (so the client is not "registered" yet) and answers an 8-character code
       requestPairingCode: vi.fn(async (phoneNumber: string) => {

@@ -2,6 +2,7 @@ import { and, desc, eq, gt } from 'drizzle-orm';
 import { getCookie } from 'hono/cookie';
 import { credentialOf } from '../../services/credentials.ts';
 import { LOGIN_COOKIE } from '../../services/logins.ts';
+import { picturesFor } from '../../services/pictures.ts';
 import { ackOf } from '../../../adapters/vocabulary.ts';
 import { getDb } from '../../db/client.ts';
 import { chatState, reactions, receivedMessages } from '../../db/schema.ts';
@@ -53,10 +54,17 @@ export const chatsRouter = createRouter()
   .openapi(listChatsRoute, async (c) => {
     const client = await findOwnClient(getDb(c.env.DB), c.get('auth'), c.req.valid('param').clientId);
     const rows = await c.env.DB.prepare(CHATS_SQL).bind(client.id).all<ChatRow>();
+    const pictures = rows.results.length
+      ? await picturesFor(
+          c.env,
+          client.id,
+          rows.results.map((r) => r.chat_id),
+        )
+      : new Map<string, string | null>();
     const chats = rows.results.map((r) => ({
       id: { _serialized: r.chat_id },
       name: r.name ?? r.chat_id.replace(/@c\.us$/, ''),
-      profilePic: null,
+      profilePic: pictures.get(r.chat_id) ?? null,
       lastMessage: { body: r.body, timestamp: Math.floor(r.ts / 1000), fromMe: r.from_me === 1 },
       timestamp: Math.floor(r.ts / 1000),
       unreadCount: r.unread,

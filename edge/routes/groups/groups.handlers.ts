@@ -13,6 +13,7 @@ import { inList } from '../../lib/sql-list.ts';
 import { command } from '../../services/bridge-commands.ts';
 import { findOwnClient, type ClientRow } from '../../services/clients.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
+import { picturesFor } from '../../services/pictures.ts';
 import { queueSend } from '../../services/send-queue.ts';
 import { listGroupsRoute, sendGroupMessageRoute, sendToGroupRoute } from './groups.routes.ts';
 
@@ -56,6 +57,7 @@ export const groupsRouter = createRouter()
     const client = await findOwnClient(db, c.get('auth'), c.req.valid('param').clientId);
     const groups = await groupsOf(c, client);
     const ids = groups.map((g) => g.id);
+    const pictures = ids.length ? await picturesFor(c.env, client.id, ids) : new Map<string, string | null>();
     // last activity from what this client received and sent
     const [inbound, outbound] = ids.length
       ? await Promise.all([
@@ -87,7 +89,7 @@ export const groupsRouter = createRouter()
         id: g.id,
         name: g.name,
         description: g.description,
-        profilePic: null,
+        profilePic: pictures.get(g.id) ?? null,
         lastMessage,
         timestamp: lastMessage?.timestamp ?? g.createdAt ?? 0,
         unreadCount: 0,

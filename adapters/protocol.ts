@@ -197,7 +197,14 @@ const EventFrameSchema = z.object({
 export const MAX_EVENTS_PER_FRAME = 100;
 
 export const BridgeFrameSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('hello'), bridgeId: z.string().min(1).max(64), transport: TransportSchema, sessions: z.number().int() }),
+  z.object({
+    t: z.literal('hello'),
+    bridgeId: z.string().min(1).max(64),
+    transport: TransportSchema,
+    sessions: z.number().int(),
+    /** the bridge's software version (its package.json) */
+    version: z.string().max(64).optional(),
+  }),
   EventFrameSchema,
   /** several events in one frame (the edge records a client's run of acks in one D1 batch) */
   z.object({ t: z.literal('events'), events: z.array(EventFrameSchema).min(1).max(MAX_EVENTS_PER_FRAME) }),

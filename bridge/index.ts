@@ -1,7 +1,9 @@
 // The bridge's composition root: SQLite, the event queue, sessions over the chosen transport, and the link.
 //   EDGE_URL (http://127.0.0.1:8787)  BRIDGE_TOKEN (this bridge's credential: POST /api/admin/bridges)  STATE_DIR (.data)
 //   WA_TRANSPORT (sandbox|baileys)  BRIDGE_ID (bridge-1)  ALLOW_PRIVATE_WEBHOOK_URLS (false)
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SessionSpec } from '../adapters/protocol.ts';
 import type { TransportName } from '../adapters/vocabulary.ts';
 import { openBridgeDb } from './db.ts';
@@ -10,6 +12,9 @@ import { commandHandlers, runRequest } from './commands.ts';
 import { EventQueue } from './event-queue.ts';
 import { sealerFromKeyFile } from './seal.ts';
 import { Sessions } from './sessions.ts';
+
+/** This bridge's version (package.json), told the edge in its hello. */
+const VERSION = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string }).version;
 import { baileysTransport } from './transports/baileys/baileys-transport.ts';
 import { sandboxTransport } from './transports/sandbox/sandbox-transport.ts';
 
@@ -54,6 +59,7 @@ export function startBridge(config: BridgeConfig) {
     token: config.token,
     bridgeId: config.bridgeId,
     transport: config.transport,
+    version: VERSION,
     events,
     sessions: () => sessions.size,
     onWelcome: (frame) => {

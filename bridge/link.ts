@@ -12,6 +12,8 @@ export interface LinkOptions {
   transport: TransportName;
   events: EventQueue;
   sessions: () => number;
+  /** told the edge in the hello (GET /api/admin/bridges shows it) */
+  version?: string;
   onWelcome: (frame: Extract<EdgeFrame, { t: 'welcome' }>) => void;
   onRequest: (frame: RequestFrame) => Promise<unknown>;
   heartbeatMs?: number;
@@ -60,7 +62,13 @@ export class Link {
       this.connected = true;
       this.alive = true;
       this.log(`connected to ${this.opts.url}`);
-      this.send({ t: 'hello', bridgeId: this.opts.bridgeId, transport: this.opts.transport, sessions: this.opts.sessions() });
+      this.send({
+        t: 'hello',
+        bridgeId: this.opts.bridgeId,
+        transport: this.opts.transport,
+        sessions: this.opts.sessions(),
+        ...(this.opts.version ? { version: this.opts.version } : {}),
+      });
       this.sendEvents(this.opts.events.pending());
       this.heartbeat = setInterval(() => {
         if (!this.alive) {

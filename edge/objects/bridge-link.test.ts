@@ -328,6 +328,20 @@ describe('a bridge cannot act beyond its credential', () => {
     }
   });
 
+  it('the admin list shows each connected bridge with its version, last heartbeat and the clients it holds', async () => {
+    const bridge = await connectFakeBridge(nextId());
+    const admin = await newUser({ role: 'admin' });
+    const { clientId } = await addClient(admin.apiKey);
+    const start = bridge.frames.find((f) => f.t === 'req' && f.op === 'start');
+    expect(start).toBeDefined();
+    const listed = (await call('/api/admin/bridges', { key: admin.apiKey })).json.bridges.find((b: { connected: boolean; clients: { clientId: string }[] }) =>
+      b.clients.some((x) => x.clientId === clientId),
+    );
+    expect(listed).toMatchObject({ connected: true, transport: 'sandbox', version: '0.0.0-test', clients: [{ clientId, username: admin.username }] });
+    expect(Date.now() - Date.parse(listed.lastHeartbeat)).toBeLessThan(60_000);
+    bridge.close();
+  });
+
   it('a revoked credential stops working and its live link closes', async () => {
     const admin = await newUser({ role: 'admin' });
     const issued = await call('/api/admin/bridges', { key: admin.apiKey, body: { bridgeId: nextId() } });

@@ -20,6 +20,7 @@ interface Attachment {
   acceptedAt: number;
   /** set by its hello */
   transport: TransportName | null;
+  version?: string | null;
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -157,8 +158,20 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     return links.length;
   }
 
-  status(): LinkStatus {
-    const bridges = this.bridges().map((b) => ({ bridgeId: b.att.bridgeId, transport: b.att.transport ?? 'unknown' }));
+  /** The links that said hello; with `detail`, the clients each holds (admin view). */
+  status(detail = false): LinkStatus {
+    const assigned = new Map<string, number[]>();
+    if (detail)
+      for (const r of this.sql.exec<{ client_ref: number; bridge_id: string }>('SELECT client_ref, bridge_id FROM assignments ORDER BY client_ref').toArray()) {
+        assigned.set(r.bridge_id, [...(assigned.get(r.bridge_id) ?? []), r.client_ref]);
+      }
+    const bridges = this.bridges().map((b) => ({
+      bridgeId: b.att.bridgeId,
+      transport: b.att.transport ?? 'unknown',
+      version: b.att.version ?? null,
+      lastSeenAt: this.seenAt(b.ws, b.att),
+      clientRefs: assigned.get(b.att.bridgeId) ?? [],
+    }));
     return { connected: bridges.length > 0, bridges };
   }
 
@@ -203,7 +216,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       return;
     }
     // taken at once, so the events the bridge sends right behind its hello are not refused while we check
-    ws.serializeAttachment({ ...att, transport: frame.transport } satisfies Attachment);
+    ws.serializeAttachment({ ...att, transport: frame.transport, version: frame.version ?? null } satisfies Attachment);
     // revoked or re-issued since the Worker checked it: revocation updates D1 before it closes links,
     // so this check or that close catches every link
     if (!(await credentialIsLive(getDb(this.env.DB), att.bridgeId, att.tokenHash))) {

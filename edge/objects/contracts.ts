@@ -30,7 +30,7 @@ export interface WebhookSenderRpc extends Rpc.DurableObjectBranded {
 
 export interface LinkStatus {
   connected: boolean;
-  bridges: { bridgeId: string; transport: string }[];
+  bridges: { bridgeId: string; transport: string; version: string | null; lastSeenAt: number; clientRefs: number[] }[];
 }
 
 /** The bridges' WebSocket links: requests out to the bridge holding a client, events in. */
@@ -40,7 +40,7 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   forget(clientRef: number): void;
   /** closes the links of a bridge whose credential was revoked */
   disconnect(bridgeId: string): number;
-  status(): LinkStatus;
+  status(detail?: boolean): LinkStatus;
 }
 
 /** Where a send stands when enqueue answers (with a wait: its outcome, if it came first). */

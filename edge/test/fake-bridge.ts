@@ -67,7 +67,7 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
     if (frame.t === 'req') ws.send(JSON.stringify({ t: 'res', id: frame.id, ...bridge.answer(frame) }));
     for (const w of waiters.splice(0)) w();
   });
-  ws.send(JSON.stringify({ t: 'hello', bridgeId, transport: 'sandbox', sessions: 0 }));
+  ws.send(JSON.stringify({ t: 'hello', bridgeId, transport: 'sandbox', sessions: 0, version: '0.0.0-test' }));
   await bridge.waitFor((f) => f.some((x) => x.t === 'welcome'));
   return bridge;
 }

@@ -394,7 +394,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Bridges with a credential, and whether each is connected */
+        /** Bridges with a credential: connected or not, version, last heartbeat, and the clients each holds */
         get: {
             parameters: {
                 query?: never;
@@ -5727,6 +5727,15 @@ export interface components {
             revoked: boolean;
             connected: boolean;
             transport: string | null;
+            /** @description What the bridge said it runs, in its hello */
+            version: string | null;
+            /** @description When its link last showed life (a frame or a ping); null when not connected */
+            lastHeartbeat: string | null;
+            /** @description The clients it holds */
+            clients: {
+                clientId: string;
+                username: string;
+            }[];
         };
         Profile: {
             /** @example admin */

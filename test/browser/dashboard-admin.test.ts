@@ -263,6 +263,12 @@ describe('dashboard: devices, logs, usage, account', () => {
     const shown = await keySection.locator('.secret code').textContent();
     expect(shown).toBe((await h.admin('/api/profile')).json.apiKey);
 
+    // an admin sees the bridges: npm start's one, connected, with its version and the numbers it holds
+    const bridges = section(page, 'Bridges');
+    await bridges.getByText('bridge-1').waitFor();
+    await bridges.getByText('Connected (sandbox)').waitFor();
+    await bridges.getByText('0.1.0').waitFor();
+
     // an admin creates a user: its key is shown once and works
     const create = section(page, 'Create a user');
     await create.getByLabel('New username').fill('operator1');

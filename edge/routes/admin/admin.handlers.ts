@@ -1,4 +1,7 @@
+import { eq } from 'drizzle-orm';
 import { getDb } from '../../db/client.ts';
+import { clients, users } from '../../db/schema.ts';
+import { inList } from '../../lib/sql-list.ts';
 import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
@@ -29,17 +32,34 @@ export const adminRouter = createRouter()
     return c.json({ bridgeId, token }, 201);
   })
   .openapi(listBridgesRoute, async (c) => {
-    const [rows, link] = await Promise.all([listBridges(getDb(c.env.DB)), linkFor(c.env).status()]);
-    const live = new Map(link.bridges.map((b) => [b.bridgeId, b.transport]));
+    const db = getDb(c.env.DB);
+    const [rows, link] = await Promise.all([listBridges(db), linkFor(c.env).status(true)]);
+    const live = new Map(link.bridges.map((b) => [b.bridgeId, b]));
+    const refs = link.bridges.flatMap((b) => b.clientRefs);
+    const names = new Map<number, { clientId: string; username: string }>();
+    if (refs.length) {
+      const found = await db
+        .select({ id: clients.id, clientId: clients.clientId, username: users.username })
+        .from(clients)
+        .innerJoin(users, eq(users.id, clients.userId))
+        .where(inList(clients.id, refs));
+      for (const f of found) names.set(f.id, { clientId: f.clientId, username: f.username });
+    }
     return c.json(
       {
-        bridges: rows.map((r) => ({
-          bridgeId: r.bridgeId,
-          createdAt: iso(r.createdAt),
-          revoked: r.revokedAt !== null,
-          connected: live.has(r.bridgeId),
-          transport: live.get(r.bridgeId) ?? null,
-        })),
+        bridges: rows.map((r) => {
+          const b = live.get(r.bridgeId);
+          return {
+            bridgeId: r.bridgeId,
+            createdAt: iso(r.createdAt),
+            revoked: r.revokedAt !== null,
+            connected: Boolean(b),
+            transport: b?.transport ?? null,
+            version: b?.version ?? null,
+            lastHeartbeat: b ? iso(b.lastSeenAt) : null,
+            clients: (b?.clientRefs ?? []).flatMap((ref) => names.get(ref) ?? []),
+          };
+        }),
       },
       200,
     );

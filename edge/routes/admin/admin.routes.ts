@@ -65,7 +65,7 @@ export const listBridgesRoute = createRoute({
   method: 'get',
   path: '/api/admin/bridges',
   tags: ['Admin'],
-  summary: 'Bridges with a credential, and whether each is connected',
+  summary: 'Bridges with a credential: connected or not, version, last heartbeat, and the clients each holds',
   security: KeyOrSessionSecurity,
   middleware: [loginOrKey(), accountScope(), requireAdmin()] as const,
   responses: {
@@ -73,7 +73,16 @@ export const listBridgesRoute = createRoute({
       z.object({
         bridges: z.array(
           z
-            .object({ bridgeId: z.string(), createdAt: z.string(), revoked: z.boolean(), connected: z.boolean(), transport: z.string().nullable() })
+            .object({
+              bridgeId: z.string(),
+              createdAt: z.string(),
+              revoked: z.boolean(),
+              connected: z.boolean(),
+              transport: z.string().nullable(),
+              version: z.string().nullable().openapi({ description: 'What the bridge said it runs, in its hello' }),
+              lastHeartbeat: z.string().nullable().openapi({ description: 'When its link last showed life (a frame or a ping); null when not connected' }),
+              clients: z.array(z.object({ clientId: z.string(), username: z.string() })).openapi({ description: 'The clients it holds' }),
+            })
             .openapi('Bridge'),
         ),
       }),

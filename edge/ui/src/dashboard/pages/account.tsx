@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
 import { CopyButton, Field, Notice, RevealKeys, Section, Secret, useAsync } from '../../components.tsx';
 import { updateRevealed, useRevealed } from '../../secrets.ts';
+import { Bridges } from './admin/bridges.tsx';
 import { message, type Note } from './admin/choice.tsx';
 import type { PageProps } from './types.ts';
 
@@ -205,6 +206,7 @@ export function AccountPage(props: PageProps) {
         </div>
       )}
       {props.me.role === 'admin' && <CreateUser />}
+      {props.me.role === 'admin' && <Bridges />}
     </div>
   );
 }

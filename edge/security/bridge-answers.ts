@@ -44,7 +44,10 @@ export function bridgeAnswer(frame: { op: string; params?: Record<string, unknow
     case 'media':
       return { ok: true, result: { mimetype: 'image/png', filename: 'photo "1".png', data: PNG_BASE64 } };
     case 'sandbox.scan':
+    case 'sandbox.pair':
       return { ok: true, result: { status: 'connected', connectedNumber: '972500000000@c.us' } };
+    case 'pictures':
+      return { ok: true, result: ((frame.params?.chatIds as string[] | undefined) ?? []).map((chatId) => ({ chatId, url: null })) };
     case 'sandbox.inbound':
       return { ok: true, result: { messageId: `SBX${counter++}`, timestamp: now } };
     case 'sandbox.call':

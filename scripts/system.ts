@@ -41,8 +41,10 @@ export interface RunningSystem {
   stateDir: string;
   admin: { username: string; created: boolean; password?: string; apiKey?: string };
   internalToken: string;
-  /** the bridge process: stop it (SIGTERM), kill it (SIGKILL) or start it again */
-  bridge: { stop(): Promise<void>; kill(): Promise<void>; start(): Promise<void>; pid(): number | undefined };
+  /** the (first) bridge process: stop it (SIGTERM), kill it (SIGKILL) or start it again */
+  bridge: BridgeHandle;
+  /** every bridge process (BRIDGES=N) */
+  bridges: BridgeHandle[];
   /** the Worker: restart its runtime on the same port and state; run its cron handler once */
   worker: { restart(): Promise<void>; tick(): Promise<void> };
   /** the last lines the Worker and the bridge printed (for failing tests) */
@@ -51,8 +53,8 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-/** Waits until the Worker reports a connected bridge. */
-async function waitForBridge(url: string, child: ChildProcess, logs: () => string, timeoutMs = 60_000): Promise<void> {
+/** Waits until the Worker reports a connected bridge and this bridge says its link is up. */
+async function waitForBridge(url: string, child: ChildProcess, linked: () => boolean, logs: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the bridge exited with ${child.exitCode}:\n${logs()}`);
@@ -60,10 +62,19 @@ async function waitForBridge(url: string, child: ChildProcess, logs: () => strin
       async (r) => (r.ok ? ((await r.json()) as { bridge?: string }).bridge : undefined),
       () => undefined, // the Worker is restarting
     );
-    if (state === 'connected') return;
+    if (state === 'connected' && linked()) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`the bridge did not connect within ${timeoutMs} ms:\n${logs()}`);
+}
+
+/** One bridge process npm start runs. */
+export interface BridgeHandle {
+  bridgeId: string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  pid(): number | undefined;
 }
 
 /** Waits until /health answers 200: migrated and bootstrapped, so the admin key works. */
@@ -137,22 +148,42 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
       });
   const url = host.url;
 
-  let bridgeChild: ChildProcess | undefined;
-  const startBridge = async () => {
-    const bridgeId = env.BRIDGE_ID ?? 'bridge-1';
-    const token = await bridgeCredential(url, secrets, bridgeId);
-    const envOfBridge = bridgeEnv(env, { edgeUrl: url, stateDir, bridgeId, transport, allowPrivateUrls: allowPrivate, token });
-    const child = track(
-      spawn(process.execPath, [join(ROOT, 'bridge/index.ts')], { cwd: ROOT, env: envOfBridge, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
-    );
-    child.stdout!.on('data', (c: Buffer) => keep(c.toString()));
-    child.stderr!.on('data', (c: Buffer) => keep(c.toString()));
-    bridgeChild = child;
-    await waitForBridge(url, child, logs);
-  };
+  // BRIDGES=N runs N bridges (bridge-1 … bridge-N, each with its own credential and state file); the
+  // clients are spread over them (each held by one). A client stays with its bridge: no failover yet.
+  const count = Math.max(1, Math.min(16, Math.floor(Number(env.BRIDGES ?? 1)) || 1));
+  const ids = count === 1 ? [env.BRIDGE_ID ?? 'bridge-1'] : Array.from({ length: count }, (_, i) => `bridge-${i + 1}`);
+  const bridges: BridgeHandle[] = ids.map((bridgeId) => {
+    let child: ChildProcess | undefined;
+    return {
+      bridgeId,
+      start: async () => {
+        const token = await bridgeCredential(url, secrets, bridgeId);
+        const envOfBridge = bridgeEnv(env, { edgeUrl: url, stateDir, bridgeId, transport, allowPrivateUrls: allowPrivate, token });
+        const started = track(
+          spawn(process.execPath, [join(ROOT, 'bridge/index.ts')], { cwd: ROOT, env: envOfBridge, detached: true, stdio: ['ignore', 'pipe', 'pipe'] }),
+        );
+        let linked = false;
+        started.stdout!.on('data', (c: Buffer) => {
+          const text = c.toString();
+          if (text.includes('[bridge link] connected to')) linked = true;
+          keep(text);
+        });
+        started.stderr!.on('data', (c: Buffer) => keep(c.toString()));
+        child = started;
+        await waitForBridge(url, started, () => linked, logs);
+      },
+      stop: async () => {
+        if (child) await stopChild(child);
+      },
+      kill: async () => {
+        if (child) await stopChild(child, 'SIGKILL');
+      },
+      pid: () => child?.pid,
+    };
+  });
   const stop = async () => {
     await host.close(5000);
-    if (bridgeChild) await stopChild(bridgeChild);
+    await Promise.all(bridges.map((b) => b.stop()));
     await host.dispose();
   };
 
@@ -173,22 +204,14 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
     if (!res.ok) throw new Error(`creating the admin failed: ${body.error ?? res.status}`);
     await waitForReady(url, logs);
     const admin = body.created ? { username, created: true, password, apiKey } : { username: body.username ?? username, created: false };
-    if (opts.bridge !== false) await startBridge();
+    if (opts.bridge !== false) for (const b of bridges) await b.start();
     return {
       url,
       stateDir,
       admin,
       internalToken: secrets.INTERNAL_TOKEN,
-      bridge: {
-        start: startBridge,
-        stop: async () => {
-          if (bridgeChild) await stopChild(bridgeChild);
-        },
-        kill: async () => {
-          if (bridgeChild) await stopChild(bridgeChild, 'SIGKILL');
-        },
-        pid: () => bridgeChild?.pid,
-      },
+      bridge: bridges[0]!,
+      bridges,
       worker: { restart: () => host.restart(), tick: () => host.tick() },
       logs,
       stop,

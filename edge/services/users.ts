@@ -3,7 +3,8 @@ import type { Role } from '../../adapters/vocabulary.ts';
 import type { Db } from '../db/client.ts';
 import { users } from '../db/schema.ts';
 import { ApiError } from '../lib/errors.ts';
-import { hashPassword } from '../lib/password.ts';
+import { eq } from 'drizzle-orm';
+import { hashPassword, verifyPassword } from '../lib/password.ts';
 import { issueKey } from './keys.ts';
 
 export const DEFAULT_MAX_CLIENTS = 5;
@@ -33,4 +34,10 @@ export async function createUser(db: Db, sealKey: string, input: NewUser): Promi
   if (!user) throw new ApiError(409, 'USER_EXISTS', `User ${input.username} already exists`);
   const apiKey = await issueKey(db, sealKey, user.id, null, input.apiKey);
   return { id: user.id, apiKey, role, maxClients };
+}
+
+/** Whether `password` is this user's (an action that must be confirmed: deleting a client, showing keys). */
+export async function passwordMatches(db: Db, userId: number, password: string): Promise<boolean> {
+  const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
+  return Boolean(user) && (await verifyPassword(password, user!.passwordHash));
 }

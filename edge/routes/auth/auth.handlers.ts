@@ -10,6 +10,7 @@ import { createRouter } from '../../lib/router.ts';
 import { createLogin, deleteLogin, LOGIN_COOKIE, LOGIN_TTL_SEC } from '../../services/logins.ts';
 import { loginRoute, logoutRoute, meRoute, revealRoute } from './auth.routes.ts';
 import { revealSecrets } from './reveal.ts';
+import { passwordMatches } from '../../services/users.ts';
 
 // A fixed hash to spend the same time on unknown usernames as on wrong passwords.
 const DUMMY_HASH = 'pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
@@ -51,8 +52,7 @@ export const authRouter = createRouter()
     const { password } = c.req.valid('json');
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
-    const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, auth.userId));
-    if (!user || !(await verifyPassword(password, user.passwordHash))) {
+    if (!(await passwordMatches(db, auth.userId, password))) {
       await audit(c, { userId: auth.userId, category: 'security', event: 'reveal_refused', message: 'Wrong password asking to see the API keys' });
       throw new ApiError(403, 'ACCESS_DENIED', 'Invalid password');
     }

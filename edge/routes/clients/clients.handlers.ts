@@ -3,7 +3,7 @@ import { getDb } from '../../db/client.ts';
 import { apiKeys, clients, users } from '../../db/schema.ts';
 import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { verifyPassword } from '../../lib/password.ts';
+import { passwordMatches } from '../../services/users.ts';
 import { createRouter } from '../../lib/router.ts';
 import { unseal } from '../../lib/secrets.ts';
 import { findOwnClient, forgetClient, statusLabel } from '../../services/clients.ts';
@@ -97,8 +97,7 @@ export const clientsRouter = createRouter()
     const auth = c.get('auth');
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, auth, clientId);
-    const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, auth.userId));
-    if (!user || !(await verifyPassword(password, user.passwordHash))) {
+    if (!(await passwordMatches(db, auth.userId, password))) {
       await audit(c, { userId: auth.userId, category: 'security', event: 'delete_refused', message: `Wrong password deleting client ${clientId}` });
       throw new ApiError(403, 'ACCESS_DENIED', 'Invalid password');
     }

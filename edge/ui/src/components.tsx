@@ -3,6 +3,12 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { reveal } from './secrets.ts';
 
+/** A line of feedback under a form or an action: what happened, or why it did not. */
+export type Note = { kind: 'error' | 'ok'; text: string } | null;
+
+/** A thrown value as a sentence (`must()` throws Errors carrying the API's sentence). */
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 let fieldIds = 0;
 
 /** A label and its input, tied by id (the accessible name is the label). */
@@ -74,7 +80,7 @@ export function RevealKeys(props: { what?: string }) {
         try {
           await reveal(password);
         } catch (err) {
-          setError((err as Error).message);
+          setError(errorText(err));
         } finally {
           setBusy(false);
         }

@@ -1,6 +1,6 @@
 // The composer: a message box (Enter sends, Shift+Enter is a new line), and media by URL behind the clip.
 import { useRef, useState } from 'preact/hooks';
-import { Notice } from '../components.tsx';
+import { Notice, errorText } from '../components.tsx';
 import { ClipIcon } from './icons.tsx';
 
 export function Composer(props: { onSend: (text: string, mediaUrl: string | null) => Promise<void> }) {
@@ -23,7 +23,7 @@ export function Composer(props: { onSend: (text: string, mediaUrl: string | null
       setUrl('');
       setMediaOpen(false);
     } catch (err) {
-      setError((err as Error).message);
+      setError(errorText(err));
     } finally {
       setBusy(false);
       box.current?.focus();

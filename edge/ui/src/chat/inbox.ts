@@ -5,6 +5,7 @@ import { api, must, type Schemas } from '../api.ts';
 import type { LiveFrame } from '../live.ts';
 import { numberOf, previewOf } from './format.ts';
 import type { Conversation } from './types.ts';
+import { errorText } from '../components.tsx';
 
 const isGroupish = (id: string) => /@(g\.us|newsletter)$/.test(id);
 
@@ -66,7 +67,7 @@ export function useInbox(clientId: string | null, groupsWanted: boolean): Inbox 
       const { chats: list } = await must(api.GET('/api/chats/{clientId}', { params: { path: { clientId: id } } }));
       if (live()) setChats({ data: list.map(fromChat), error: null });
     } catch (err) {
-      if (live()) setChats((s) => ({ data: s.data, error: (err as Error).message }));
+      if (live()) setChats((s) => ({ data: s.data, error: errorText(err) }));
     }
   }, []);
 

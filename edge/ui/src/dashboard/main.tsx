@@ -3,7 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, whenSignedOut } from '../api.ts';
-import { Field, Notice } from '../components.tsx';
+import { Field, Notice, errorText } from '../components.tsx';
 import { PAGES, type Me } from './pages/index.tsx';
 
 function Login(props: { onSignedIn: (me: Me) => void; expired: boolean }) {
@@ -23,7 +23,7 @@ function Login(props: { onSignedIn: (me: Me) => void; expired: boolean }) {
             await must(api.POST('/auth/login', { body: { username, password } }));
             props.onSignedIn(await must(api.GET('/auth/me')));
           } catch (err) {
-            setError((err as Error).message);
+            setError(errorText(err));
           } finally {
             setBusy(false);
           }

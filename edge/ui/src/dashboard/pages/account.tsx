@@ -2,10 +2,9 @@
 // admins a form to create users (their API key is shown once, on creation).
 import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
-import { CopyButton, Field, Notice, RevealKeys, Section, Secret, useAsync } from '../../components.tsx';
+import { CopyButton, Field, Notice, RevealKeys, Section, Secret, useAsync, errorText, type Note } from '../../components.tsx';
 import { updateRevealed, useRevealed } from '../../secrets.ts';
 import { Bridges } from './admin/bridges.tsx';
-import { message, type Note } from './admin/choice.tsx';
 import type { PageProps } from './types.ts';
 
 type Profile = Schemas['Profile'];
@@ -62,7 +61,7 @@ function ApiKey(props: { profile: Profile }) {
                   setConfirming(false);
                   setNote({ kind: 'ok', text: 'A new API key was issued; the old one no longer works. Reveal or copy it above.' });
                 } catch (err) {
-                  setNote({ kind: 'error', text: message(err) });
+                  setNote({ kind: 'error', text: errorText(err) });
                 } finally {
                   setBusy(false);
                 }
@@ -123,7 +122,7 @@ function CreateUser() {
             setRole('user');
             setMaxClients('');
           } catch (err) {
-            setError(message(err));
+            setError(errorText(err));
           } finally {
             setBusy(false);
           }

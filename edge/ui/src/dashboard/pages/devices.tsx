@@ -4,8 +4,8 @@
 // listed by type.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type paths, type Schemas } from '../../api.ts';
-import { Field, Notice, Pager, Section, Secret, useAsync, when } from '../../components.tsx';
-import { Choice, message, type Note } from './admin/choice.tsx';
+import { Field, Notice, Pager, Section, Secret, useAsync, when, errorText, type Note } from '../../components.tsx';
+import { Choice } from './admin/choice.tsx';
 import { DeviceSetup } from './admin/device-setup.tsx';
 import type { PageProps } from './types.ts';
 
@@ -50,7 +50,7 @@ function Register(props: { onRegistered: (shown: Shown) => void }) {
             setName('');
             setWebhookUrl('');
           } catch (err) {
-            setError(message(err));
+            setError(errorText(err));
           } finally {
             setBusy(false);
           }
@@ -93,7 +93,7 @@ function WebhookForm(props: { device: Device; onSaved: () => void }) {
       setNote({ kind: 'ok', text: rotateSecret ? 'A new signing secret was issued.' : saved.webhookUrl ? 'Webhook saved.' : 'Webhook removed.' });
       props.onSaved();
     } catch (err) {
-      setNote({ kind: 'error', text: message(err) });
+      setNote({ kind: 'error', text: errorText(err) });
     }
   };
   return (
@@ -155,7 +155,7 @@ function Confirmed(props: { label: string; question: string; confirm: string; da
               await props.run();
               setOpen(false);
             } catch (err) {
-              setError(message(err));
+              setError(errorText(err));
             } finally {
               setBusy(false);
             }

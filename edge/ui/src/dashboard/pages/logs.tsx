@@ -38,7 +38,7 @@ function LogRow(props: { entry: LogEntry }) {
       </td>
       <td class="log-event">
         <code>{e.event}</code>
-        <span class="adm-sr"> ({eventWords(e.event)})</span>
+        <span class="sr-only"> ({eventWords(e.event)})</span>
       </td>
       <td class="wrap">
         {e.message}
@@ -117,7 +117,7 @@ export function LogsPage(_props: PageProps) {
         {rows.length > 0 && (
           <div class="table-wrap">
             <table class="log-table">
-              <caption class="adm-sr">
+              <caption class="sr-only">
                 {CATEGORY_WORDS[category] ?? 'All'} events, newest first, page {cursors.length}
               </caption>
               <thead>

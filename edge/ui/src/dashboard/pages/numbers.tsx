@@ -3,7 +3,7 @@
 // secret, a test send, and deleting it with the password.
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
-import { Field, Notice, RevealKeys, Secret, Section, useAsync } from '../../components.tsx';
+import { Field, Notice, RevealKeys, Secret, Section, useAsync, errorText, type Note } from '../../components.tsx';
 import { forgetRevealed, useRevealed } from '../../secrets.ts';
 import { type LiveFrame, watchClient } from '../../live.ts';
 import type { PageProps } from './types.ts';
@@ -54,7 +54,7 @@ function StatusBadge(props: { status: string | null }) {
 }
 
 function Pairing(props: { client: Client; live: Live }) {
-  const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [note, setNote] = useState<Note>(null);
   if (props.live.status === 'connected') return null;
   const qr = props.live.qrPng;
   const code = props.live.pairingCode;
@@ -88,7 +88,7 @@ function Pairing(props: { client: Client; live: Live }) {
               await must(api.GET('/api/qr/{clientId}', { params: { path: { clientId: props.client.clientId } }, parseAs: 'blob' }));
               setNote({ kind: 'ok', text: 'A new QR code was asked for.' });
             } catch (err) {
-              setNote({ kind: 'error', text: (err as Error).message });
+              setNote({ kind: 'error', text: errorText(err) });
             }
           }}
         >
@@ -105,7 +105,7 @@ function Pairing(props: { client: Client; live: Live }) {
               if (code) await must(api.POST('/api/sandbox/{clientId}/pair', { params: { path }, body: { code } }));
               else await must(api.POST('/api/sandbox/{clientId}/scan', { params: { path } }));
             } catch (err) {
-              setNote({ kind: 'error', text: (err as Error).message });
+              setNote({ kind: 'error', text: errorText(err) });
             }
           }}
         >
@@ -119,7 +119,7 @@ function Pairing(props: { client: Client; live: Live }) {
 
 function WebhookForm(props: { client: Client; secret: string | null; onSaved: () => void }) {
   const [url, setUrl] = useState(props.client.webhookUrl ?? '');
-  const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [note, setNote] = useState<Note>(null);
   const save = async (rotateSecret: boolean) => {
     setNote(null);
     try {
@@ -133,7 +133,7 @@ function WebhookForm(props: { client: Client; secret: string | null; onSaved: ()
       if (rotateSecret || !props.client.webhookUrl) forgetRevealed();
       props.onSaved();
     } catch (err) {
-      setNote({ kind: 'error', text: (err as Error).message });
+      setNote({ kind: 'error', text: errorText(err) });
     }
   };
   return (
@@ -166,7 +166,7 @@ function WebhookForm(props: { client: Client; secret: string | null; onSaved: ()
 function TestSend(props: { client: Client }) {
   const [number, setNumber] = useState('');
   const [message, setMessage] = useState('Hello from Switchboard');
-  const [note, setNote] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [note, setNote] = useState<Note>(null);
   return (
     <form
       class="stack"
@@ -177,7 +177,7 @@ function TestSend(props: { client: Client }) {
           const sent = await must(api.POST('/api/send-message', { body: { clientId: props.client.clientId, number, message, wait: 15 } }));
           setNote({ kind: 'ok', text: `Message ${sent.messageId} is ${sent.status}.` });
         } catch (err) {
-          setNote({ kind: 'error', text: (err as Error).message });
+          setNote({ kind: 'error', text: errorText(err) });
         }
       }}
     >
@@ -215,7 +215,7 @@ function DeleteClient(props: { client: Client; onDeleted: () => void }) {
           await must(api.DELETE('/clients/{clientId}', { params: { path: { clientId: props.client.clientId } }, body: { password } }));
           props.onDeleted();
         } catch (err) {
-          setError((err as Error).message);
+          setError(errorText(err));
         }
       }}
     >
@@ -304,7 +304,7 @@ function AddNumber(props: { onAdded: (clientId: string, first: FirstLook) => voi
             setClientId('');
             setPhoneNumber('');
           } catch (err) {
-            setError((err as Error).message);
+            setError(errorText(err));
           } finally {
             setBusy(false);
           }

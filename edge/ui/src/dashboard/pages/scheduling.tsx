@@ -3,7 +3,7 @@
 // message's time back in that zone and in UTC, with its status, and cancels one not yet sent.
 import { useMemo, useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
-import { Field, Notice, Pager, Section, useAsync } from '../../components.tsx';
+import { Field, Notice, Pager, Section, useAsync, errorText, type Note } from '../../components.tsx';
 import { DEFAULT_ZONE, formatInZone, zonedToUtc, zones } from '../../tz.ts';
 import { usePaged, withCursor } from './data/paging.ts';
 import { type Client, ClientSelect, EmptyRow, Pill, phone, Stamp, type Tone } from './data/ui.tsx';
@@ -11,7 +11,6 @@ import type { PageProps } from './types.ts';
 
 type Scheduled = Schemas['ScheduledMessage'];
 type Status = Scheduled['status'];
-type Note = { kind: 'error' | 'ok'; text: string } | null;
 
 const LIMIT = 20;
 const STATUS_WORDS: Record<Status, [string, Tone]> = {
@@ -67,7 +66,7 @@ function ScheduleForm(props: { clients: Client[]; zone: string; onZone: (z: stri
           setMessage('');
           props.onScheduled();
         } catch (err) {
-          setNote({ kind: 'error', text: (err as Error).message });
+          setNote({ kind: 'error', text: errorText(err) });
         } finally {
           setBusy(false);
         }
@@ -128,7 +127,7 @@ function ScheduledList(props: { zone: string; version: number }) {
       setNote({ kind: 'ok', text: `The message to ${phone(m.recipient)} at ${formatInZone(m.scheduleTime, props.zone)} was cancelled.` });
       paged.reload();
     } catch (err) {
-      setNote({ kind: 'error', text: (err as Error).message });
+      setNote({ kind: 'error', text: errorText(err) });
     }
   };
   return (
@@ -165,7 +164,7 @@ function ScheduledList(props: { zone: string; version: number }) {
               <th scope="col">Message</th>
               <th scope="col">Status</th>
               <th scope="col">
-                <span class="dt-sr">Actions</span>
+                <span class="sr-only">Actions</span>
               </th>
             </tr>
           </thead>

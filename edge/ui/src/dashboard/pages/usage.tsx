@@ -148,7 +148,7 @@ export function UsagePage(_props: PageProps) {
               <summary>The numbers</summary>
               <div class="table-wrap">
                 <table>
-                  <caption class="adm-sr">API calls per day and route, newest day first</caption>
+                  <caption class="sr-only">API calls per day and route, newest day first</caption>
                   <thead>
                     <tr>
                       <th scope="col">Day (UTC)</th>

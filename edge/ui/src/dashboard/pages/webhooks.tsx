@@ -5,15 +5,13 @@
 // live socket reports something (a message, an ack, a status change).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, sentence } from '../../api.ts';
-import { Field, Notice, Pager, Section, useAsync } from '../../components.tsx';
+import { Field, Notice, Pager, Section, useAsync, errorText, type Note } from '../../components.tsx';
 import { watchClient } from '../../live.ts';
 import { type Delivery, deliveryState, EVENTS, eventLabel, STATUS_FILTERS } from './data/events.ts';
 import { usePaged, withCursor } from './data/paging.ts';
 import { FASTEST_MS, pollDelay } from './data/poll.ts';
 import { EmptyRow, Pill, Stamp } from './data/ui.tsx';
 import type { PageProps } from './types.ts';
-
-type Note = { kind: 'error' | 'ok'; text: string } | null;
 
 /** events in the monitor */
 const FEED = 10;
@@ -80,7 +78,7 @@ function EventMonitor(props: { clientIds: string[]; onChange: () => void }) {
         receive(data.deliveries);
         setError(null);
       } catch (err) {
-        setError((err as Error).message);
+        setError(errorText(err));
       } finally {
         busy = false;
         setEvery(delay);
@@ -121,7 +119,7 @@ function EventMonitor(props: { clientIds: string[]; onChange: () => void }) {
         </div>
       }
     >
-      <p class="dt-sr" role="status" aria-live="polite">
+      <p class="sr-only" role="status" aria-live="polite">
         {announce}
       </p>
       <Notice kind="error">{error}</Notice>
@@ -239,7 +237,7 @@ function Deliveries(props: { version: number }) {
       setOverrides((o) => ({ ...o, [d.id]: done.delivery }));
       setNote({ kind: 'ok', text: `The ${eventLabel(d.event).toLowerCase()} event was queued again for ${endpointWords(d)}.` });
     } catch (err) {
-      setNote({ kind: 'error', text: (err as Error).message });
+      setNote({ kind: 'error', text: errorText(err) });
     } finally {
       setBusy(null);
     }
@@ -297,7 +295,7 @@ function Deliveries(props: { version: number }) {
               </th>
               <th scope="col">Last error</th>
               <th scope="col">
-                <span class="dt-sr">Actions</span>
+                <span class="sr-only">Actions</span>
               </th>
             </tr>
           </thead>

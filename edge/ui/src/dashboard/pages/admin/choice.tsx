@@ -2,7 +2,7 @@
 export function Choice<T extends string>(props: { label: string; value: T; options: { value: T; label: string }[]; onChange: (value: T) => void }) {
   return (
     <fieldset class="tabs adm-choice">
-      <legend class="adm-sr">{props.label}</legend>
+      <legend class="sr-only">{props.label}</legend>
       {props.options.map((o) => (
         <button
           key={o.value}
@@ -19,8 +19,3 @@ export function Choice<T extends string>(props: { label: string; value: T; optio
     </fieldset>
   );
 }
-
-/** A thrown value as a sentence (`must()` throws Errors carrying the API's sentence). */
-export const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-export type Note = { kind: 'error' | 'ok'; text: string } | null;

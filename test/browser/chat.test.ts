@@ -115,7 +115,7 @@ describe('/chat', () => {
     await box.press('Enter');
     const reply = page.locator('.msg-out', { hasText: 'Thanks, all good!' });
     await reply.waitFor();
-    expect(await box.inputValue()).toBe('');
+    await expect.poll(() => box.inputValue()).toBe('');
     await expect.poll(async () => (await outbox()).some((m) => m.to === ADA && m.body === 'Thanks, all good!'), POLL).toBe(true);
     await reply.getByRole('img', { name: 'Read' }).waitFor();
 
@@ -163,10 +163,16 @@ describe('/chat', () => {
     expect(await link.getAttribute('href')).toBe(`/api/chats/${CLIENT}/media/${doc}`);
     await expect.poll(() => unreadOf(ADA), POLL).toBe(0);
 
-    // media by URL from the composer, with a caption
+    // media by URL from the composer, with a caption; a refused send says why and keeps the caption
     await page.getByRole('button', { name: 'Attach media by URL' }).click();
-    await page.getByLabel('Media URL').fill(`${filesUrl}/photo.png`);
+    await page.getByLabel('Media URL').fill('ftp://example.com/photo.png');
     await box.fill('A photo for you');
+    await box.press('Enter');
+    const refused = page.getByRole('alert');
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/url|media/i);
+    expect(await box.inputValue()).toBe('A photo for you');
+    await page.getByLabel('Media URL').fill(`${filesUrl}/photo.png`);
     await box.press('Enter');
     await expect.poll(async () => (await outbox()).some((m) => m.to === ADA && m.type === 'image' && m.body === 'A photo for you'), POLL).toBe(true);
     await page.locator('.msg-out', { hasText: 'A photo for you' }).locator('.media-chip').waitFor();

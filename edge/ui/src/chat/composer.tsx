@@ -17,12 +17,15 @@ export function Composer(props: { onSend: (text: string, mediaUrl: string | null
     if (busy || (!body && !media)) return;
     setBusy(true);
     setError(null);
+    // The box empties as the send goes (the message may show from the live feed before the answer);
+    // a refused send puts the text back, unless the person has started typing another.
+    setText('');
     try {
       await props.onSend(body, media);
-      setText('');
       setUrl('');
       setMediaOpen(false);
     } catch (err) {
+      setText((typed) => typed || text);
       setError(errorText(err));
     } finally {
       setBusy(false);

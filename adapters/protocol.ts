@@ -152,7 +152,15 @@ export const OPS = {
   /** the simulated phone types the pairing code */
   'sandbox.pair': { params: z.object({ code: z.string() }), result: z.object({ status: SessionStatusSchema, connectedNumber: z.string().nullable() }) },
   'sandbox.inbound': {
-    params: z.object({ from: z.string(), message: z.string().optional(), mediaUrl: z.string().optional(), groupId: z.string().optional() }),
+    params: z.object({
+      from: z.string(),
+      message: z.string().optional(),
+      mediaUrl: z.string().optional(),
+      groupId: z.string().optional(),
+      /** set when the message waited in the sandbox network's offline queue: its id and when it was sent (ms) */
+      id: z.string().max(64).optional(),
+      sentAt: z.number().int().optional(),
+    }),
     result: SentSchema,
   },
   'sandbox.call': {

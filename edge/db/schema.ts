@@ -371,3 +371,48 @@ export const bridges = sqliteTable('bridges', {
   /** set when the operator revokes it: the token stops working and a live link is closed */
   revokedAt: integer('revoked_at'),
 });
+
+/**
+ * Which bridge holds each client: a lease with a fencing epoch. The client's `ClientHub` is the authority
+ * (it grants and moves leases); this mirror lets a bridge's link learn its clients at hello and lets the
+ * fleet be counted (fair share, the admin list) without asking every hub.
+ */
+export const clientLeases = sqliteTable(
+  'client_leases',
+  {
+    clientRef: integer('client_ref')
+      .primaryKey()
+      .references((): AnySQLiteColumn => clients.id, { onDelete: 'cascade' }),
+    bridgeId: text('bridge_id').notNull(),
+    /** grows with every grant: commands and events of an older epoch are refused */
+    epoch: integer('epoch').notNull(),
+    grantedAt: integer('granted_at').notNull(),
+  },
+  (t) => [index('client_leases_bridge').on(t.bridgeId)],
+);
+
+/** Links of the fleet: when each bridge last showed life to the edge, and whether it is draining. */
+export const bridgeLinks = sqliteTable('bridge_links', {
+  bridgeId: text('bridge_id').primaryKey(),
+  seenAt: integer('seen_at').notNull(),
+  /** set while the bridge hands its clients over before it exits (SIGTERM): it is given no new ones */
+  drainingAt: integer('draining_at'),
+  transport: text('transport'),
+  version: text('version'),
+});
+
+/**
+ * The sandbox network's offline queue: messages sent to a sandbox number while no session of it was
+ * online (as WhatsApp's servers hold them), handed to its session, oldest first, once it is connected.
+ */
+export const sandboxOffline = sqliteTable(
+  'sandbox_offline',
+  {
+    id: text('id').primaryKey(),
+    clientRef: clientRefColumn(),
+    /** the `sandbox.inbound` params, as JSON */
+    payload: text('payload').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sandbox_offline_client').on(t.clientRef, t.createdAt)],
+);

@@ -52,7 +52,15 @@ export const inboundRoute = createRoute({
         .openapi('SandboxInbound'),
     ),
   },
-  responses: { 200: json(z.object({ messageId: z.string(), timestamp: z.number().int() }), 'Delivered to the client'), ...errors },
+  responses: {
+    200: json(z.object({ messageId: z.string(), timestamp: z.number().int() }), 'Delivered to the client'),
+    202: json(
+      z.object({ messageId: z.string(), timestamp: z.number().int(), queued: z.literal(true) }).openapi('SandboxInboundQueued'),
+      'The number is offline (or has messages waiting): held, like WhatsApp holds them, and delivered in order with this id and send time once a ' +
+        'session of the number is connected again. At most 1000 are held per number; beyond that 429 `OFFLINE_QUEUE_FULL`.',
+    ),
+    ...errors,
+  },
 });
 
 export const callRoute = createRoute({

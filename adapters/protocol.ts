@@ -4,8 +4,16 @@
 import { z } from '@hono/zod-openapi';
 import { MediaKindSchema, SessionStatusSchema, TransportSchema } from './vocabulary.ts';
 
+/** Values are sealed by the bridges (BRIDGE_SEAL_KEY, shared by the fleet): the edge keeps them and never reads them. */
+export const MAX_AUTH_VALUE_CHARS = 256 * 1024;
+/** One entry of a session's sealed auth state (Baileys creds and signal keys; the sandbox's pairing): null deletes it. */
+export const AuthEntrySchema = z.object({ type: z.string().min(1).max(64), id: z.string().max(256), value: z.string().max(MAX_AUTH_VALUE_CHARS).nullable() });
+export type AuthEntry = z.infer<typeof AuthEntrySchema>;
+
 /** What a session reports; each one travels in an `event` frame with an id the edge acknowledges. */
 export const BridgeEventSchema = z.discriminatedUnion('kind', [
+  /** the session's auth state changed: the edge keeps it, so another bridge can resume the session */
+  z.object({ kind: z.literal('auth'), entries: z.array(AuthEntrySchema).min(1).max(1000) }),
   z.object({ kind: z.literal('qr'), qr: z.string(), png: z.string().describe('base64 PNG of the QR code') }),
   /** pairing by phone: the 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone number) */
   z.object({ kind: z.literal('pairing_code'), code: z.string().regex(/^[A-Z0-9]{8}$/) }),
@@ -55,6 +63,9 @@ export type BridgeEvent = z.infer<typeof BridgeEventSchema>;
 
 /** A client a bridge holds: its internal reference and what a session needs to start. */
 export const SessionSpecSchema = z.object({ clientRef: z.number().int(), clientId: z.string(), phoneNumber: z.string() });
+/** A client the bridge holds under a lease: the fencing epoch it holds it at, and its auth state as the edge keeps it. */
+export const HeldSessionSchema = SessionSpecSchema.extend({ epoch: z.number().int().min(1), auth: z.array(AuthEntrySchema).optional() });
+export type HeldSession = z.infer<typeof HeldSessionSchema>;
 export type SessionSpec = z.infer<typeof SessionSpecSchema>;
 
 const SessionIdentity = z.object({ clientId: z.string(), phoneNumber: z.string() });
@@ -80,6 +91,7 @@ export const NOT_SENT_CODES = [
   'GROUP_NOT_FOUND',
   'READ_ONLY_CHAT',
   'NOT_SUPPORTED',
+  'NOT_HOLDER',
 ] as const;
 
 /** A message that left: WhatsApp's id for it and when. */
@@ -131,6 +143,10 @@ const Empty = z.object({}).default({});
 
 /** Every operation the edge may ask of the bridge holding a client: params in, result out. */
 export const OPS = {
+  /** the edge grants the bridge a lease on this client (the frame's epoch): it holds the session from now on */
+  assign: { params: HeldSessionSchema, result: z.object({ held: z.literal(true) }) },
+  /** the lease ends (a move or a drain): the bridge closes the socket at once and holds the client no more */
+  release: { params: Empty, result: z.object({ released: z.boolean() }) },
   start: { params: SessionIdentity.extend({ pairingMethod: PairingMethodSchema.optional() }), result: StartResultSchema },
   stop: { params: Empty, result: z.null() },
   logout: { params: SessionIdentity, result: z.object({ loggedOut: z.literal(true) }) },
@@ -197,9 +213,20 @@ const EventFrameSchema = z.object({
   t: z.literal('event'),
   id: z.string().min(8).max(64),
   clientRef: z.number().int(),
+  /** the lease the bridge held the client under when the event happened */
+  epoch: z.number().int().min(0),
   at: z.number().int(),
   event: BridgeEventSchema,
 });
+
+/**
+ * Lease timing, shared by both sides. The bridge pings every HEARTBEAT_MS. A bridge that hears nothing
+ * from the edge for FENCE_MS stops every session it holds; the edge gives a silent bridge's clients to
+ * another only after LEASE_MS of silence, so the old socket is closed before a new one opens.
+ */
+export const HEARTBEAT_MS = 5_000;
+export const FENCE_MS = 10_000;
+export const LEASE_MS = 20_000;
 
 /** How many events one `events` frame carries at most (the bridge gathers them for a few ms). */
 export const MAX_EVENTS_PER_FRAME = 100;
@@ -217,6 +244,8 @@ export const BridgeFrameSchema = z.discriminatedUnion('t', [
   /** several events in one frame (the edge records a client's run of acks in one D1 batch) */
   z.object({ t: z.literal('events'), events: z.array(EventFrameSchema).min(1).max(MAX_EVENTS_PER_FRAME) }),
   /** the answer to a `req`: `result` when ok, else `code` and `message` */
+  /** SIGTERM: hand my clients to other bridges; the edge answers `drained` */
+  z.object({ t: z.literal('drain') }),
   z.object({
     t: z.literal('res'),
     id: z.string(),
@@ -230,11 +259,22 @@ export type BridgeFrame = z.infer<typeof BridgeFrameSchema>;
 export type EventFrame = Extract<BridgeFrame, { t: 'event' }>;
 
 export const EdgeFrameSchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('welcome'), sessions: z.array(SessionSpecSchema) }),
+  /** after hello: the clients this bridge holds, each with its lease epoch (it stops any other) */
+  z.object({ t: z.literal('welcome'), sessions: z.array(HeldSessionSchema) }),
+  /** after drain: its clients are handed over (or released, with no other bridge to take them) */
+  z.object({ t: z.literal('drained'), moved: z.number().int(), released: z.number().int() }),
   z.object({ t: z.literal('ack'), ids: z.array(z.string()) }),
   /** events the edge will never take (not this bridge's client): the bridge drops them */
   z.object({ t: z.literal('reject'), ids: z.array(z.string()), reason: z.string() }),
-  z.object({ t: z.literal('req'), id: z.string(), clientRef: z.number().int(), op: OpSchema, params: z.record(z.string(), z.unknown()).default({}) }),
+  /** an operation on a client, under the lease `epoch`: a bridge that does not hold the client at that epoch refuses it */
+  z.object({
+    t: z.literal('req'),
+    id: z.string(),
+    clientRef: z.number().int(),
+    epoch: z.number().int(),
+    op: OpSchema,
+    params: z.record(z.string(), z.unknown()).default({}),
+  }),
 ]);
 export type EdgeFrame = z.infer<typeof EdgeFrameSchema>;
 export type RequestFrame = Extract<EdgeFrame, { t: 'req' }>;

@@ -395,6 +395,8 @@ export const clientLeases = sqliteTable(
 export const bridgeLinks = sqliteTable('bridge_links', {
   bridgeId: text('bridge_id').primaryKey(),
   seenAt: integer('seen_at').notNull(),
+  /** when its link closed (null while it is open): a closed link's bridge is not given new clients */
+  closedAt: integer('closed_at'),
   /** set while the bridge hands its clients over before it exits (SIGTERM): it is given no new ones */
   drainingAt: integer('draining_at'),
   transport: text('transport'),

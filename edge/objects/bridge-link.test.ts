@@ -3,7 +3,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { addClient, call, newUser } from '../test/helpers.ts';
-import { connectFakeBridge, issueBridgeToken, openLink } from '../test/fake-bridge.ts';
+import { connectFakeBridge, issueBridgeToken, messageEvent, openLink } from '../test/fake-bridge.ts';
 
 let n = 0;
 const nextId = () => `adv-bridge-${n++}-${Math.random().toString(36).slice(2, 6)}`;
@@ -29,24 +29,6 @@ async function rawLink(token: string) {
   };
   return { ws, frames, closed: () => closed, until, send: (f: unknown) => ws.send(typeof f === 'string' ? f : JSON.stringify(f)) };
 }
-
-const messageEvent = (clientRef: number, id: string, body = 'hi') => ({
-  t: 'event',
-  id,
-  clientRef,
-  at: Date.now(),
-  event: {
-    kind: 'message',
-    messageId: `M-${id}`,
-    from: '15550000001',
-    chatId: '15550000001@c.us',
-    fromMe: false,
-    body,
-    type: 'chat',
-    timestamp: Date.now(),
-    hasMedia: false,
-  },
-});
 
 it('refuses a link without a bridge credential — the operator token and unknown tokens included', async () => {
   for (const token of ['nope', env.INTERNAL_TOKEN, `sbb_${'0'.repeat(48)}`]) {
@@ -216,11 +198,15 @@ describe('a bridge cannot act beyond its credential', () => {
     const intruder = await rawLink(await issueBridgeToken(intruderId));
     intruder.send({ t: 'hello', bridgeId: intruderId, transport: 'sandbox', sessions: 0 });
     await intruder.until(() => intruder.frames.some((f) => f.t === 'welcome'));
-    intruder.send(messageEvent(start.clientRef, 'forged-message-1', 'your code is 1234'));
+    // the intruder even names the holder's lease epoch: the lease is not its own
+    const epoch = holder.epochOf(start.clientRef);
+    expect(epoch).toBeGreaterThan(0);
+    intruder.send(messageEvent(start.clientRef, 'forged-message-1', 'your code is 1234', epoch));
     intruder.send({
       t: 'event',
       id: 'forged-call-0001',
       clientRef: start.clientRef,
+      epoch,
       at: Date.now(),
       event: { kind: 'call', callId: 'FORGED', from: '15550009999', isVideo: false, timestamp: Date.now() },
     });
@@ -270,7 +256,7 @@ describe('a bridge cannot act beyond its credential', () => {
     const id = nextId();
     const token = await issueBridgeToken(id);
     const early = await rawLink(token);
-    early.send(messageEvent(1, 'before-hello-01'));
+    early.send(messageEvent(1, 'before-hello-01', 'hi', 1));
     expect(await early.until(() => early.closed() !== undefined)).toBe(true);
     expect(early.closed()?.code).toBe(4400);
 

@@ -1,16 +1,31 @@
-// The bridges' WebSocket links (hibernation API). Bridges dial in with their own credential; the Worker
-// checks it and tells this object which bridge id the link is (`x-bridge-id`). A link speaks only for
-// that id: its hello must name it, a live link of the same id cannot be taken over, and it may send
-// events and answers only for the clients assigned to it. Each client is held by one bridge (never two
-// sockets for one number). Requests go out as `req` frames; events come in, are processed and acked.
+// One Durable Object per bridge (named `bridge:<id>`): its WebSocket link (hibernation API) and the
+// record of the leases its clients' hubs granted it. The Worker checks the bridge's credential and tells
+// this object which bridge the link is; its hello must name it. Requests go out as `req` frames carrying
+// the lease epoch; events come in and are recorded only for clients this bridge holds (a late fact from a
+// lease that ended still counts, a state claim does not). Its alarm writes the link's life to D1 every
+// HEARTBEAT_MS and, once the link has been silent for LEASE_MS, gives every lease back to its hub, which
+// grants it to a live bridge. After a hello, a bridge takes the clients nobody holds and its fair share.
 import { DurableObject } from 'cloudflare:workers';
-import { type BridgeFrame, BridgeFrameSchema, type EdgeFrame, type EventFrame, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
+import {
+  type BridgeFrame,
+  BridgeFrameSchema,
+  type EdgeFrame,
+  type EventFrame,
+  HEARTBEAT_MS,
+  type HeldSession,
+  LEASE_MS,
+  type Op,
+  type RawBridgeResult,
+} from '../../adapters/protocol.ts';
 import type { TransportName } from '../../adapters/vocabulary.ts';
 import type { Bindings } from '../env.ts';
 import { getDb } from '../db/client.ts';
 import { credentialIsLive } from '../services/bridge-credentials.ts';
-import { handleBridgeEvents, onlyAcks, recordAckRuns, sessionsFor } from '../services/bridge-events.ts';
-import type { BridgeLinkRpc, LinkStatus } from './contracts.ts';
+import { hubFor } from '../services/bridge-commands.ts';
+import { handleBridgeEvents, onlyAcks, recordAckRuns } from '../services/bridge-events.ts';
+import { kickHeldOf } from '../services/sandbox-offline.ts';
+import { fleet, heldSessions, leasesOf, linkClosed, linkDraining, linkSeen, unheldClients } from '../services/fleet.ts';
+import type { BridgeLinkRpc } from './contracts.ts';
 
 interface Attachment {
   /** the id its credential names (set by the Worker, never by the bridge) */
@@ -24,34 +39,100 @@ interface Attachment {
 }
 
 const REQUEST_TIMEOUT_MS = 20_000;
-/** A link that showed no sign of life for this long may be replaced by a new one of the same bridge. */
-export const LINK_SILENCE_MS = 45_000;
 /** Larger frames are refused (the link is closed with 1009). */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Events that only claim the session's state: from a lease that ended they are refused, not recorded. */
+const STATE_KINDS = new Set(['status', 'qr', 'pairing_code', 'auth']);
+/** How long after its lease ended a fact from the old holder (a message it received) is still believed. */
+const LATE_FACT_MS = 5_000;
+/** Clients one hello moves to this bridge at most (the rest at its next hello, or as others come and go). */
+const MAX_MOVES_PER_HELLO = 200;
+
+const NOT_HOLDER = (clientRef: number): RawBridgeResult => ({
+  ok: false,
+  code: 'NOT_HOLDER',
+  message: `This bridge does not hold client ${clientRef} under that lease`,
+});
 
 type Pending = { resolve: (r: RawBridgeResult) => void; timer: ReturnType<typeof setTimeout>; ws: WebSocket };
+type Held = { epoch: number; watched: number; released_at: number | null };
 
 export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc {
   private readonly pending = new Map<string, Pending>();
   private readonly sql: SqlStorage;
   private readonly chains = new Map<number, Promise<unknown>>();
-  private readonly lastSeen = new WeakMap<WebSocket, number>();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec('CREATE TABLE IF NOT EXISTS assignments (client_ref INTEGER PRIMARY KEY, bridge_id TEXT NOT NULL)');
-    this.sql.exec('CREATE TABLE IF NOT EXISTS watched (client_ref INTEGER PRIMARY KEY)');
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS held (client_ref INTEGER NOT NULL, epoch INTEGER NOT NULL, watched INTEGER NOT NULL DEFAULT 0,
+      released_at INTEGER, PRIMARY KEY (client_ref, epoch))`);
+    this.sql.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
+  }
+
+  private meta(k: string): string | undefined {
+    return this.sql.exec<{ v: string }>('SELECT v FROM meta WHERE k = ?', k).toArray()[0]?.v;
+  }
+
+  private setMeta(k: string, v: string) {
+    this.sql.exec('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)', k, v);
+  }
+
+  private get bridgeId(): string {
+    return this.meta('bridgeId') ?? '';
   }
 
   private attachment(ws: WebSocket): Attachment | null {
     return ws.deserializeAttachment() as Attachment | null;
   }
 
-  /** When the link last showed life: a frame, an auto-answered ping, or its opening. */
-  private seenAt(ws: WebSocket, att: Attachment): number {
-    return Math.max(this.lastSeen.get(ws) ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, att.acceptedAt);
+  /** The open link that said hello. */
+  private live(): { ws: WebSocket; att: Attachment } | undefined {
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = this.attachment(ws);
+      if (att?.transport && ws.readyState === 1) return { ws, att };
+    }
+    return undefined;
+  }
+
+  /** When the bridge last showed life: a frame, an auto-answered ping, a link opening. */
+  private seenAt(): number {
+    let seen = Number(this.meta('seenAt') ?? 0);
+    for (const ws of this.ctx.getWebSockets()) {
+      const att = this.attachment(ws);
+      if (!att || ws.readyState !== 1) continue; // a closed link's last sign of life was kept at its close
+      seen = Math.max(seen, att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0);
+    }
+    return seen;
+  }
+
+  private sawLife(at = Date.now()) {
+    this.setMeta('seenAt', String(Math.max(at, Number(this.meta('seenAt') ?? 0))));
+  }
+
+  private current(clientRef: number): Held | undefined {
+    return this.sql
+      .exec<Held>('SELECT epoch, watched, released_at FROM held WHERE client_ref = ? AND released_at IS NULL ORDER BY epoch DESC LIMIT 1', clientRef)
+      .toArray()[0];
+  }
+
+  private heldNow(): Map<number, number> {
+    return new Map(
+      this.sql
+        .exec<{ client_ref: number; epoch: number }>('SELECT client_ref, epoch FROM held WHERE released_at IS NULL')
+        .toArray()
+        .map((r) => [r.client_ref, r.epoch]),
+    );
+  }
+
+  private ended(clientRef: number, epoch: number, at = Date.now()) {
+    this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch = ? AND released_at IS NULL', at, clientRef, epoch);
+  }
+
+  private async ensureAlarm(at = Date.now() + HEARTBEAT_MS) {
+    const set = await this.ctx.storage.getAlarm();
+    if (set === null || set > at) await this.ctx.storage.setAlarm(at);
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -59,18 +140,19 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     const bridgeId = request.headers.get('x-bridge-id');
     const tokenHash = request.headers.get('x-bridge-token-hash') ?? '';
     if (!bridgeId) return Response.json({ success: false, code: 'AUTH_ERROR', error: 'No bridge identity' }, { status: 401 });
+    const mine = this.bridgeId;
+    if (mine && mine !== bridgeId) return Response.json({ success: false, code: 'AUTH_ERROR', error: 'Wrong link for this bridge' }, { status: 403 });
     const now = Date.now();
-    for (const ws of this.ctx.getWebSockets()) {
-      const att = this.attachment(ws);
-      if (att?.bridgeId !== bridgeId) continue;
-      if (ws.readyState === 1 && now - this.seenAt(ws, att) < LINK_SILENCE_MS) {
-        return Response.json({ success: false, code: 'BRIDGE_ID_IN_USE', error: `Bridge ${bridgeId} already has a live link` }, { status: 409 });
-      }
-      this.drop(ws, 4000, 'replaced after silence');
+    const open = this.ctx.getWebSockets().filter((ws) => this.attachment(ws) && ws.readyState === 1);
+    if (open.length && now - this.seenAt() < LEASE_MS / 2) {
+      return Response.json({ success: false, code: 'BRIDGE_ID_IN_USE', error: `Bridge ${bridgeId} already has a live link` }, { status: 409 });
     }
+    for (const ws of open) this.drop(ws, 4000, 'replaced after silence');
+    if (!mine) this.setMeta('bridgeId', bridgeId);
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
     pair[1].serializeAttachment({ bridgeId, tokenHash, acceptedAt: now, transport: null } satisfies Attachment);
+    await this.ensureAlarm();
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
@@ -83,102 +165,104 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     }
   }
 
-  /** Links that said hello. */
-  private bridges(): { ws: WebSocket; att: Attachment }[] {
-    return this.ctx
-      .getWebSockets()
-      .map((ws) => ({ ws, att: this.attachment(ws) }))
-      .filter((b): b is { ws: WebSocket; att: Attachment } => Boolean(b.att?.transport) && b.ws.readyState === 1);
-  }
-
   private send(ws: WebSocket, frame: EdgeFrame) {
     ws.send(JSON.stringify(frame));
   }
 
-  private assignedTo(clientRef: number): string | undefined {
-    return this.sql.exec<{ bridge_id: string }>('SELECT bridge_id FROM assignments WHERE client_ref = ?', clientRef).toArray()[0]?.bridge_id;
+  // ——— requests, under a lease ———
+
+  async request(clientRef: number, epoch: number, op: Op, params: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawBridgeResult> {
+    if (this.current(clientRef)?.epoch !== epoch) return NOT_HOLDER(clientRef);
+    return this.ask(clientRef, epoch, op, params, timeoutMs);
   }
 
-  /** The socket of the bridge holding this client; a client without a bridge goes to the least loaded one. */
-  private socketFor(clientRef: number): WebSocket | undefined {
-    const bridges = this.bridges();
-    const assigned = this.assignedTo(clientRef);
-    if (assigned) return bridges.find((b) => b.att.bridgeId === assigned)?.ws;
-    if (!bridges.length) return undefined;
-    const load = new Map(
-      this.sql
-        .exec<{ bridge_id: string; n: number }>('SELECT bridge_id, count(*) AS n FROM assignments GROUP BY bridge_id')
-        .toArray()
-        .map((r) => [r.bridge_id, r.n]),
-    );
-    const pick = bridges.sort((a, b) => (load.get(a.att.bridgeId) ?? 0) - (load.get(b.att.bridgeId) ?? 0))[0]!;
-    this.sql.exec('INSERT OR REPLACE INTO assignments (client_ref, bridge_id) VALUES (?, ?)', clientRef, pick.att.bridgeId);
-    return pick.ws;
-  }
-
-  /** Asks the bridge holding the client; the answer is checked against the op's schema by the caller. */
-  async request(clientRef: number, op: Op, params: Record<string, unknown> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawBridgeResult> {
-    const ws = this.socketFor(clientRef);
-    if (!ws) return { ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'No bridge is connected to hold this WhatsApp session' };
+  private ask(clientRef: number, epoch: number, op: Op, params: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawBridgeResult> {
+    const link = this.live();
+    if (!link) return Promise.resolve({ ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'The bridge holding this WhatsApp session is not connected' });
     const id = crypto.randomUUID();
     const result = new Promise<RawBridgeResult>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({ ok: false, code: 'BRIDGE_TIMEOUT', message: `The bridge did not answer within ${timeoutMs} ms` });
       }, timeoutMs);
-      this.pending.set(id, { resolve, timer, ws });
+      this.pending.set(id, { resolve, timer, ws: link.ws });
     });
     try {
-      this.send(ws, { t: 'req', id, clientRef, op, params });
+      this.send(link.ws, { t: 'req', id, clientRef, epoch, op, params });
     } catch {
       this.pending.get(id)?.resolve({ ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'The bridge link is closed' });
     }
     return result;
   }
 
-  /** Whether someone has the client's live socket open (its ClientHub says so). */
+  async assign(session: HeldSession, watched: boolean): Promise<RawBridgeResult> {
+    const { clientRef, epoch } = session;
+    this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch != ? AND released_at IS NULL', Date.now(), clientRef, epoch);
+    this.sql.exec(
+      'INSERT INTO held (client_ref, epoch, watched) VALUES (?, ?, ?) ON CONFLICT (client_ref, epoch) DO UPDATE SET watched = excluded.watched, released_at = NULL',
+      clientRef,
+      epoch,
+      watched ? 1 : 0,
+    );
+    await this.ensureAlarm();
+    return this.ask(clientRef, epoch, 'assign', session);
+  }
+
+  async release(clientRef: number, epoch: number): Promise<boolean> {
+    if (this.current(clientRef)?.epoch !== epoch) return true; // not held here: nothing to close
+    const answer = await this.ask(clientRef, epoch, 'release', {});
+    if (!answer.ok && answer.code !== 'NOT_HOLDER') return false;
+    this.ended(clientRef, epoch);
+    return true;
+  }
+
   watch(clientRef: number, on: boolean): void {
-    if (on) this.sql.exec('INSERT OR IGNORE INTO watched (client_ref) VALUES (?)', clientRef);
-    else this.sql.exec('DELETE FROM watched WHERE client_ref = ?', clientRef);
+    this.sql.exec('UPDATE held SET watched = ? WHERE client_ref = ? AND released_at IS NULL', on ? 1 : 0, clientRef);
   }
 
-  private watched(clientRef: number): boolean {
-    return this.sql.exec('SELECT 1 FROM watched WHERE client_ref = ?', clientRef).toArray().length > 0;
-  }
-
-  /** The client is gone: its bridge forgets the session. */
-  forget(clientRef: number): void {
-    this.sql.exec('DELETE FROM assignments WHERE client_ref = ?', clientRef);
-  }
-
-  /** The bridge's credential was revoked: its links close now. */
-  disconnect(bridgeId: string): number {
-    const links = this.ctx.getWebSockets().filter((ws) => this.attachment(ws)?.bridgeId === bridgeId);
+  disconnect(): number {
+    const links = this.ctx.getWebSockets().filter((ws) => this.attachment(ws));
     for (const ws of links) this.drop(ws, 4401, 'credential revoked');
     return links.length;
   }
 
-  /** The links that said hello; with `detail`, the clients each holds (admin view). */
-  status(detail = false): LinkStatus {
-    const assigned = new Map<string, number[]>();
-    if (detail)
-      for (const r of this.sql.exec<{ client_ref: number; bridge_id: string }>('SELECT client_ref, bridge_id FROM assignments ORDER BY client_ref').toArray()) {
-        assigned.set(r.bridge_id, [...(assigned.get(r.bridge_id) ?? []), r.client_ref]);
-      }
-    const bridges = this.bridges().map((b) => ({
-      bridgeId: b.att.bridgeId,
-      transport: b.att.transport ?? 'unknown',
-      version: b.att.version ?? null,
-      lastSeenAt: this.seenAt(b.ws, b.att),
-      clientRefs: assigned.get(b.att.bridgeId) ?? [],
-    }));
-    return { connected: bridges.length > 0, bridges };
+  // ——— life and leases ———
+
+  override async alarm(): Promise<void> {
+    const bridgeId = this.bridgeId;
+    if (!bridgeId) return;
+    const now = Date.now();
+    const link = this.live();
+    const seen = this.seenAt();
+    if (link) await linkSeen(this.env, bridgeId, seen);
+    else if (now - seen >= LEASE_MS) await this.expire(bridgeId);
+    else await this.ensureAlarm(Math.min(now + HEARTBEAT_MS, seen + LEASE_MS));
+    if (link || this.heldNow().size) await this.ensureAlarm();
   }
+
+  /** Silent for LEASE_MS: every lease goes back to its hub, which grants it to a live bridge. */
+  private async expire(bridgeId: string) {
+    const held = [...this.heldNow()];
+    if (!held.length) return;
+    console.error(`bridge ${bridgeId}: silent for ${LEASE_MS} ms; its ${held.length} client(s) go to other bridges`);
+    await Promise.all(
+      held.map(async ([clientRef, epoch]) => {
+        try {
+          await hubFor(this.env, clientRef).leaseLost(clientRef, bridgeId, epoch);
+          this.ended(clientRef, epoch);
+        } catch (err) {
+          console.error(`bridge ${bridgeId}: handing client ${clientRef} over failed; tried again at the next alarm`, err);
+        }
+      }),
+    );
+  }
+
+  // ——— frames from the bridge ———
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const att = this.attachment(ws);
     if (!att) return; // dropped
-    this.lastSeen.set(ws, Date.now());
+    this.sawLife();
     const size = typeof message === 'string' ? message.length : message.byteLength;
     if (size > MAX_FRAME_BYTES) {
       console.error(`bridge link ${att.bridgeId}: frame of ${size} bytes refused`);
@@ -199,6 +283,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     }
     if (frame.t === 'event') return this.event(ws, att, [frame]);
     if (frame.t === 'events') return this.event(ws, att, frame.events);
+    if (frame.t === 'drain') return this.drain(ws, att);
     const waiting = this.pending.get(frame.id);
     // an answer counts only from the link the request went to
     if (!waiting || waiting.ws !== ws) return;
@@ -223,19 +308,63 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       this.drop(ws, 4401, 'credential revoked');
       return;
     }
-    const sessions = await sessionsFor(this.env, (clientRef) => this.socketFor(clientRef) === ws);
-    this.send(ws, { t: 'welcome', sessions });
+    await linkSeen(this.env, att.bridgeId, Date.now(), { transport: frame.transport, version: frame.version ?? null });
+    // the hubs' mirror is the truth: a lease this record missed the end of (a failed call) is ended here
+    const mirror = await leasesOf(this.env, att.bridgeId);
+    for (const [clientRef, epoch] of this.heldNow()) if (mirror.get(clientRef) !== epoch) this.ended(clientRef, epoch);
+    const held = this.heldNow();
+    this.send(ws, { t: 'welcome', sessions: await heldSessions(this.env, held) });
+    // messages the sandbox network held for its numbers while the link was down go now
+    this.ctx.waitUntil(kickHeldOf(this.env, [...held.keys()], (p) => this.ctx.waitUntil(p)).catch(() => undefined));
+    this.ctx.waitUntil(this.takeShare(att.bridgeId).catch((err: unknown) => console.error(`bridge ${att.bridgeId}: taking its share failed`, err)));
   }
 
-  /** One event or a frame of them: refused when not this bridge's client, else recorded in order per client and acked. */
+  /** Clients nobody holds are granted (to the least loaded bridge); then this bridge takes its fair share. */
+  private async takeShare(bridgeId: string) {
+    for (const clientRef of await unheldClients(this.env)) await hubFor(this.env, clientRef).ensureHeld(clientRef);
+    const open = (await fleet(this.env)).filter((b) => b.live && !b.draining);
+    const me = open.find((b) => b.bridgeId === bridgeId);
+    if (!me) return;
+    const fair = Math.floor(open.reduce((n, b) => n + b.clientRefs.length, 0) / open.length);
+    let mine = me.clientRefs.length;
+    const donors = open.filter((b) => b !== me).map((b) => ({ bridgeId: b.bridgeId, refs: [...b.clientRefs] }));
+    for (let moves = 0; mine < fair && moves < MAX_MOVES_PER_HELLO; moves++) {
+      donors.sort((a, b) => b.refs.length - a.refs.length);
+      const donor = donors[0];
+      // a donor gives only while it holds at least two more than this bridge (no ping-pong between equals)
+      if (!donor || donor.refs.length <= fair || donor.refs.length < mine + 2) break;
+      const clientRef = donor.refs.pop()!;
+      if ((await hubFor(this.env, clientRef).move(clientRef, bridgeId)) === 'moved') mine++;
+    }
+  }
+
+  /** SIGTERM: every client goes to another bridge (or is released, with none), then the bridge hears `drained`. */
+  private async drain(ws: WebSocket, att: Attachment) {
+    await linkDraining(this.env, att.bridgeId, Date.now());
+    let moved = 0;
+    let released = 0;
+    const held = [...this.heldNow().keys()];
+    for (let i = 0; i < held.length; i += 10) {
+      const outcomes = await Promise.all(held.slice(i, i + 10).map((clientRef) => hubFor(this.env, clientRef).move(clientRef)));
+      moved += outcomes.filter((o) => o === 'moved').length;
+      released += outcomes.filter((o) => o === 'released').length;
+    }
+    console.log(`bridge ${att.bridgeId} drained: ${moved} client(s) moved, ${released} released`);
+    if (ws.readyState === 1) this.send(ws, { t: 'drained', moved, released });
+  }
+
+  /**
+   * One event or a frame of them, each checked against the lease it names: the current lease of this
+   * bridge, or one it held until moments ago for a fact (a message) that happened before it ended.
+   * Refused events are never recorded and the bridge drops them; the rest are recorded in order per client and acked.
+   */
   private async event(ws: WebSocket, att: Attachment, frames: EventFrame[]) {
     const mine: EventFrame[] = [];
     const refused: EventFrame[] = [];
-    for (const f of frames) (this.assignedTo(f.clientRef) === att.bridgeId ? mine : refused).push(f);
+    for (const f of frames) (this.holds(f) ? mine : refused).push(f);
     if (refused.length) {
-      // not this bridge's clients: never recorded, never acted on; the bridge drops them
-      console.error(`bridge link ${att.bridgeId}: ${refused.length} event(s) for clients it does not hold; refused`);
-      this.send(ws, { t: 'reject', ids: refused.map((f) => f.id), reason: 'NOT_ASSIGNED' });
+      console.error(`bridge link ${att.bridgeId}: ${refused.length} event(s) for clients it does not hold (or no longer); refused`);
+      this.send(ws, { t: 'reject', ids: refused.map((f) => f.id), reason: 'NOT_HOLDER' });
     }
     const byClient = new Map<number, EventFrame[]>();
     for (const f of mine) byClient.set(f.clientRef, [...(byClient.get(f.clientRef) ?? []), f]);
@@ -265,6 +394,17 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     const done = await Promise.all([together, ...[...byClient].map(([clientRef, run]) => this.recordRun(att, clientRef, run))]);
     const ids = done.flat();
     if (ids.length) this.send(ws, { t: 'ack', ids });
+  }
+
+  private holds(f: EventFrame): boolean {
+    const row = this.sql.exec<Held>('SELECT epoch, watched, released_at FROM held WHERE client_ref = ? AND epoch = ?', f.clientRef, f.epoch).toArray()[0];
+    if (!row) return false;
+    if (row.released_at === null) return true;
+    return !STATE_KINDS.has(f.event.kind) && f.at <= row.released_at + LATE_FACT_MS;
+  }
+
+  private watched(clientRef: number): boolean {
+    return (this.current(clientRef)?.watched ?? 0) === 1;
   }
 
   /** Runs `work` after what is in flight for these clients, and holds their later events behind it. */
@@ -298,10 +438,16 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       this.pending.delete(id);
       waiting.resolve({ ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'The bridge link closed before it answered' });
     }
+    const att = this.attachment(ws);
     try {
       ws.close(code === 1005 ? 1000 : code, 'closing');
     } catch {
       // already closed
+    }
+    if (att?.transport && !this.live()) {
+      this.sawLife(Math.max(att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0));
+      await linkClosed(this.env, att.bridgeId, Date.now());
+      await this.ensureAlarm(this.seenAt() + LEASE_MS);
     }
   }
 }

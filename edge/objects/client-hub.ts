@@ -3,18 +3,21 @@
 // code), its live sockets and its alarm (queued sends that may go later, scheduled messages coming due).
 import { DurableObject } from 'cloudflare:workers';
 import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.ts';
-import { chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
+import { type AuthEntry, chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
-import { linkFor } from '../services/bridge-commands.ts';
+import { linkOf } from '../services/bridge-commands.ts';
+import { AuthStore } from '../services/auth-store.ts';
+import { LeaseKeeper } from '../services/lease-keeper.ts';
 import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
 import { announcePause, drainRound, type RoundResult } from '../services/queue-drain.ts';
 import { type Settled, settle } from '../services/queue-settle.ts';
 import { clientByRef } from '../services/clients.ts';
+import { handleBridgeEvent } from '../services/bridge-events.ts';
 import { getDb } from '../db/client.ts';
 import { credentialAlive } from '../services/credentials.ts';
 import { type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
-import type { CancelResult, ClientHubRpc, EnqueueResult, QueueView } from './contracts.ts';
+import type { CancelResult, ClientHubRpc, EnqueueResult, LeaseMove, QueueView } from './contracts.ts';
 
 /** Sends a caller asks for (bounded by the queue's limit), as opposed to those the system makes. */
 const ASKED = new Set<string>(['api', 'group', 'chat']);
@@ -46,9 +49,14 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   private heldBy: RoundResult | null = null;
   private readonly waiters = new Map<string, ((r: EnqueueResult) => void)[]>();
 
+  private readonly auth: AuthStore;
+  private readonly lease: LeaseKeeper;
+
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.queue = new QueueStore(ctx.storage.sql);
+    this.auth = new AuthStore(ctx.storage.sql);
+    this.lease = new LeaseKeeper(env, ctx.storage, this.auth, () => this.ctx.getWebSockets().length > 0);
     // nothing is in flight after a restart: what was sending goes again under the same key
     ctx.blockConcurrencyWhile(async () => {
       this.queue.requeueSending();
@@ -185,6 +193,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
           gate,
           waitUntil: (p) => this.ctx.waitUntil(p),
           onSettled: (s) => this.settled(s),
+          ask: (op, params) => this.lease.request(clientRef, op, params),
         });
         this.heldBy = round;
         next = round.next;
@@ -283,7 +292,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   // ——— commands and live state ———
 
   async request(clientRef: number, op: Op, params: Record<string, unknown>): Promise<RawBridgeResult> {
-    const raw = await linkFor(this.env).request(clientRef, op, params);
+    const raw = await this.lease.request(clientRef, op, params);
     if (op === 'start') {
       const started = checkResult('start', raw);
       if (started.ok) {
@@ -314,13 +323,47 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     return (await this.ctx.storage.get<LiveState>('state')) ?? EMPTY;
   }
 
-  async forget(): Promise<void> {
+  // ——— the lease: which bridge holds the number (services/lease-keeper.ts) ———
+
+  ensureHeld(clientRef: number): Promise<{ bridgeId: string; epoch: number } | null> {
+    return this.lease.ensure(clientRef);
+  }
+
+  move(clientRef: number, to?: string): Promise<LeaseMove> {
+    return this.lease.move(clientRef, to);
+  }
+
+  async leaseLost(clientRef: number, bridgeId: string, epoch: number): Promise<void> {
+    const next = await this.lease.lost(clientRef, bridgeId, epoch);
+    if (next) return; // its new holder connects the number and says so
+    // no bridge can take it: the owner hears the number is down and why (a client_status webhook, the live pages)
+    const client = await clientByRef(getDb(this.env.DB), clientRef);
+    if (!client || client.status === 'logged_out') return;
+    const reason = `bridge ${bridgeId} went silent and no other bridge is connected to take this number`;
+    const event = { kind: 'status' as const, status: 'disconnected' as const, connectedNumber: client.connectedNumber, reason };
+    await handleBridgeEvent(this.env, { t: 'event', id: `lease-lost-${clientRef}-${epoch}`, clientRef, epoch, at: Date.now(), event }, (p) =>
+      this.ctx.waitUntil(p),
+    );
+  }
+
+  storeAuth(epoch: number, entries: AuthEntry[]): Promise<boolean> {
+    return this.lease.storeAuth(epoch, entries);
+  }
+
+  async forget(clientRef?: number): Promise<void> {
+    if (clientRef !== undefined) await this.lease.forget(clientRef);
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
     this.queue.clear();
     this.policyNow = null;
     this.gateNow = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+  }
+
+  /** Tells the holder's link whether someone watches (it pushes live frames only then). */
+  private async watch(clientRef: number, on: boolean) {
+    const lease = await this.lease.current();
+    if (lease) await linkOf(this.env, lease.bridgeId).watch(clientRef, on);
   }
 
   /** A live-updates subscriber (the request was authenticated by the Worker). Hibernates between messages. */
@@ -332,7 +375,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const attachment: LiveAttachment = { clientRef, credential: request.headers.get('x-credential') ?? '', checkedAt: Date.now() };
     pair[1].serializeAttachment(attachment);
     // the bridge link pushes this client's events here only while someone watches
-    if (this.ctx.getWebSockets().length === 1) await linkFor(this.env).watch(clientRef, true);
+    if (this.ctx.getWebSockets().length === 1) await this.watch(clientRef, true);
     const hello: LiveFrame = { type: 'hello', state: await this.state() };
     pair[1].send(JSON.stringify(hello));
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -382,6 +425,6 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     }
     const clientRef = (ws.deserializeAttachment() as { clientRef?: number } | null)?.clientRef;
     const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === 1);
-    if (clientRef && others.length === 0) await linkFor(this.env).watch(clientRef, false);
+    if (clientRef && others.length === 0) await this.watch(clientRef, false);
   }
 }

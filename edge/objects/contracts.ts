@@ -2,7 +2,7 @@
 // (via the bindings in env.ts), never by importing an object's class, so imports go one way:
 // entry points (routes, objects) → services → db/lib, with no cycle through the bindings' types.
 import type { LiveFrame, LiveState } from '../../adapters/live.ts';
-import type { Op, RawBridgeResult } from '../../adapters/protocol.ts';
+import type { AuthEntry, HeldSession, Op, RawBridgeResult } from '../../adapters/protocol.ts';
 import type { GovernorPolicy } from '../services/governor.ts';
 import type { NewQueued, QueueCounts, QueuedRow } from '../services/queue-store.ts';
 
@@ -28,20 +28,21 @@ export interface WebhookSenderRpc extends Rpc.DurableObjectBranded {
   wake(endpoint: string, at?: number): Promise<void>;
 }
 
-export interface LinkStatus {
-  connected: boolean;
-  bridges: { bridgeId: string; transport: string; version: string | null; lastSeenAt: number; clientRefs: number[] }[];
+/** One per bridge (named `bridge:<id>`): its WebSocket link, requests out, events in, and the leases it holds. */
+export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
+  /** asks the bridge, under the lease `epoch` (refused with NOT_HOLDER when the link holds the client at another) */
+  request(clientRef: number, epoch: number, op: Op, params: Record<string, unknown>, timeoutMs?: number): Promise<RawBridgeResult>;
+  /** a lease granted to this bridge: recorded, then the bridge is told (with the session's auth state) */
+  assign(session: HeldSession, watched: boolean): Promise<RawBridgeResult>;
+  /** the lease ends: true once the bridge confirmed it closed the session (false: it could not be asked) */
+  release(clientRef: number, epoch: number): Promise<boolean>;
+  watch(clientRef: number, on: boolean): void;
+  /** closes the link of a bridge whose credential was revoked or re-issued */
+  disconnect(): number;
 }
 
-/** The bridges' WebSocket links: requests out to the bridge holding a client, events in. */
-export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
-  request(clientRef: number, op: Op, params: Record<string, unknown>, timeoutMs?: number): Promise<RawBridgeResult>;
-  watch(clientRef: number, on: boolean): void;
-  forget(clientRef: number): void;
-  /** closes the links of a bridge whose credential was revoked */
-  disconnect(bridgeId: string): number;
-  status(detail?: boolean): LinkStatus;
-}
+/** A lease change as the hub answers it. */
+export type LeaseMove = 'moved' | 'released' | 'kept' | 'none' | 'failed';
 
 /** Where a send stands when enqueue answers (with a wait: its outcome, if it came first). */
 export interface EnqueueResult {
@@ -81,7 +82,16 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   refusedAfterSend(clientRef: number, reason: string): Promise<void>;
   apply(update: Partial<LiveState>): Promise<LiveState>;
   state(): Promise<LiveState>;
-  forget(): Promise<void>;
+  /** the client is deleted: its lease ends (the bridge lets the session go), then everything here goes */
+  forget(clientRef?: number): Promise<void>;
   broadcast(frame: LiveFrame): number;
+  /** a lease for the client (granted now to the least loaded live bridge if none is held); null: no bridge */
+  ensureHeld(clientRef: number): Promise<{ bridgeId: string; epoch: number } | null>;
+  /** moves the lease to `to`, or to any other live bridge */
+  move(clientRef: number, to?: string): Promise<LeaseMove>;
+  /** the holder's link was silent for LEASE_MS: the lease ends and goes to a live bridge */
+  leaseLost(clientRef: number, bridgeId: string, epoch: number): Promise<void>;
+  /** auth state written by the holder at `epoch` (false: not the current holder; nothing kept) */
+  storeAuth(epoch: number, entries: AuthEntry[]): Promise<boolean>;
   schedule(clientRef: number, at: number): Promise<void>;
 }

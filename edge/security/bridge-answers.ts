@@ -25,6 +25,10 @@ let counter = 0;
 export function bridgeAnswer(frame: { op: string; params?: Record<string, unknown> }): { ok: true; result: unknown } | undefined {
   const now = Date.now();
   switch (frame.op) {
+    case 'assign':
+      return { ok: true, result: { held: true } };
+    case 'release':
+      return { ok: true, result: { released: true } };
     case 'start':
       return { ok: true, result: { status: 'pending_auth', connectedNumber: null, qr: { qr: 'qr-payload', png: PNG_BASE64 } } };
     case 'stop':

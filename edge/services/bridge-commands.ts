@@ -4,19 +4,19 @@ import type { LiveFrame } from '../../adapters/live.ts';
 import { type BridgeFailure, type BridgeResult, checkResult, type Op, type OpParams, type OpResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
-import type { LinkStatus } from '../objects/contracts.ts';
+import { type FleetBridge, fleet } from './fleet.ts';
 
 export const hubFor = (env: Bindings, clientRef: number) => env.CLIENT_HUB.getByName(`client:${clientRef}`);
 
-/** The object that holds the bridges' links. */
-export const linkFor = (env: Bindings) => env.BRIDGE_LINK.getByName('main');
+/** The object that holds one bridge's link (and the record of the leases it was given). */
+export const linkOf = (env: Bindings, bridgeId: string) => env.BRIDGE_LINK.getByName(`bridge:${bridgeId}`);
 
-let recentLink: { at: number; status: Promise<LinkStatus> } | undefined;
+let recentFleet: { at: number; bridges: Promise<FleetBridge[]> } | undefined;
 
-/** The bridge link's state, asked of its object at most every 2 s per isolate (health checks poll often). */
-export function linkStatus(env: Bindings): Promise<LinkStatus> {
-  if (!recentLink || Date.now() - recentLink.at > 2000) recentLink = { at: Date.now(), status: linkFor(env).status() };
-  return recentLink.status;
+/** The fleet's state, read from D1 at most every 2 s per isolate (health checks poll often). */
+export function linkStatus(env: Bindings): Promise<{ connected: boolean; bridges: FleetBridge[] }> {
+  if (!recentFleet || Date.now() - recentFleet.at > 2000) recentFleet = { at: Date.now(), bridges: fleet(env).catch(() => []) };
+  return recentFleet.bridges.then((bridges) => ({ connected: bridges.some((b) => b.live), bridges }));
 }
 
 /** A live update to the client's open chat sockets (never fails the caller). */

@@ -1,9 +1,9 @@
 // What the edge does with each event a bridge reports: durable records in D1, live state in the
 // client's Durable Object, webhooks queued. Idempotent: a re-sent event changes nothing twice.
-import { and, eq, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
-import { chatIdOf, type EventFrame, type SessionSpec } from '../../adapters/protocol.ts';
+import { chatIdOf, type EventFrame } from '../../adapters/protocol.ts';
 import { ackStatus } from '../../adapters/vocabulary.ts';
 import { getDb } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
@@ -12,19 +12,11 @@ import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
 import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import { clientByRef, forgetClient } from './clients.ts';
+import { kickHeld } from './sandbox-offline.ts';
 import { derivedQueueId, queueInBackground } from './send-queue.ts';
 
 /** How far ahead of the edge a bridge's event times may be believed. */
 const MAX_CLOCK_SKEW_MS = 60_000;
-
-/** The clients a bridge that just said hello must hold. */
-export async function sessionsFor(env: Bindings, claim: (clientRef: number) => boolean): Promise<SessionSpec[]> {
-  const rows = await getDb(env.DB)
-    .select({ clientRef: clients.id, clientId: clients.clientId, phoneNumber: clients.phoneNumber })
-    .from(clients)
-    .where(ne(clients.status, 'logged_out'));
-  return rows.filter((r) => claim(r.clientRef));
-}
 
 /** The client an event is for, from the per-isolate client cache (a burst of acks reads the row once). */
 const clientFor = (env: Bindings, clientRef: number) => clientByRef(getDb(env.DB), clientRef);
@@ -179,6 +171,11 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
   };
 
   switch (ev.kind) {
+    case 'auth':
+      // kept by the client's hub for whichever bridge holds it next; a write from a lease that ended is dropped
+      if (!(await hubFor(env, client.id).storeAuth(frame.epoch, ev.entries)))
+        console.error(`client ${client.id}: auth state from epoch ${frame.epoch} dropped (not the holder)`);
+      return;
     case 'qr':
       await hubFor(env, client.id).apply({ status: 'pending_auth', qrPng: ev.png, pairingCode: null });
       return;
@@ -199,6 +196,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       await hubFor(env, client.id).apply({ status: ev.status, connectedNumber: ev.connectedNumber });
       const data = { clientId: client.clientId, status: ev.status, connectedNumber: ev.connectedNumber, timestamp: frame.at, type: 'client_status' as const };
       await queue({ event: 'client_status', data: ev.reason ? { ...data, reason: ev.reason } : data }, []);
+      if (ev.status === 'connected') kickHeld(env, client.id, waitUntil); // the sandbox network's held messages (services/sandbox-offline.ts)
       return;
     }
     case 'message': {

@@ -2,11 +2,10 @@
 // an unpaced one sends everything ready in one round trip), send it under its queue id as the bridge's
 // key, and settle each outcome: sent or failed in D1 (then the row is deleted), or queued again when the
 // bridge or session is down (an outage is waited out until the message expires) or WhatsApp paused the number.
-import { checkResult, type SendOutcome, type SendParams } from '../../adapters/protocol.ts';
+import { checkResult, type Op, type RawBridgeResult, type SendOutcome, type SendParams } from '../../adapters/protocol.ts';
 import { type Db, getDb } from '../db/client.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
-import { linkFor } from './bridge-commands.ts';
 import { isPrivateChat } from './chat-summary.ts';
 import { type ClientRow, clientByRef } from './clients.ts';
 import { afterRateLimit, afterSend, decide, type Decision, type Gate, paced } from './governor.ts';
@@ -15,7 +14,7 @@ import type { QueuedRow, QueueStore } from './queue-store.ts';
 import { chatIdOf } from '../../adapters/protocol.ts';
 
 /** Refusals that mean "not now": the bridge or the session is down. Waited out until the message expires. */
-const OUTAGE = new Set(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND']);
+const OUTAGE = new Set(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'NOT_HOLDER']);
 /** Refusals worth a few more tries (the bridge answered late or broke); after MAX_TRIES the message fails. */
 const TRANSIENT = new Set(['BRIDGE_TIMEOUT', 'BRIDGE_ERROR']);
 export const MAX_TRIES = 5;
@@ -32,6 +31,8 @@ export interface DrainDeps {
   waitUntil: (p: Promise<unknown>) => void;
   /** outcomes recorded in D1 (their rows are gone from the queue): waiters and live sockets hear of them */
   onSettled(settled: Settled[]): void;
+  /** asks the bridge holding the client (under its lease) */
+  ask(op: Op, params: Record<string, unknown>): Promise<RawBridgeResult>;
 }
 
 /** What a round did: go again at once, wait until a time (and why), or nothing is queued. */
@@ -57,13 +58,13 @@ const paramsOf = (row: QueuedRow): SendParams => {
 };
 
 /** Sends rows through the bridge holding the client: one `send`, or one `sendBatch` for many. */
-async function sendRows(env: Bindings, clientRef: number, rows: QueuedRow[]): Promise<SendOutcome[]> {
+async function sendRows(ask: DrainDeps['ask'], rows: QueuedRow[]): Promise<SendOutcome[]> {
   try {
     if (rows.length === 1) {
-      const one = checkResult('send', await linkFor(env).request(clientRef, 'send', paramsOf(rows[0]!)));
+      const one = checkResult('send', await ask('send', paramsOf(rows[0]!)));
       return [one.ok ? { ok: true, ...one.result } : { ok: false, code: one.code, message: one.message }];
     }
-    const many = checkResult('sendBatch', await linkFor(env).request(clientRef, 'sendBatch', { items: rows.map(paramsOf) }));
+    const many = checkResult('sendBatch', await ask('sendBatch', { items: rows.map(paramsOf) }));
     if (!many.ok) return rows.map(() => ({ ok: false as const, code: many.code, message: many.message }));
     return rows.map((_, i) => many.result[i] ?? { ok: false as const, code: 'BRIDGE_PROTOCOL_ERROR', message: 'no answer for this item' });
   } catch (err) {
@@ -131,7 +132,7 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
       return { next: decision.at, heldBy: decision.reason };
     }
   }
-  const outcomes = await sendRows(env, d.clientRef, rows);
+  const outcomes = await sendRows(d.ask, rows);
   now = Date.now();
   const settled: Settled[] = [];
   let rateLimited: string | null = null;

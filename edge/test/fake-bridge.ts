@@ -7,6 +7,8 @@ export interface FakeBridge {
   /** what `req` frames are answered with; default: start → pending_auth, send → a new message id */
   answer: (frame: any) => { ok: true; result: unknown } | { ok: false; code: string; message: string };
   waitFor(pred: (frames: any[]) => boolean): Promise<any[]>;
+  /** the lease epoch the edge granted this bridge for a client (0: none) */
+  epochOf(clientRef: number): number;
   close(): void;
 }
 
@@ -39,6 +41,8 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
     ws,
     frames: [],
     answer: (frame) => {
+      if (frame.op === 'assign') return { ok: true, result: { held: true } };
+      if (frame.op === 'release') return { ok: true, result: { released: true } };
       if (frame.op === 'start') return { ok: true, result: { status: 'pending_auth', connectedNumber: null } };
       const sendOne = (params: { key?: string }) => {
         const key = params.key;
@@ -59,11 +63,34 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
         });
       return bridge.frames;
     },
+    epochOf: (clientRef) => epochs.get(clientRef) ?? 0,
     close: () => ws.close(),
   };
+  // events a test sends without an epoch carry the one this bridge holds the client at (as a real bridge stamps them)
+  const stamp = (f: any) => (f && typeof f === 'object' && f.t === 'event' && f.epoch === undefined ? { ...f, epoch: bridge.epochOf(f.clientRef) } : f);
+  const rawSend = ws.send.bind(ws);
+  Object.defineProperty(ws, 'send', {
+    writable: true,
+    configurable: true,
+    value: (data: string | ArrayBuffer) => {
+      if (typeof data !== 'string') return rawSend(data);
+      let frame: any;
+      try {
+        frame = JSON.parse(data);
+      } catch {
+        return rawSend(data);
+      }
+      if (frame?.t === 'events' && Array.isArray(frame.events)) return rawSend(JSON.stringify({ ...frame, events: frame.events.map(stamp) }));
+      return rawSend(frame?.t === 'event' ? JSON.stringify(stamp(frame)) : data);
+    },
+  });
+  const epochs = new Map<number, number>();
   ws.addEventListener('message', (m) => {
     const frame = JSON.parse(String(m.data));
     bridge.frames.push(frame);
+    if (frame.t === 'req' && frame.op === 'assign') epochs.set(frame.clientRef, frame.epoch);
+    if (frame.t === 'req' && frame.op === 'release') epochs.delete(frame.clientRef);
+    if (frame.t === 'welcome') for (const s of frame.sessions) epochs.set(s.clientRef, s.epoch);
     if (frame.t === 'req') ws.send(JSON.stringify({ t: 'res', id: frame.id, ...bridge.answer(frame) }));
     for (const w of waiters.splice(0)) w();
   });
@@ -71,3 +98,23 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
   await bridge.waitFor((f) => f.some((x) => x.t === 'welcome'));
   return bridge;
 }
+
+/** A `message` event frame from 15550000001 (no epoch: a fake bridge stamps its own when it sends it). */
+export const messageEvent = (clientRef: number, id: string, body = 'hi', epoch?: number, at = Date.now()) => ({
+  t: 'event',
+  id,
+  clientRef,
+  ...(epoch === undefined ? {} : { epoch }),
+  at,
+  event: {
+    kind: 'message',
+    messageId: `M-${id}`,
+    from: '15550000001',
+    chatId: '15550000001@c.us',
+    fromMe: false,
+    body,
+    type: 'chat',
+    timestamp: at,
+    hasMedia: false,
+  },
+});

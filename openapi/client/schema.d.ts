@@ -2240,6 +2240,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The number is offline (or has messages waiting): held, like WhatsApp holds them, and delivered in order with this id and send time once a session of the number is connected again. At most 1000 are held per number; beyond that 429 `OFFLINE_QUEUE_FULL`. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SandboxInboundQueued"];
+                    };
+                };
                 /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
                 400: {
                     headers: {
@@ -5725,13 +5734,16 @@ export interface components {
             bridgeId: string;
             createdAt: string;
             revoked: boolean;
+            /** @description Its link is open and showed life within the last 15 s */
             connected: boolean;
+            /** @description It is handing its clients to other bridges before it exits (SIGTERM) */
+            draining: boolean;
             transport: string | null;
             /** @description What the bridge said it runs, in its hello */
             version: string | null;
-            /** @description When its link last showed life (a frame or a ping); null when not connected */
+            /** @description When its link last showed life (a frame or a ping, recorded every 5 s); null when it never linked */
             lastHeartbeat: string | null;
-            /** @description The clients it holds */
+            /** @description The clients it holds a lease on */
             clients: {
                 clientId: string;
                 username: string;
@@ -6005,6 +6017,12 @@ export interface components {
         };
         SandboxPair: {
             code: string;
+        };
+        SandboxInboundQueued: {
+            messageId: string;
+            timestamp: number;
+            /** @enum {boolean} */
+            queued: true;
         };
         SandboxInbound: {
             /** @example 12345678901 */

@@ -1,6 +1,7 @@
 CREATE TABLE `bridge_links` (
 	`bridge_id` text PRIMARY KEY NOT NULL,
 	`seen_at` integer NOT NULL,
+	`closed_at` integer,
 	`draining_at` integer,
 	`transport` text,
 	`version` text

@@ -6,7 +6,8 @@ import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { iso } from '../../lib/time.ts';
-import { linkFor } from '../../services/bridge-commands.ts';
+import { linkOf } from '../../services/bridge-commands.ts';
+import { fleet } from '../../services/fleet.ts';
 import { issueBridgeToken, listBridges, revokeBridge } from '../../services/bridge-credentials.ts';
 import { createUser } from '../../services/users.ts';
 import { createUserRoute, issueBridgeRoute, listBridgesRoute, revokeBridgeRoute } from './admin.routes.ts';
@@ -22,7 +23,7 @@ export const adminRouter = createRouter()
     const { bridgeId } = c.req.valid('json');
     const token = await issueBridgeToken(getDb(c.env.DB), bridgeId);
     // a live link of the old credential closes: the bridge must reconnect with the new token
-    await linkFor(c.env).disconnect(bridgeId);
+    await linkOf(c.env, bridgeId).disconnect();
     await audit(c, {
       userId: c.get('auth').userId,
       category: 'security',
@@ -33,9 +34,9 @@ export const adminRouter = createRouter()
   })
   .openapi(listBridgesRoute, async (c) => {
     const db = getDb(c.env.DB);
-    const [rows, link] = await Promise.all([listBridges(db), linkFor(c.env).status(true)]);
-    const live = new Map(link.bridges.map((b) => [b.bridgeId, b]));
-    const refs = link.bridges.flatMap((b) => b.clientRefs);
+    const [rows, link] = await Promise.all([listBridges(db), fleet(c.env)]);
+    const live = new Map(link.map((b) => [b.bridgeId, b]));
+    const refs = link.flatMap((b) => b.clientRefs);
     const names = new Map<number, { clientId: string; username: string }>();
     if (refs.length) {
       const found = await db
@@ -53,10 +54,11 @@ export const adminRouter = createRouter()
             bridgeId: r.bridgeId,
             createdAt: iso(r.createdAt),
             revoked: r.revokedAt !== null,
-            connected: Boolean(b),
+            connected: b?.live ?? false,
+            draining: b?.draining ?? false,
             transport: b?.transport ?? null,
             version: b?.version ?? null,
-            lastHeartbeat: b ? iso(b.lastSeenAt) : null,
+            lastHeartbeat: b ? iso(b.seenAt) : null,
             clients: (b?.clientRefs ?? []).flatMap((ref) => names.get(ref) ?? []),
           };
         }),
@@ -67,7 +69,7 @@ export const adminRouter = createRouter()
   .openapi(revokeBridgeRoute, async (c) => {
     const { bridgeId } = c.req.valid('param');
     if (!(await revokeBridge(getDb(c.env.DB), bridgeId))) throw new ApiError(404, 'BRIDGE_NOT_FOUND', 'No live credential for this bridge');
-    const disconnected = await linkFor(c.env).disconnect(bridgeId);
+    const disconnected = await linkOf(c.env, bridgeId).disconnect();
     await audit(c, { userId: c.get('auth').userId, category: 'security', event: 'bridge_revoked', message: `Revoked bridge ${bridgeId}` });
     return c.json({ success: true as const, disconnected }, 200);
   });

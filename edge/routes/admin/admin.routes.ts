@@ -77,11 +77,15 @@ export const listBridgesRoute = createRoute({
               bridgeId: z.string(),
               createdAt: z.string(),
               revoked: z.boolean(),
-              connected: z.boolean(),
+              connected: z.boolean().openapi({ description: 'Its link is open and showed life within the last 15 s' }),
+              draining: z.boolean().openapi({ description: 'It is handing its clients to other bridges before it exits (SIGTERM)' }),
               transport: z.string().nullable(),
               version: z.string().nullable().openapi({ description: 'What the bridge said it runs, in its hello' }),
-              lastHeartbeat: z.string().nullable().openapi({ description: 'When its link last showed life (a frame or a ping); null when not connected' }),
-              clients: z.array(z.object({ clientId: z.string(), username: z.string() })).openapi({ description: 'The clients it holds' }),
+              lastHeartbeat: z
+                .string()
+                .nullable()
+                .openapi({ description: 'When its link last showed life (a frame or a ping, recorded every 5 s); null when it never linked' }),
+              clients: z.array(z.object({ clientId: z.string(), username: z.string() })).openapi({ description: 'The clients it holds a lease on' }),
             })
             .openapi('Bridge'),
         ),

@@ -8,7 +8,7 @@ import { createRouter } from '../../lib/router.ts';
 import { unseal } from '../../lib/secrets.ts';
 import { findOwnClient, forgetClient, statusLabel } from '../../services/clients.ts';
 import { forgetKeys, issueKey } from '../../services/keys.ts';
-import { ask, command, hubFor, linkFor } from '../../services/bridge-commands.ts';
+import { ask, command, hubFor } from '../../services/bridge-commands.ts';
 import { addNumberRoute, deleteClientRoute, listClientsRoute, qrRoute } from './clients.routes.ts';
 
 export const clientsRouter = createRouter()
@@ -104,7 +104,7 @@ export const clientsRouter = createRouter()
     // Log the number out and erase its auth state on the bridge (best effort: a bridge that is down
     // no longer gets this client from the edge, so it never starts it again).
     await ask(c.env, client.id, 'logout', { clientId: client.clientId, phoneNumber: client.phoneNumber }).catch(() => undefined);
-    await Promise.all([hubFor(c.env, client.id).forget(), linkFor(c.env).forget(client.id)]);
+    await hubFor(c.env, client.id).forget(client.id); // its lease ends: the bridge lets the session go
     await db.delete(clients).where(eq(clients.id, client.id));
     forgetKeys({ clientRef: client.id }); // its key stops working here at once (elsewhere within AUTH_TTL_MS)
     forgetClient(client.id);

@@ -10,7 +10,7 @@ import { errorBody } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { BridgeIdSchema, json, jsonBody, PasswordSchema, UsernameSchema } from '../../lib/schemas.ts';
 import { safeEqual } from '../../lib/secrets.ts';
-import { linkFor } from '../../services/bridge-commands.ts';
+import { linkOf } from '../../services/bridge-commands.ts';
 import { bridgeForToken, issueBridgeToken } from '../../services/bridge-credentials.ts';
 import { createUser } from '../../services/users.ts';
 
@@ -63,7 +63,7 @@ const issueRoute = createRoute({
 internalRouter.openapi(issueRoute, async (c) => {
   const { bridgeId } = c.req.valid('json');
   const token = await issueBridgeToken(getDb(c.env.DB), bridgeId);
-  await linkFor(c.env).disconnect(bridgeId);
+  await linkOf(c.env, bridgeId).disconnect();
   return c.json({ bridgeId, token }, 201);
 });
 
@@ -87,5 +87,5 @@ internalRouter.get('/internal/bridge/connect', bridgeCredential(), (c) => {
   headers.set('x-bridge-id', bridge?.bridgeId ?? '');
   // the object checks it again at hello: a credential revoked meanwhile never gets a live link
   headers.set('x-bridge-token-hash', bridge?.tokenHash ?? '');
-  return linkFor(c.env).fetch(new Request(c.req.raw.url, { headers }));
+  return linkOf(c.env, bridge?.bridgeId ?? '').fetch(new Request(c.req.raw.url, { headers }));
 });

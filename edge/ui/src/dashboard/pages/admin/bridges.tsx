@@ -1,5 +1,5 @@
-// For admins: the bridges with a credential — connected or not, their version, last heartbeat and the
-// numbers each holds (GET /api/admin/bridges).
+// For admins: the bridges with a credential — connected, draining or not, their version, last heartbeat
+// and the numbers each holds a lease on (GET /api/admin/bridges).
 import { api, must } from '../../../api.ts';
 import { Notice, Section, useAsync, when } from '../../../components.tsx';
 
@@ -36,7 +36,7 @@ export function Bridges() {
                   </td>
                   <td>
                     <span class={`status ${b.connected ? 'status-connected' : b.revoked ? 'status-failed' : ''}`}>
-                      {b.revoked ? 'Revoked' : b.connected ? `Connected (${b.transport})` : 'Not connected'}
+                      {b.revoked ? 'Revoked' : b.draining ? 'Draining' : b.connected ? `Connected (${b.transport})` : 'Not connected'}
                     </span>
                   </td>
                   <td>{b.version ?? '—'}</td>

@@ -1,12 +1,21 @@
 // What the bridge does for each operation the edge asks of it: one handler per op of the contract
 // (adapters/protocol.ts), each given params already checked against the op's schema.
-import { OPS, type Op, type OpInput, type OpResult, type RequestFrame, type SessionSpec } from '../adapters/protocol.ts';
+import { type AuthEntry, OPS, type Op, type OpInput, type OpResult, type RequestFrame, type SessionSpec } from '../adapters/protocol.ts';
+import type { Leases } from './leases.ts';
 import type { Sessions } from './sessions.ts';
 import { SessionError } from './transports/transport.ts';
 
 type Handlers = { [O in Op]: (clientRef: number, params: OpInput<O>) => Promise<OpResult<O>> };
 
-export function commandHandlers(sessions: Sessions, specs: Map<number, SessionSpec>): Handlers {
+export interface HandlerDeps {
+  sessions: Sessions;
+  specs: Map<number, SessionSpec>;
+  leases: Leases;
+  /** the session's auth state as the edge keeps it: replaces this bridge's copy before the session starts */
+  restoreAuth(clientRef: number, entries: AuthEntry[]): void;
+}
+
+export function commandHandlers({ sessions, specs, leases, restoreAuth }: HandlerDeps): Handlers {
   /** The client as the edge last described it (welcome), or as this request names it. */
   const spec = (clientRef: number, p: { clientId: string; phoneNumber: string }): SessionSpec => {
     const known = specs.get(clientRef) ?? { clientRef, clientId: p.clientId, phoneNumber: p.phoneNumber };
@@ -14,6 +23,24 @@ export function commandHandlers(sessions: Sessions, specs: Map<number, SessionSp
     return known;
   };
   return {
+    assign: async (ref, { epoch, auth, ...spec }) => {
+      const already = leases.epochOf(ref) === epoch;
+      leases.grant(ref, epoch);
+      specs.set(ref, spec);
+      // a repeat of the grant held now changes nothing; a new one resumes from the edge's auth state
+      if (!already) {
+        await sessions.stop(ref);
+        restoreAuth(ref, auth ?? []);
+        sessions.start(spec).catch((err: Error) => console.error(`session ${spec.clientId} failed to start`, err));
+      }
+      return { held: true as const };
+    },
+    release: async (ref) => {
+      await sessions.stop(ref);
+      leases.end(ref);
+      specs.delete(ref);
+      return { released: true };
+    },
     start: (ref, p) => sessions.start(spec(ref, p), { pairingMethod: p.pairingMethod }),
     stop: async (ref) => {
       await sessions.stop(ref);
@@ -46,7 +73,15 @@ export function commandHandlers(sessions: Sessions, specs: Map<number, SessionSp
 }
 
 /** Runs one request frame: its params are checked against the op's schema first. */
-export function runRequest<O extends Op>(handlers: Handlers, frame: RequestFrame & { op: O }): Promise<OpResult<O>> {
+export function runRequest<O extends Op>(handlers: Handlers, leases: Leases, frame: RequestFrame & { op: O }): Promise<OpResult<O>> {
+  // every operation but a grant needs the lease it names; a grant must name the frame's epoch
+  try {
+    if (frame.op === 'assign') {
+      if ((frame.params as { epoch?: unknown }).epoch !== frame.epoch) throw new SessionError('VALIDATION_ERROR', 'assign: epoch differs from the frame');
+    } else leases.check(frame.clientRef, frame.epoch);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const parsed = OPS[frame.op].params.safeParse(frame.params);
   if (!parsed.success) return Promise.reject(new SessionError('VALIDATION_ERROR', `bad ${frame.op} parameters`));
   const handler = handlers[frame.op] as (clientRef: number, params: unknown) => Promise<OpResult<O>>;

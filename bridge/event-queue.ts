@@ -4,6 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { BridgeEvent, EventFrame } from '../adapters/protocol.ts';
 import type { BridgeDb } from './db.ts';
 
+/** A stored frame; one stored before leases existed has epoch 0 (the edge refuses it and the bridge drops it). */
+const readFrame = (r: unknown): EventFrame => {
+  const frame = JSON.parse((r as { frame: string }).frame) as EventFrame;
+  return { ...frame, epoch: frame.epoch ?? 0 };
+};
+
 export class EventQueue {
   private readonly db: BridgeDb;
   private listener: ((frame: EventFrame) => void) | undefined;
@@ -17,18 +23,16 @@ export class EventQueue {
     this.listener = listener;
   }
 
-  add(clientRef: number, event: BridgeEvent): EventFrame {
-    const frame: EventFrame = { t: 'event', id: randomUUID(), clientRef, at: Date.now(), event };
+  /** `epoch`: the lease the bridge holds the client under (the edge records events only from its holder). */
+  add(clientRef: number, event: BridgeEvent, epoch: number): EventFrame {
+    const frame: EventFrame = { t: 'event', id: randomUUID(), clientRef, epoch, at: Date.now(), event };
     this.db.prepare('INSERT INTO event_queue (id, frame, created_at) VALUES (?, ?, ?)').run(frame.id, JSON.stringify(frame), frame.at);
     this.listener?.(frame);
     return frame;
   }
 
   pending(limit = 10_000): EventFrame[] {
-    return this.db
-      .prepare('SELECT frame FROM event_queue ORDER BY seq LIMIT ?')
-      .all(limit)
-      .map((r) => JSON.parse((r as { frame: string }).frame) as EventFrame);
+    return this.db.prepare('SELECT frame FROM event_queue ORDER BY seq LIMIT ?').all(limit).map(readFrame);
   }
 
   /** Frames sent more than `ms` ago and still not acknowledged. */
@@ -36,7 +40,7 @@ export class EventQueue {
     return this.db
       .prepare('SELECT frame FROM event_queue WHERE created_at < ? ORDER BY seq LIMIT ?')
       .all(Date.now() - ms, limit)
-      .map((r) => JSON.parse((r as { frame: string }).frame) as EventFrame);
+      .map(readFrame);
   }
 
   ack(ids: string[]): void {

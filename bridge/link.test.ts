@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { openBridgeDb } from './db.ts';
-import { Link } from './link.ts';
+import { Link, type LinkOptions } from './link.ts';
 import { EventQueue } from './event-queue.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-link-'));
@@ -20,6 +20,8 @@ interface FakeEdge {
   frames: any[];
   autoAck: boolean;
   sockets: WebSocket[];
+  /** refuse new links (a partition, with the old socket paused) */
+  refuse: boolean;
   close(): Promise<void>;
 }
 
@@ -27,13 +29,14 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port,
-    verifyClient: (info: { req: { headers: { authorization?: string } } }) => info.req.headers.authorization === `Bearer ${token}`,
+    verifyClient: (info: { req: { headers: { authorization?: string } } }) => !edge.refuse && info.req.headers.authorization === `Bearer ${token}`,
   } as never);
   await new Promise((r) => wss.once('listening', r));
   const edge: FakeEdge = {
     url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
     frames: [],
     autoAck: true,
+    refuse: false,
     sockets: [],
     close: () =>
       new Promise((r) => {
@@ -50,6 +53,7 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
       const frames = parsed.t === 'events' ? parsed.events : [parsed];
       edge.frames.push(...frames);
       if (parsed.t === 'hello') ws.send(JSON.stringify({ t: 'welcome', sessions: [] }));
+      if (parsed.t === 'drain') setTimeout(() => ws.send(JSON.stringify({ t: 'drained', moved: 3, released: 1 })), 50);
       const ids = frames.filter((f: any) => f.t === 'event').map((f: any) => f.id);
       if (ids.length && edge.autoAck) ws.send(JSON.stringify({ t: 'ack', ids }));
     });
@@ -57,7 +61,7 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
   return edge;
 }
 
-function bridge(file: string, url: string, token = 'tok') {
+function bridge(file: string, url: string, token = 'tok', more: Partial<LinkOptions> = {}) {
   const db = openBridgeDb(file);
   const events = new EventQueue(db);
   const link = new Link({
@@ -71,6 +75,7 @@ function bridge(file: string, url: string, token = 'tok') {
     onRequest: async () => ({ pong: true }),
     maxBackoffMs: 200,
     log: () => {},
+    ...more,
   });
   link.start();
   return {
@@ -99,7 +104,7 @@ it('keeps events until acknowledged, across a killed bridge and an edge restart;
   edge.autoAck = false;
   let b = bridge(file, edge.url);
   await until(() => b.link.connected);
-  const status = b.events.add(1, { kind: 'status', status: 'connected', connectedNumber: '1@c.us' });
+  const status = b.events.add(1, { kind: 'status', status: 'connected', connectedNumber: '1@c.us' }, 1);
   await until(() => edge.frames.some((f) => f.id === status.id));
   // the bridge dies before the edge acknowledged
   b.link.stop();
@@ -108,7 +113,7 @@ it('keeps events until acknowledged, across a killed bridge and an edge restart;
   // the edge goes away too; the next bridge queues what happens meanwhile
   await edge.close();
   b = bridge(file, `ws://127.0.0.1:${port}`);
-  const call = b.events.add(1, { kind: 'call', callId: 'C1', from: '15550000002', isVideo: false, timestamp: 1 });
+  const call = b.events.add(1, { kind: 'call', callId: 'C1', from: '15550000002', isVideo: false, timestamp: 1 }, 1);
   expect(b.events.size()).toBe(2);
   await new Promise((r) => setTimeout(r, 300));
 
@@ -133,7 +138,7 @@ it('answers requests and refuses a wrong token', async () => {
   const edge = await fakeEdge();
   const good = bridge(join(dir, 'b.sqlite'), edge.url);
   await until(() => good.link.connected);
-  edge.sockets[0]!.send(JSON.stringify({ t: 'req', id: 'r1', clientRef: 1, op: 'send', params: {} }));
+  edge.sockets[0]!.send(JSON.stringify({ t: 'req', id: 'r1', clientRef: 1, epoch: 1, op: 'send', params: {} }));
   await until(() => edge.frames.some((f) => f.t === 'res'));
   expect(edge.frames.find((f) => f.t === 'res')).toEqual({ t: 'res', id: 'r1', ok: true, result: { pong: true } });
   const bad = bridge(join(dir, 'c.sqlite'), edge.url, 'wrong');
@@ -145,4 +150,42 @@ it('answers requests and refuses a wrong token', async () => {
     () => edge.close(),
     () => rmSync(dir, { recursive: true, force: true }),
   );
+});
+
+it('fences itself: with no word from the edge for fenceMs its sessions stop, once per silence', async () => {
+  const edge = await fakeEdge();
+  let fenced = 0;
+  const b = bridge(join(dir, 'f.sqlite'), edge.url, 'tok', { fenceMs: 400, heartbeatMs: 100, onFence: () => void fenced++ });
+  cleanup.push(
+    () => b.stop(),
+    () => edge.close(),
+  );
+  await until(() => b.link.connected);
+  await new Promise((r) => setTimeout(r, 700));
+  expect(fenced).toBe(0); // the edge answers its pings
+  // a partition: the edge hears nothing and says nothing (its socket stops reading)
+  edge.refuse = true;
+  for (const s of edge.sockets) (s as unknown as { _socket: { pause(): void } })._socket.pause();
+  await until(() => fenced === 1, 3000);
+  // the partition heals: it links again and stays unfenced while it hears the edge
+  edge.refuse = false;
+  await until(() => edge.sockets.length >= 2 && b.link.connected, 5000);
+  await new Promise((r) => setTimeout(r, 600));
+  expect(fenced).toBe(1);
+});
+
+it('drains on request: asks the edge to hand its numbers over and answers what the edge did', async () => {
+  const edge = await fakeEdge();
+  const b = bridge(join(dir, 'd.sqlite'), edge.url);
+  cleanup.push(
+    () => b.stop(),
+    () => edge.close(),
+  );
+  await until(() => b.link.connected);
+  expect(await b.link.drain(2000)).toEqual({ t: 'drained', moved: 3, released: 1 });
+  expect(edge.frames.some((f) => f.t === 'drain')).toBe(true);
+  // no edge to ask: it says so at once rather than wait
+  await edge.close();
+  await until(() => !b.link.connected);
+  expect(await b.link.drain(2000)).toBeNull();
 });

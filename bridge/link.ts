@@ -1,7 +1,16 @@
 // The bridge's WebSocket to the edge: token-authenticated, heartbeats, reconnect with capped backoff.
 // Events are flushed from the durable event queue on every (re)connect and deleted only when acknowledged.
 import WebSocket from 'ws';
-import { type BridgeFrame, type EdgeFrame, EdgeFrameSchema, type EventFrame, MAX_EVENTS_PER_FRAME, type RequestFrame } from '../adapters/protocol.ts';
+import {
+  type BridgeFrame,
+  type EdgeFrame,
+  EdgeFrameSchema,
+  type EventFrame,
+  FENCE_MS,
+  HEARTBEAT_MS,
+  MAX_EVENTS_PER_FRAME,
+  type RequestFrame,
+} from '../adapters/protocol.ts';
 import type { TransportName } from '../adapters/vocabulary.ts';
 import type { EventQueue } from './event-queue.ts';
 
@@ -16,6 +25,9 @@ export interface LinkOptions {
   version?: string;
   onWelcome: (frame: Extract<EdgeFrame, { t: 'welcome' }>) => void;
   onRequest: (frame: RequestFrame) => Promise<unknown>;
+  /** no word from the edge for `fenceMs` (FENCE_MS): the edge may give this bridge's numbers to another, so stop them */
+  onFence?: () => Promise<void> | void;
+  fenceMs?: number;
   heartbeatMs?: number;
   /** how long events gather before one frame carries them (default GATHER_MS) */
   gatherMs?: number;
@@ -39,6 +51,11 @@ export class Link {
   private retry: NodeJS.Timeout | undefined;
   private alive = false;
   connected = false;
+  /** when the edge last said anything (a frame, a pong) */
+  private heardAt = 0;
+  private fenced = true;
+  private fenceTimer: NodeJS.Timeout | undefined;
+  private drained: ((d: { moved: number; released: number }) => void) | undefined;
 
   constructor(opts: LinkOptions) {
     this.opts = opts;
@@ -48,6 +65,39 @@ export class Link {
   start(): void {
     this.stopped = false;
     this.connect();
+    const fenceMs = this.opts.fenceMs ?? FENCE_MS;
+    this.fenceTimer = setInterval(() => this.checkFence(fenceMs), Math.min(1000, fenceMs / 4));
+  }
+
+  private heard(): void {
+    this.heardAt = Date.now();
+    this.fenced = false;
+  }
+
+  /** Fenced once per silence: the sessions stop before the edge's lease on them can run out. */
+  private checkFence(fenceMs: number): void {
+    if (this.fenced || Date.now() - this.heardAt < fenceMs) return;
+    this.fenced = true;
+    this.log(`no word from the edge for ${fenceMs} ms: fencing (its sessions stop)`);
+    void Promise.resolve(this.opts.onFence?.()).catch((err: Error) => this.log(`fencing failed: ${err.message}`));
+    this.ws?.terminate();
+  }
+
+  /**
+   * SIGTERM: asks the edge to hand this bridge's numbers to others; answers what it did, or null when it
+   * did not say so within `ms` (then the bridge stops anyway, and its leases run out as after a crash).
+   */
+  async drain(ms: number): Promise<{ moved: number; released: number } | null> {
+    if (!this.connected) return null;
+    const done = new Promise<{ moved: number; released: number }>((resolve) => {
+      this.drained = resolve;
+    });
+    this.send({ t: 'drain' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ms);
+    });
+    return Promise.race([done, late]).finally(() => clearTimeout(timer));
   }
 
   private log(msg: string) {
@@ -61,6 +111,7 @@ export class Link {
       this.attempt = 0;
       this.connected = true;
       this.alive = true;
+      this.heard();
       this.log(`connected to ${this.opts.url}`);
       this.send({
         t: 'hello',
@@ -82,13 +133,15 @@ export class Link {
         ws.send('ping');
         // an event the edge failed to record stays unacknowledged: offer it again (the edge drops repeats)
         this.sendEvents(this.opts.events.stale(RESEND_AFTER_MS));
-      }, this.opts.heartbeatMs ?? 15_000);
+      }, this.opts.heartbeatMs ?? HEARTBEAT_MS);
     });
     ws.on('pong', () => {
       this.alive = true;
+      this.heard();
     });
     ws.on('message', (data) => {
       this.alive = true;
+      this.heard();
       if (data.toString() === 'pong') return; // the edge's answer to our text ping
       let frame: EdgeFrame;
       try {
@@ -110,6 +163,7 @@ export class Link {
       this.log(`the edge refused ${frame.ids.length} event(s): ${frame.reason}; dropped`);
       this.opts.events.ack(frame.ids);
     } else if (frame.t === 'welcome') this.opts.onWelcome(frame);
+    else if (frame.t === 'drained') this.drained?.(frame);
     else {
       this.opts
         .onRequest(frame)
@@ -160,6 +214,7 @@ export class Link {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.fenceTimer) clearInterval(this.fenceTimer);
     if (this.gatherTimer) clearTimeout(this.gatherTimer);
     if (this.retry) clearTimeout(this.retry);
     if (this.heartbeat) clearInterval(this.heartbeat);

@@ -100,11 +100,12 @@ export class Sessions {
     await Promise.all(specs.map((s) => this.start(s).catch((err) => console.error(`session ${s.clientId} failed to start`, err))));
   }
 
+  /** Closes the session's socket now, not after the operations queued on it (a lease that ended must not wait). */
   async stop(clientRef: number): Promise<void> {
     const entry = this.entries.get(clientRef);
     if (!entry) return;
-    await this.serial(clientRef, () => entry.session.stop());
     this.entries.delete(clientRef);
+    await entry.session.stop();
   }
 
   async logout(spec: SessionSpec): Promise<void> {
@@ -170,7 +171,7 @@ export class Sessions {
 
   private async sendNow(entry: Entry, params: SendParams): Promise<Sent> {
     const media = params.media ? { ...(await fetchMedia(params.media.url, { allowPrivate: this.allowPrivateMedia })), kind: params.media.kind } : undefined;
-    return entry.session.send(params.to, { text: params.text, media });
+    return entry.session.send(params.to, { text: params.text, media }, params.key ? { key: params.key } : undefined);
   }
 
   async media(clientRef: number, messageId: string) {

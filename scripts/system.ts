@@ -148,8 +148,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
       });
   const url = host.url;
 
-  // BRIDGES=N runs N bridges (bridge-1 … bridge-N, each with its own credential and state file); the
-  // clients are spread over them (each held by one). A client stays with its bridge: no failover yet.
+  // BRIDGES=N runs N bridges (bridge-1 … bridge-N, each with its own credential and state file, one
+  // shared seal key); the clients are spread over them under leases, and move when a bridge dies or drains.
   const count = Math.max(1, Math.min(16, Math.floor(Number(env.BRIDGES ?? 1)) || 1));
   const ids = count === 1 ? [env.BRIDGE_ID ?? 'bridge-1'] : Array.from({ length: count }, (_, i) => `bridge-${i + 1}`);
   const bridges: BridgeHandle[] = ids.map((bridgeId) => {
@@ -172,8 +172,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<RunningSyst
         child = started;
         await waitForBridge(url, started, () => linked, logs);
       },
+      // SIGTERM: the bridge drains (its numbers move to other bridges) for up to 30 s before it exits
       stop: async () => {
-        if (child) await stopChild(child);
+        if (child) await stopChild(child, 'SIGTERM', 35_000);
       },
       kill: async () => {
         if (child) await stopChild(child, 'SIGKILL');

@@ -1,6 +1,7 @@
 // What a WhatsApp transport (Baileys or the sandbox) offers the session manager. Shapes that cross to
 // the edge come from the contract in adapters/protocol.ts.
 import type { BridgeEvent, GroupInfo, OpInput, OpResult, PairingMethod, Sent, SessionSpec, StartResult } from '../../adapters/protocol.ts';
+import { createHash } from 'node:crypto';
 import type { MediaKind } from '../../adapters/vocabulary.ts';
 
 export type { Sent, StartResult };
@@ -11,6 +12,10 @@ export interface OutgoingMedia {
   filename: string;
   kind: MediaKind;
 }
+
+/** Upper-case hex derived from a client's send key (a message id's random part, made repeatable). */
+export const keyedHex = (clientRef: number, key: string, chars: number): string =>
+  createHash('sha256').update(`${clientRef}:${key}`).digest('hex').slice(0, chars).toUpperCase();
 
 export class SessionError extends Error {
   readonly code: string;
@@ -37,7 +42,11 @@ export interface Session {
   stop(): Promise<void>;
   /** Logs the number out and erases its auth state. */
   logout(): Promise<void>;
-  send(to: string, content: { text?: string; media?: OutgoingMedia }): Promise<Sent>;
+  /**
+   * `key`: the send's queue id. The message's WhatsApp id is derived from it, so the same queued message
+   * sent again (by the bridge that took the number over after a crash) is the same message, not a second one.
+   */
+  send(to: string, content: { text?: string; media?: OutgoingMedia }, opts?: { key?: string }): Promise<Sent>;
   /** The bytes of a received message's media. */
   media(messageId: string): Promise<{ data: Uint8Array; mimetype: string; filename: string | null }>;
   /** Sends read receipts for a chat's messages. */

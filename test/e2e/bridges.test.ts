@@ -1,5 +1,5 @@
 // BRIDGES=2: npm start runs two bridges, each with its own credential and state; the numbers are spread over
-// them, each held by one, and both carry traffic. (Failover between them is not built yet: issue 13.)
+// them, each held by one, and both carry traffic. (Failover and drains: failover.test.ts.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -10,6 +10,8 @@ import {
   type SignalDataTypeMap,
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
+import type { AuthEntry } from '../../../adapters/protocol.ts';
+import { CLEAR_ALL } from '../../auth-state.ts';
 import type { BridgeDb } from '../../db.ts';
 import type { Sealer } from '../../seal.ts';
 
@@ -35,7 +37,10 @@ function resealLegacyRows(db: BridgeDb, clientRef: number, sealer: Sealer): void
   for (const k of keys) update.run(sealer.seal(k.value), clientRef, k.type, k.id);
 }
 
-export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Sealer): SqliteAuthState {
+/** Each write as auth entries (sealed values), for the edge's copy (bridge/auth-state.ts). */
+export type AuthChanged = (entries: AuthEntry[]) => void;
+
+export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Sealer, changed: AuthChanged = () => {}): SqliteAuthState {
   const encode = (value: unknown) => sealer.seal(JSON.stringify(value, BufferJSON.replacer));
   const decode = <T>(text: string): T => JSON.parse(sealer.open(text), BufferJSON.reviver) as T;
   resealLegacyRows(db, clientRef, sealer);
@@ -58,12 +63,19 @@ export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Seal
       return out;
     },
     set: async (data: SignalDataSet) => {
+      const written: AuthEntry[] = [];
       db.exec('BEGIN');
       try {
         for (const type of Object.keys(data) as (keyof SignalDataTypeMap)[]) {
           for (const [id, value] of Object.entries(data[type] ?? {})) {
-            if (value) putKey.run(clientRef, type, id, encode(value));
-            else delKey.run(clientRef, type, id);
+            if (value) {
+              const sealed = encode(value);
+              putKey.run(clientRef, type, id, sealed);
+              written.push({ type: `key:${type}`, id, value: sealed });
+            } else {
+              delKey.run(clientRef, type, id);
+              written.push({ type: `key:${type}`, id, value: null });
+            }
           }
         }
         db.exec('COMMIT');
@@ -71,18 +83,22 @@ export function useSqliteAuthState(db: BridgeDb, clientRef: number, sealer: Seal
         db.exec('ROLLBACK');
         throw err;
       }
+      if (written.length) changed(written);
     },
   };
 
   return {
     state: { creds, keys },
     saveCreds: async () => {
-      db.prepare('INSERT OR REPLACE INTO baileys_creds (client_ref, creds) VALUES (?, ?)').run(clientRef, encode(creds));
+      const sealed = encode(creds);
+      db.prepare('INSERT OR REPLACE INTO baileys_creds (client_ref, creds) VALUES (?, ?)').run(clientRef, sealed);
+      changed([{ type: 'creds', id: '', value: sealed }]);
     },
     clear: () => {
       db.prepare('DELETE FROM baileys_creds WHERE client_ref = ?').run(clientRef);
       db.prepare('DELETE FROM baileys_keys WHERE client_ref = ?').run(clientRef);
       db.prepare('DELETE FROM sent_messages WHERE client_ref = ?').run(clientRef);
+      changed([{ type: CLEAR_ALL, id: '', value: null }]);
     },
     registered: () => Boolean(creds.registered || (creds.me?.id && !creds.pairingCode)),
   };

@@ -273,13 +273,22 @@ describe('Baileys session', () => {
     await h.connected();
     const sock = h.sockets[0]!;
     const sent = await h.session.send('+15550000001', { text: 'see https://example.com' });
-    expect(sock.sendMessage).toHaveBeenCalledWith('15550000001@s.whatsapp.net', { text: 'see https://example.com', linkPreview: null });
+    expect(sock.sendMessage).toHaveBeenCalledWith('15550000001@s.whatsapp.net', { text: 'see https://example.com', linkPreview: null }, undefined);
     const stored = await h.configs[0]!.getMessage!({ id: sent.messageId, remoteJid: '15550000001@s.whatsapp.net' });
     expect(stored?.conversation).toBe('see https://example.com');
     expect(await h.configs[0]!.getMessage!({ id: 'unknown' })).toBeUndefined();
     // a contact known only by LID is sent to at its LID
     await h.session.send('123456789012345@lid', { text: 'hello' });
-    expect(sock.sendMessage).toHaveBeenLastCalledWith('123456789012345@lid', { text: 'hello', linkPreview: null });
+    expect(sock.sendMessage).toHaveBeenLastCalledWith('123456789012345@lid', { text: 'hello', linkPreview: null }, undefined);
+    // a queued send's WhatsApp id comes from its queue id: sent again (by the next holder after a crash), it is the same message
+    await h.session.send('+15550000001', { text: 'keyed' }, { key: 'q-123' });
+    const keyed = vi.mocked(sock.sendMessage).mock.lastCall?.[2] as { messageId: string };
+    expect(keyed.messageId).toMatch(/^3EB0[0-9A-F]{18}$/);
+    await h.session.send('+15550000001', { text: 'keyed' }, { key: 'q-123' });
+    expect(vi.mocked(sock.sendMessage).mock.lastCall?.[2]).toEqual(keyed);
+    await h.session.send('+15550000001', { text: 'keyed' }, { key: 'q-124' });
+    const other = vi.mocked(sock.sendMessage).mock.lastCall?.[2] as { messageId: string } | undefined;
+    expect(other?.messageId).not.toBe(keyed.messageId);
     vi.mocked(sock.sendMessage).mockRejectedValueOnce(Object.assign(new Error('reach-out timelock'), { output: { statusCode: 463 } }));
     await expect(h.session.send('+15550000005', { text: 'new contact' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT' });
     vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Error('not connected'));

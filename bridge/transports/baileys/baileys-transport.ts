@@ -17,10 +17,10 @@ import makeWASocket, {
 } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { normalizeMessage, unwrap } from '../../../adapters/baileys/messages.ts';
-import { MAX_LINK_MEDIA_BYTES, type PairingMethod, type SessionSpec } from '../../../adapters/protocol.ts';
+import { type AuthEntry, MAX_LINK_MEDIA_BYTES, type PairingMethod, type SessionSpec } from '../../../adapters/protocol.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
-import { type Emit, SessionError, type OutgoingMedia, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+import { type Emit, keyedHex, SessionError, type OutgoingMedia, type Session, type StartResult, type TransportFactory } from '../transport.ts';
 import { type Sealer, sealerFor } from '../../seal.ts';
 import { tooLarge } from '../../sessions.ts';
 import { useSqliteAuthState, type SqliteAuthState } from './auth-store.ts';
@@ -73,6 +73,10 @@ async function latestVersion(): Promise<[number, number, number] | undefined> {
 export class BaileysSession implements Session {
   private readonly spec: SessionSpec;
   private readonly emit: Emit;
+  /** every auth write goes to the edge, which keeps it for whichever bridge holds the number next */
+  private readonly authChanged = (entries: AuthEntry[]) => {
+    for (let i = 0; i < entries.length; i += 500) this.emit({ kind: 'auth', entries: entries.slice(i, i + 500) });
+  };
   private readonly db: BridgeDb;
   private readonly opts: Required<Pick<BaileysOptions, 'makeSocket' | 'startTimeoutMs' | 'delay' | 'sealer' | 'fetchVersion' | 'socketConfig' | 'liveness'>> & {
     logger: pino.Logger;
@@ -185,7 +189,7 @@ export class BaileysSession implements Session {
     if (this.stopped) {
       this.stopped = false;
       this.closes.clear(); // started again (by its owner or a reconnecting link): the caps count afresh
-      this.auth = useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer);
+      this.auth = useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer, this.authChanged);
       this.connect();
     }
     return waiting;
@@ -325,7 +329,7 @@ export class BaileysSession implements Session {
     const sock = this.sock;
     await sock?.logout().catch(() => undefined);
     await this.stop();
-    (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer)).clear();
+    (this.auth ?? useSqliteAuthState(this.db, this.spec.clientRef, this.opts.sealer, this.authChanged)).clear();
     this.store.clear();
     this.groupDirectory.clear();
     this.pictureCache.clear();
@@ -392,7 +396,7 @@ export class BaileysSession implements Session {
     return this.groupDirectory.list(sock);
   }
 
-  async send(to: string, content: { text?: string; media?: OutgoingMedia }) {
+  async send(to: string, content: { text?: string; media?: OutgoingMedia }, opts: { key?: string } = {}) {
     const sock = this.sock;
     if (!sock || this.status !== 'connected') throw new SessionError('SESSION_NOT_CONNECTED', 'The WhatsApp session is not connected');
     const jid = jidOf(to);
@@ -411,7 +415,8 @@ export class BaileysSession implements Session {
               : { document: buffer, mimetype: m.mimetype, fileName: m.filename, caption: content.text };
     let sent: Awaited<ReturnType<WASocket['sendMessage']>>;
     try {
-      sent = await sock.sendMessage(jid, message);
+      // WhatsApp Web's id shape (3EB0 + 18 hex), derived from the queue id: a repeat after a failover is the same message
+      sent = await sock.sendMessage(jid, message, opts.key ? { messageId: `3EB0${keyedHex(this.spec.clientRef, opts.key, 18)}` } : undefined);
     } catch (err) {
       // 463: WhatsApp's reach-out limit (too many first messages to new contacts) — a pause, not a broken send
       const status = (err as { output?: { statusCode?: number }; data?: unknown })?.output?.statusCode;

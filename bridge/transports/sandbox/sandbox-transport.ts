@@ -2,27 +2,18 @@
 // sends land in the network's list of what it received and are acknowledged (delivered, then read) like real ones.
 import { randomBytes } from 'node:crypto';
 import { bytesToCrockford } from '@whiskeysockets/baileys';
-import type { z } from '@hono/zod-openapi';
-import {
-  chatIdOf,
-  type GroupInfo,
-  isChannelId,
-  isGroupId,
-  MAX_LINK_MEDIA_BYTES,
-  type SandboxSentSchema,
-  type SessionSpec,
-} from '../../../adapters/protocol.ts';
+import { chatIdOf, type GroupInfo, isChannelId, isGroupId, MAX_LINK_MEDIA_BYTES, type SessionSpec } from '../../../adapters/protocol.ts';
 import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS } from './world.ts';
 import { fetchMedia } from '../../media.ts';
+import { CLEAR_ALL } from '../../auth-state.ts';
 import type { BridgeDb } from '../../db.ts';
 import { qrPng } from '../../qr.ts';
 import { mediaFromUrl } from '../../../adapters/media.ts';
-import { type Emit, type SandboxControls, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+import { type Emit, keyedHex, type SandboxControls, SessionError, type Session, type StartResult, type TransportFactory } from '../transport.ts';
+import { SandboxNetwork } from './network.ts';
 
-type SentEntry = z.infer<typeof SandboxSentSchema>;
-
-/** How many sent messages the simulated network remembers per client. */
-const SENT_LIMIT = 200;
+/** How many named inbound messages (ids the edge gave) are remembered per client, so a repeat is not a second message. */
+const INBOUND_KEPT = 5000;
 const digits = (s: unknown, field: string): string => {
   const v = typeof s === 'string' ? s.replace(/^\+/, '').replace(/@.*$/, '') : '';
   if (!/^\d{6,15}$/.test(v)) throw new SessionError('VALIDATION_ERROR', `${field}: a phone number with country code`);
@@ -38,9 +29,10 @@ class SandboxSession implements Session {
   private pairingCode: string | undefined;
   /** how this number pairs until it is paired: kept across restarts of the session (a reconnecting link) */
   private pairing: 'qr' | 'code' = 'qr';
-  private readonly sentList: SentEntry[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private ackDelayMs: number;
+  /** named inbound messages recorded since the start: pruning runs every 100th (and the first) */
+  private inboundRecorded = 0;
 
   private readonly allowPrivateMedia: boolean;
 
@@ -49,13 +41,17 @@ class SandboxSession implements Session {
   private readonly wroteToUs = new Set<string>();
   private reachedOut = { day: '', numbers: new Set<string>() };
 
-  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, ackDelayMs: number, allowPrivateMedia: boolean, reachOutLimit = Number.POSITIVE_INFINITY) {
-    this.reachOutLimit = reachOutLimit;
+  /** what the network remembers of this number's sends (shared by the bridges of a state dir) */
+  private readonly network: SandboxNetwork;
+
+  constructor(spec: SessionSpec, emit: Emit, db: BridgeDb, opts: Required<Omit<SandboxOptions, 'reachOutLimit'>> & { reachOutLimit?: number }) {
+    this.reachOutLimit = opts.reachOutLimit ?? Number.POSITIVE_INFINITY;
     this.spec = spec;
     this.emit = emit;
     this.db = db;
-    this.ackDelayMs = ackDelayMs;
-    this.allowPrivateMedia = allowPrivateMedia;
+    this.ackDelayMs = opts.ackDelayMs;
+    this.allowPrivateMedia = opts.allowPrivateMedia;
+    this.network = opts.network;
   }
 
   private paired(): string | undefined {
@@ -104,6 +100,7 @@ class SandboxSession implements Session {
   async logout(): Promise<void> {
     await this.stop();
     this.db.prepare('DELETE FROM sandbox_pairings WHERE client_ref = ?').run(this.spec.clientRef);
+    this.emit({ kind: 'auth', entries: [{ type: CLEAR_ALL, id: '', value: null }] });
     this.qr = undefined;
     this.setStatus('logged_out', null, 'logged out');
   }
@@ -157,7 +154,7 @@ class SandboxSession implements Session {
     ];
   }
 
-  async send(to: string, content: { text?: string; media?: { kind: string; filename: string } }) {
+  async send(to: string, content: { text?: string; media?: { kind: string; filename: string } }, opts: { key?: string } = {}) {
     this.requireConnected();
     let number: string;
     if (isGroupId(to) || isChannelId(to)) {
@@ -169,15 +166,13 @@ class SandboxSession implements Session {
       number = digits(to, 'to');
       this.checkReachOut(number);
     }
-    const entry: SentEntry = {
-      id: `SB${randomBytes(8).toString('hex').toUpperCase()}`,
+    const { entry } = this.network.send(this.spec.clientRef, {
+      id: `SB${opts.key ? keyedHex(this.spec.clientRef, opts.key, 16) : randomBytes(8).toString('hex').toUpperCase()}`,
       to: number,
       body: content.text ?? '',
       type: content.media ? content.media.kind : 'chat',
       timestamp: Date.now(),
-    };
-    this.sentList.push(entry);
-    if (this.sentList.length > SENT_LIMIT) this.sentList.shift();
+    });
     // The simulated recipient's phone: delivered, then read.
     for (const [ack, delay] of [
       [2, this.ackDelayMs],
@@ -204,9 +199,33 @@ class SandboxSession implements Session {
     this.reachedOut.numbers.add(number);
   }
 
+  /** The first result of an inbound message the edge named by its id, if it was emitted already. */
+  private inboundSeen(id: string): { messageId: string; timestamp: number } | undefined {
+    const row = this.db.prepare('SELECT key FROM inbound_keys WHERE client_ref = ? AND message_id = ?').get(this.spec.clientRef, id) as
+      | { key: string }
+      | undefined;
+    return row ? JSON.parse(row.key) : undefined;
+  }
+
+  /** Records a named inbound message (in `inbound_keys`, as the Baileys store records received ones), bounded per client. */
+  private inboundRecord(id: string, result: { messageId: string; timestamp: number }) {
+    const ref = this.spec.clientRef;
+    this.db
+      .prepare('INSERT OR IGNORE INTO inbound_keys (client_ref, message_id, key, at) VALUES (?, ?, ?, ?)')
+      .run(ref, id, JSON.stringify(result), Date.now());
+    if (++this.inboundRecorded % 100 === 1)
+      this.db
+        .prepare(
+          'DELETE FROM inbound_keys WHERE client_ref = ?1 AND message_id NOT IN (SELECT message_id FROM inbound_keys WHERE client_ref = ?1 ORDER BY at DESC LIMIT ?2)',
+        )
+        .run(ref, INBOUND_KEPT);
+  }
+
   /** The phone linked this number (scanned its QR or typed its code). */
   private link() {
     this.db.prepare('INSERT OR REPLACE INTO sandbox_pairings (client_ref, number) VALUES (?, ?)').run(this.spec.clientRef, this.spec.phoneNumber);
+    // the pairing is this session's auth state: the edge keeps it, so another bridge resumes without a scan
+    this.emit({ kind: 'auth', entries: [{ type: 'sandbox', id: 'pairing', value: this.spec.phoneNumber }] });
     this.qr = undefined;
     this.pairingCode = undefined;
     this.setStatus('connected', `${this.spec.phoneNumber}@c.us`);
@@ -227,15 +246,19 @@ class SandboxSession implements Session {
         throw new SessionError('VALIDATION_ERROR', 'That is not the pairing code this number showed');
       return this.link();
     },
-    inbound: async ({ from: rawFrom, message = '', mediaUrl, groupId }) => {
+    inbound: async ({ from: rawFrom, message = '', mediaUrl, groupId, id, sentAt }) => {
       this.requireConnected();
       const from = digits(rawFrom, 'from');
       this.wroteToUs.add(from);
       if (!message && !mediaUrl) throw new SessionError('VALIDATION_ERROR', 'message or mediaUrl is required');
-      const messageId = `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
-      const timestamp = Date.now();
       const media = mediaUrl ? mediaFromUrl(mediaUrl) : undefined;
       if (media && !media.ok) throw new SessionError('MEDIA_ERROR', media.error);
+      // a message the edge names (its offline queue, or a retry after a timeout) arrives once: a repeat answers the first result
+      const earlier = id ? this.inboundSeen(id) : undefined;
+      if (earlier) return earlier;
+      const messageId = id ?? `SBIN${randomBytes(8).toString('hex').toUpperCase()}`;
+      const timestamp = sentAt ?? Date.now();
+      if (id) this.inboundRecord(id, { messageId, timestamp });
       if (mediaUrl)
         this.db
           .prepare('INSERT OR REPLACE INTO media_refs (client_ref, message_id, ref, at) VALUES (?, ?, ?, ?)')
@@ -270,11 +293,25 @@ class SandboxSession implements Session {
       this.emit({ kind: 'call', callId, from: digits(from, 'from'), isVideo: isVideo === true, timestamp });
       return { callId, rejected: true, timestamp };
     },
-    sent: async () => [...this.sentList],
+    sent: async () => this.network.sent(this.spec.clientRef),
   };
 }
 
-export const sandboxTransport =
-  (db: BridgeDb, opts: { ackDelayMs?: number; allowPrivateMedia?: boolean; reachOutLimit?: number } = {}): TransportFactory =>
-  (spec, emit) =>
-    new SandboxSession(spec, emit, db, opts.ackDelayMs ?? 500, opts.allowPrivateMedia ?? false, opts.reachOutLimit);
+export interface SandboxOptions {
+  ackDelayMs?: number;
+  allowPrivateMedia?: boolean;
+  reachOutLimit?: number;
+  /** the network's shared memory (STATE_DIR/sandbox-network.sqlite); by default kept in the bridge's own db */
+  network?: SandboxNetwork;
+}
+
+export const sandboxTransport = (db: BridgeDb, opts: SandboxOptions = {}): TransportFactory => {
+  const network = opts.network ?? new SandboxNetwork(db);
+  return (spec, emit) =>
+    new SandboxSession(spec, emit, db, {
+      ackDelayMs: opts.ackDelayMs ?? 500,
+      allowPrivateMedia: opts.allowPrivateMedia ?? false,
+      reachOutLimit: opts.reachOutLimit,
+      network,
+    });
+};

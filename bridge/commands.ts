@@ -29,7 +29,9 @@ export function commandHandlers({ sessions, specs, leases, restoreAuth }: Handle
       specs.set(ref, spec);
       // a repeat of the grant held now changes nothing; a new one resumes from the edge's auth state
       if (!already) {
-        await sessions.stop(ref);
+        if (sessions.has(ref)) await sessions.stop(ref);
+        // restored before any wait when nothing runs (a failover grants many at once: each grant's auth
+        // state is written and let go before the next frame is read, not all held in memory together)
         restoreAuth(ref, auth ?? []);
         sessions.start(spec).catch((err: Error) => console.error(`session ${spec.clientId} failed to start`, err));
       }

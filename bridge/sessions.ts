@@ -61,6 +61,10 @@ export class Sessions {
     this.allowPrivateMedia = opts.allowPrivateMedia;
   }
 
+  has(clientRef: number): boolean {
+    return this.entries.has(clientRef);
+  }
+
   get size(): number {
     return this.entries.size;
   }

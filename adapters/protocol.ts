@@ -209,7 +209,7 @@ export function checkResult<O extends Op>(op: O, raw: RawBridgeResult): BridgeRe
   return { ok: true, result: parsed.data as OpResult<O> };
 }
 
-const EventFrameSchema = z.object({
+export const EventFrameSchema = z.object({
   t: z.literal('event'),
   id: z.string().min(8).max(64),
   clientRef: z.number().int(),

@@ -19,6 +19,11 @@ export function exportAuth(db: BridgeDb, clientRef: number): AuthEntry[] {
   return [...creds, ...keys, ...pairing];
 }
 
+/** The lease moved on: this bridge's copy goes (the edge has it), so it can never come back stale. */
+export function forgetAuth(db: BridgeDb, clientRef: number): void {
+  for (const table of ['baileys_creds', 'baileys_keys', 'sandbox_pairings']) db.prepare(`DELETE FROM ${table} WHERE client_ref = ?`).run(clientRef);
+}
+
 /**
  * Replaces this bridge's copy with the edge's. An edge with no copy (a client paired before leases
  * existed) keeps the local one: the caller reports it to the edge instead. Answers whether it replaced.

@@ -3,7 +3,7 @@
 // a scan); a release closes the session at once; a queued message re-sent by the next holder is one message.
 import { describe, expect, it } from 'vitest';
 import type { AuthEntry, BridgeEvent, RequestFrame } from '../adapters/protocol.ts';
-import { exportAuth, restoreAuth } from './auth-state.ts';
+import { exportAuth, forgetAuth, restoreAuth } from './auth-state.ts';
 import { commandHandlers, runRequest } from './commands.ts';
 import { openBridgeDb } from './db.ts';
 import { Leases } from './leases.ts';
@@ -24,7 +24,13 @@ function aBridge(network: SandboxNetwork) {
     allowPrivateMedia: false,
     db,
   });
-  const handlers = commandHandlers({ sessions, specs: new Map(), leases, restoreAuth: (ref, entries) => restoreAuth(db, ref, entries) });
+  const handlers = commandHandlers({
+    sessions,
+    specs: new Map(),
+    leases,
+    restoreAuth: (ref, entries) => restoreAuth(db, ref, entries),
+    forgetAuth: (ref) => forgetAuth(db, ref),
+  });
   let n = 0;
   const ask = (op: RequestFrame['op'], epoch: number, params: Record<string, unknown> = {}) =>
     runRequest(handlers, leases, { t: 'req', id: `r${n++}`, clientRef: SPEC.clientRef, epoch, op, params });
@@ -48,8 +54,9 @@ describe('leases on the bridge', () => {
     await expect(a.ask('groups', 2)).rejects.toMatchObject({ code: 'NOT_HOLDER' });
     const sent = (await a.ask('send', 1, { to: '15550000001', text: 'queued one', key: 'q-1' })) as { messageId: string };
 
-    // the lease moves: the old holder closes at once and refuses what comes under its old epoch
+    // the lease moves: the old holder closes at once, forgets its copy (the edge has it) and refuses what comes under its old epoch
     await a.ask('release', 1);
+    expect(exportAuth(a.db, SPEC.clientRef)).toEqual([]);
     await expect(a.ask('send', 1, { to: '15550000001', text: 'late', key: 'q-2' })).rejects.toMatchObject({ code: 'NOT_HOLDER' });
     await expect(a.ask('assign', 1, { ...SPEC, epoch: 1 })).resolves.toEqual({ held: true }); // re-granted at once: allowed
     await a.ask('release', 1);

@@ -12,10 +12,12 @@ export interface HandlerDeps {
   specs: Map<number, SessionSpec>;
   leases: Leases;
   /** the session's auth state as the edge keeps it: replaces this bridge's copy before the session starts */
-  restoreAuth(clientRef: number, entries: AuthEntry[]): void;
+  restoreAuth(clientRef: number, entries: AuthEntry[], epoch: number): void;
+  /** the lease ended: this bridge's copy of the auth state goes */
+  forgetAuth(clientRef: number): void;
 }
 
-export function commandHandlers({ sessions, specs, leases, restoreAuth }: HandlerDeps): Handlers {
+export function commandHandlers({ sessions, specs, leases, restoreAuth, forgetAuth }: HandlerDeps): Handlers {
   /** The client as the edge last described it (welcome), or as this request names it. */
   const spec = (clientRef: number, p: { clientId: string; phoneNumber: string }): SessionSpec => {
     const known = specs.get(clientRef) ?? { clientRef, clientId: p.clientId, phoneNumber: p.phoneNumber };
@@ -24,23 +26,28 @@ export function commandHandlers({ sessions, specs, leases, restoreAuth }: Handle
   };
   return {
     assign: async (ref, { epoch, auth, ...spec }) => {
-      const already = leases.epochOf(ref) === epoch;
+      // a repeat of the grant held now (with its session running) changes nothing; an older one is refused
+      if (leases.epochOf(ref) === epoch && sessions.has(ref)) return { held: true as const };
+      if (leases.epochOf(ref) > epoch) throw new SessionError('NOT_HOLDER', `client ${ref} is held at a newer lease`);
+      if (sessions.has(ref)) {
+        await sessions.stop(ref);
+        // fenced or moved while the old session closed: this grant is stale
+        if (leases.epochOf(ref) > epoch) throw new SessionError('NOT_HOLDER', `client ${ref} is held at a newer lease`);
+      }
+      // restored before any wait when nothing runs (a failover grants many at once: each grant's auth
+      // state is written and let go before the next frame is read); the lease is taken only once it is
+      restoreAuth(ref, auth ?? [], epoch);
       leases.grant(ref, epoch);
       specs.set(ref, spec);
-      // a repeat of the grant held now changes nothing; a new one resumes from the edge's auth state
-      if (!already) {
-        if (sessions.has(ref)) await sessions.stop(ref);
-        // restored before any wait when nothing runs (a failover grants many at once: each grant's auth
-        // state is written and let go before the next frame is read, not all held in memory together)
-        restoreAuth(ref, auth ?? []);
-        sessions.start(spec).catch((err: Error) => console.error(`session ${spec.clientId} failed to start`, err));
-      }
+      sessions.start(spec).catch((err: Error) => console.error(`session ${spec.clientId} failed to start`, err));
       return { held: true as const };
     },
     release: async (ref) => {
       await sessions.stop(ref);
       leases.end(ref);
       specs.delete(ref);
+      // the edge has the auth state now (sent before this answer): a stale copy here must never come back
+      forgetAuth(ref);
       return { released: true };
     },
     start: (ref, p) => sessions.start(spec(ref, p), { pairingMethod: p.pairingMethod }),

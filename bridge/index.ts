@@ -11,7 +11,7 @@ import { Link } from './link.ts';
 import { commandHandlers, runRequest } from './commands.ts';
 import { EventQueue } from './event-queue.ts';
 import { Leases } from './leases.ts';
-import { exportAuth, restoreAuth } from './auth-state.ts';
+import { exportAuth, forgetAuth, restoreAuth } from './auth-state.ts';
 import { sealerFromKeyFile } from './seal.ts';
 import { Sessions } from './sessions.ts';
 
@@ -71,12 +71,12 @@ export function startBridge(config: BridgeConfig) {
   });
   const specs = new Map<number, SessionSpec>();
   /** A new lease: the edge's copy of the auth state replaces ours; with none there (paired before leases), ours goes to the edge. */
-  const resume = (clientRef: number, entries: AuthEntry[]) => {
+  const resume = (clientRef: number, entries: AuthEntry[], epoch: number) => {
     if (restoreAuth(db, clientRef, entries)) return;
     const local = exportAuth(db, clientRef);
-    for (let i = 0; i < local.length; i += 500) events.add(clientRef, { kind: 'auth', entries: local.slice(i, i + 500) }, leases.epochOf(clientRef));
+    for (let i = 0; i < local.length; i += 500) events.add(clientRef, { kind: 'auth', entries: local.slice(i, i + 500) }, epoch);
   };
-  const handlers = commandHandlers({ sessions, specs, leases, restoreAuth: resume });
+  const handlers = commandHandlers({ sessions, specs, leases, restoreAuth: resume, forgetAuth: (clientRef) => forgetAuth(db, clientRef) });
   const link = new Link({
     url: `${config.edgeUrl.replace(/^http/, 'ws')}/internal/bridge/connect`,
     token: config.token,

@@ -18,6 +18,8 @@ afterEach(async () => {
 interface FakeEdge {
   url: string;
   frames: any[];
+  /** the size of every message received, in order */
+  sizes: number[];
   autoAck: boolean;
   sockets: WebSocket[];
   /** refuse new links (a partition, with the old socket paused) */
@@ -35,6 +37,7 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
   const edge: FakeEdge = {
     url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
     frames: [],
+    sizes: [],
     autoAck: true,
     refuse: false,
     sockets: [],
@@ -48,6 +51,7 @@ async function fakeEdge(port = 0, token = 'tok'): Promise<FakeEdge> {
     edge.sockets.push(ws);
     ws.on('message', (data) => {
       if (data.toString() === 'ping') return void ws.send('pong'); // as the edge auto-answers
+      edge.sizes.push(data.toString().length);
       const parsed = JSON.parse(data.toString());
       // a frame of several events is recorded as its events, as the edge does
       const frames = parsed.t === 'events' ? parsed.events : [parsed];
@@ -188,4 +192,20 @@ it('drains on request: asks the edge to hand its numbers over and answers what t
   await edge.close();
   await until(() => !b.link.connected);
   expect(await b.link.drain(2000)).toBeNull();
+});
+
+it('splits a burst of events into frames by size as well as count (the edge refuses a frame over 8 MiB)', async () => {
+  const edge = await fakeEdge();
+  const b = bridge(join(dir, 's.sqlite'), edge.url);
+  cleanup.push(
+    () => b.stop(),
+    () => edge.close(),
+  );
+  await until(() => b.link.connected);
+  const big = (n: number) => ({ kind: 'auth' as const, entries: [0, 1, 2].map((i) => ({ type: 'key:session', id: `${n}.${i}`, value: 'x'.repeat(200_000) })) });
+  const ids = [1, 2, 3, 4].map((n) => b.events.add(1, big(n), 1).id);
+  await until(() => ids.every((id) => edge.frames.some((f) => f.id === id)));
+  const eventFrames = edge.sizes.filter((size) => size > 100_000);
+  expect(eventFrames.length).toBeGreaterThanOrEqual(3); // four ~600 KB events: never all in one frame
+  expect(Math.max(...eventFrames)).toBeLessThan(2 * 1024 * 1024);
 });

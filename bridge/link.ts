@@ -36,6 +36,8 @@ export interface LinkOptions {
 }
 
 const RESEND_AFTER_MS = 30_000;
+/** What one frame of events may weigh (a single larger event goes alone). */
+export const FRAME_BUDGET_BYTES = 1024 * 1024;
 /** How long events gather before they go as one frame. */
 export const GATHER_MS = 25;
 
@@ -167,8 +169,8 @@ export class Link {
     else {
       this.opts
         .onRequest(frame)
-        .then((result) => this.send({ t: 'res', id: frame.id, ok: true, result: result ?? null }))
-        .catch((err: Error & { code?: string }) => this.send({ t: 'res', id: frame.id, ok: false, code: err.code ?? 'BRIDGE_ERROR', message: err.message }));
+        .then((result) => this.answer({ t: 'res', id: frame.id, ok: true, result: result ?? null }))
+        .catch((err: Error & { code?: string }) => this.answer({ t: 'res', id: frame.id, ok: false, code: err.code ?? 'BRIDGE_ERROR', message: err.message }));
     }
   }
 
@@ -204,12 +206,29 @@ export class Link {
     this.sendEvents(this.gathered.splice(0));
   }
 
+  /** An answer goes after the events gathered so far (a release's last auth writes reach the edge before it). */
+  private answer(frame: Extract<BridgeFrame, { t: 'res' }>): void {
+    this.flushEvents();
+    this.send(frame);
+  }
+
+  /** Frames of at most MAX_EVENTS_PER_FRAME events and FRAME_BUDGET_BYTES (the edge refuses a frame over 8 MiB). */
   private sendEvents(frames: EventFrame[]): void {
-    for (let i = 0; i < frames.length; i += MAX_EVENTS_PER_FRAME) {
-      const chunk = frames.slice(i, i + MAX_EVENTS_PER_FRAME);
+    let chunk: EventFrame[] = [];
+    let bytes = 0;
+    const flush = () => {
       if (chunk.length === 1) this.send(chunk[0]!);
       else if (chunk.length) this.send({ t: 'events', events: chunk });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const f of frames) {
+      const size = JSON.stringify(f).length;
+      if (chunk.length && (chunk.length >= MAX_EVENTS_PER_FRAME || bytes + size > FRAME_BUDGET_BYTES)) flush();
+      chunk.push(f);
+      bytes += size;
     }
+    flush();
   }
 
   async stop(): Promise<void> {

@@ -35,6 +35,8 @@ interface Entry {
   spec: SessionSpec;
   session: Session;
   queue: Promise<unknown>;
+  /** stopped: work still queued behind the stop must not run (a queued start would open an untracked socket) */
+  stopped?: boolean;
 }
 
 export class Sessions {
@@ -75,7 +77,8 @@ export class Sessions {
    */
   private serial<T>(clientRef: number, fn: () => Promise<T>): Promise<T> {
     const entry = this.entries.get(clientRef);
-    const limited = () => withTimeout(fn(), this.opTimeoutMs);
+    const limited = () =>
+      entry?.stopped ? Promise.reject(new SessionError('SESSION_NOT_FOUND', 'The session was stopped (its lease ended)')) : withTimeout(fn(), this.opTimeoutMs);
     if (!entry) return limited();
     const run = entry.queue.then(limited, limited);
     entry.queue = run.catch(() => undefined);
@@ -108,6 +111,7 @@ export class Sessions {
   async stop(clientRef: number): Promise<void> {
     const entry = this.entries.get(clientRef);
     if (!entry) return;
+    entry.stopped = true;
     this.entries.delete(clientRef);
     await entry.session.stop();
   }

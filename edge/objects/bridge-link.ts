@@ -11,7 +11,9 @@ import {
   BridgeFrameSchema,
   type EdgeFrame,
   type EventFrame,
+  EventFrameSchema,
   HEARTBEAT_MS,
+  MAX_EVENTS_PER_FRAME,
   type HeldSession,
   LEASE_MS,
   type Op,
@@ -43,8 +45,10 @@ const REQUEST_TIMEOUT_MS = 20_000;
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /** Events that only claim the session's state: from a lease that ended they are refused, not recorded. */
 const STATE_KINDS = new Set(['status', 'qr', 'pairing_code', 'auth']);
-/** How long after its lease ended a fact from the old holder (a message it received) is still believed. */
+/** Clock slack for a fact from a lease that ended: its time must fall within the lease, give or take this. */
 const LATE_FACT_MS = 5_000;
+/** Facts from an ended lease are taken only this long after it ended (as the edge measures it): the old holder sends them at once. */
+const LATE_FACT_WINDOW_MS = 60_000;
 /** Clients one hello moves to this bridge at most (the rest at its next hello, or as others come and go). */
 const MAX_MOVES_PER_HELLO = 200;
 
@@ -61,12 +65,15 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   private readonly pending = new Map<string, Pending>();
   private readonly sql: SqlStorage;
   private readonly chains = new Map<number, Promise<unknown>>();
+  /** links between their hello and their welcome: requests wait for the welcome */
+  private readonly welcomes = new Map<WebSocket, Promise<void>>();
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS held (client_ref INTEGER NOT NULL, epoch INTEGER NOT NULL, watched INTEGER NOT NULL DEFAULT 0,
-      released_at INTEGER, PRIMARY KEY (client_ref, epoch))`);
+      released_at INTEGER, granted_at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (client_ref, epoch))`);
+    this.sql.exec('CREATE INDEX IF NOT EXISTS held_now ON held (released_at, client_ref)');
     this.sql.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -157,6 +164,9 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   }
 
   private drop(ws: WebSocket, code: number, reason: string) {
+    const att = this.attachment(ws);
+    // its last sign of life is kept: the leases run out LEASE_MS from then, not from its hello
+    if (att) this.sawLife(Math.max(att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0));
     ws.serializeAttachment(null);
     try {
       ws.close(code, reason);
@@ -176,9 +186,15 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     return this.ask(clientRef, epoch, op, params, timeoutMs);
   }
 
-  private ask(clientRef: number, epoch: number, op: Op, params: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawBridgeResult> {
-    const link = this.live();
-    if (!link) return Promise.resolve({ ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'The bridge holding this WhatsApp session is not connected' });
+  private async ask(clientRef: number, epoch: number, op: Op, params: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<RawBridgeResult> {
+    let link = this.live();
+    // nothing goes to a link before its welcome (which replaces the bridge's leases): a grant sent earlier would be undone
+    const welcome = link && this.welcomes.get(link.ws);
+    if (welcome) {
+      await welcome;
+      link = this.live();
+    }
+    if (!link) return { ok: false, code: 'BRIDGE_UNAVAILABLE', message: 'The bridge holding this WhatsApp session is not connected' };
     const id = crypto.randomUUID();
     const result = new Promise<RawBridgeResult>((resolve) => {
       const timer = setTimeout(() => {
@@ -197,12 +213,23 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
 
   async assign(session: HeldSession, watched: boolean): Promise<RawBridgeResult> {
     const { clientRef, epoch } = session;
-    this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch != ? AND released_at IS NULL', Date.now(), clientRef, epoch);
+    const row = this.sql
+      .exec<{ top: number | null; ended: number }>(
+        'SELECT max(epoch) AS top, count(CASE WHEN epoch = ? AND released_at IS NOT NULL THEN 1 END) AS ended FROM held WHERE client_ref = ?',
+        epoch,
+        clientRef,
+      )
+      .one();
+    // a grant older than one seen here, or one that already ended, is never taken (a late re-send)
+    if ((row.top !== null && row.top > epoch) || row.ended > 0) return NOT_HOLDER(clientRef);
+    const now = Date.now();
+    this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch < ? AND released_at IS NULL', now, clientRef, epoch);
     this.sql.exec(
-      'INSERT INTO held (client_ref, epoch, watched) VALUES (?, ?, ?) ON CONFLICT (client_ref, epoch) DO UPDATE SET watched = excluded.watched, released_at = NULL',
+      'INSERT INTO held (client_ref, epoch, watched, granted_at) VALUES (?, ?, ?, ?) ON CONFLICT (client_ref, epoch) DO UPDATE SET watched = excluded.watched',
       clientRef,
       epoch,
       watched ? 1 : 0,
+      now,
     );
     await this.ensureAlarm();
     return this.ask(clientRef, epoch, 'assign', session);
@@ -212,6 +239,8 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     if (this.current(clientRef)?.epoch !== epoch) return true; // not held here: nothing to close
     const answer = await this.ask(clientRef, epoch, 'release', {});
     if (!answer.ok && answer.code !== 'NOT_HOLDER') return false;
+    // the bridge sent what it had (its last auth writes) before answering: recorded before the lease ends
+    await this.chains.get(clientRef);
     this.ended(clientRef, epoch);
     return true;
   }
@@ -220,9 +249,13 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     this.sql.exec('UPDATE held SET watched = ? WHERE client_ref = ? AND released_at IS NULL', on ? 1 : 0, clientRef);
   }
 
-  disconnect(): number {
+  async disconnect(): Promise<number> {
     const links = this.ctx.getWebSockets().filter((ws) => this.attachment(ws));
     for (const ws of links) this.drop(ws, 4401, 'credential revoked');
+    if (links.length && this.bridgeId) {
+      await linkClosed(this.env, this.bridgeId, Date.now());
+      await this.ensureAlarm(this.seenAt() + LEASE_MS);
+    }
     return links.length;
   }
 
@@ -232,12 +265,30 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     const bridgeId = this.bridgeId;
     if (!bridgeId) return;
     const now = Date.now();
-    const link = this.live();
-    const seen = this.seenAt();
-    if (link) await linkSeen(this.env, bridgeId, seen);
-    else if (now - seen >= LEASE_MS) await this.expire(bridgeId);
-    else await this.ensureAlarm(Math.min(now + HEARTBEAT_MS, seen + LEASE_MS));
-    if (link || this.heldNow().size) await this.ensureAlarm();
+    // the next one first: a failure below (D1 away) must not end the heartbeat for good
+    if (this.live() || this.heldNow().size) await this.ensureAlarm();
+    await this.leaseWork(async () => {
+      let link = this.live();
+      const seen = this.seenAt();
+      if (link && now - seen >= LEASE_MS) {
+        // open but silent (a half-open connection after a power cut): as good as gone
+        this.drop(link.ws, 4408, 'silent for the lease time');
+        await linkClosed(this.env, bridgeId, now);
+        link = undefined;
+      }
+      if (link) await linkSeen(this.env, bridgeId, seen);
+      else if (now - seen >= LEASE_MS) await this.expire(bridgeId);
+      else await this.ensureAlarm(Math.min(now + HEARTBEAT_MS, seen + LEASE_MS));
+    });
+  }
+
+  private leaseChain: Promise<unknown> = Promise.resolve();
+
+  /** Expiry and hello one at a time: a hello never welcomes leases an expiry is handing to another bridge. */
+  private leaseWork<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.leaseChain.then(work, work);
+    this.leaseChain = run.catch(() => undefined);
+    return run;
   }
 
   /** Silent for LEASE_MS: every lease goes back to its hub, which grants it to a live bridge. */
@@ -269,11 +320,15 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       this.drop(ws, 1009, 'frame too large');
       return;
     }
+    let raw: unknown;
     let frame: BridgeFrame;
     try {
-      frame = BridgeFrameSchema.parse(JSON.parse(typeof message === 'string' ? message : new TextDecoder().decode(message)));
+      raw = JSON.parse(typeof message === 'string' ? message : new TextDecoder().decode(message));
+      frame = BridgeFrameSchema.parse(raw);
     } catch {
       console.error(`bridge link ${att.bridgeId}: malformed frame`, String(message).slice(0, 200));
+      // one bad event must not hold back the good ones it travels with: those are taken, the bad refused by id
+      if (att.transport) return this.salvage(ws, att, raw);
       return;
     }
     if (frame.t === 'hello') return this.hello(ws, att, frame);
@@ -302,33 +357,80 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     }
     // taken at once, so the events the bridge sends right behind its hello are not refused while we check
     ws.serializeAttachment({ ...att, transport: frame.transport, version: frame.version ?? null } satisfies Attachment);
+    let welcomed = () => {};
+    this.welcomes.set(
+      ws,
+      new Promise<void>((resolve) => {
+        welcomed = resolve;
+      }),
+    );
+    try {
+      await this.greet(ws, att, { transport: frame.transport, version: frame.version ?? null });
+    } finally {
+      this.welcomes.delete(ws);
+      welcomed();
+    }
+  }
+
+  /** After a hello: the credential checked again, the link recorded, the welcome with the leases it holds. */
+  private async greet(ws: WebSocket, att: Attachment, hello: { transport: TransportName; version: string | null }) {
     // revoked or re-issued since the Worker checked it: revocation updates D1 before it closes links,
     // so this check or that close catches every link
     if (!(await credentialIsLive(getDb(this.env.DB), att.bridgeId, att.tokenHash))) {
       this.drop(ws, 4401, 'credential revoked');
       return;
     }
-    await linkSeen(this.env, att.bridgeId, Date.now(), { transport: frame.transport, version: frame.version ?? null });
-    // the hubs' mirror is the truth: a lease this record missed the end of (a failed call) is ended here
-    const mirror = await leasesOf(this.env, att.bridgeId);
-    for (const [clientRef, epoch] of this.heldNow()) if (mirror.get(clientRef) !== epoch) this.ended(clientRef, epoch);
-    const held = this.heldNow();
+    await linkSeen(this.env, att.bridgeId, Date.now(), hello);
+    const { held, untold } = await this.leaseWork(() => this.confirmHeld(att.bridgeId));
+    if (ws.readyState !== 1) return;
     this.send(ws, { t: 'welcome', sessions: await heldSessions(this.env, held) });
+    // their hubs tell this bridge again, now that the welcome (which replaces its leases) has gone
+    for (const clientRef of untold)
+      this.ctx.waitUntil(
+        hubFor(this.env, clientRef)
+          .reassert(clientRef)
+          .catch(() => false),
+      );
     // messages the sandbox network held for its numbers while the link was down go now
     this.ctx.waitUntil(kickHeldOf(this.env, [...held.keys()], (p) => this.ctx.waitUntil(p)).catch(() => undefined));
     this.ctx.waitUntil(this.takeShare(att.bridgeId).catch((err: unknown) => console.error(`bridge ${att.bridgeId}: taking its share failed`, err)));
   }
 
+  /**
+   * The leases this link still holds, checked against the hubs' mirror; where they disagree (a call that
+   * failed half-way) the client's hub, the authority, decides. Ended rows older than a day are pruned.
+   */
+  private async confirmHeld(bridgeId: string): Promise<{ held: Map<number, number>; untold: number[] }> {
+    this.sql.exec('DELETE FROM held WHERE released_at IS NOT NULL AND released_at < ?', Date.now() - 86_400_000);
+    const mirror = await leasesOf(this.env, bridgeId);
+    const here = this.heldNow();
+    for (const [clientRef, epoch] of here) {
+      if (mirror.get(clientRef) === epoch) continue;
+      const lease = await hubFor(this.env, clientRef)
+        .lease()
+        .catch(() => null);
+      if (lease?.bridgeId !== bridgeId || lease.epoch !== epoch) this.ended(clientRef, epoch);
+    }
+    // granted to this bridge but never told here (the telling failed): told again after the welcome
+    return { held: this.heldNow(), untold: [...mirror.keys()].filter((clientRef) => !here.has(clientRef)) };
+  }
+
   /** Clients nobody holds are granted (to the least loaded bridge); then this bridge takes its fair share. */
   private async takeShare(bridgeId: string) {
-    for (const clientRef of await unheldClients(this.env)) await hubFor(this.env, clientRef).ensureHeld(clientRef);
+    for (let after = 0; this.live(); ) {
+      const page = await unheldClients(this.env, after);
+      if (!page.length) break;
+      for (const clientRef of page) await hubFor(this.env, clientRef).ensureHeld(clientRef);
+      after = page.at(-1)!;
+    }
     const open = (await fleet(this.env)).filter((b) => b.live && !b.draining);
     const me = open.find((b) => b.bridgeId === bridgeId);
     if (!me) return;
     const fair = Math.floor(open.reduce((n, b) => n + b.clientRefs.length, 0) / open.length);
     let mine = me.clientRefs.length;
     const donors = open.filter((b) => b !== me).map((b) => ({ bridgeId: b.bridgeId, refs: [...b.clientRefs] }));
-    for (let moves = 0; mine < fair && moves < MAX_MOVES_PER_HELLO; moves++) {
+    // moves stop as soon as this link is gone (a bridge in a crash loop does not strand numbers)
+    for (let moves = 0; mine < fair && moves < MAX_MOVES_PER_HELLO && this.live(); moves++) {
       donors.sort((a, b) => b.refs.length - a.refs.length);
       const donor = donors[0];
       // a donor gives only while it holds at least two more than this bridge (no ping-pong between equals)
@@ -397,14 +499,37 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   }
 
   private holds(f: EventFrame): boolean {
-    const row = this.sql.exec<Held>('SELECT epoch, watched, released_at FROM held WHERE client_ref = ? AND epoch = ?', f.clientRef, f.epoch).toArray()[0];
+    const row = this.sql
+      .exec<Held & { granted_at: number }>('SELECT epoch, watched, released_at, granted_at FROM held WHERE client_ref = ? AND epoch = ?', f.clientRef, f.epoch)
+      .toArray()[0];
     if (!row) return false;
     if (row.released_at === null) return true;
-    return !STATE_KINDS.has(f.event.kind) && f.at <= row.released_at + LATE_FACT_MS;
+    // a fact from an ended lease: it happened while the lease ran, and arrives soon after it ended
+    return (
+      !STATE_KINDS.has(f.event.kind) &&
+      Date.now() - row.released_at <= LATE_FACT_WINDOW_MS &&
+      f.at >= row.granted_at - LATE_FACT_MS &&
+      f.at <= row.released_at + LATE_FACT_MS
+    );
   }
 
   private watched(clientRef: number): boolean {
     return (this.current(clientRef)?.watched ?? 0) === 1;
+  }
+
+  /** A frame that failed the schema: its valid events are recorded, its invalid ones (with an id) refused. */
+  private async salvage(ws: WebSocket, att: Attachment, raw: unknown) {
+    const items = (raw as { t?: unknown; events?: unknown })?.t === 'events' ? (raw as { events: unknown }).events : [raw];
+    if (!Array.isArray(items)) return;
+    const good: EventFrame[] = [];
+    const bad: string[] = [];
+    for (const item of items.slice(0, MAX_EVENTS_PER_FRAME)) {
+      const parsed = EventFrameSchema.safeParse(item);
+      if (parsed.success) good.push(parsed.data);
+      else if (typeof (item as { id?: unknown })?.id === 'string') bad.push(String((item as { id: string }).id).slice(0, 64));
+    }
+    if (bad.length) this.send(ws, { t: 'reject', ids: bad, reason: 'MALFORMED' });
+    if (good.length) await this.event(ws, att, good);
   }
 
   /** Runs `work` after what is in flight for these clients, and holds their later events behind it. */

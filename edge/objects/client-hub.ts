@@ -50,13 +50,13 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   private readonly waiters = new Map<string, ((r: EnqueueResult) => void)[]>();
 
   private readonly auth: AuthStore;
-  private readonly lease: LeaseKeeper;
+  private readonly leases: LeaseKeeper;
 
   constructor(ctx: DurableObjectState, env: Bindings) {
     super(ctx, env);
     this.queue = new QueueStore(ctx.storage.sql);
     this.auth = new AuthStore(ctx.storage.sql);
-    this.lease = new LeaseKeeper(env, ctx.storage, this.auth, () => this.ctx.getWebSockets().length > 0);
+    this.leases = new LeaseKeeper(env, ctx.storage, this.auth, () => this.ctx.getWebSockets().length > 0);
     // nothing is in flight after a restart: what was sending goes again under the same key
     ctx.blockConcurrencyWhile(async () => {
       this.queue.requeueSending();
@@ -193,7 +193,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
           gate,
           waitUntil: (p) => this.ctx.waitUntil(p),
           onSettled: (s) => this.settled(s),
-          ask: (op, params) => this.lease.request(clientRef, op, params),
+          ask: (op, params) => this.leases.request(clientRef, op, params),
         });
         this.heldBy = round;
         next = round.next;
@@ -292,7 +292,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   // ——— commands and live state ———
 
   async request(clientRef: number, op: Op, params: Record<string, unknown>): Promise<RawBridgeResult> {
-    const raw = await this.lease.request(clientRef, op, params);
+    const raw = await this.leases.request(clientRef, op, params);
     if (op === 'start') {
       const started = checkResult('start', raw);
       if (started.ok) {
@@ -326,15 +326,24 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   // ——— the lease: which bridge holds the number (services/lease-keeper.ts) ———
 
   ensureHeld(clientRef: number): Promise<{ bridgeId: string; epoch: number } | null> {
-    return this.lease.ensure(clientRef);
+    return this.leases.ensure(clientRef);
+  }
+
+  reassert(clientRef: number): Promise<boolean> {
+    return this.leases.reassert(clientRef);
+  }
+
+  async lease(): Promise<{ bridgeId: string; epoch: number } | null> {
+    const now = await this.leases.current();
+    return now ? { bridgeId: now.bridgeId, epoch: now.epoch } : null;
   }
 
   move(clientRef: number, to?: string): Promise<LeaseMove> {
-    return this.lease.move(clientRef, to);
+    return this.leases.move(clientRef, to);
   }
 
   async leaseLost(clientRef: number, bridgeId: string, epoch: number): Promise<void> {
-    const next = await this.lease.lost(clientRef, bridgeId, epoch);
+    const next = await this.leases.lost(clientRef, bridgeId, epoch);
     if (next) return; // its new holder connects the number and says so
     // no bridge can take it: the owner hears the number is down and why (a client_status webhook, the live pages)
     const client = await clientByRef(getDb(this.env.DB), clientRef);
@@ -347,11 +356,11 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   storeAuth(epoch: number, entries: AuthEntry[]): Promise<boolean> {
-    return this.lease.storeAuth(epoch, entries);
+    return this.leases.storeAuth(epoch, entries);
   }
 
   async forget(clientRef?: number): Promise<void> {
-    if (clientRef !== undefined) await this.lease.forget(clientRef);
+    if (clientRef !== undefined) await this.leases.forget(clientRef);
     for (const ws of this.ctx.getWebSockets()) ws.close(1000, 'client deleted');
     this.queue.clear();
     this.policyNow = null;
@@ -362,7 +371,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   /** Tells the holder's link whether someone watches (it pushes live frames only then). */
   private async watch(clientRef: number, on: boolean) {
-    const lease = await this.lease.current();
+    const lease = await this.leases.current();
     if (lease) await linkOf(this.env, lease.bridgeId).watch(clientRef, on);
   }
 

@@ -38,7 +38,7 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   release(clientRef: number, epoch: number): Promise<boolean>;
   watch(clientRef: number, on: boolean): void;
   /** closes the link of a bridge whose credential was revoked or re-issued */
-  disconnect(): number;
+  disconnect(): Promise<number>;
 }
 
 /** A lease change as the hub answers it. */
@@ -87,6 +87,10 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   broadcast(frame: LiveFrame): number;
   /** a lease for the client (granted now to the least loaded live bridge if none is held); null: no bridge */
   ensureHeld(clientRef: number): Promise<{ bridgeId: string; epoch: number } | null>;
+  /** tells the holder of the lease again (a grant whose telling failed half-way) */
+  reassert(clientRef: number): Promise<boolean>;
+  /** the lease held now, if any (nothing is granted) */
+  lease(): Promise<{ bridgeId: string; epoch: number } | null>;
   /** moves the lease to `to`, or to any other live bridge */
   move(clientRef: number, to?: string): Promise<LeaseMove>;
   /** the holder's link was silent for LEASE_MS: the lease ends and goes to a live bridge */

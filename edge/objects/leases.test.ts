@@ -108,13 +108,47 @@ describe('leases', () => {
     b1.ws.send(JSON.stringify(statusEvent(ref, 'stale-status-1', old)));
     b1.ws.send(JSON.stringify(messageEvent(ref, 'late-fact-0001', 'late-fact-0001', old)));
     b1.ws.send(JSON.stringify(messageEvent(ref, 'future-fact-01', 'future-fact-01', old, Date.now() + 60_000)));
-    await b1.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('late-fact-0001')) && f.filter((x) => x.t === 'reject').length >= 2);
-    expect(b1.frames.filter((f) => f.t === 'reject').flatMap((f) => f.ids)).toEqual(['stale-status-1', 'future-fact-01']);
+    b1.ws.send(JSON.stringify(messageEvent(ref, 'before-grant-1', 'before-grant-1', old, Date.now() - 3_600_000)));
+    await b1.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('late-fact-0001')) && f.filter((x) => x.t === 'reject').length >= 3);
+    expect(b1.frames.filter((f) => f.t === 'reject').flatMap((f) => f.ids)).toEqual(['stale-status-1', 'future-fact-01', 'before-grant-1']);
     const received = (await call(`/api/received-messages/${clientId}`, { key: u.apiKey })).json.messages.map((m: any) => m.message);
     expect(received).toEqual(['late-fact-0001']);
-    // and a command with the old epoch is refused by the link itself
+    // and a command with the old epoch is refused by the link itself, as is a late re-send of the old grant
     const link = env.BRIDGE_LINK.getByName(`bridge:${b1.id}`);
     expect(await link.request(ref, old, 'groups', {})).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
+    expect(await link.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: old }, false)).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
+    expect(reqs(b1, 'assign', ref)).toHaveLength(1);
+    const link2 = env.BRIDGE_LINK.getByName(`bridge:${b2.id}`);
+    expect(await link2.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: old }, false)).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
+  });
+
+  it('one malformed event does not hold back the good ones it travels with', async () => {
+    const b = await bridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await refOf(clientId);
+    const good = messageEvent(ref, 'good-event-0001', 'good', b.epochOf(ref));
+    const bad = { ...messageEvent(ref, 'bad-event-00001', 'bad', b.epochOf(ref)), event: { kind: 'message', body: 42 } };
+    b.ws.send(JSON.stringify({ t: 'events', events: [good, bad] }));
+    await b.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('good-event-0001')) && f.some((x) => x.t === 'reject'));
+    expect(b.frames.find((f) => f.t === 'reject')).toEqual({ t: 'reject', ids: ['bad-event-00001'], reason: 'MALFORMED' });
+    expect((await call(`/api/received-messages/${clientId}`, { key: u.apiKey })).json.messages.map((m: any) => m.message)).toEqual(['good']);
+  });
+
+  it('a link that stays open but silent (a half-open connection) is dropped and its leases move', async () => {
+    const b1 = await bridge();
+    const u = await newUser();
+    const ref = await refOf((await addClient(u.apiKey)).clientId);
+    const b2 = await bridge();
+    const link = env.BRIDGE_LINK.getByName(`bridge:${b1.id}`);
+    await runInDurableObject(link, (_, state) => {
+      const past = Date.now() - LEASE_MS - 1000;
+      state.storage.sql.exec("UPDATE meta SET v = ? WHERE k = 'seenAt'", String(past));
+      for (const ws of state.getWebSockets()) ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), acceptedAt: past });
+    });
+    await runDurableObjectAlarm(link);
+    await until('the client on b2', async () => (await holderOf(ref))?.bridge_id === b2.id);
+    await until('b1 dropped', async () => b1.ws.readyState !== 1);
   });
 
   it("a silent bridge's clients go to a live one after LEASE_MS, with the auth state the edge kept", async () => {

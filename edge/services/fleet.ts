@@ -64,11 +64,16 @@ export async function fleet(env: Bindings, now = Date.now()): Promise<FleetBridg
   }));
 }
 
-/** The live, not draining bridge holding the fewest clients (ties: by id), other than `exclude`. */
-export async function pickBridge(env: Bindings, exclude?: string): Promise<string | null> {
-  const open = (await fleet(env)).filter((b) => b.live && !b.draining && b.bridgeId !== exclude);
-  open.sort((a, b) => a.clientRefs.length - b.clientRefs.length || a.bridgeId.localeCompare(b.bridgeId));
-  return open[0]?.bridgeId ?? null;
+/** The live, not draining bridge holding the fewest clients (ties: by id), other than `exclude`: one query, counted by index. */
+export async function pickBridge(env: Bindings, exclude?: string, now = Date.now()): Promise<string | null> {
+  const row = await env.DB.prepare(
+    `SELECT l.bridge_id FROM bridge_links l JOIN bridges b ON b.bridge_id = l.bridge_id AND b.revoked_at IS NULL
+     WHERE l.closed_at IS NULL AND l.draining_at IS NULL AND l.seen_at > ?1 AND l.bridge_id != ?2
+     ORDER BY (SELECT count(*) FROM client_leases c WHERE c.bridge_id = l.bridge_id), l.bridge_id LIMIT 1`,
+  )
+    .bind(now - LIVE_WITHIN_MS, exclude ?? '')
+    .first<{ bridge_id: string }>();
+  return row?.bridge_id ?? null;
 }
 
 /** The lease mirror: written by the client's hub when it grants or ends a lease. */
@@ -94,12 +99,14 @@ export async function leasesOf(env: Bindings, bridgeId: string): Promise<Map<num
   return new Map(results.map((r) => [r.client_ref, r.epoch]));
 }
 
-/** Clients that are not logged out and that no bridge holds. */
-export async function unheldClients(env: Bindings, limit = 500): Promise<number[]> {
+/** Clients that are not logged out and that no bridge holds, a page at a time (ids above `after`). */
+export async function unheldClients(env: Bindings, after = 0, limit = 500): Promise<number[]> {
   const { results } = await env.DB.prepare(
     `SELECT c.id FROM clients c LEFT JOIN client_leases l ON l.client_ref = c.id
-     WHERE l.client_ref IS NULL AND c.status != 'logged_out' ORDER BY c.id LIMIT ${Math.max(1, Math.floor(limit))}`,
-  ).all<{ id: number }>();
+     WHERE l.client_ref IS NULL AND c.status != 'logged_out' AND c.id > ? ORDER BY c.id LIMIT ${Math.max(1, Math.floor(limit))}`,
+  )
+    .bind(after)
+    .all<{ id: number }>();
   return results.map((r) => r.id);
 }
 

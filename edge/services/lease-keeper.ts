@@ -84,16 +84,30 @@ export class LeaseKeeper {
    * Asks the bridge holding the client (granting a lease first if none is held). A bridge that lost its
    * lease record (it restarted between the grant and now) is told again, once, and asked again.
    */
-  async request(clientRef: number, op: Op, params: Record<string, unknown>): Promise<RawBridgeResult> {
+  async request(clientRef: number, op: Op, params: Record<string, unknown>, retried = false): Promise<RawBridgeResult> {
     const lease = await this.ensure(clientRef);
     if (!lease) return UNAVAILABLE;
     const link = linkOf(this.env, lease.bridgeId);
     const raw = await link.request(clientRef, lease.epoch, op, params);
-    if (raw.ok || raw.code !== 'NOT_HOLDER') return raw;
-    const same = await this.current();
-    if (same?.epoch !== lease.epoch) return raw; // it moved meanwhile: the caller's retry finds the new holder
-    const told = await this.tell(clientRef, lease);
-    return told.ok ? link.request(clientRef, lease.epoch, op, params) : raw;
+    if (raw.ok || raw.code !== 'NOT_HOLDER' || retried) return raw;
+    // told again only while this is still the lease (in the chain, so no move or expiry runs meanwhile);
+    // if it moved meanwhile, the command goes once more, to the new holder
+    const again = await this.serial(async () => {
+      const now = await this.current();
+      if (now?.bridgeId !== lease.bridgeId || now.epoch !== lease.epoch) return 'moved' as const;
+      return (await this.tell(clientRef, lease)).ok ? ('told' as const) : ('failed' as const);
+    });
+    return again === 'failed' ? raw : this.request(clientRef, op, params, true);
+  }
+
+  /** Tells the holder again (a grant whose telling failed half-way): the link and the bridge take a repeat as a no-op. */
+  reassert(clientRef: number): Promise<boolean> {
+    return this.serial(async () => {
+      const lease = await this.current();
+      if (!lease) return false;
+      await mirrorLease(this.env, clientRef, lease);
+      return (await this.tell(clientRef, lease)).ok;
+    });
   }
 
   /**
@@ -146,7 +160,13 @@ export class LeaseKeeper {
   /** Auth writes count only from the current holder. */
   async storeAuth(epoch: number, entries: AuthEntry[]): Promise<boolean> {
     if (epoch === 0 || epoch !== (await this.epoch())) return false;
-    this.auth.apply(entries);
+    try {
+      this.auth.apply(entries);
+    } catch (err) {
+      // over the bound: refused (and said), never an exception that would hold back the client's later events
+      console.error('auth state refused', err);
+      return false;
+    }
     return true;
   }
 }

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { openBridgeDb } from '../../db.ts';
 import { sealerFor } from '../../seal.ts';
+import type { AuthEntry } from '../../../adapters/protocol.ts';
+import { exportAuth, restoreAuth } from '../../auth-state.ts';
 import { useSqliteAuthState } from './auth-store.ts';
 
 const sealer = sealerFor(randomBytes(32));
@@ -70,4 +72,46 @@ it('seals plaintext rows an older bridge left, the first time the client starts'
   expect((db.prepare('SELECT creds FROM baileys_creds WHERE client_ref = 5').get() as { creds: string }).creds).toMatch(/^v1:/);
   expect((db.prepare('SELECT value FROM baileys_keys WHERE client_ref = 5').get() as { value: string }).value).toMatch(/^v1:/);
   expect(await state.state.keys.get('pre-key', ['1'])).toEqual({ '1': { k: 'plain' } });
+});
+
+it('every write goes to the edge as sealed entries, and another bridge with the fleet key resumes from them', async () => {
+  const reported: AuthEntry[][] = [];
+  const a = openBridgeDb(':memory:');
+  const first = useSqliteAuthState(a, 9, sealer, (entries) => reported.push(entries));
+  first.state.creds.me = { id: '972501234567:3@s.whatsapp.net', name: 'Shop' };
+  first.state.creds.registered = true;
+  await first.saveCreds();
+  const preKey = { private: Buffer.from('p'.repeat(32)), public: Buffer.from('q'.repeat(32)) };
+  await first.state.keys.set({ 'pre-key': { '7': preKey, '8': preKey }, session: { '15550000001.0': Buffer.from('session-bytes') } });
+  await first.state.keys.set({ 'pre-key': { '8': null } });
+  const sent = reported.flat();
+  // sealed: the edge never sees the number or a key
+  expect(JSON.stringify(sent)).not.toContain('972501234567');
+  expect(JSON.stringify(sent)).not.toContain(Buffer.from('p'.repeat(32)).toString('base64'));
+  expect(sent.map((e) => `${e.type}/${e.id}/${e.value === null ? 'deleted' : 'sealed'}`)).toEqual([
+    'creds//sealed',
+    'key:pre-key/7/sealed',
+    'key:pre-key/8/sealed',
+    'key:session/15550000001.0/sealed',
+    'key:pre-key/8/deleted',
+  ]);
+  // the edge keeps the latest value of each entry; the next holder restores them and is the same linked device
+  const kept = new Map<string, AuthEntry>();
+  for (const e of sent) {
+    if (e.value === null) kept.delete(`${e.type}/${e.id}`);
+    else kept.set(`${e.type}/${e.id}`, e);
+  }
+  const b = openBridgeDb(':memory:');
+  expect(restoreAuth(b, 9, [...kept.values()])).toBe(true);
+  const resumed = useSqliteAuthState(b, 9, sealer);
+  expect(resumed.registered()).toBe(true);
+  expect(resumed.state.creds.me?.id).toBe('972501234567:3@s.whatsapp.net');
+  expect(Buffer.from(resumed.state.creds.noiseKey.private).equals(Buffer.from(first.state.creds.noiseKey.private))).toBe(true);
+  const keys = await resumed.state.keys.get('pre-key', ['7', '8']);
+  expect(Object.keys(keys)).toEqual(['7']);
+  expect(Buffer.from(keys['7']!.private).equals(preKey.private)).toBe(true);
+  expect(exportAuth(b, 9)).toEqual(exportAuth(a, 9));
+  // a logout clears the edge's copy too
+  first.clear();
+  expect(reported.at(-1)).toEqual([{ type: '*', id: '', value: null }]);
 });

@@ -369,10 +369,20 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     await this.ctx.storage.deleteAll();
   }
 
-  /** Tells the holder's link whether someone watches (it pushes live frames only then). */
-  private async watch(clientRef: number, on: boolean) {
-    const lease = await this.leases.current();
-    if (lease) await linkOf(this.env, lease.bridgeId).watch(clientRef, on);
+  private watchChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Tells the holder's link whether someone watches (it pushes live frames only then). One at a time, each
+   * telling the state as it is when it runs: a socket closing while another opens can never leave it off.
+   */
+  private syncWatch(clientRef: number, closing?: WebSocket): Promise<void> {
+    const run = this.watchChain.then(async () => {
+      const on = this.ctx.getWebSockets().some((s) => s !== closing && s.readyState === 1);
+      const lease = await this.leases.current();
+      if (lease) await linkOf(this.env, lease.bridgeId).watch(clientRef, on);
+    });
+    this.watchChain = run.catch(() => undefined);
+    return run;
   }
 
   /** A live-updates subscriber (the request was authenticated by the Worker). Hibernates between messages. */
@@ -384,7 +394,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const attachment: LiveAttachment = { clientRef, credential: request.headers.get('x-credential') ?? '', checkedAt: Date.now() };
     pair[1].serializeAttachment(attachment);
     // the bridge link pushes this client's events here only while someone watches
-    if (this.ctx.getWebSockets().length === 1) await this.watch(clientRef, true);
+    await this.syncWatch(clientRef);
     const hello: LiveFrame = { type: 'hello', state: await this.state() };
     pair[1].send(JSON.stringify(hello));
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -433,7 +443,6 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       // already closed
     }
     const clientRef = (ws.deserializeAttachment() as { clientRef?: number } | null)?.clientRef;
-    const others = this.ctx.getWebSockets().filter((s) => s !== ws && s.readyState === 1);
-    if (clientRef && others.length === 0) await this.watch(clientRef, false);
+    if (clientRef) await this.syncWatch(clientRef, ws);
   }
 }

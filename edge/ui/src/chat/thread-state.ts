@@ -23,15 +23,26 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
   const [tick, setTick] = useState(0);
   /** acks that came before their message (a send's frame and its ack race) */
   const early = useRef(new Map<string, number>());
+  /** live messages that came while the chat was loading: the load may have been read before they were stored */
+  const whileLoading = useRef<Message[]>([]);
+
+  /** The loaded messages, with those that came live meanwhile and are not among them, after them. */
+  const loaded = (list: Message[]): Message[] => {
+    const seen = new Set(list.map((m) => m.id._serialized));
+    const extra = whileLoading.current.filter((m) => !seen.has(m.id._serialized));
+    whileLoading.current = [];
+    return [...list, ...extra];
+  };
 
   useEffect(() => {
     setMessages(null);
     setError(null);
     early.current.clear();
+    whileLoading.current = [];
     if (!clientId || !chatId) return;
     let live = true;
     must(api.GET('/api/chats/{clientId}/{chatId}/messages', { params: { path: { clientId, chatId }, query: { limit: HISTORY } } })).then(
-      (r) => live && setMessages(r.messages),
+      (r) => live && setMessages(loaded(r.messages)),
       (err: Error) => live && setError(err.message),
     );
     return () => {
@@ -60,7 +71,10 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
 
   const add = useCallback((m: Message) => {
     setMessages((list) => {
-      if (!list) return list;
+      if (!list) {
+        whileLoading.current.push(m); // kept for when the load answers
+        return list;
+      }
       const id = m.id._serialized;
       if (list.some((x) => x.id._serialized === id)) return list;
       // our own message, sent: it takes the place of its queued copy

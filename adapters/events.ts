@@ -115,6 +115,7 @@ export const SmsReceivedData = z
 
 export const UssdResponseData = z
   .object({
+    requestId: z.string().optional().openapi({ description: 'The `POST /api/ussd` request this answers (absent for a USSD session the phone ran by itself)' }),
     code: z.string().openapi({ example: '*143#' }),
     response: z.string(),
     sim: z.number().int().nullable(),
@@ -139,6 +140,22 @@ export const NotificationReceivedData = z
   })
   .openapi('NotificationReceivedData');
 
+export const SmsStatusData = z
+  .object({
+    id: z.string().openapi({ description: 'The send this is about (`POST /api/sms/send`)', example: 'sms_3f2a9c0d1e4b5a6c' }),
+    status: z.enum(['sent', 'delivered', 'failed']),
+    to: z.string(),
+    deviceId: z.string().openapi({ description: 'The device that sent it' }),
+    sim: z.number().int().nullable(),
+    segments: z.number().int().nullable(),
+    error: z.string().optional().openapi({ description: 'Why it failed, as the device said' }),
+    fallbackOf: z.string().optional().openapi({ description: 'The WhatsApp message this SMS stands in for (fallback)' }),
+    timestamp: ms,
+    type: z.literal('sms_status'),
+    channel: z.literal('sms'),
+  })
+  .openapi('SmsStatusData');
+
 const envelope = <N extends string, D extends z.ZodType>(name: N, data: D) => z.object({ event: z.literal(name), data }).openapi(`${name}_event`);
 
 export const EVENT_SCHEMAS = {
@@ -150,6 +167,7 @@ export const EVENT_SCHEMAS = {
   client_status: envelope('client_status', ClientStatusData),
   sms_received: envelope('sms_received', SmsReceivedData),
   ussd_response: envelope('ussd_response', UssdResponseData),
+  sms_status: envelope('sms_status', SmsStatusData),
   notification_received: envelope('notification_received', NotificationReceivedData),
 } as const;
 
@@ -162,6 +180,7 @@ export const WebhookEventSchema = z.discriminatedUnion('event', [
   EVENT_SCHEMAS.client_status,
   EVENT_SCHEMAS.sms_received,
   EVENT_SCHEMAS.ussd_response,
+  EVENT_SCHEMAS.sms_status,
   EVENT_SCHEMAS.notification_received,
 ]);
 

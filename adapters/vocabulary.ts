@@ -39,7 +39,9 @@ export const SCHEDULED_STATUSES = ['pending', 'sending', 'queued', 'sent', 'fail
 export const ScheduledStatusSchema = z.enum(SCHEDULED_STATUSES);
 
 /** A message a device must send (its outbox): offered, claimed with a lease, then reported. */
-export const DEVICE_OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export const DEVICE_OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'delivered', 'failed'] as const;
+/** What a device outbox row is: a reply to a webhook, an SMS sent on demand (`/api/sms/send`), or a USSD request. */
+export const DEVICE_WORK_KINDS = ['reply', 'send', 'ussd'] as const;
 export const DeviceOutboxStatusSchema = z.enum(DEVICE_OUTBOX_STATUSES);
 
 /** A webhook delivery's state. */

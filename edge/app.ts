@@ -20,6 +20,7 @@ import { messagesRouter } from './routes/messages/messages.handlers.ts';
 import { queueRouter } from './routes/queue/queue.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { schedulingRouter } from './routes/scheduling/scheduling.handlers.ts';
+import { smsRouter } from './routes/sms/sms.handlers.ts';
 import { systemRouter } from './routes/system/system.handlers.ts';
 import { pagesRouter } from './ui/pages.ts';
 import { webhooksRouter } from './routes/webhooks/webhooks.handlers.ts';
@@ -89,6 +90,7 @@ export function createApp() {
     sandboxRouter,
     groupsRouter,
     chatsRouter,
+    smsRouter,
     schedulingRouter,
     devicesRouter,
     androidGatewayRouter,

@@ -1,6 +1,6 @@
 // The Worker's bindings and per-request variables, shared by every router.
 import type { Role } from '../adapters/vocabulary.ts';
-import type { BridgeLinkRpc, ClientHubRpc, RateLimiterRpc, WebhookSenderRpc } from './objects/contracts.ts';
+import type { BridgeLinkRpc, ClientHubRpc, DeviceHubRpc, RateLimiterRpc, WebhookSenderRpc } from './objects/contracts.ts';
 
 export interface Bindings {
   DB: D1Database;
@@ -8,6 +8,7 @@ export interface Bindings {
   WEBHOOK_SENDER: DurableObjectNamespace<WebhookSenderRpc>;
   BRIDGE_LINK: DurableObjectNamespace<BridgeLinkRpc>;
   CLIENT_HUB: DurableObjectNamespace<ClientHubRpc>;
+  DEVICE_HUB: DurableObjectNamespace<DeviceHubRpc>;
   /** `sandbox` or `baileys`: the bridge's transport (sandbox control routes need `sandbox`) */
   WA_TRANSPORT?: string;
   /** anti-spam delay range before group sends, e.g. `2000-5000`; `0` disables */

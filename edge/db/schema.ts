@@ -6,6 +6,7 @@ import {
   CHANNELS,
   DELIVERY_STATUSES,
   DEVICE_OUTBOX_STATUSES,
+  DEVICE_WORK_KINDS,
   ROLES,
   SCHEDULED_STATUSES,
   SENT_STATUSES,
@@ -212,8 +213,47 @@ export const deviceOutbox = sqliteTable(
     sourceDelivery: text('source_delivery').unique(),
     createdAt: createdAt(),
     updatedAt: integer('updated_at'),
+    kind: text('kind', { enum: DEVICE_WORK_KINDS }).notNull().default('reply'),
+    /** the API's id for an SMS sent on demand (`sms_…`) or a USSD request (`ussd_…`) */
+    publicId: text('public_id').unique(),
+    /** the owner (sends and USSD requests; replies go with their device; rows go with the device) */
+    userId: integer('user_id'),
+    /** a routed send: the device was chosen by the fleet and may be changed (a silent device's work moves) */
+    routed: integer('routed', { mode: 'boolean' }).notNull().default(false),
+    /** the device it was taken from when its device went silent: that device's late report is refused */
+    movedFrom: integer('moved_from'),
+    segments: integer('segments'),
+    encoding: text('encoding'),
+    /** scheduled: not offered to the device before this time */
+    notBefore: integer('not_before'),
+    /** a USSD request fails if not answered by then */
+    deadline: integer('deadline'),
+    /** a USSD request's answer */
+    response: text('response'),
+    sentAt: integer('sent_at'),
+    deliveredAt: integer('delivered_at'),
+    /** a WhatsApp message this SMS stands in for (fallback): its queue id */
+    fallbackOf: text('fallback_of'),
   },
-  (t) => [index('device_outbox_due').on(t.deviceRef, t.status, t.id)],
+  (t) => [index('device_outbox_due').on(t.deviceRef, t.status, t.id), index('device_outbox_sent_day').on(t.deviceRef, t.sim, t.sentAt)],
+);
+
+/** The SIMs a device reported, with an optional daily quota of SMS sent through each. */
+export const deviceSims = sqliteTable(
+  'device_sims',
+  {
+    deviceRef: integer('device_ref')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    /** the slot as the phone numbers it (1, 2, …) */
+    slot: integer('slot').notNull(),
+    carrier: text('carrier'),
+    number: text('number'),
+    /** SMS a day through this SIM at most (null: no limit); set by the device or the API */
+    dailyQuota: integer('daily_quota'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceRef, t.slot] })],
 );
 
 /** Messages sent through a WhatsApp client (API, replies, scheduled), for GET /api/sent-messages. */

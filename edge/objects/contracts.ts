@@ -23,6 +23,13 @@ export interface RateLimiterRpc extends Rpc.DurableObjectBranded {
   peek(limit: number, windowMs: number): LimitResult;
 }
 
+/** One per Android device: wakes its long-poll when work is queued for it. */
+export interface DeviceHubRpc extends Rpc.DurableObjectBranded {
+  /** true when woken by new work (or work came since `since`), false after `ms` */
+  wait(ms: number, since: number): Promise<boolean>;
+  notify(): void;
+}
+
 /** One per webhook endpoint: its alarm sends the endpoint's due deliveries. */
 export interface WebhookSenderRpc extends Rpc.DurableObjectBranded {
   wake(endpoint: string, at?: number): Promise<void>;

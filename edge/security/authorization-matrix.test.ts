@@ -103,6 +103,9 @@ interface Fixtures {
   deviceDeliveryId: string;
   clientDeliveryId: string;
   outboxId: number;
+  /** an SMS and a USSD request sent through device 1 (where the document has their routes) */
+  smsId?: string;
+  ussdId?: string;
   webhookSecret: string;
   /** a bridge credential the admin issued, where the document has POST /api/admin/bridges */
   bridgeId?: string;
@@ -195,6 +198,14 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     VICTIM_TEXT,
   );
 
+  // an SMS and a USSD request through device 1, where the document has those routes
+  const smsId = ops.some((op) => op.id === 'POST /api/sms/send')
+    ? (await send('POST', '/api/sms/send', { key: victim.apiKey }, { to: '+972500000004', message: VICTIM_TEXT, deviceId: device1.deviceId })).json?.id
+    : undefined;
+  const ussdId = ops.some((op) => op.id === 'POST /api/ussd')
+    ? (await send('POST', '/api/ussd', { key: victim.apiKey }, { deviceId: device1.deviceId, code: '*143#' })).json?.id
+    : undefined;
+
   // both deliveries fail their first attempt (no network here); then they are dead, so a replay would show
   type Delivery = { id: string; endpoint: { kind: string }; attempts: number; lastError: string | null };
   const deliveries = await until('two attempted deliveries', async () => {
@@ -245,6 +256,8 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     deviceDeliveryId: deliveries.find((d) => d.endpoint.kind === 'device')!.id,
     clientDeliveryId: deliveries.find((d) => d.endpoint.kind === 'client')!.id,
     outboxId: outbox.id,
+    smsId,
+    ussdId,
     webhookSecret: hook.json.webhookSecret,
     bridgeId,
     attackers,
@@ -299,6 +312,8 @@ function resolvers(fx: Fixtures): Record<string, (op: Operation) => Variant[] | 
           { label: "client's webhook delivery", value: fx.clientDeliveryId },
         ];
       if (/^\/gateway\/android\/outbox\/\{id\}$/.test(op.path)) return [{ label: 'device outbox message', value: String(fx.outboxId) }];
+      if (/^\/api\/sms\/\{id\}$/.test(op.path) && fx.smsId) return [{ label: 'SMS send', value: fx.smsId }];
+      if (/^\/api\/ussd\/\{id\}$/.test(op.path) && fx.ussdId) return [{ label: 'USSD request', value: fx.ussdId }];
       return undefined;
     },
   };
@@ -394,7 +409,10 @@ async function victimState(fx: Fixtures) {
               revoked: b.revoked,
             })),
           }
-        : r.json;
+        : path === '/api/devices' && r.json?.devices
+          ? // a device's sign of life moves with its own calls (the checks below make some): not state anyone could take
+            { devices: r.json.devices.map(({ lastSeenAt: _seen, healthy: _healthy, ...d }: Record<string, unknown>) => d) }
+          : r.json;
     api[`${path} as ${as}`] = { status: r.status, body };
   }
   // the device secrets still work: a report on an unknown message is a 404 for a valid secret, a 401 otherwise

@@ -22,7 +22,8 @@ const DESCRIPTIONS: Record<keyof typeof EVENT_SCHEMAS, string> = {
   call_rejected: 'A call was rejected. Answer `{"rejectionMessage": "..."}` to choose what the caller is sent.',
   client_status: 'A WhatsApp client changed state (pending QR, connected, disconnected, logged out).',
   sms_received: 'An Android device received an SMS. Answer `{"response": "..."}` to reply by SMS from the same SIM.',
-  ussd_response: 'An Android device got a USSD response.',
+  ussd_response: 'An Android device got a USSD response; `requestId` names the `POST /api/ussd` request it answers.',
+  sms_status: 'An SMS sent through `POST /api/sms/send` was sent, delivered or failed, as its device reports it.',
   notification_received: 'An Android device showed an app notification.',
 };
 

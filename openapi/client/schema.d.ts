@@ -3454,6 +3454,529 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sms/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an SMS through one of your Android devices
+         * @description Queued for a device (202): the named one, or — routed — a device seen in the last 90 s with a SIM under its daily quota, the one with the fewest queued. The device takes it within a second (long-poll) and reports `sent`, `delivered` or `failed`; each report is an `sms_status` webhook and shows at `GET /api/sms/{id}`. Routed work of a device that goes silent moves to another device. `segments` counts the parts as the network will (GSM-7: 160, or 153 per part; UCS-2 for Hebrew, Arabic or emoji: 70, or 67).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SmsSend"];
+                };
+            };
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Sms"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with existing state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sms/send-bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send up to 100 SMS in one request
+         * @description Each item is queued (or refused) on its own, as `POST /api/sms/send` would; the answer lists them in order.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SmsSendBulk"];
+                };
+            };
+            responses: {
+                /** @description Each item queued or refused */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: ({
+                                /** @enum {boolean} */
+                                ok: true;
+                                sms: components["schemas"]["Sms"];
+                            } | {
+                                /** @enum {boolean} */
+                                ok: false;
+                                code: string;
+                                error: string;
+                            })[];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your SMS sends, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of sends */
+                200: {
+                    headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            messages: components["schemas"]["Sms"][];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where an SMS stands */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The SMS */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Sms"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ussd": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a USSD code on a device (balance, bundles)
+         * @description The device dials it and posts the answer; the `ussd_response` webhook carries this request as `requestId`. Not answered within 60 s, it fails.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UssdRequest"];
+                };
+            };
+            responses: {
+                /** @description Queued for the device */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Ussd"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ussd/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A USSD request and its answer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The request */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Ussd"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/schedule-message": {
         parameters: {
             query?: never;
@@ -4328,7 +4851,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Only this event, e.g. sms_received */
-                    type?: "message_received" | "message_sent" | "message_ack" | "message_failed" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "notification_received";
+                    type?: "message_received" | "message_sent" | "message_ack" | "message_failed" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "sms_status" | "notification_received";
                     limit?: number;
                     /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
                     cursor?: string;
@@ -4503,13 +5026,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The device fetches messages it must send (replies from your webhook)
-         * @description Each message is leased to the device for 5 minutes; unreported, it is offered again.
+         * The device fetches work: messages to send (API sends, webhook replies) and USSD codes to run
+         * @description Long-poll: with `wait` (seconds, up to 30) the answer comes as soon as work is queued for the device, or empty after `wait`. Each item is claimed until `leaseUntil` (60 s for sends and USSD, 5 min for replies); unreported by then it is offered again — possibly to another device, so a device must not send an item after its `leaseUntil`. A poll counts as a sign of life: a device not seen for 90 s is given no new work, and after 120 s its routed work moves.
          */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
+                    /** @description Seconds to wait for work when there is none (long-poll) */
+                    wait?: number | null;
                 };
                 header?: never;
                 path?: never;
@@ -4556,6 +5081,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/gateway/android/sims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The device reports its SIMs (at start and when they change)
+         * @description Replaces the SIMs on record: slots not listed are gone. `dailyQuota` caps the SMS sent through a SIM a day (routing skips a SIM at its cap); a SIM reported without it keeps the quota set before.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeviceSims"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                            sims: number;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/gateway/android/outbox/{id}": {
         parameters: {
             query?: never;
@@ -4566,8 +5156,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The device reports what happened to one outbound message
-         * @description `sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. Repeated reports change nothing.
+         * The device reports what happened to one piece of work
+         * @description A reply: `sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. An API send: each report emits `sms_status`. A USSD request: `sent` with `response` (the answer the network showed) emits `ussd_response` with the request id; `failed` fails it. Repeated reports change nothing. A report for work that was moved to another device (this one went silent) is refused with 409 `WORK_MOVED`: drop it.
          */
         post: {
             parameters: {
@@ -4595,7 +5185,7 @@ export interface paths {
                             success: true;
                             id: number;
                             /** @enum {string} */
-                            status: "pending" | "sending" | "sent" | "failed";
+                            status: "pending" | "sending" | "sent" | "delivered" | "failed";
                             changed: boolean;
                         };
                     };
@@ -4620,6 +5210,15 @@ export interface paths {
                 };
                 /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with existing state */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5302,7 +5901,7 @@ export interface webhooks {
         put?: never;
         /**
          * ussd_response
-         * @description An Android device got a USSD response. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         * @description An Android device got a USSD response; `requestId` names the `POST /api/ussd` request it answers. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
          */
         post: {
             parameters: {
@@ -5323,6 +5922,65 @@ export interface webhooks {
             requestBody?: {
                 content: {
                     "application/json": components["schemas"]["ussd_response_event"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReply"];
+                    };
+                };
+                /** @description Gone: Switchboard disables the endpoint until its URL is saved again */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    sms_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * sms_status
+         * @description An SMS sent through `POST /api/sms/send` was sent, delivered or failed, as its device reports it. Delivered within 5 s (3 s for call events), retried on non-2xx for up to 8 attempts over about 38 hours.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The client's API key (for a device: its secret) */
+                    "x-api-key": string;
+                    /** @description Unique per event; the same on every retry */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the endpoint's whsec_ secret */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["sms_status_event"];
                 };
             };
             responses: {
@@ -5625,6 +6283,8 @@ export interface components {
             data: components["schemas"]["UssdResponseData"];
         };
         UssdResponseData: {
+            /** @description The `POST /api/ussd` request this answers (absent for a USSD session the phone ran by itself) */
+            requestId?: string;
             /** @example *143# */
             code: string;
             response: string;
@@ -5639,6 +6299,38 @@ export interface components {
             timestamp: number;
             /** @enum {string} */
             type: "ussd_response";
+        };
+        sms_status_event: {
+            /** @enum {string} */
+            event: "sms_status";
+            data: components["schemas"]["SmsStatusData"];
+        };
+        SmsStatusData: {
+            /**
+             * @description The send this is about (`POST /api/sms/send`)
+             * @example sms_3f2a9c0d1e4b5a6c
+             */
+            id: string;
+            /** @enum {string} */
+            status: "sent" | "delivered" | "failed";
+            to: string;
+            /** @description The device that sent it */
+            deviceId: string;
+            sim: number | null;
+            segments: number | null;
+            /** @description Why it failed, as the device said */
+            error?: string;
+            /** @description The WhatsApp message this SMS stands in for (fallback) */
+            fallbackOf?: string;
+            /**
+             * @description Unix time in milliseconds
+             * @example 1699123456789
+             */
+            timestamp: number;
+            /** @enum {string} */
+            type: "sms_status";
+            /** @enum {string} */
+            channel: "sms";
         };
         notification_received_event: {
             /** @enum {string} */
@@ -6174,6 +6866,84 @@ export interface components {
         ChatSend: {
             message: string;
         };
+        Sms: {
+            /** @example sms_3f2a9c0d1e4b5a6c */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "sending" | "sent" | "delivered" | "failed";
+            to: string;
+            message: string;
+            /** @description The device it is queued on (routed work may move to another if its device goes silent) */
+            deviceId: string;
+            sim: number | null;
+            segments: components["schemas"]["SmsSegments"];
+            error: string | null;
+            scheduledFor: string | null;
+            createdAt: string;
+            sentAt: string | null;
+            deliveredAt: string | null;
+            /** @description The WhatsApp message this SMS stands in for */
+            fallbackOf: string | null;
+        };
+        SmsSegments: {
+            /**
+             * @description GSM-7 unless a character is outside GSM 03.38, then UCS-2
+             * @enum {string}
+             */
+            encoding: "GSM-7" | "UCS-2";
+            /**
+             * @description SMS parts the text is sent as (1 for empty text)
+             * @example 2
+             */
+            segments: number;
+            /**
+             * @description Encoding units: GSM-7 septets (extension characters such as € count 2) or UCS-2 code units (an emoji counts 2)
+             * @example 161
+             */
+            characters: number;
+            /**
+             * @description Units one part holds: 160 or 153 (GSM-7 single or concatenated), 70 or 67 (UCS-2)
+             * @example 153
+             */
+            unitsPerSegment: number;
+        };
+        SmsSend: {
+            /** @example +972501234567 */
+            to: string;
+            message: string;
+            /** @description Send through this device; without it the fleet routes the send to a healthy device with room */
+            deviceId?: string;
+            /** @description The SIM slot (1, 2, …); without it the SIM with the most room today */
+            sim?: number;
+            /**
+             * Format: date-time
+             * @description Not sent before this time (ISO 8601)
+             */
+            scheduleTime?: string;
+        };
+        SmsSendBulk: {
+            messages: components["schemas"]["SmsSend"][];
+        };
+        Ussd: {
+            /** @example ussd_0a1b2c3d4e5f6a7b */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "answered" | "failed";
+            deviceId: string;
+            sim: number | null;
+            code: string;
+            response: string | null;
+            error: string | null;
+            createdAt: string;
+            /** @description Failed if the device has not answered by then (60 s) */
+            deadline: string;
+        };
+        UssdRequest: {
+            deviceId: string;
+            sim?: number;
+            /** @example *143# */
+            code: string;
+        };
         ScheduledMessage: {
             id: number;
             clientId: string;
@@ -6226,6 +6996,18 @@ export interface components {
             webhookDisabled: boolean;
             lastSeenAt: string | null;
             createdAt: string;
+            /** @description Seen in the last 90 s: routed sends may go to it */
+            healthy: boolean;
+            /** @description Work waiting for it or taken by it and not reported yet */
+            queued: number;
+            sims: {
+                slot: number;
+                carrier: string | null;
+                number: string | null;
+                dailyQuota: number | null;
+                /** @description SMS sent (or on their way) through it today (UTC) */
+                sentToday: number;
+            }[];
         };
         RotatedSecret: {
             deviceId: string;
@@ -6283,16 +7065,34 @@ export interface components {
         };
         DeviceOutboxItem: {
             id: number;
+            /**
+             * @description `message`: send `message` to `to`; `ussd`: dial the code in `to` and report its answer
+             * @enum {string}
+             */
+            type: "message" | "ussd";
             /** @enum {string} */
             channel: "whatsapp" | "sms";
             to: string;
             sim: number | null;
             message: string;
+            /** @description Epoch ms: the device must not send it after this (it asks again: the work may have moved) */
+            leaseUntil: number;
+        };
+        DeviceSims: {
+            sims: {
+                slot: number;
+                carrier?: string;
+                number?: string;
+                dailyQuota?: number | null;
+            }[];
+            secret?: string;
         };
         OutboxReport: {
             /** @enum {string} */
             status: "sent" | "delivered" | "failed";
             error?: string;
+            /** @description A USSD request's answer */
+            response?: string;
             secret?: string;
         };
         WebhookDelivery: {

@@ -10,7 +10,9 @@ import { createRouter } from '../../lib/router.ts';
 import { takeSlot } from '../../middleware/rate-limit.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
 import { deviceBySecret, parseDeviceSecret, type DeviceRow } from '../../services/devices.ts';
-import { ingressRoute, outboxRoute, reportRoute } from './android-gateway.routes.ts';
+import { CLAIM_MS, moveFromSilent, wakeDevice } from '../../services/sms-sends.ts';
+import { ingressRoute, outboxRoute, reportRoute, simsRoute } from './android-gateway.routes.ts';
+import { reportWork } from './report-work.ts';
 
 const OUTBOX_LEASE_MS = 5 * 60_000;
 
@@ -27,7 +29,34 @@ async function authenticateDevice(c: Context<AppEnv>, bodySecret?: unknown): Pro
   const device = await deviceBySecret(getDb(c.env.DB), presentedSecret(c, bodySecret));
   if (!device) throw INVALID_SECRET();
   await takeSlot(c, 'device', device.deviceId);
+  // every authenticated call is a sign of life: the fleet routes only to devices seen recently
+  await c.env.DB.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').bind(Date.now(), device.id).run();
   return device;
+}
+
+type Claimed = {
+  id: number;
+  kind: 'reply' | 'send' | 'ussd';
+  channel: 'sms' | 'whatsapp';
+  to: string;
+  sim: number | null;
+  message: string;
+  lease_until: number;
+};
+
+/** Claims the device's due work (pending, or claimed before and lapsed), oldest first. */
+async function claim(env: AppEnv['Bindings'], deviceRef: number, limit: number): Promise<Claimed[]> {
+  const now = Date.now();
+  const res = await env.DB.prepare(
+    `UPDATE device_outbox SET status = 'sending', lease_until = CASE kind WHEN 'reply' THEN ?1 ELSE ?2 END, updated_at = ?3
+     WHERE id IN (SELECT id FROM device_outbox WHERE device_ref = ?4 AND (not_before IS NULL OR not_before <= ?3)
+                  AND (deadline IS NULL OR deadline > ?3)
+                  AND (status = 'pending' OR (status = 'sending' AND lease_until < ?3)) ORDER BY id LIMIT ?5)
+     RETURNING id, kind, channel, "to", sim, message, lease_until`,
+  )
+    .bind(now + OUTBOX_LEASE_MS, now + CLAIM_MS, now, deviceRef, limit)
+    .all<Claimed>();
+  return res.results.sort((a, b) => a.id - b.id);
 }
 
 export const androidGatewayRouter = createRouter()
@@ -54,29 +83,61 @@ export const androidGatewayRouter = createRouter()
   })
   .openapi(outboxRoute, async (c) => {
     const device = await authenticateDevice(c);
-    const { limit } = c.req.valid('query');
+    const { limit, wait } = c.req.valid('query');
+    // work stranded on this account's silent devices moves (to this one, if it has room)
+    for (const deviceId of await moveFromSilent(c.env, device.userId)) if (deviceId !== device.deviceId) c.executionCtx.waitUntil(wakeDevice(c.env, deviceId));
+    const deadline = Date.now() + wait * 1000;
+    let items = await claim(c.env, device.id, limit);
+    // long-poll: woken by the device's hub when work is queued for it (a claim that lost a race waits again)
+    while (!items.length && Date.now() < deadline) {
+      const since = Date.now();
+      await c.env.DEVICE_HUB.getByName(`device:${device.deviceId}`).wait(deadline - since, since);
+      items = await claim(c.env, device.id, limit);
+    }
+    return c.json(
+      {
+        messages: items.map((m) => ({
+          id: m.id,
+          type: m.kind === 'ussd' ? ('ussd' as const) : ('message' as const),
+          channel: m.channel,
+          to: m.to,
+          sim: m.sim,
+          message: m.message,
+          leaseUntil: m.lease_until,
+        })),
+      },
+      200,
+    );
+  })
+  .openapi(simsRoute, async (c) => {
+    const body = c.req.valid('json');
+    const device = await authenticateDevice(c, body.secret);
     const now = Date.now();
-    const res = await c.env.DB.prepare(
-      `UPDATE device_outbox SET status = 'sending', lease_until = ?1, updated_at = ?2
-       WHERE id IN (SELECT id FROM device_outbox WHERE device_ref = ?3
-                    AND (status = 'pending' OR (status = 'sending' AND lease_until < ?2)) ORDER BY id LIMIT ?4)
-       RETURNING id, channel, "to", sim, message`,
-    )
-      .bind(now + OUTBOX_LEASE_MS, now, device.id, limit)
-      .all<{ id: number; channel: 'sms' | 'whatsapp'; to: string; sim: number | null; message: string }>();
-    return c.json({ messages: res.results.sort((a, b) => a.id - b.id) }, 200);
+    const slots = body.sims.map((s) => s.slot);
+    await c.env.DB.batch([
+      c.env.DB.prepare('DELETE FROM device_sims WHERE device_ref = ? AND slot NOT IN (SELECT value FROM json_each(?))').bind(device.id, JSON.stringify(slots)),
+      ...body.sims.map((s) =>
+        c.env.DB.prepare(
+          `INSERT INTO device_sims (device_ref, slot, carrier, number, daily_quota, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+           ON CONFLICT (device_ref, slot) DO UPDATE SET carrier = ?3, number = ?4, updated_at = ?6,
+             daily_quota = CASE WHEN ?7 THEN ?5 ELSE device_sims.daily_quota END`,
+        ).bind(device.id, s.slot, s.carrier ?? null, s.number ?? null, s.dailyQuota ?? null, now, s.dailyQuota === undefined ? 0 : 1),
+      ),
+    ]);
+    return c.json({ success: true as const, sims: body.sims.length }, 200);
   })
   .openapi(reportRoute, async (c) => {
     const body = c.req.valid('json');
     const device = await authenticateDevice(c, body.secret);
     const { id } = c.req.valid('param');
     const db = getDb(c.env.DB);
-    const [item] = await db
-      .select()
-      .from(deviceOutbox)
-      .where(and(eq(deviceOutbox.id, id), eq(deviceOutbox.deviceRef, device.id)))
-      .limit(1);
-    if (!item) throw new ApiError(404, 'NOT_FOUND', 'No such outbound message for this device');
+    const [item] = await db.select().from(deviceOutbox).where(eq(deviceOutbox.id, id)).limit(1);
+    if (item && item.deviceRef !== device.id && item.movedFrom === device.id) {
+      // this device went silent and the work went to another: its report is refused, and it is told to drop it
+      throw new ApiError(409, 'WORK_MOVED', 'This work was moved to another device while this one was silent; do not send it');
+    }
+    if (!item || item.deviceRef !== device.id) throw new ApiError(404, 'NOT_FOUND', 'No such outbound message for this device');
+    if (item.kind !== 'reply') return c.json(await reportWork(c, device, item, body), 200);
     const now = Date.now();
     const from: ('pending' | 'sending' | 'sent')[] = body.status === 'delivered' ? ['sending', 'sent'] : ['pending', 'sending'];
     const next = body.status === 'failed' ? 'failed' : 'sent';

@@ -58,10 +58,12 @@ export const ingressRoute = createRoute({
 const OutboxItem = z
   .object({
     id: z.number().int(),
+    type: z.enum(['message', 'ussd']).openapi({ description: '`message`: send `message` to `to`; `ussd`: dial the code in `to` and report its answer' }),
     channel: ChannelNameSchema,
     to: z.string(),
     sim: z.number().int().nullable(),
     message: z.string(),
+    leaseUntil: z.number().int().openapi({ description: 'Epoch ms: the device must not send it after this (it asks again: the work may have moved)' }),
   })
   .openapi('DeviceOutboxItem');
 
@@ -69,10 +71,16 @@ export const outboxRoute = createRoute({
   method: 'get',
   path: '/gateway/android/outbox',
   tags: ['Android gateway'],
-  summary: 'The device fetches messages it must send (replies from your webhook)',
-  description: 'Each message is leased to the device for 5 minutes; unreported, it is offered again.',
+  summary: 'The device fetches work: messages to send (API sends, webhook replies) and USSD codes to run',
+  description:
+    'Long-poll: with `wait` (seconds, up to 30) the answer comes as soon as work is queued for the device, or empty after `wait`. Each item is claimed until `leaseUntil` (60 s for sends and USSD, 5 min for replies); unreported by then it is offered again — possibly to another device, so a device must not send an item after its `leaseUntil`. A poll counts as a sign of life: a device not seen for 90 s is given no new work, and after 120 s its routed work moves.',
   security: DeviceSecuritySchemes,
-  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }) },
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      wait: z.coerce.number().int().min(0).max(30).default(0).openapi({ description: 'Seconds to wait for work when there is none (long-poll)' }),
+    }),
+  },
   responses: { 200: json(z.object({ messages: z.array(OutboxItem) }), 'Messages to send now'), ...errorResponses(400, 401) },
 });
 
@@ -80,8 +88,9 @@ export const reportRoute = createRoute({
   method: 'post',
   path: '/gateway/android/outbox/{id}',
   tags: ['Android gateway'],
-  summary: 'The device reports what happened to one outbound message',
-  description: '`sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. Repeated reports change nothing.',
+  summary: 'The device reports what happened to one piece of work',
+  description:
+    'A reply: `sent` emits `message_sent`; `delivered` and `failed` emit `message_ack`. An API send: each report emits `sms_status`. A USSD request: `sent` with `response` (the answer the network showed) emits `ussd_response` with the request id; `failed` fails it. Repeated reports change nothing. A report for work that was moved to another device (this one went silent) is refused with 409 `WORK_MOVED`: drop it.',
   security: DeviceSecuritySchemes,
   request: {
     params: IdParamsSchema,
@@ -90,7 +99,12 @@ export const reportRoute = createRoute({
       content: {
         'application/json': {
           schema: z
-            .object({ status: z.enum(['sent', 'delivered', 'failed']), error: z.string().max(500).optional(), secret: z.string().optional() })
+            .object({
+              status: z.enum(['sent', 'delivered', 'failed']),
+              error: z.string().max(500).optional(),
+              response: z.string().max(2000).optional().openapi({ description: "A USSD request's answer" }),
+              secret: z.string().optional(),
+            })
             .openapi('OutboxReport'),
         },
       },
@@ -98,6 +112,41 @@ export const reportRoute = createRoute({
   },
   responses: {
     200: json(z.object({ success: z.literal(true), id: z.number().int(), status: DeviceOutboxStatusSchema, changed: z.boolean() }), 'Recorded'),
-    ...errorResponses(400, 401, 404),
+    ...errorResponses(400, 401, 404, 409),
   },
+});
+
+export const simsRoute = createRoute({
+  method: 'post',
+  path: '/gateway/android/sims',
+  tags: ['Android gateway'],
+  summary: 'The device reports its SIMs (at start and when they change)',
+  description:
+    'Replaces the SIMs on record: slots not listed are gone. `dailyQuota` caps the SMS sent through a SIM a day (routing skips a SIM at its cap); a SIM reported without it keeps the quota set before.',
+  security: DeviceSecuritySchemes,
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              sims: z
+                .array(
+                  z.object({
+                    slot: z.number().int().min(1).max(8),
+                    carrier: z.string().max(100).optional(),
+                    number: z.string().max(20).optional(),
+                    dailyQuota: z.number().int().min(0).max(100_000).nullable().optional(),
+                  }),
+                )
+                .max(8),
+              secret: z.string().optional(),
+            })
+            .openapi('DeviceSims'),
+        },
+      },
+    },
+  },
+  responses: { 200: json(z.object({ success: z.literal(true), sims: z.number().int() }), 'Recorded'), ...errorResponses(400, 401) },
 });

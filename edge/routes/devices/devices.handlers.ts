@@ -7,6 +7,7 @@ import { pageById, textBytes } from '../../lib/pages.ts';
 import { isoOrNull as iso } from '../../lib/time.ts';
 import { seal, sha256Hex } from '../../lib/secrets.ts';
 import { findOwnDevice, newDeviceId, newDeviceSecret } from '../../services/devices.ts';
+import { deviceFleet, HEALTHY_MS } from '../../services/sms-sends.ts';
 import { saveWebhook } from '../../webhooks/endpoint.ts';
 import { wake } from '../../webhooks/enqueue.ts';
 import { createDeviceRoute, deleteDeviceRoute, deviceEventsRoute, deviceWebhookRoute, listDevicesRoute, rotateSecretRoute } from './devices.routes.ts';
@@ -30,11 +31,10 @@ export const devicesRouter = createRouter()
     return c.json({ deviceId, name, secret, webhookUrl: saved.webhookUrl, webhookSecret: saved.webhookSecret }, 201);
   })
   .openapi(listDevicesRoute, async (c) => {
-    const rows = await getDb(c.env.DB)
-      .select()
-      .from(devices)
-      .where(eq(devices.userId, c.get('auth').userId))
-      .orderBy(asc(devices.id));
+    const userId = c.get('auth').userId;
+    const rows = await getDb(c.env.DB).select().from(devices).where(eq(devices.userId, userId)).orderBy(asc(devices.id));
+    const fleet = await deviceFleet(c.env, userId);
+    const now = Date.now();
     return c.json(
       {
         devices: rows.map((d) => ({
@@ -44,6 +44,9 @@ export const devicesRouter = createRouter()
           webhookDisabled: d.webhookDisabledAt !== null,
           lastSeenAt: iso(d.lastSeenAt),
           createdAt: iso(d.createdAt)!,
+          healthy: d.lastSeenAt !== null && now - d.lastSeenAt < HEALTHY_MS,
+          queued: fleet.queued.get(d.id) ?? 0,
+          sims: fleet.sims.get(d.id) ?? [],
         })),
       },
       200,

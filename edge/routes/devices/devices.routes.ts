@@ -6,7 +6,7 @@ import { errorResponses } from '../../lib/errors.ts';
 import { NEXT_CURSOR_HEADERS, pageQuery } from '../../lib/pages.ts';
 import { json, jsonBody, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 
-const DeviceIdParam = z.object({
+export const DeviceIdParam = z.object({
   deviceId: z
     .string()
     .regex(/^dev_[0-9a-f]{16}$/, 'deviceId: dev_ and 16 hex digits')
@@ -26,6 +26,17 @@ const DeviceSchema = z
     webhookDisabled: z.boolean().openapi({ description: 'The endpoint answered 410 Gone; save its URL again to resume' }),
     lastSeenAt: z.string().nullable(),
     createdAt: z.string(),
+    healthy: z.boolean().openapi({ description: 'Seen in the last 90 s: routed sends may go to it' }),
+    queued: z.number().int().openapi({ description: 'Work waiting for it or taken by it and not reported yet' }),
+    sims: z.array(
+      z.object({
+        slot: z.number().int(),
+        carrier: z.string().nullable(),
+        number: z.string().nullable(),
+        dailyQuota: z.number().int().nullable(),
+        sentToday: z.number().int().openapi({ description: 'SMS sent (or on their way) through it today (UTC)' }),
+      }),
+    ),
   })
   .openapi('Device');
 

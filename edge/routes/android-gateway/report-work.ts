@@ -1,0 +1,83 @@
+// A device's report on an API send (`sms_status`) or a USSD request (`ussd_response`, correlated by the
+// request id): the row moves forward only (a repeated or late report changes nothing and emits nothing).
+import type { Context } from 'hono';
+import type { WebhookEvent } from '../../../adapters/events.ts';
+import type { deviceOutbox } from '../../db/schema.ts';
+import type { AppEnv } from '../../env.ts';
+import { recordDeviceEvent } from '../../services/device-events.ts';
+import type { DeviceRow } from '../../services/devices.ts';
+
+type Item = typeof deviceOutbox.$inferSelect;
+type Report = { status: 'sent' | 'delivered' | 'failed'; error?: string; response?: string };
+
+/** From which states each report moves a row. */
+const FROM: Record<Report['status'], string[]> = {
+  sent: ['pending', 'sending'],
+  delivered: ['pending', 'sending', 'sent'],
+  failed: ['pending', 'sending', 'sent'],
+};
+
+export async function reportWork(c: Context<AppEnv>, device: DeviceRow, item: Item, body: Report) {
+  const now = Date.now();
+  const ussd = item.kind === 'ussd';
+  // a USSD answer is `sent` with the response; it cannot be `delivered`
+  const next = ussd && body.status === 'delivered' ? 'sent' : body.status;
+  const res = await c.env.DB.prepare(
+    `UPDATE device_outbox SET status = ?1, error = ?2, response = coalesce(?3, response), updated_at = ?4, lease_until = NULL,
+       sent_at = CASE WHEN ?1 IN ('sent', 'delivered') THEN coalesce(sent_at, ?4) ELSE sent_at END,
+       delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END
+     WHERE id = ?5 AND status IN (SELECT value FROM json_each(?6))`,
+  )
+    .bind(
+      next,
+      next === 'failed' ? (body.error ?? 'failed on the device') : null,
+      ussd ? (body.response ?? null) : null,
+      now,
+      item.id,
+      JSON.stringify(FROM[next]),
+    )
+    .run();
+  const changed = (res.meta.changes ?? 0) > 0;
+  const event = eventFor(device, item, next, body, now);
+  if (changed && event)
+    await recordDeviceEvent(c.env, { deviceId: device.deviceId, secretHash: device.secretHash }, { event, dedupeKey: `work:${item.id}:${next}` }, (p) =>
+      c.executionCtx.waitUntil(p),
+    );
+  return { success: true as const, id: item.id, status: (changed ? next : item.status) as 'sent' | 'delivered' | 'failed', changed };
+}
+
+function eventFor(device: DeviceRow, item: Item, status: Report['status'], body: Report, now: number): WebhookEvent | null {
+  if (item.kind === 'ussd') {
+    if (status === 'failed') return null; // GET /api/ussd/{id} says why
+    return {
+      event: 'ussd_response',
+      data: {
+        requestId: item.publicId ?? undefined,
+        code: item.to,
+        response: body.response ?? '',
+        sim: item.sim,
+        deviceId: device.deviceId,
+        device: null,
+        id: null,
+        timestamp: now,
+        type: 'ussd_response',
+      },
+    };
+  }
+  return {
+    event: 'sms_status',
+    data: {
+      id: item.publicId ?? `out_${item.id}`,
+      status,
+      to: item.to,
+      deviceId: device.deviceId,
+      sim: item.sim,
+      segments: item.segments,
+      ...(status === 'failed' ? { error: body.error ?? 'failed on the device' } : {}),
+      ...(item.fallbackOf ? { fallbackOf: item.fallbackOf } : {}),
+      timestamp: now,
+      type: 'sms_status',
+      channel: 'sms',
+    },
+  };
+}

@@ -458,3 +458,28 @@ export const sandboxOffline = sqliteTable(
   },
   (t) => [index('sandbox_offline_client').on(t.clientRef, t.createdAt)],
 );
+
+/**
+ * WhatsApp → SMS fallback of a send (`fallback` in POST /api/send-message): if the WhatsApp message is not
+ * delivered by `dueAt` (or fails), its text goes out as an SMS through a device (the client's hub checks).
+ */
+export const sendFallbacks = sqliteTable(
+  'send_fallbacks',
+  {
+    /** the WhatsApp message's queue id (its messageId) */
+    queueId: text('queue_id').primaryKey(),
+    clientRef: clientRefColumn(),
+    userId: integer('user_id').notNull(),
+    to: text('to').notNull(),
+    text: text('text').notNull(),
+    deviceId: text('device_id'),
+    dueAt: integer('due_at').notNull(),
+    /** when it was decided: no SMS needed (delivered on WhatsApp), an SMS queued, or the SMS refused */
+    doneAt: integer('done_at'),
+    /** `whatsapp` (delivered there), `sms` (an SMS went: `smsId`), `none` (not needed: cancelled) or `failed` (`error`) */
+    outcome: text('outcome'),
+    smsId: text('sms_id'),
+    error: text('error'),
+  },
+  (t) => [index('send_fallbacks_due').on(t.clientRef, t.doneAt, t.dueAt)],
+);

@@ -6,6 +6,7 @@ import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.t
 import { type AuthEntry, chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import type { Bindings } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
+import { runFallbacks } from '../services/fallbacks.ts';
 import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
@@ -142,6 +143,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   private settled(settled: Settled[]) {
+    // a failed send with an SMS fallback: the fallback goes now, not at its due time
+    if (settled.some((s) => s.kind === 'failed' && s.row.send.fallback)) this.ctx.waitUntil(this.wakeBy(Date.now()));
     const live = this.ctx.getWebSockets().length > 0;
     for (const s of settled) {
       for (const w of this.waiters.get(s.row.id) ?? []) w(resultOf(s));
@@ -251,6 +254,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       return Date.now() + 10_000;
     });
     if (nextScheduled !== null) await this.wakeBy(nextScheduled);
+    // SMS fallbacks that came due (or whose WhatsApp send failed)
+    const nextFallback = await runFallbacks(this.env, clientRef).catch((err: unknown) => {
+      console.error('SMS fallbacks failed; retrying shortly', err);
+      return Date.now() + 10_000;
+    });
+    if (nextFallback !== null) await this.wakeBy(nextFallback);
     if (this.draining) await this.draining;
     this.kick();
     await this.draining;

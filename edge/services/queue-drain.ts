@@ -53,7 +53,7 @@ async function isNewContact(env: Bindings, clientRef: number, to: string): Promi
 }
 
 const paramsOf = (row: QueuedRow): SendParams => {
-  const { origin: _origin, scheduledId: _scheduledId, ...params } = row.send;
+  const { origin: _origin, scheduledId: _scheduledId, fallback: _fallback, ...params } = row.send;
   return { ...params, key: row.id };
 };
 

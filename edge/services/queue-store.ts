@@ -15,6 +15,8 @@ export const QueuedSendSchema = SendParamsSchema.omit({ key: true }).extend({
   origin: z.enum(SEND_ORIGINS),
   /** the scheduled_messages row this send settles */
   scheduledId: z.number().int().optional(),
+  /** an SMS fallback waits on its outcome (services/fallbacks.ts): a failure is looked at at once */
+  fallback: z.boolean().optional(),
 });
 export type QueuedSend = z.infer<typeof QueuedSendSchema>;
 

@@ -6591,6 +6591,14 @@ export interface components {
              * @enum {string}
              */
             priority?: "interactive" | "bulk";
+            /** @description If the WhatsApp message is not delivered (ack < 2) within `afterSeconds`, or fails (for example the number is not on WhatsApp), its text goes out as an SMS through one of your Android devices. `GET /api/messages/{id}` shows `fallback`; the SMS carries `fallbackOf` (this messageId) in its `sms_status` events. */
+            fallback?: {
+                /** @enum {string} */
+                channel: "sms";
+                afterSeconds: number;
+                /** @description Send the SMS through this device (default: routed) */
+                deviceId?: string;
+            };
         };
         SentMessage: {
             id: number;
@@ -6625,6 +6633,19 @@ export interface components {
             sentAt: string | null;
             /** @description WhatsApp's id for it, once sent (the chat routes' message ids) */
             whatsappId: string | null;
+            /** @description The SMS fallback it asked for, and what became of it */
+            fallback?: {
+                /** @enum {string} */
+                channel: "sms";
+                dueAt: string;
+                /**
+                 * @description `whatsapp`: delivered there in time; `sms`: the SMS `smsId` went instead; `none`: cancelled; `failed`: no SMS could be queued (`error`)
+                 * @enum {string}
+                 */
+                outcome: "waiting" | "whatsapp" | "sms" | "none" | "failed";
+                smsId: string | null;
+                error: string | null;
+            } | null;
         };
         SendQueue: {
             clientId: string;

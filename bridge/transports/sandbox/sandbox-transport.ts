@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToCrockford } from '@whiskeysockets/baileys';
 import { chatIdOf, type GroupInfo, isChannelId, isGroupId, MAX_LINK_MEDIA_BYTES, type SessionSpec } from '../../../adapters/protocol.ts';
-import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS } from './world.ts';
+import { SANDBOX_CHANNELS, SANDBOX_CONTACTS, SANDBOX_GROUPS, SANDBOX_UNREACHABLE } from './world.ts';
 import { fetchMedia } from '../../media.ts';
 import { CLEAR_ALL } from '../../auth-state.ts';
 import type { BridgeDb } from '../../db.ts';
@@ -173,7 +173,8 @@ class SandboxSession implements Session {
       type: content.media ? content.media.kind : 'chat',
       timestamp: Date.now(),
     });
-    // The simulated recipient's phone: delivered, then read.
+    // The simulated recipient's phone: delivered, then read (a phone that is off never acknowledges)
+    if (number === SANDBOX_UNREACHABLE) return { messageId: entry.id, timestamp: entry.timestamp };
     for (const [ack, delay] of [
       [2, this.ackDelayMs],
       [3, this.ackDelayMs * 2],

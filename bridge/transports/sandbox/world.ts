@@ -25,4 +25,7 @@ export const SANDBOX_GROUPS = [
   },
 ];
 
+/** A phone that is off: messages to it are sent (one tick) but never delivered (try the SMS fallback with it). */
+export const SANDBOX_UNREACHABLE = '15550000404';
+
 export const SANDBOX_CHANNELS = [{ id: '120363000000000003@newsletter', name: 'Sandbox News', description: 'A channel', readOnly: true }];

@@ -9,6 +9,8 @@ import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
+import { hubFor } from '../../services/bridge-commands.ts';
+import { recordFallback } from '../../services/fallbacks.ts';
 import { newQueueId, queueSend, throwIfFailed } from '../../services/send-queue.ts';
 import { DEFAULT_WAIT_S, MAX_WAIT_S, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
@@ -40,14 +42,19 @@ export const messagesRouter = createRouter()
       // with a key, every retry of the request is the same queue id (and bridge send key): one message, however often it is asked
       // the request itself is part of the id: a key reused later for another message is another message
       const id = await newQueueId(client.id, key ? { userId: auth.userId, key, request: body } : undefined);
+      // the fallback is on record before the send can settle, and its check is on the hub's alarm
+      const fallbackDue = body.fallback
+        ? await recordFallback(c.env, { queueId: id, clientRef: client.id, userId: auth.userId, to: body.number, text: body.message!, request: body.fallback })
+        : null;
       const result = throwIfFailed(
         await queueSend(
           c.env,
           client,
-          { to: body.number, text: body.message, media, origin: 'api' },
+          { to: body.number, text: body.message, media, origin: 'api', ...(body.fallback ? { fallback: true } : {}) },
           { id, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
         ),
       );
+      if (fallbackDue !== null) await hubFor(c.env, client.id).schedule(client.id, fallbackDue);
       const response = {
         success: true as const,
         messageId: result.id,

@@ -28,8 +28,27 @@ const SendMessageSchema = z
       .enum(['interactive', 'bulk'])
       .optional()
       .openapi({ description: 'Queue lane: `interactive` (a reply to a person) goes before `bulk` (the default)' }),
+    fallback: z
+      .object({
+        channel: z.literal('sms'),
+        afterSeconds: z.number().int().min(5).max(86_400),
+        deviceId: z
+          .string()
+          .regex(/^dev_[0-9a-f]{16}$/)
+          .optional()
+          .openapi({ description: 'Send the SMS through this device (default: routed)' }),
+      })
+      .optional()
+      .openapi({
+        description:
+          'If the WhatsApp message is not delivered (ack < 2) within `afterSeconds`, or fails (for example the number is not on WhatsApp), its text goes out as an SMS through one of your Android devices. `GET /api/messages/{id}` shows `fallback`; the SMS carries `fallbackOf` (this messageId) in its `sms_status` events.',
+      }),
   })
   .refine((b) => (b.message && b.message.length > 0) || b.mediaUrl, { message: 'Either message or mediaUrl is required', path: ['message'] })
+  .refine((b) => !b.fallback || (b.message && b.message.length > 0 && b.message.length <= 1600), {
+    message: 'fallback: an SMS needs the message text (at most 1600 characters)',
+    path: ['fallback'],
+  })
   .openapi('SendMessage');
 
 /** What a send answers: queued (the default: durable, it will go), or with a wait, its outcome if it came first. */

@@ -9,6 +9,7 @@ import { hubFor } from '../../services/bridge-commands.ts';
 import { type ClientRow, clientByRef, findOwnClient } from '../../services/clients.ts';
 import type { QueuedRow } from '../../services/queue-store.ts';
 import { clientRefOf } from '../../services/send-queue.ts';
+import { fallbackOf } from '../../services/fallbacks.ts';
 import { cancelMessageRoute, getGovernorRoute, messageStatusRoute, putGovernorRoute, queueRoute } from './queue.routes.ts';
 
 const notFound = () => new ApiError(404, 'MESSAGE_NOT_FOUND', 'Message not found');
@@ -75,7 +76,8 @@ export const queueRouter = createRouter()
     const db = getDb(c.env.DB);
     const { id } = c.req.valid('param');
     const client = await ownerOf(db, c.get('auth'), id);
-    return c.json(await messageView(db, c.env, client, id), 200);
+    const [view, fallback] = await Promise.all([messageView(db, c.env, client, id), fallbackOf(c.env, id)]);
+    return c.json(fallback ? { ...view, fallback } : view, 200);
   })
   .openapi(cancelMessageRoute, async (c) => {
     const db = getDb(c.env.DB);

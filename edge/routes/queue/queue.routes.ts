@@ -28,6 +28,20 @@ const MessageStatusSchema = z
     expiresAt: z.string().nullable().openapi({ description: 'queued: when it fails with EXPIRED if still not sent' }),
     sentAt: z.string().nullable(),
     whatsappId: z.string().nullable().openapi({ description: "WhatsApp's id for it, once sent (the chat routes' message ids)" }),
+    fallback: z
+      .object({
+        channel: z.literal('sms'),
+        dueAt: z.string(),
+        outcome: z.enum(['waiting', 'whatsapp', 'sms', 'none', 'failed']).openapi({
+          description:
+            '`whatsapp`: delivered there in time; `sms`: the SMS `smsId` went instead; `none`: cancelled; `failed`: no SMS could be queued (`error`)',
+        }),
+        smsId: z.string().nullable(),
+        error: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: 'The SMS fallback it asked for, and what became of it' }),
   })
   .openapi('MessageStatus');
 

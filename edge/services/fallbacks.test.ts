@@ -1,0 +1,82 @@
+// WhatsApp → SMS fallback (workerd, real D1 and Durable Objects, a bridge played over a real WebSocket):
+// not delivered in time, the text goes as an SMS through a device (naming the WhatsApp message); delivered
+// in time, nothing more goes; a failed WhatsApp send falls back at once.
+import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { connectFakeBridge } from '../test/fake-bridge.ts';
+import { addClient, call, newDevice, newUser, refOf, until } from '../test/helpers.ts';
+
+const poll = (secret: string) => call('/gateway/android/outbox', { headers: { 'x-device-secret': secret } });
+
+describe('SMS fallback', () => {
+  it('not delivered on WhatsApp in time: the text goes as an SMS naming the message; delivered in time: no SMS', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await refOf(clientId);
+    const device = await newDevice(u.apiKey);
+    await poll(device.secret); // seen: a healthy device
+    const send = (message: string) =>
+      call('/api/send-message', { key: u.apiKey, body: { clientId, number: '972500000001', message, fallback: { channel: 'sms', afterSeconds: 30 } } });
+    const late = await send('late on WhatsApp');
+    const quick = await send('delivered on WhatsApp');
+    expect(late.status).toBe(200);
+    const status = (id: string) => call(`/api/messages/${id}`, { key: u.apiKey });
+    for (const id of [late.json.messageId, quick.json.messageId]) await until('sent', async () => (await status(id)).json.status === 'sent');
+    expect((await status(late.json.messageId)).json.fallback).toMatchObject({ channel: 'sms', outcome: 'waiting', smsId: null });
+    // the second one's recipient acknowledges it (delivered)
+    const whatsappId = (await status(quick.json.messageId)).json.whatsappId;
+    bridge.ws.send(
+      JSON.stringify({
+        t: 'event',
+        id: `ack-${whatsappId}`,
+        clientRef: ref,
+        at: Date.now(),
+        event: { kind: 'ack', messageId: whatsappId, to: '972500000001', ack: 2 },
+      }),
+    );
+    await until('delivered', async () => (await status(quick.json.messageId)).json.status === 'delivered');
+    // their time comes
+    await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+      .bind(Date.now() - 1, ref)
+      .run();
+    await runDurableObjectAlarm(env.CLIENT_HUB.getByName(`client:${ref}`));
+    const fell = (await status(late.json.messageId)).json.fallback;
+    expect(fell).toMatchObject({ outcome: 'sms', smsId: expect.stringMatching(/^sms_/) });
+    expect((await status(quick.json.messageId)).json.fallback).toMatchObject({ outcome: 'whatsapp', smsId: null });
+    const sms = (await call(`/api/sms/${fell.smsId}`, { key: u.apiKey })).json;
+    expect(sms).toMatchObject({ to: '+972500000001', message: 'late on WhatsApp', deviceId: device.deviceId, fallbackOf: late.json.messageId });
+    expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['late on WhatsApp']);
+    // decided once: the alarm again sends nothing more
+    await runDurableObjectAlarm(env.CLIENT_HUB.getByName(`client:${ref}`));
+    expect((await call('/api/sms', { key: u.apiKey })).json.messages).toHaveLength(1);
+    bridge.close();
+  });
+
+  it('a WhatsApp send that fails falls back at once; a fallback needs text', async () => {
+    const bridge = await connectFakeBridge();
+    const answer = bridge.answer;
+    bridge.answer = (frame) => (frame.op === 'send' ? { ok: false, code: 'VALIDATION_ERROR', message: 'not on WhatsApp' } : answer(frame));
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const device = await newDevice(u.apiKey);
+    await poll(device.secret);
+    const sent = await call('/api/send-message', {
+      key: u.apiKey,
+      body: { clientId, number: '972500000002', message: 'please call me', fallback: { channel: 'sms', afterSeconds: 3600 } },
+    });
+    expect(sent.status).toBe(200);
+    await until(
+      'the SMS fallback',
+      async () => (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json.fallback?.outcome === 'sms',
+      10_000,
+    );
+    expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json.status).toBe('failed');
+    const mediaOnly = await call('/api/send-message', {
+      key: u.apiKey,
+      body: { clientId, number: '972500000002', mediaUrl: 'https://example.com/a.png', fallback: { channel: 'sms', afterSeconds: 60 } },
+    });
+    expect(mediaOnly.status).toBe(400);
+    bridge.close();
+  });
+});

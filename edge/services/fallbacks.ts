@@ -1,0 +1,91 @@
+// WhatsApp → SMS fallback. A send that asks for it (`fallback: {channel: "sms", afterSeconds}`) records
+// its text here; the client's hub looks at it when it comes due (its alarm) or as soon as the WhatsApp
+// send failed: not delivered on WhatsApp (ack < 2) by then, the text goes out as an SMS through a device
+// (`fallbackOf` names the WhatsApp message in the SMS and its `sms_status` events). Each is decided once.
+import { ApiError } from '../lib/errors.ts';
+import type { Bindings } from '../env.ts';
+import { queueSms, wakeDevice } from './sms-sends.ts';
+
+export interface FallbackRequest {
+  channel: 'sms';
+  afterSeconds: number;
+  deviceId?: string;
+}
+
+/** Recorded before the send is queued (a retry with the same id records nothing new). */
+export async function recordFallback(
+  env: Bindings,
+  f: { queueId: string; clientRef: number; userId: number; to: string; text: string; request: FallbackRequest },
+): Promise<number> {
+  const dueAt = Date.now() + f.request.afterSeconds * 1000;
+  await env.DB.prepare('INSERT OR IGNORE INTO send_fallbacks (queue_id, client_ref, user_id, "to", text, device_id, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .bind(f.queueId, f.clientRef, f.userId, f.to, f.text, f.request.deviceId ?? null, dueAt)
+    .run();
+  return dueAt;
+}
+
+/** A phone number an SMS can go to (a group or a LID cannot take an SMS). */
+const smsNumber = (to: string): string | null => {
+  const digits = to.replace(/@c\.us$|@s\.whatsapp\.net$/, '').replace(/^\+/, '');
+  return /^\d{6,15}$/.test(digits) ? `+${digits}` : null;
+};
+
+/**
+ * The client's fallbacks that are due, or whose WhatsApp send failed: each decided (WhatsApp delivered it,
+ * or an SMS goes). Answers when the next one comes due (null: none waiting).
+ */
+export async function runFallbacks(env: Bindings, clientRef: number, now = Date.now()): Promise<number | null> {
+  const { results } = await env.DB.prepare(
+    `SELECT f.queue_id, f.user_id, f."to", f.text, f.device_id, s.status
+     FROM send_fallbacks f LEFT JOIN sent_messages s ON s.client_ref = f.client_ref AND s.queue_id = f.queue_id
+     WHERE f.client_ref = ?1 AND f.done_at IS NULL AND (f.due_at <= ?2 OR s.status = 'failed') LIMIT 100`,
+  )
+    .bind(clientRef, now)
+    .all<{ queue_id: string; user_id: number; to: string; text: string; device_id: string | null; status: string | null }>();
+  for (const f of results) {
+    const done = (outcome: string, smsId: string | null, error: string | null) =>
+      env.DB.prepare('UPDATE send_fallbacks SET done_at = ?, outcome = ?, sms_id = ?, error = ? WHERE queue_id = ? AND done_at IS NULL')
+        .bind(now, outcome, smsId, error, f.queue_id)
+        .run();
+    if (f.status === 'delivered' || f.status === 'read' || f.status === 'played') {
+      await done('whatsapp', null, null);
+      continue;
+    }
+    if (f.status === 'cancelled') {
+      await done('none', null, null);
+      continue;
+    }
+    const to = smsNumber(f.to);
+    if (!to) {
+      await done('failed', null, 'the recipient is not a phone number (a group or a LID cannot take an SMS)');
+      continue;
+    }
+    try {
+      const sms = await queueSms(env, f.user_id, { to, message: f.text, ...(f.device_id ? { deviceId: f.device_id } : {}) }, f.queue_id);
+      await done('sms', sms.id, null);
+      await wakeDevice(env, sms.deviceId);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      await done('failed', null, `${err.code}: ${err.message}`);
+    }
+  }
+  const next = await env.DB.prepare('SELECT min(due_at) AS at FROM send_fallbacks WHERE client_ref = ? AND done_at IS NULL')
+    .bind(clientRef)
+    .first<{ at: number | null }>();
+  return next?.at ?? null;
+}
+
+/** What became of a message's fallback, for GET /api/messages/{id} (null: it asked for none). */
+export async function fallbackOf(env: Bindings, queueId: string) {
+  const row = await env.DB.prepare('SELECT due_at, done_at, outcome, sms_id, error FROM send_fallbacks WHERE queue_id = ?')
+    .bind(queueId)
+    .first<{ due_at: number; done_at: number | null; outcome: string | null; sms_id: string | null; error: string | null }>();
+  if (!row) return null;
+  return {
+    channel: 'sms' as const,
+    dueAt: new Date(row.due_at).toISOString(),
+    outcome: (row.outcome ?? 'waiting') as 'waiting' | 'whatsapp' | 'sms' | 'none' | 'failed',
+    smsId: row.sms_id,
+    error: row.error,
+  };
+}

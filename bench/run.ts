@@ -3,11 +3,13 @@ import { benchBridgeMemory } from './bridge-memory.ts';
 import { benchHistory } from './history.ts';
 import { benchScheduled } from './scheduled.ts';
 import { benchSend } from './send.ts';
+import { benchSms } from './sms.ts';
 import { benchWebhooks } from './webhooks.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
   webhooks: () => benchWebhooks(),
   send: () => benchSend(),
+  sms: () => benchSms(),
   'bridge-memory': () => benchBridgeMemory(),
   scheduled: () => benchScheduled(),
   history: () => benchHistory(),

@@ -137,7 +137,7 @@ export async function queueSms(env: Bindings, userId: number, input: SmsInput, f
       now,
     )
     .run();
-  return { id, deviceId: target.deviceId, sim: target.sim, segments: counted, notBefore };
+  return { id, deviceId: target.deviceId, sim: target.sim, segments: counted, notBefore, createdAt: now };
 }
 
 export async function queueUssd(env: Bindings, userId: number, input: { deviceId: string; sim?: number; code: string }) {
@@ -164,6 +164,18 @@ export const wakeDevice = (env: Bindings, deviceId: string): Promise<unknown> =>
  * pending, and what was claimed but whose claim lapsed (a device must not send work after its claim).
  * Answers the devices to wake.
  */
+/** When each account's silent-device sweep last ran in this isolate, per caller (its sends, or one device's polls). */
+const sweptAt = new Map<string, number>();
+
+/** The sweep below, at most every 10 s per account, caller and isolate (the cron runs it every minute regardless). */
+export function moveFromSilentSoon(env: Bindings, userId: number, caller: string, now = Date.now()): Promise<string[]> {
+  const key = `${userId}:${caller}`;
+  if (now - (sweptAt.get(key) ?? 0) < 10_000) return Promise.resolve([]);
+  sweptAt.set(key, now);
+  if (sweptAt.size > 10_000) sweptAt.clear();
+  return moveFromSilent(env, userId, now);
+}
+
 export async function moveFromSilent(env: Bindings, userId?: number, now = Date.now()): Promise<string[]> {
   const { results } = await env.DB.prepare(
     `SELECT o.id, o.user_id, o.device_ref, o.sim FROM device_outbox o JOIN devices d ON d.id = o.device_ref

@@ -198,7 +198,9 @@ describe('replies', () => {
       if (outbox.json.messages.length) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(outbox.json.messages).toEqual([{ id: expect.any(Number), channel: 'sms', to: '+15551234567', sim: 1, message: 'Thanks, we got it!' }]);
+    expect(outbox.json.messages).toEqual([
+      { id: expect.any(Number), type: 'message', channel: 'sms', to: '+15551234567', sim: 1, message: 'Thanks, we got it!', leaseUntil: expect.any(Number) },
+    ]);
     // leased: not offered twice while the device works on it
     expect((await call('/gateway/android/outbox', { headers: { 'x-device-secret': d.secret } })).json.messages).toEqual([]);
     const id = outbox.json.messages[0].id;

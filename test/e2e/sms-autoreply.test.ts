@@ -68,7 +68,9 @@ it('SMS in, signed webhook out, its response back out as SMS through the device,
     const { messages } = (await r.json()) as { messages: { id: number; to: string; message: string; sim: number; channel: string }[] };
     return messages.length ? messages : undefined;
   });
-  expect(outbox).toEqual([{ id: expect.any(Number), channel: 'sms', to: '+15550007777', sim: 2, message: 'Auto: got "ping"' }]);
+  expect(outbox).toEqual([
+    { id: expect.any(Number), type: 'message', channel: 'sms', to: '+15550007777', sim: 2, message: 'Auto: got "ping"', leaseUntil: expect.any(Number) },
+  ]);
 
   const report = await fetch(`${system.url}/gateway/android/outbox/${outbox[0]!.id}`, {
     method: 'POST',

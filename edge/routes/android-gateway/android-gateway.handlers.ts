@@ -10,7 +10,7 @@ import { createRouter } from '../../lib/router.ts';
 import { takeSlot } from '../../middleware/rate-limit.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
 import { deviceBySecret, parseDeviceSecret, type DeviceRow } from '../../services/devices.ts';
-import { CLAIM_MS, moveFromSilent, wakeDevice } from '../../services/sms-sends.ts';
+import { CLAIM_MS, moveFromSilentSoon, wakeDevice } from '../../services/sms-sends.ts';
 import { ingressRoute, outboxRoute, reportRoute, simsRoute } from './android-gateway.routes.ts';
 import { reportWork } from './report-work.ts';
 
@@ -85,7 +85,8 @@ export const androidGatewayRouter = createRouter()
     const device = await authenticateDevice(c);
     const { limit, wait } = c.req.valid('query');
     // work stranded on this account's silent devices moves (to this one, if it has room)
-    for (const deviceId of await moveFromSilent(c.env, device.userId)) if (deviceId !== device.deviceId) c.executionCtx.waitUntil(wakeDevice(c.env, deviceId));
+    for (const deviceId of await moveFromSilentSoon(c.env, device.userId, device.deviceId))
+      if (deviceId !== device.deviceId) c.executionCtx.waitUntil(wakeDevice(c.env, deviceId));
     const deadline = Date.now() + wait * 1000;
     let items = await claim(c.env, device.id, limit);
     // long-poll: woken by the device's hub when work is queued for it (a claim that lost a race waits again)

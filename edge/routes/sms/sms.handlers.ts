@@ -4,7 +4,7 @@ import type { Bindings } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { iso, isoOrNull } from '../../lib/time.ts';
-import { expireUssd, moveFromSilent, queueSms, queueUssd, wakeDevice } from '../../services/sms-sends.ts';
+import { expireUssd, moveFromSilentSoon, queueSms, queueUssd, wakeDevice } from '../../services/sms-sends.ts';
 import { pageById, textBytes } from '../../lib/pages.ts';
 import {
   getSmsRoute,
@@ -74,22 +74,36 @@ const ussdView = (r: Row): z.infer<typeof UssdSchema> => ({
 
 async function sendOne(env: Bindings, userId: number, input: z.infer<typeof SmsSendSchema>) {
   const queued = await queueSms(env, userId, input);
-  const row = await rowOf(env, userId, queued.id, 'send');
-  return { queued, view: smsView(row!) };
+  const view: z.infer<typeof SmsSchema> = {
+    id: queued.id,
+    status: 'queued',
+    to: input.to,
+    message: input.message,
+    deviceId: queued.deviceId,
+    sim: queued.sim,
+    segments: queued.segments,
+    error: null,
+    scheduledFor: isoOrNull(queued.notBefore),
+    createdAt: iso(queued.createdAt),
+    sentAt: null,
+    deliveredAt: null,
+    fallbackOf: null,
+  };
+  return { queued, view };
 }
 
 export const smsRouter = createRouter()
   .openapi(sendSmsRoute, async (c) => {
     const { userId } = c.get('auth');
     // work stranded on this account's silent devices moves first, so the routing below counts it right
-    for (const deviceId of await moveFromSilent(c.env, userId)) c.executionCtx.waitUntil(wakeDevice(c.env, deviceId));
+    for (const deviceId of await moveFromSilentSoon(c.env, userId, 'send')) c.executionCtx.waitUntil(wakeDevice(c.env, deviceId));
     const { queued, view } = await sendOne(c.env, userId, c.req.valid('json'));
     if (!queued.notBefore) c.executionCtx.waitUntil(wakeDevice(c.env, queued.deviceId));
     return c.json(view, 202);
   })
   .openapi(sendSmsBulkRoute, async (c) => {
     const { userId } = c.get('auth');
-    const woken = new Set(await moveFromSilent(c.env, userId));
+    const woken = new Set(await moveFromSilentSoon(c.env, userId, 'send'));
     const results: ({ ok: true; sms: z.infer<typeof SmsSchema> } | { ok: false; code: string; error: string })[] = [];
     for (const input of c.req.valid('json').messages) {
       try {

@@ -2,8 +2,8 @@
 // device protocol in one place (the tests drive it too). What a real phone app does, in order:
 //   1. POST /gateway/android/sims {sims: [{slot, carrier?, number?, dailyQuota?}]}   its SIMs
 //   2. GET  /gateway/android/outbox?wait=20                                         long-poll for work:
-//        {messages: [{id, type: 'message'|'ussd', channel, to, sim, message, leaseUntil}]}
-//   3. for each item, only while Date.now() < leaseUntil (after that it may go to another device):
+//        {messages: [{id, type: 'message'|'ussd', channel, to, sim, message, leaseUntil, leaseMs}]}
+//   3. for each item, only within leaseMs of receiving it (after that it may go to another device):
 //        message: send it, POST /gateway/android/outbox/{id} {status: 'sent'}, later {status: 'delivered'}
 //                 (or {status: 'failed', error})
 //        ussd:    dial `to`, POST /gateway/android/outbox/{id} {status: 'sent', response: '<the answer>'}
@@ -28,8 +28,10 @@ export interface OutboxItem {
   to: string;
   sim: number | null;
   message: string;
-  /** epoch ms: never act on the item after this */
+  /** epoch ms (the server's clock): never act on the item after this */
   leaseUntil: number;
+  /** the same lease as milliseconds left when it was answered: a phone counts from receipt (its own clock may be off) */
+  leaseMs: number;
 }
 
 /** `expired`: its lease ran out first (not acted on); `moved`: WORK_MOVED (dropped); `unreported`: the server refused the report */
@@ -154,7 +156,9 @@ export function startDeviceSimulator(opts: SimulatorOptions): DeviceSimulator {
     await ready;
     while (!signal.aborted) {
       const { messages } = await retrying(() => call<{ messages: OutboxItem[] }>('GET', `/gateway/android/outbox?wait=${wait}&limit=10`));
-      for (const item of messages) {
+      // the lease by this phone's own clock, from when the answer came
+      const received = Date.now();
+      for (const item of messages.map((m) => ({ ...m, leaseUntil: received + m.leaseMs }))) {
         const outcome = await handle(item).catch((err: Error) => {
           if (signal.aborted) throw err;
           log(`#${item.id}: ${err.message}`);

@@ -199,7 +199,16 @@ describe('replies', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(outbox.json.messages).toEqual([
-      { id: expect.any(Number), type: 'message', channel: 'sms', to: '+15551234567', sim: 1, message: 'Thanks, we got it!', leaseUntil: expect.any(Number) },
+      {
+        id: expect.any(Number),
+        type: 'message',
+        channel: 'sms',
+        to: '+15551234567',
+        sim: 1,
+        message: 'Thanks, we got it!',
+        leaseUntil: expect.any(Number),
+        leaseMs: expect.any(Number),
+      },
     ]);
     // leased: not offered twice while the device works on it
     expect((await call('/gateway/android/outbox', { headers: { 'x-device-secret': d.secret } })).json.messages).toEqual([]);

@@ -7098,6 +7098,8 @@ export interface components {
             message: string;
             /** @description Epoch ms: the device must not send it after this (it asks again: the work may have moved) */
             leaseUntil: number;
+            /** @description The same lease as ms left when answered: count it from receipt if the phone's clock may be off */
+            leaseMs: number;
         };
         DeviceSims: {
             sims: {

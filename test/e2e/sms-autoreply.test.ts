@@ -69,7 +69,16 @@ it('SMS in, signed webhook out, its response back out as SMS through the device,
     return messages.length ? messages : undefined;
   });
   expect(outbox).toEqual([
-    { id: expect.any(Number), type: 'message', channel: 'sms', to: '+15550007777', sim: 2, message: 'Auto: got "ping"', leaseUntil: expect.any(Number) },
+    {
+      id: expect.any(Number),
+      type: 'message',
+      channel: 'sms',
+      to: '+15550007777',
+      sim: 2,
+      message: 'Auto: got "ping"',
+      leaseUntil: expect.any(Number),
+      leaseMs: expect.any(Number),
+    },
   ]);
 
   const report = await fetch(`${system.url}/gateway/android/outbox/${outbox[0]!.id}`, {

@@ -105,6 +105,7 @@ export const androidGatewayRouter = createRouter()
           sim: m.sim,
           message: m.message,
           leaseUntil: m.lease_until,
+          leaseMs: Math.max(0, m.lease_until - Date.now()),
         })),
       },
       200,

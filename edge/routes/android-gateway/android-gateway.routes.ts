@@ -64,6 +64,7 @@ const OutboxItem = z
     sim: z.number().int().nullable(),
     message: z.string(),
     leaseUntil: z.number().int().openapi({ description: 'Epoch ms: the device must not send it after this (it asks again: the work may have moved)' }),
+    leaseMs: z.number().int().openapi({ description: "The same lease as ms left when answered: count it from receipt if the phone's clock may be off" }),
   })
   .openapi('DeviceOutboxItem');
 

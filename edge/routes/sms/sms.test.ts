@@ -36,7 +36,16 @@ describe('SMS on demand', () => {
     const got = await waiting;
     expect(Date.now() - started).toBeLessThan(15_000); // woken by the send, not the end of its 20 s wait
     expect(got.json.messages).toEqual([
-      { id: expect.any(Number), type: 'message', channel: 'sms', to: '+972501234567', sim: 1, message: 'שלום, הקוד שלך 1234', leaseUntil: expect.any(Number) },
+      {
+        id: expect.any(Number),
+        type: 'message',
+        channel: 'sms',
+        to: '+972501234567',
+        sim: 1,
+        message: 'שלום, הקוד שלך 1234',
+        leaseUntil: expect.any(Number),
+        leaseMs: expect.any(Number),
+      },
     ]);
     const work = got.json.messages[0];
     expect((await call(`/api/sms/${sent.json.id}`, { key: u.apiKey })).json.status).toBe('sending');

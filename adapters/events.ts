@@ -117,7 +117,9 @@ export const UssdResponseData = z
   .object({
     requestId: z.string().optional().openapi({ description: 'The `POST /api/ussd` request this answers (absent for a USSD session the phone ran by itself)' }),
     code: z.string().openapi({ example: '*143#' }),
-    response: z.string(),
+    response: z.string().openapi({ description: "The network's answer (empty when it failed)" }),
+    status: z.enum(['answered', 'failed']).optional().openapi({ description: 'A request: answered, or failed (by the device, or unanswered in 60 s)' }),
+    error: z.string().optional(),
     sim: z.number().int().nullable(),
     deviceId: z.string(),
     device: z.string().nullable(),

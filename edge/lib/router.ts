@@ -7,7 +7,8 @@ export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) =
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    const message = issue ? `${where}${issue.message}` : 'Invalid request';
+    // a message that names its field already is not prefixed twice ("to: to: …")
+    const message = issue ? (where && issue.message.startsWith(where) ? issue.message : `${where}${issue.message}`) : 'Invalid request';
     return c.json(errorBody('VALIDATION_ERROR', message), 400);
   }
 };

@@ -7,6 +7,8 @@ import { smsSegments } from '../../adapters/sms-segments.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { randomToken } from '../lib/secrets.ts';
+import { ussdEvent } from './ussd-event.ts';
+import { recordDeviceEvent } from './device-events.ts';
 
 /** A device is healthy (may be given work) when seen this recently: a long-poll keeps it fresh. */
 export const HEALTHY_MS = 90_000;
@@ -205,15 +207,30 @@ export async function moveFromSilent(env: Bindings, userId?: number, now = Date.
   return [...woken];
 }
 
-/** USSD requests past their deadline fail (answers how many). */
-export async function expireUssd(env: Bindings, now = Date.now()): Promise<number> {
-  const res = await env.DB.prepare(
-    `UPDATE device_outbox SET status = 'failed', error = 'no answer from the device in time', updated_at = ?1
-     WHERE kind = 'ussd' AND status IN ('pending', 'sending') AND deadline < ?1`,
+const USSD_TIMED_OUT = 'no answer from the device in time';
+
+/** USSD requests past their deadline fail, each with a `ussd_response` webhook saying so (answers how many). */
+export async function expireUssd(env: Bindings, now = Date.now(), waitUntil?: (p: Promise<unknown>) => void): Promise<number> {
+  const { results } = await env.DB.prepare(
+    `UPDATE device_outbox SET status = 'failed', error = ?2, updated_at = ?1
+     WHERE kind = 'ussd' AND status IN ('pending', 'sending') AND deadline < ?1
+     RETURNING id, public_id, "to", sim, device_ref`,
   )
-    .bind(now)
-    .run();
-  return res.meta.changes ?? 0;
+    .bind(now, USSD_TIMED_OUT)
+    .all<{ id: number; public_id: string; to: string; sim: number | null; device_ref: number }>();
+  for (const r of results) {
+    const device = await env.DB.prepare('SELECT device_id, secret_hash FROM devices WHERE id = ?')
+      .bind(r.device_ref)
+      .first<{ device_id: string; secret_hash: string }>();
+    if (!device) continue;
+    await recordDeviceEvent(
+      env,
+      { deviceId: device.device_id, secretHash: device.secret_hash },
+      { event: ussdEvent({ publicId: r.public_id, to: r.to, sim: r.sim }, device.device_id, now, { error: USSD_TIMED_OUT }), dedupeKey: `work:${r.id}:failed` },
+      waitUntil ?? (() => {}),
+    );
+  }
+  return results.length;
 }
 
 /** Cron: routed work of silent devices moves (their new devices are woken), and USSD requests past their deadline fail. */

@@ -6287,7 +6287,14 @@ export interface components {
             requestId?: string;
             /** @example *143# */
             code: string;
+            /** @description The network's answer (empty when it failed) */
             response: string;
+            /**
+             * @description A request: answered, or failed (by the device, or unanswered in 60 s)
+             * @enum {string}
+             */
+            status?: "answered" | "failed";
+            error?: string;
             sim: number | null;
             deviceId: string;
             device: string | null;

@@ -5,6 +5,7 @@ import type { WebhookEvent } from '../../../adapters/events.ts';
 import type { deviceOutbox } from '../../db/schema.ts';
 import type { AppEnv } from '../../env.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
+import { ussdEvent } from '../../services/ussd-event.ts';
 import type { DeviceRow } from '../../services/devices.ts';
 
 type Item = typeof deviceOutbox.$inferSelect;
@@ -47,23 +48,13 @@ export async function reportWork(c: Context<AppEnv>, device: DeviceRow, item: It
 }
 
 function eventFor(device: DeviceRow, item: Item, status: Report['status'], body: Report, now: number): WebhookEvent | null {
-  if (item.kind === 'ussd') {
-    if (status === 'failed') return null; // GET /api/ussd/{id} says why
-    return {
-      event: 'ussd_response',
-      data: {
-        requestId: item.publicId ?? undefined,
-        code: item.to,
-        response: body.response ?? '',
-        sim: item.sim,
-        deviceId: device.deviceId,
-        device: null,
-        id: null,
-        timestamp: now,
-        type: 'ussd_response',
-      },
-    };
-  }
+  if (item.kind === 'ussd')
+    return ussdEvent(
+      { publicId: item.publicId, to: item.to, sim: item.sim },
+      device.deviceId,
+      now,
+      status === 'failed' ? { error: body.error ?? 'failed on the device' } : { response: body.response ?? '' },
+    );
   return {
     event: 'sms_status',
     data: {

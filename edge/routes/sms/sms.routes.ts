@@ -9,7 +9,7 @@ import { json, jsonBody, KeyOrSessionSecurity } from '../../lib/schemas.ts';
 const Phone = z
   .string()
   .trim()
-  .regex(/^\+?[0-9]{3,15}$/, 'to: a phone number (digits, optional leading +)')
+  .regex(/^\+?[0-9]{3,15}$/, 'a phone number (digits, optional leading +)')
   .openapi({ example: '+972501234567' });
 
 export const SmsSendSchema = z

@@ -102,6 +102,8 @@ describe('SMS on demand', () => {
     });
     expect(bulk.status).toBe(202);
     expect(bulk.json.results.map((r: any) => (r.ok ? r.sms.status : r.code))).toEqual(['queued', 'DEVICE_NOT_FOUND']);
+    const badNumber = await call('/api/sms/send', { key: u.apiKey, body: { to: 'nope', message: 'x' } });
+    expect(badNumber.json.error).toBe('to: a phone number (digits, optional leading +)'); // the field named once
     for (const body of [
       { to: 'nope', message: 'x' },
       { to: '+972500000001', message: '' },
@@ -176,6 +178,11 @@ describe('SMS on demand', () => {
       status: 'failed',
       error: expect.stringMatching(/no answer/),
     });
+    // the webhook says so too, under the request's id
+    expect((await events(d.deviceId, 'ussd_response')).map((e) => [e.requestId, e.status])).toEqual([
+      [asked.json.id, 'answered'],
+      [unanswered.json.id, 'failed'],
+    ]);
     expect((await call('/api/ussd', { key: u.apiKey, body: { deviceId: d.deviceId, code: 'rm -rf' } })).status).toBe(400);
   });
 });

@@ -38,7 +38,7 @@ function Row(props: { conv: Conversation; open: boolean; onOpen: (id: string) =>
             {c.unread > 0 && (
               <span class="conv-unread">
                 {c.unread}
-                <span class="chat-sr"> unread</span>
+                <span class="sr-only"> unread</span>
               </span>
             )}
           </span>

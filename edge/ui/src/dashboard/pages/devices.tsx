@@ -1,12 +1,14 @@
 // Devices: Android companion phones that post received SMS, WhatsApp chats, USSD responses and
-// notifications to /gateway/android. Registering one (or rotating its secret) shows the secret once with
-// what to paste into the phone app; each device has a webhook, can be deleted, and its recent events are
-// listed by type.
+// notifications to /gateway/android, and send SMS (the SMS page). Registering one (or rotating its secret)
+// shows the secret once with what to paste into the phone app; each device shows its health (Healthy: seen in
+// the last 90 s), its queue and its SIMs with today's sends against their quota, has a webhook, can be
+// deleted, and its recent events are listed by type.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type paths, type Schemas } from '../../api.ts';
 import { Field, Notice, Pager, Section, Secret, useAsync, when, errorText, type Note } from '../../components.tsx';
 import { Choice } from './admin/choice.tsx';
 import { DeviceSetup } from './admin/device-setup.tsx';
+import { Health, LastSeen, SimList } from './sms/fleet.tsx';
 import type { PageProps } from './types.ts';
 
 type Device = Schemas['Device'];
@@ -20,14 +22,18 @@ const EVENT_TYPES: { value: EventType | 'all'; label: string }[] = [
   { value: 'message_received', label: 'WhatsApp' },
   { value: 'ussd_response', label: 'USSD' },
   { value: 'notification_received', label: 'Notifications' },
+  { value: 'sms_status', label: 'SMS status' },
 ];
 const EVENT_WORDS: Record<string, string> = {
   sms_received: 'SMS',
   message_received: 'WhatsApp',
   ussd_response: 'USSD',
   notification_received: 'Notification',
+  sms_status: 'SMS status',
 };
 const EVENTS_PER_PAGE = 25;
+/** Health turns Silent 90 s after the last poll: the list is asked again this often while the page is open. */
+const DEVICES_EVERY_MS = 30_000;
 
 function Register(props: { onRegistered: (shown: Shown) => void }) {
   const [name, setName] = useState('');
@@ -192,8 +198,16 @@ function DeviceCard(props: { device: Device; onRotated: (shown: Shown) => void; 
         </dd>
         <dt>Registered</dt>
         <dd>{when(d.createdAt)}</dd>
+        <dt>Health</dt>
+        <dd>
+          <Health device={d} />
+        </dd>
         <dt>Last seen</dt>
-        <dd>{d.lastSeenAt ? when(d.lastSeenAt) : 'Never'}</dd>
+        <dd>
+          <LastSeen at={d.lastSeenAt} />
+        </dd>
+        <dt>Queued</dt>
+        <dd>{d.queued === 1 ? '1 message' : `${d.queued} messages`}</dd>
         {d.webhookUrl && (
           <>
             <dt>Webhook URL</dt>
@@ -201,6 +215,8 @@ function DeviceCard(props: { device: Device; onRotated: (shown: Shown) => void; 
           </>
         )}
       </dl>
+      <h3 class="adm-h3">SIMs</h3>
+      <SimList device={d} />
       <details>
         <summary>Webhook</summary>
         <WebhookForm device={d} onSaved={props.onChanged} />
@@ -246,6 +262,8 @@ function describe(e: DeviceEvent): { who: string; what: string } {
       return { who: text(d.code), what: text(d.response) };
     case 'notification_received':
       return { who: text(d.package), what: [text(d.title), text(d.content)].filter(Boolean).join(' — ') };
+    case 'sms_status':
+      return { who: text(d.to), what: [text(d.status), text(d.error)].filter(Boolean).join(': ') };
     default:
       return { who: '', what: '' };
   }
@@ -374,6 +392,10 @@ export function DevicesPage(_props: PageProps) {
   const devices = useAsync(async () => (await must(api.GET('/api/devices'))).devices, []);
   const [shown, setShown] = useState<Shown | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  useEffect(() => {
+    const timer = window.setInterval(devices.reload, DEVICES_EVERY_MS);
+    return () => window.clearInterval(timer);
+  }, [devices.reload]);
   const list = devices.data ?? [];
   const eventsOf = list.find((d) => d.deviceId === selected)?.deviceId ?? list[0]?.deviceId;
   return (

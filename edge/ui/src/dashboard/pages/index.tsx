@@ -6,6 +6,7 @@ import { LogsPage } from './logs.tsx';
 import { MessagesPage } from './messages.tsx';
 import { NumbersPage } from './numbers.tsx';
 import { SchedulingPage } from './scheduling.tsx';
+import { SmsPage } from './sms.tsx';
 import { UsagePage } from './usage.tsx';
 import { WebhooksPage } from './webhooks.tsx';
 
@@ -19,6 +20,7 @@ export const PAGES: { path: string; title: string; component: FunctionComponent<
   { path: 'scheduling', title: 'Scheduling', component: SchedulingPage },
   { path: 'webhooks', title: 'Webhooks', component: WebhooksPage },
   { path: 'devices', title: 'Devices', component: DevicesPage },
+  { path: 'sms', title: 'SMS', component: SmsPage },
   { path: 'logs', title: 'Logs', component: LogsPage },
   { path: 'usage', title: 'Usage', component: UsagePage },
   { path: 'account', title: 'Account', component: AccountPage },

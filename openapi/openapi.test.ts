@@ -50,6 +50,7 @@ describe('openapi/openapi.json', () => {
       'message_sent',
       'notification_received',
       'sms_received',
+      'sms_status',
       'ussd_response',
     ]);
     const received = committed.components.schemas.MessageReceivedData;

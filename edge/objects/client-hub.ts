@@ -255,7 +255,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     });
     if (nextScheduled !== null) await this.wakeBy(nextScheduled);
     // SMS fallbacks that came due (or whose WhatsApp send failed)
-    const nextFallback = await runFallbacks(this.env, clientRef).catch((err: unknown) => {
+    const nextFallback = await runFallbacks(this.env, clientRef, (id) => this.cancel(id)).catch((err: unknown) => {
       console.error('SMS fallbacks failed; retrying shortly', err);
       return Date.now() + 10_000;
     });

@@ -53,6 +53,29 @@ describe('SMS fallback', () => {
     bridge.close();
   });
 
+  it('a message still waiting out an outage when its time comes is cancelled and goes as an SMS instead', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await refOf(clientId);
+    const device = await newDevice(u.apiKey);
+    await poll(device.secret);
+    bridge.close(); // the number's bridge goes away: the WhatsApp message waits in its queue
+    const sent = await call('/api/send-message', {
+      key: u.apiKey,
+      body: { clientId, number: '972500000003', message: 'are you there?', fallback: { channel: 'sms', afterSeconds: 30 } },
+    });
+    expect(sent.json.status).toBe('queued');
+    await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+      .bind(Date.now() - 1, ref)
+      .run();
+    await runDurableObjectAlarm(env.CLIENT_HUB.getByName(`client:${ref}`));
+    const view = (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
+    expect(view.status).toBe('cancelled'); // it will not also go on WhatsApp later
+    expect(view.fallback).toMatchObject({ outcome: 'sms', smsId: expect.stringMatching(/^sms_/) });
+    expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['are you there?']);
+  });
+
   it('a WhatsApp send that fails falls back at once; a fallback needs text', async () => {
     const bridge = await connectFakeBridge();
     const answer = bridge.answer;

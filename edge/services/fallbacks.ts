@@ -24,6 +24,11 @@ export async function recordFallback(
   return dueAt;
 }
 
+/** The send it waits on was never queued: nothing to fall back from. */
+export async function forgetFallback(env: Bindings, queueId: string): Promise<void> {
+  await env.DB.prepare('DELETE FROM send_fallbacks WHERE queue_id = ? AND done_at IS NULL').bind(queueId).run();
+}
+
 /** A phone number an SMS can go to (a group or a LID cannot take an SMS). */
 const smsNumber = (to: string): string | null => {
   const digits = to.replace(/@c\.us$|@s\.whatsapp\.net$/, '').replace(/^\+/, '');
@@ -34,45 +39,72 @@ const smsNumber = (to: string): string | null => {
  * The client's fallbacks that are due, or whose WhatsApp send failed: each decided (WhatsApp delivered it,
  * or an SMS goes). Answers when the next one comes due (null: none waiting).
  */
-export async function runFallbacks(env: Bindings, clientRef: number, now = Date.now()): Promise<number | null> {
+export async function runFallbacks(
+  env: Bindings,
+  clientRef: number,
+  /** a message still in the number's queue is cancelled (it did not get out in time): 'missing' when it was never there */
+  cancelQueued: (queueId: string) => Promise<'cancelled' | 'sending' | 'missing'>,
+  now = Date.now(),
+): Promise<number | null> {
   const { results } = await env.DB.prepare(
     `SELECT f.queue_id, f.user_id, f."to", f.text, f.device_id, s.status
      FROM send_fallbacks f LEFT JOIN sent_messages s ON s.client_ref = f.client_ref AND s.queue_id = f.queue_id
-     WHERE f.client_ref = ?1 AND f.done_at IS NULL AND (f.due_at <= ?2 OR s.status = 'failed') LIMIT 100`,
+     WHERE f.client_ref = ?1 AND f.done_at IS NULL AND (f.due_at <= ?2 OR s.status = 'failed') LIMIT 20`,
   )
     .bind(clientRef, now)
     .all<{ queue_id: string; user_id: number; to: string; text: string; device_id: string | null; status: string | null }>();
   for (const f of results) {
-    const done = (outcome: string, smsId: string | null, error: string | null) =>
-      env.DB.prepare('UPDATE send_fallbacks SET done_at = ?, outcome = ?, sms_id = ?, error = ? WHERE queue_id = ? AND done_at IS NULL')
-        .bind(now, outcome, smsId, error, f.queue_id)
-        .run();
-    if (f.status === 'delivered' || f.status === 'read' || f.status === 'played') {
-      await done('whatsapp', null, null);
-      continue;
-    }
-    if (f.status === 'cancelled') {
-      await done('none', null, null);
-      continue;
-    }
-    const to = smsNumber(f.to);
-    if (!to) {
-      await done('failed', null, 'the recipient is not a phone number (a group or a LID cannot take an SMS)');
-      continue;
-    }
+    /** Decides it, once: false when another run already did (or is doing) it. */
+    const decide = async (outcome: string, error: string | null = null) =>
+      ((
+        await env.DB.prepare('UPDATE send_fallbacks SET done_at = ?, outcome = ?, error = ? WHERE queue_id = ? AND done_at IS NULL')
+          .bind(now, outcome, error, f.queue_id)
+          .run()
+      ).meta.changes ?? 0) > 0;
     try {
-      const sms = await queueSms(env, f.user_id, { to, message: f.text, ...(f.device_id ? { deviceId: f.device_id } : {}) }, f.queue_id);
-      await done('sms', sms.id, null);
-      await wakeDevice(env, sms.deviceId);
+      if (f.status === 'delivered' || f.status === 'read' || f.status === 'played') {
+        await decide('whatsapp');
+        continue;
+      }
+      if (f.status === 'cancelled') {
+        await decide('none');
+        continue;
+      }
+      if (f.status === null) {
+        // not settled: still in the queue (an outage) — it is cancelled and the SMS goes instead — or never queued
+        const queued = await cancelQueued(f.queue_id);
+        if (queued === 'sending') continue; // leaving right now: looked at again on the next alarm
+        if (queued === 'missing') {
+          // settled between the read and now: decided on the next alarm, with its outcome
+          const settledNow = await env.DB.prepare('SELECT 1 FROM sent_messages WHERE client_ref = ? AND queue_id = ?').bind(clientRef, f.queue_id).first();
+          if (!settledNow) await decide('none', 'the WhatsApp message was never queued');
+          continue;
+        }
+      }
+      const to = smsNumber(f.to);
+      if (!to) {
+        await decide('failed', 'the recipient is not a phone number (a group or a LID cannot take an SMS)');
+        continue;
+      }
+      // claimed before the SMS is queued: a crash in between loses this SMS rather than sending it twice
+      if (!(await decide('sms'))) continue;
+      try {
+        const sms = await queueSms(env, f.user_id, { to, message: f.text, ...(f.device_id ? { deviceId: f.device_id } : {}) }, f.queue_id);
+        await env.DB.prepare('UPDATE send_fallbacks SET sms_id = ? WHERE queue_id = ?').bind(sms.id, f.queue_id).run();
+        await wakeDevice(env, sms.deviceId);
+      } catch (err) {
+        const why = err instanceof ApiError ? `${err.code}: ${err.message}` : `the SMS could not be queued: ${String(err)}`;
+        await env.DB.prepare("UPDATE send_fallbacks SET outcome = 'failed', error = ? WHERE queue_id = ?").bind(why, f.queue_id).run();
+      }
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      await done('failed', null, `${err.code}: ${err.message}`);
+      console.error(`fallback of ${f.queue_id} failed; tried again on the next alarm`, err); // one row never holds back the rest
     }
   }
   const next = await env.DB.prepare('SELECT min(due_at) AS at FROM send_fallbacks WHERE client_ref = ? AND done_at IS NULL')
     .bind(clientRef)
     .first<{ at: number | null }>();
-  return next?.at ?? null;
+  // one that could not be decided yet (its message leaving right now) is looked at again in 5 s, not in a loop
+  return next?.at == null ? null : Math.max(next.at, now + 5_000);
 }
 
 /** What became of a message's fallback, for GET /api/messages/{id} (null: it asked for none). */

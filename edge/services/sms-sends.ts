@@ -18,8 +18,6 @@ export const SILENT_MS = 120_000;
 export const USSD_TIMEOUT_MS = 60_000;
 /** How long a device's claim on a piece of work lasts: it must not send it after that (it asks again). */
 export const CLAIM_MS = 60_000;
-/** Sends accepted per bulk request. */
-export const MAX_BULK = 100;
 
 export interface SmsInput {
   to: string;
@@ -144,7 +142,11 @@ export async function queueSms(env: Bindings, userId: number, input: SmsInput, f
 
 export async function queueUssd(env: Bindings, userId: number, input: { deviceId: string; sim?: number; code: string }) {
   const now = Date.now();
-  const target = await chooseDevice(env, userId, { deviceId: input.deviceId }, now);
+  // a USSD code is not an SMS: no quota applies, only the device must be this account's
+  const target = await env.DB.prepare('SELECT id AS deviceRef, device_id AS deviceId FROM devices WHERE user_id = ? AND device_id = ?')
+    .bind(userId, input.deviceId)
+    .first<{ deviceRef: number; deviceId: string }>();
+  if (!target) throw new ApiError(404, 'DEVICE_NOT_FOUND', 'Device not found');
   const id = newUssdId();
   await env.DB.prepare(
     `INSERT INTO device_outbox (device_ref, channel, "to", sim, message, status, kind, public_id, user_id, routed, deadline, created_at)
@@ -178,12 +180,12 @@ export function moveFromSilentSoon(env: Bindings, userId: number, caller: string
   return moveFromSilent(env, userId, now);
 }
 
-export async function moveFromSilent(env: Bindings, userId?: number, now = Date.now()): Promise<string[]> {
+export async function moveFromSilent(env: Bindings, userId?: number, now = Date.now(), limit = userId === undefined ? 200 : 20): Promise<string[]> {
   const { results } = await env.DB.prepare(
     `SELECT o.id, o.user_id, o.device_ref, o.sim FROM device_outbox o JOIN devices d ON d.id = o.device_ref
      WHERE o.routed = 1 AND o.kind = 'send' AND (d.last_seen_at IS NULL OR d.last_seen_at < ?1)
        AND (o.status = 'pending' OR (o.status = 'sending' AND o.lease_until < ?2)) ${userId === undefined ? '' : 'AND o.user_id = ?3'}
-     ORDER BY o.id LIMIT 200`,
+     ORDER BY o.id LIMIT ${Math.floor(limit)}`,
   )
     .bind(now - SILENT_MS, now, ...(userId === undefined ? [] : [userId]))
     .all<{ id: number; user_id: number; device_ref: number; sim: number | null }>();
@@ -210,13 +212,14 @@ export async function moveFromSilent(env: Bindings, userId?: number, now = Date.
 const USSD_TIMED_OUT = 'no answer from the device in time';
 
 /** USSD requests past their deadline fail, each with a `ussd_response` webhook saying so (answers how many). */
-export async function expireUssd(env: Bindings, now = Date.now(), waitUntil?: (p: Promise<unknown>) => void): Promise<number> {
+export async function expireUssd(env: Bindings, now = Date.now(), waitUntil?: (p: Promise<unknown>) => void, userId?: number): Promise<number> {
   const { results } = await env.DB.prepare(
     `UPDATE device_outbox SET status = 'failed', error = ?2, updated_at = ?1
-     WHERE kind = 'ussd' AND status IN ('pending', 'sending') AND deadline < ?1
+     WHERE id IN (SELECT id FROM device_outbox WHERE kind = 'ussd' AND status IN ('pending', 'sending') AND deadline < ?1
+                  ${userId === undefined ? '' : 'AND user_id = ?3'} LIMIT 50)
      RETURNING id, public_id, "to", sim, device_ref`,
   )
-    .bind(now, USSD_TIMED_OUT)
+    .bind(now, USSD_TIMED_OUT, ...(userId === undefined ? [] : [userId]))
     .all<{ id: number; public_id: string; to: string; sim: number | null; device_ref: number }>();
   for (const r of results) {
     const device = await env.DB.prepare('SELECT device_id, secret_hash FROM devices WHERE id = ?')
@@ -238,9 +241,13 @@ export async function sweepDevices(env: Bindings): Promise<void> {
   try {
     const woken = await moveFromSilent(env);
     await Promise.all(woken.map((deviceId) => wakeDevice(env, deviceId)));
+  } catch (err) {
+    console.error("moving silent devices' work failed", err);
+  }
+  try {
     await expireUssd(env);
   } catch (err) {
-    console.error('device sweep failed', err);
+    console.error('expiring USSD requests failed', err);
   }
 }
 

@@ -3561,7 +3561,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send up to 100 SMS in one request
+         * Send up to 50 SMS in one request
          * @description Each item is queued (or refused) on its own, as `POST /api/sms/send` would; the answer lists them in order.
          */
         post: {

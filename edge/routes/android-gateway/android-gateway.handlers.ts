@@ -48,7 +48,7 @@ type Claimed = {
 async function claim(env: AppEnv['Bindings'], deviceRef: number, limit: number): Promise<Claimed[]> {
   const now = Date.now();
   const res = await env.DB.prepare(
-    `UPDATE device_outbox SET status = 'sending', lease_until = CASE kind WHEN 'reply' THEN ?1 ELSE ?2 END, updated_at = ?3
+    `UPDATE device_outbox SET status = 'sending', lease_until = CASE kind WHEN 'reply' THEN ?1 WHEN 'ussd' THEN min(?2, deadline) ELSE ?2 END, updated_at = ?3
      WHERE id IN (SELECT id FROM device_outbox WHERE device_ref = ?4 AND (not_before IS NULL OR not_before <= ?3)
                   AND (deadline IS NULL OR deadline > ?3)
                   AND (status = 'pending' OR (status = 'sending' AND lease_until < ?3)) ORDER BY id LIMIT ?5)
@@ -84,15 +84,20 @@ export const androidGatewayRouter = createRouter()
   .openapi(outboxRoute, async (c) => {
     const device = await authenticateDevice(c);
     const { limit, wait } = c.req.valid('query');
+    const deadline = Date.now() + wait * 1000; // from the request's start: the answer never runs past the wait asked for
     // work stranded on this account's silent devices moves (to this one, if it has room)
     for (const deviceId of await moveFromSilentSoon(c.env, device.userId, device.deviceId))
       if (deviceId !== device.deviceId) c.executionCtx.waitUntil(wakeDevice(c.env, deviceId));
-    const deadline = Date.now() + wait * 1000;
+    // long-poll: woken by the device's hub when work is queued for it. `since` is taken before each claim,
+    // so work queued while a claim runs wakes the wait at once (a claim that lost a race waits again)
+    let since = Date.now();
     let items = await claim(c.env, device.id, limit);
-    // long-poll: woken by the device's hub when work is queued for it (a claim that lost a race waits again)
     while (!items.length && Date.now() < deadline) {
-      const since = Date.now();
-      await c.env.DEVICE_HUB.getByName(`device:${device.deviceId}`).wait(deadline - since, since);
+      const woke = await c.env.DEVICE_HUB.getByName(`device:${device.deviceId}`)
+        .wait(deadline - Date.now(), since)
+        .catch(() => false); // the hub away (a deploy): the answer is simply empty
+      if (!woke) break;
+      since = Date.now();
       items = await claim(c.env, device.id, limit);
     }
     return c.json(

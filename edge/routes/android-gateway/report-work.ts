@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import type { WebhookEvent } from '../../../adapters/events.ts';
 import type { deviceOutbox } from '../../db/schema.ts';
 import type { AppEnv } from '../../env.ts';
+import { ApiError } from '../../lib/errors.ts';
 import { recordDeviceEvent } from '../../services/device-events.ts';
 import { ussdEvent } from '../../services/ussd-event.ts';
 import type { DeviceRow } from '../../services/devices.ts';
@@ -11,11 +12,11 @@ import type { DeviceRow } from '../../services/devices.ts';
 type Item = typeof deviceOutbox.$inferSelect;
 type Report = { status: 'sent' | 'delivered' | 'failed'; error?: string; response?: string };
 
-/** From which states each report moves a row. */
+/** From which states each report moves a row: only work the device took (a report on unclaimed work changes nothing). */
 const FROM: Record<Report['status'], string[]> = {
-  sent: ['pending', 'sending'],
-  delivered: ['pending', 'sending', 'sent'],
-  failed: ['pending', 'sending', 'sent'],
+  sent: ['sending'],
+  delivered: ['sending', 'sent'],
+  failed: ['sending', 'sent'],
 };
 
 export async function reportWork(c: Context<AppEnv>, device: DeviceRow, item: Item, body: Report) {
@@ -27,7 +28,7 @@ export async function reportWork(c: Context<AppEnv>, device: DeviceRow, item: It
     `UPDATE device_outbox SET status = ?1, error = ?2, response = coalesce(?3, response), updated_at = ?4, lease_until = NULL,
        sent_at = CASE WHEN ?1 IN ('sent', 'delivered') THEN coalesce(sent_at, ?4) ELSE sent_at END,
        delivered_at = CASE WHEN ?1 = 'delivered' THEN ?4 ELSE delivered_at END
-     WHERE id = ?5 AND status IN (SELECT value FROM json_each(?6))`,
+     WHERE id = ?5 AND device_ref = ?7 AND status IN (SELECT value FROM json_each(?6))`,
   )
     .bind(
       next,
@@ -36,9 +37,16 @@ export async function reportWork(c: Context<AppEnv>, device: DeviceRow, item: It
       now,
       item.id,
       JSON.stringify(FROM[next]),
+      device.id,
     )
     .run();
   const changed = (res.meta.changes ?? 0) > 0;
+  if (!changed) {
+    // moved to another device between the read and this write: this device is told, as before the read
+    const now2 = await c.env.DB.prepare('SELECT device_ref FROM device_outbox WHERE id = ?').bind(item.id).first<{ device_ref: number }>();
+    if (now2 && now2.device_ref !== device.id)
+      throw new ApiError(409, 'WORK_MOVED', 'This work was moved to another device while this one was silent; do not send it');
+  }
   const event = eventFor(device, item, next, body, now);
   if (changed && event)
     await recordDeviceEvent(c.env, { deviceId: device.deviceId, secretHash: device.secretHash }, { event, dedupeKey: `work:${item.id}:${next}` }, (p) =>

@@ -10,7 +10,7 @@ import { findOwnClient, ownClients } from '../../services/clients.ts';
 import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
 import { hubFor } from '../../services/bridge-commands.ts';
-import { recordFallback } from '../../services/fallbacks.ts';
+import { forgetFallback, recordFallback } from '../../services/fallbacks.ts';
 import { newQueueId, queueSend, throwIfFailed } from '../../services/send-queue.ts';
 import { DEFAULT_WAIT_S, MAX_WAIT_S, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
@@ -46,15 +46,18 @@ export const messagesRouter = createRouter()
       const fallbackDue = body.fallback
         ? await recordFallback(c.env, { queueId: id, clientRef: client.id, userId: auth.userId, to: body.number, text: body.message!, request: body.fallback })
         : null;
-      const result = throwIfFailed(
-        await queueSend(
-          c.env,
-          client,
-          { to: body.number, text: body.message, media, origin: 'api', ...(body.fallback ? { fallback: true } : {}) },
-          { id, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
-        ),
-      );
+      const enqueued = await queueSend(
+        c.env,
+        client,
+        { to: body.number, text: body.message, media, origin: 'api', ...(body.fallback ? { fallback: true } : {}) },
+        { id, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
+      ).catch(async (err: unknown) => {
+        // not queued at all (the queue is full, or it failed): no WhatsApp message, so no fallback for it
+        if (fallbackDue !== null) await forgetFallback(c.env, id);
+        throw err;
+      });
       if (fallbackDue !== null) await hubFor(c.env, client.id).schedule(client.id, fallbackDue);
+      const result = throwIfFailed(enqueued);
       const response = {
         success: true as const,
         messageId: result.id,

@@ -149,7 +149,7 @@ export const smsRouter = createRouter()
     return c.json(ussdView((await rowOf(c.env, userId, queued.id, 'ussd'))!), 202);
   })
   .openapi(getUssdRoute, async (c) => {
-    await expireUssd(c.env, Date.now(), (p) => c.executionCtx.waitUntil(p));
+    await expireUssd(c.env, Date.now(), (p) => c.executionCtx.waitUntil(p), c.get('auth').userId);
     const row = await rowOf(c.env, c.get('auth').userId, c.req.valid('param').id, 'ussd');
     if (!row) throw new ApiError(404, 'NOT_FOUND', 'No such USSD request');
     return c.json(ussdView(row), 200);

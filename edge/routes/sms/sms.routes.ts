@@ -69,11 +69,11 @@ export const sendSmsBulkRoute = createRoute({
   method: 'post',
   path: '/api/sms/send-bulk',
   tags: ['SMS'],
-  summary: 'Send up to 100 SMS in one request',
+  summary: 'Send up to 50 SMS in one request',
   description: 'Each item is queued (or refused) on its own, as `POST /api/sms/send` would; the answer lists them in order.',
   security: KeyOrSessionSecurity,
   middleware: [loginOrKey(), accountScope()] as const,
-  request: { body: jsonBody(z.object({ messages: z.array(SmsSendSchema).min(1).max(100) }).openapi('SmsSendBulk')) },
+  request: { body: jsonBody(z.object({ messages: z.array(SmsSendSchema).min(1).max(50) }).openapi('SmsSendBulk')) },
   responses: {
     202: json(
       z.object({

@@ -49,6 +49,15 @@ describe('SMS on demand', () => {
     ]);
     const work = got.json.messages[0];
     expect((await call(`/api/sms/${sent.json.id}`, { key: u.apiKey })).json.status).toBe('sending');
+    // a report on work the device never took changes nothing (a scheduled one, not offered yet)
+    const later = await call('/api/sms/send', {
+      key: u.apiKey,
+      body: { to: '+972501234567', message: 'tomorrow', deviceId: d.deviceId, scheduleTime: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    const laterRow = await env.DB.prepare('SELECT id FROM device_outbox WHERE public_id = ?').bind(later.json.id).first<{ id: number }>();
+    expect((await report(d.secret, laterRow!.id, { status: 'delivered' })).json.changed).toBe(false);
+    expect((await call(`/api/sms/${later.json.id}`, { key: u.apiKey })).json.status).toBe('queued');
+    expect((await poll(d.secret)).json.messages).toEqual([]); // not before its time
     expect((await report(d.secret, work.id, { status: 'sent' })).json).toMatchObject({ status: 'sent', changed: true });
     expect((await report(d.secret, work.id, { status: 'sent' })).json.changed).toBe(false); // a repeat changes nothing
     expect((await report(d.secret, work.id, { status: 'delivered' })).json.status).toBe('delivered');
@@ -157,6 +166,7 @@ describe('SMS on demand', () => {
   it('USSD on demand: the answer carries the request id; an unanswered request fails at its deadline', async () => {
     const u = await newUser();
     const d = await newDevice(u.apiKey, 'https://hooks.example.com/ussd');
+    await sims(d.secret, [{ slot: 1, carrier: 'Partner', dailyQuota: 0 }]); // no SMS today: USSD is not an SMS
     const asked = await call('/api/ussd', { key: u.apiKey, body: { deviceId: d.deviceId, sim: 1, code: '*143#' } });
     expect(asked.status).toBe(202);
     expect(asked.json).toMatchObject({ status: 'queued', code: '*143#', response: null });

@@ -235,7 +235,13 @@ export const deviceOutbox = sqliteTable(
     /** a WhatsApp message this SMS stands in for (fallback): its queue id */
     fallbackOf: text('fallback_of'),
   },
-  (t) => [index('device_outbox_due').on(t.deviceRef, t.status, t.id), index('device_outbox_sent_day').on(t.deviceRef, t.sim, t.sentAt)],
+  (t) => [
+    index('device_outbox_due').on(t.deviceRef, t.status, t.id),
+    index('device_outbox_sent_day').on(t.deviceRef, t.sim, t.sentAt),
+    // GET /api/sms (an account's sends, newest first), USSD expiry, and retention
+    index('device_outbox_user').on(t.userId, t.kind, t.id),
+    index('device_outbox_age').on(t.status, t.createdAt),
+  ],
 );
 
 /** The SIMs a device reported, with an optional daily quota of SMS sent through each. */

@@ -2,7 +2,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { expect, it } from 'vitest';
 import worker from '../index.ts';
-import { call, newUser } from '../test/helpers.ts';
+import { call, newDevice, newUser } from '../test/helpers.ts';
 import { RETENTION } from './retention.ts';
 
 const DAY = 86_400_000;
@@ -16,7 +16,16 @@ it('the cron tick deletes what is past its retention and keeps the rest', async 
   const userId = (await env.DB.prepare('SELECT id FROM users WHERE username = ?').bind(u.username).first<{ id: number }>())!.id;
   const old = Date.now() - 200 * DAY;
   const recent = Date.now() - 1000;
+  const device = await newDevice(u.apiKey);
+  const deviceRef = (await env.DB.prepare('SELECT id FROM devices WHERE device_id = ?').bind(device.deviceId).first<{ id: number }>())!.id;
   for (const at of [old, recent]) {
+    // a device's finished work goes after 90 days; what is still waiting stays, however old
+    for (const status of ['delivered', 'pending'])
+      await env.DB.prepare(
+        `INSERT INTO device_outbox (device_ref, channel, "to", message, status, kind, created_at) VALUES (?, 'sms', '+15550001', 'probe', ?, 'send', ?)`,
+      )
+        .bind(deviceRef, status, at)
+        .run();
     await env.DB.batch([
       env.DB.prepare("INSERT INTO audit_log (user_id, category, event, message, created_at) VALUES (?, 'app', 'retention_probe', 'x', ?)").bind(userId, at),
       env.DB.prepare("INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES (?, ?, 'h', ?)").bind(userId, `probe-${at}`, at),
@@ -36,7 +45,17 @@ it('the cron tick deletes what is past its retention and keeps the rest', async 
   // a paused delivery is still owed to its endpoint, however old
   expect(await count("SELECT count(*) AS n FROM webhook_deliveries WHERE id LIKE 'msg_probe_d_%'")).toBe(1);
   expect(await count("SELECT count(*) AS n FROM webhook_deliveries WHERE id LIKE 'msg_probe_p_%'")).toBe(2);
-  expect(RETENTION.map((r) => r.table)).toEqual(['audit_log', 'device_events', 'webhook_deliveries', 'idempotency_keys', 'sessions']);
+  expect(await count("SELECT count(*) AS n FROM device_outbox WHERE message = 'probe' AND status = 'delivered'")).toBe(1);
+  expect(await count("SELECT count(*) AS n FROM device_outbox WHERE message = 'probe' AND status = 'pending'")).toBe(2);
+  expect(RETENTION.map((r) => r.table)).toEqual([
+    'audit_log',
+    'device_events',
+    'webhook_deliveries',
+    'idempotency_keys',
+    'device_outbox',
+    'send_fallbacks',
+    'sessions',
+  ]);
 });
 
 it('a flood of bad keys from one address is one audit row with a count, not one row each', async () => {

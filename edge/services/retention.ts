@@ -11,6 +11,9 @@ export const RETENTION = [
   // delivered and dead deliveries only: pending and paused ones are still owed to their endpoint
   { table: 'webhook_deliveries', where: "status IN ('delivered', 'dead') AND created_at < ?", keepMs: 30 * DAY },
   { table: 'idempotency_keys', where: 'created_at < ?', keepMs: DAY },
+  // a device's finished work (replies, SMS sends, USSD requests): its history shows in GET /api/sms for 90 days
+  { table: 'device_outbox', where: "status IN ('sent', 'delivered', 'failed') AND created_at < ?", keepMs: 90 * DAY },
+  { table: 'send_fallbacks', where: 'done_at IS NOT NULL AND due_at < ?', keepMs: 90 * DAY },
   { table: 'sessions', where: 'expires_at < ?', keepMs: 0 },
 ] as const;
 

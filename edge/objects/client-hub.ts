@@ -239,6 +239,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   // ——— scheduled messages ———
 
   /** A scheduled message is due at `at`: the alarm fires then, to the second. */
+  /** A send with an SMS fallback: its decision is due at `at` (or sooner, if the send fails). */
+  async expectFallback(clientRef: number, at: number): Promise<void> {
+    await this.ctx.storage.put('fallbacks', true);
+    await this.schedule(clientRef, at);
+  }
+
   async schedule(clientRef: number, at: number): Promise<void> {
     await this.remember(clientRef);
     await this.wakeBy(at);
@@ -254,12 +260,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       return Date.now() + 10_000;
     });
     if (nextScheduled !== null) await this.wakeBy(nextScheduled);
-    // SMS fallbacks that came due (or whose WhatsApp send failed)
-    const nextFallback = await runFallbacks(this.env, clientRef, (id) => this.cancel(id)).catch((err: unknown) => {
-      console.error('SMS fallbacks failed; retrying shortly', err);
-      return Date.now() + 10_000;
-    });
-    if (nextFallback !== null) await this.wakeBy(nextFallback);
+    // SMS fallbacks that came due (or whose WhatsApp send failed): looked for only while some wait
+    if (await this.ctx.storage.get<boolean>('fallbacks')) {
+      const nextFallback = await runFallbacks(this.env, clientRef, (id) => this.cancel(id)).catch((err: unknown) => {
+        console.error('SMS fallbacks failed; retrying shortly', err);
+        return Date.now() + 10_000;
+      });
+      if (nextFallback === null) await this.ctx.storage.delete('fallbacks');
+      else await this.wakeBy(nextFallback);
+    }
     if (this.draining) await this.draining;
     this.kick();
     await this.draining;

@@ -105,4 +105,6 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   /** auth state written by the holder at `epoch` (false: not the current holder; nothing kept) */
   storeAuth(epoch: number, entries: AuthEntry[]): Promise<boolean>;
   schedule(clientRef: number, at: number): Promise<void>;
+  /** a send with an SMS fallback was queued: decide it by `at` */
+  expectFallback(clientRef: number, at: number): Promise<void>;
 }

@@ -37,6 +37,10 @@ interface DeviceCandidate {
 
 const startOfDay = (now: number) => now - (now % 86_400_000);
 
+/** What a SIM's quota counts today: sent today, plus waiting work that may go today (not what is scheduled for later days). */
+const USED_TODAY = `(SELECT count(*) FROM device_outbox o WHERE o.device_ref = s.device_ref AND o.sim = s.slot AND o.kind = 'send'
+  AND ((o.status IN ('pending', 'sending') AND (o.not_before IS NULL OR o.not_before < ?3)) OR o.sent_at >= ?2))`;
+
 export const newSmsId = () => randomToken(8, 'sms_');
 export const newUssdId = () => randomToken(8, 'ussd_');
 
@@ -49,11 +53,10 @@ async function simWithRoom(
 ): Promise<{ ok: true; sim: number | null } | { ok: false; why: string }> {
   const { results } = await env.DB.prepare(
     `SELECT s.slot, s.daily_quota,
-       (SELECT count(*) FROM device_outbox o WHERE o.device_ref = s.device_ref AND o.sim = s.slot AND o.kind = 'send'
-         AND (o.status IN ('pending', 'sending') OR o.sent_at >= ?2)) AS used
+       ${USED_TODAY} AS used
      FROM device_sims s WHERE s.device_ref = ?1 ORDER BY s.slot`,
   )
-    .bind(deviceRef, startOfDay(now))
+    .bind(deviceRef, startOfDay(now), startOfDay(now) + 86_400_000)
     .all<{ slot: number; daily_quota: number | null; used: number }>();
   if (!results.length) return wanted === undefined ? { ok: true, sim: null } : { ok: true, sim: wanted };
   const room = (r: { daily_quota: number | null; used: number }) => r.daily_quota === null || r.used < r.daily_quota;
@@ -260,10 +263,9 @@ export async function deviceFleet(env: Bindings, userId: number, now = Date.now(
     ).bind(userId),
     env.DB.prepare(
       `SELECT s.device_ref, s.slot, s.carrier, s.number, s.daily_quota,
-         (SELECT count(*) FROM device_outbox o WHERE o.device_ref = s.device_ref AND o.sim = s.slot AND o.kind = 'send'
-           AND (o.status IN ('pending', 'sending') OR o.sent_at >= ?2)) AS used
+         ${USED_TODAY} AS used
        FROM device_sims s JOIN devices d ON d.id = s.device_ref WHERE d.user_id = ?1 ORDER BY s.device_ref, s.slot`,
-    ).bind(userId, startOfDay(now)),
+    ).bind(userId, startOfDay(now), startOfDay(now) + 86_400_000),
   ]);
   const bySims = new Map<number, { slot: number; carrier: string | null; number: string | null; dailyQuota: number | null; sentToday: number }[]>();
   for (const r of (sims?.results ?? []) as {

@@ -56,7 +56,7 @@ export const messagesRouter = createRouter()
         if (fallbackDue !== null) await forgetFallback(c.env, id);
         throw err;
       });
-      if (fallbackDue !== null) await hubFor(c.env, client.id).schedule(client.id, fallbackDue);
+      if (fallbackDue !== null) await hubFor(c.env, client.id).expectFallback(client.id, fallbackDue);
       const result = throwIfFailed(enqueued);
       const response = {
         success: true as const,

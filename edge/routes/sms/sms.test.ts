@@ -136,6 +136,18 @@ describe('SMS on demand', () => {
     expect((await call('/api/sms/send', { key: nobody.apiKey, body: to(1) })).json.code).toBe('NO_DEVICE');
   });
 
+  it("a send scheduled for a later day does not use today's quota", async () => {
+    const u = await newUser();
+    const d = await newDevice(u.apiKey);
+    await sims(d.secret, [{ slot: 1, dailyQuota: 1 }]);
+    const body = (extra: Record<string, unknown> = {}) => ({ to: '+972500000020', message: 'hi', deviceId: d.deviceId, sim: 1, ...extra });
+    const tomorrow = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    expect((await call('/api/sms/send', { key: u.apiKey, body: body({ scheduleTime: tomorrow }) })).status).toBe(202);
+    expect((await call('/api/sms/send', { key: u.apiKey, body: body() })).status).toBe(202);
+    const over = await call('/api/sms/send', { key: u.apiKey, body: body() });
+    expect([over.status, over.json.code]).toEqual([429, 'QUOTA_EXCEEDED']);
+  });
+
   it("a silent device's routed work moves to a healthy one, which sends it once; the silent one's late report is refused", async () => {
     const u = await newUser();
     const a = await newDevice(u.apiKey, 'https://hooks.example.com/a');

@@ -144,7 +144,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   private settled(settled: Settled[]) {
     // a failed send with an SMS fallback: the fallback goes now, not at its due time
-    if (settled.some((s) => s.kind === 'failed' && s.row.send.fallback)) this.ctx.waitUntil(this.wakeBy(Date.now()));
+    if (settled.some((s) => s.kind === 'failed' && s.row.send.fallback))
+      this.ctx.waitUntil(this.ctx.storage.put('fallbacks', true).then(() => this.wakeBy(Date.now())));
     const live = this.ctx.getWebSockets().length > 0;
     for (const s of settled) {
       for (const w of this.waiters.get(s.row.id) ?? []) w(resultOf(s));

@@ -29,7 +29,7 @@ const eventWords = (event: string) => {
 function LogRow(props: { entry: LogEntry }) {
   const e = props.entry;
   return (
-    <tr class={`log-row log-${e.category}${BAD.test(e.event) ? ' log-bad' : ''}`}>
+    <tr class={`log-row log-${e.category}${BAD.test(e.event) ? ' log-bad' : ''}`} data-id={e.id}>
       <td class="log-when">
         <time dateTime={e.createdAt}>{when(e.createdAt)}</time>
       </td>

@@ -9,33 +9,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../adapters/protocol.ts';
 import { freePort, startSystem, type RunningSystem } from '../../scripts/system.ts';
+import { systemApi } from '../support/system-api.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'sb-failover-'));
 let system: RunningSystem | undefined;
+const { api, until } = systemApi(() => system, { untilMs: 45_000, everyMs: 200 });
 
 afterAll(async () => {
   await system?.stop();
   rmSync(stateDir, { recursive: true, force: true });
 });
-
-async function api(path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${system!.url}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'content-type': 'application/json', 'x-api-key': system!.admin.apiKey!, ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${system!.logs()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const CLIENTS = ['fa', 'fb', 'fc', 'fd'];
 const holders = async (): Promise<Record<string, string>> => {
@@ -64,9 +47,11 @@ describe('bridge failover (BRIDGES=2)', () => {
     const send = async (key: string) => {
       const k = keys.get(key)!;
       for (let attempt = 0; attempt < 100; attempt++) {
-        const res = await api('/api/send-message', { clientId: k.clientId, number: '15550000001', message: k.body }, { 'Idempotency-Key': key }).catch(
-          () => null,
-        );
+        const res = await api(
+          '/api/send-message',
+          { clientId: k.clientId, number: '15550000001', message: k.body },
+          { headers: { 'Idempotency-Key': key } },
+        ).catch(() => null);
         if (res && (res.status === 200 || res.status === 202)) {
           if (k.messageId) expect(res.json.messageId).toBe(k.messageId); // a retry answers the first result
           k.messageId = res.json.messageId;

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startSystem, type RunningSystem } from '../../scripts/system.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { systemApi } from '../support/system-api.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'sb-offline-'));
 let system: RunningSystem;
+const { api, until } = systemApi(() => system);
 let receiver: Receiver;
 const box = () => receiver.box('offline');
 
@@ -23,25 +25,6 @@ afterAll(async () => {
   await receiver?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
-
-async function api(path: string, body?: unknown) {
-  const res = await fetch(`${system.url}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'content-type': 'application/json', 'x-api-key': system.admin.apiKey! },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${system.logs()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const received = () =>
   box()

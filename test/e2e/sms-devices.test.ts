@@ -15,9 +15,11 @@ import { type DeviceSimulator, type SimulatorOptions, type Sim, startDeviceSimul
 import { persistPathOf } from '../../scripts/runtime/serve.ts';
 import { freePort, startSystem, type RunningSystem } from '../../scripts/system.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { systemApi } from '../support/system-api.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'sb-sms-devices-'));
 let system: RunningSystem;
+const { api, until } = systemApi(() => system);
 let receiver: Receiver;
 // every test registers its own phones; they are stopped and removed after it, so the next test routes only to its own
 let phones: Phone[] = [];
@@ -40,25 +42,6 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function api(path: string, body?: unknown, method = body ? 'POST' : 'GET') {
-  const res = await fetch(`${system.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', 'x-api-key': system.admin.apiKey! },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${system.logs()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 interface Phone {
   deviceId: string;
   secret: string;
@@ -69,7 +52,7 @@ interface Phone {
 
 afterEach(async () => {
   await Promise.all(phones.map((p) => p.sim.stop()));
-  for (const p of phones) expect((await api(`/api/devices/${p.deviceId}`, undefined, 'DELETE')).status).toBe(200);
+  for (const p of phones) expect((await api(`/api/devices/${p.deviceId}`, undefined, { method: 'DELETE' })).status).toBe(200);
   phones = [];
 });
 

@@ -9,9 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type DeviceSimulator, startDeviceSimulator } from '../../scripts/device-simulator.ts';
 import { freePort, startSystem, type RunningSystem } from '../../scripts/system.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { systemApi } from '../support/system-api.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'sb-sms-fallback-'));
 let system: RunningSystem | undefined;
+const { api, until } = systemApi(() => system, { everyMs: 200 });
 let receiver: Receiver | undefined;
 let phone: DeviceSimulator | undefined;
 
@@ -21,25 +23,6 @@ afterAll(async () => {
   await receiver?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
-
-async function api(path: string, body?: unknown) {
-  const res = await fetch(`${system!.url}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'content-type': 'application/json', 'x-api-key': system!.admin.apiKey! },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: (await res.json()) as any };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${system!.logs()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('WhatsApp → SMS fallback', () => {
   it('an undelivered WhatsApp message goes out as an SMS through a device; a delivered one does not', async () => {

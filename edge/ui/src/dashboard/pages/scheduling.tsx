@@ -1,12 +1,12 @@
 // Scheduling: a message sent later. The date and time are read as a wall-clock time in the chosen zone
 // (Asia/Jerusalem unless changed) and sent to the API as the UTC instant they mean; the list shows each
 // message's time back in that zone and in UTC, with its status, and cancels one not yet sent.
-import { useMemo, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
 import { Field, Notice, Pager, Section, useAsync, errorText, type Note } from '../../components.tsx';
-import { DEFAULT_ZONE, formatInZone, zonedToUtc, zones } from '../../tz.ts';
+import { DEFAULT_ZONE, formatInZone, zonedToUtc } from '../../tz.ts';
 import { usePaged, withCursor } from './data/paging.ts';
-import { type Client, ClientSelect, EmptyRow, Pill, phone, Stamp, type Tone } from './data/ui.tsx';
+import { type Client, ClientSelect, EmptyRow, Pill, phone, Stamp, type Tone, ZoneField } from './data/ui.tsx';
 import type { PageProps } from './types.ts';
 
 type Scheduled = Schemas['ScheduledMessage'];
@@ -29,11 +29,6 @@ const FILTERS: { value: Status | ''; label: string }[] = [
 const utcWords = (instant: number | string) => `${formatInZone(instant, 'UTC')} UTC`;
 
 function ScheduleForm(props: { clients: Client[]; zone: string; onZone: (z: string) => void; onScheduled: () => void }) {
-  // the browser's zones (Chromium leaves UTC itself out of them)
-  const allZones = useMemo(() => {
-    const list = zones();
-    return list.includes('UTC') ? list : [...list, 'UTC'];
-  }, []);
   const [clientId, setClientId] = useState(props.clients[0]?.clientId ?? '');
   const [number, setNumber] = useState('');
   const [message, setMessage] = useState('');
@@ -82,17 +77,7 @@ function ScheduleForm(props: { clients: Client[]; zone: string; onZone: (z: stri
         {(id) => <textarea id={id} rows={3} dir="auto" required value={message} onInput={(e) => setMessage(e.currentTarget.value)} />}
       </Field>
       <div class="grid2">
-        <Field label="Time zone">
-          {(id) => (
-            <select id={id} value={props.zone} onChange={(e) => props.onZone(e.currentTarget.value)}>
-              {allZones.map((z) => (
-                <option key={z} value={z}>
-                  {z.replace(/_/g, ' ')}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ZoneField zone={props.zone} onZone={props.onZone} />
         <Field label="Send at" hint={Number.isNaN(instant) ? `Date and time in ${props.zone}` : `That is ${utcWords(instant)}`}>
           {(id) => <input id={id} type="datetime-local" required value={local} onInput={(e) => setLocal(e.currentTarget.value)} />}
         </Field>

@@ -6,9 +6,9 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
 import { Field, Notice, Section, errorText, useAsync, type Note } from '../../components.tsx';
-import { DEFAULT_ZONE, formatInZone, zonedToUtc, zones } from '../../tz.ts';
+import { DEFAULT_ZONE, formatInZone, zonedToUtc } from '../../tz.ts';
 import { withCursor } from './data/paging.ts';
-import { EmptyRow, Pill, Stamp, type Tone } from './data/ui.tsx';
+import { EmptyRow, Pill, Stamp, type Tone, ZoneField } from './data/ui.tsx';
 import { atQuota, type Device, Health, LastSeen, simName, usedWords } from './sms/fleet.tsx';
 import { countWithCulprits, type Segments } from './sms/segments.ts';
 import type { PageProps } from './types.ts';
@@ -81,10 +81,6 @@ function DeviceState(props: { devices: Device[]; chosen: Device | undefined }) {
 }
 
 function SendForm(props: { devices: Device[]; onSent: (sms: Sms) => void }) {
-  const allZones = useMemo(() => {
-    const list = zones();
-    return list.includes('UTC') ? list : [...list, 'UTC'];
-  }, []);
   const [to, setTo] = useState('');
   const [message, setMessage] = useState('');
   const [deviceId, setDeviceId] = useState('');
@@ -225,17 +221,7 @@ function SendForm(props: { devices: Device[]; onSent: (sms: Sms) => void }) {
         >
           {(id) => <input id={id} type="datetime-local" value={local} onInput={(e) => setLocal(e.currentTarget.value)} />}
         </Field>
-        <Field label="Time zone">
-          {(id) => (
-            <select id={id} value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
-              {allZones.map((z) => (
-                <option key={z} value={z}>
-                  {z.replace(/_/g, ' ')}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ZoneField zone={zone} onZone={setZone} />
       </div>
       <div class="row">
         <button type="submit" disabled={busy}>

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import type { Schemas } from '../../../api.ts';
 import { Field, when } from '../../../components.tsx';
+import { zones } from '../../../tz.ts';
 
 export type Client = Schemas['Client'];
 
@@ -129,4 +130,28 @@ export function setHashParams(values: Record<string, string | null | undefined>)
   const query = params.toString();
   const hash = query ? `${base}?${query}` : base;
   if (hash !== location.hash) history.replaceState(history.state, '', hash);
+}
+
+let knownZones: string[] | undefined;
+
+/** A time zone picker: the browser's zones, UTC always among them (Chromium leaves it out). */
+export function ZoneField(props: { zone: string; onZone: (zone: string) => void }) {
+  if (!knownZones) {
+    const list = zones();
+    knownZones = list.includes('UTC') ? list : [...list, 'UTC'];
+  }
+  const all = knownZones;
+  return (
+    <Field label="Time zone">
+      {(id) => (
+        <select id={id} value={props.zone} onChange={(e) => props.onZone(e.currentTarget.value)}>
+          {all.map((z) => (
+            <option key={z} value={z}>
+              {z.replace(/_/g, ' ')}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
 }

@@ -1,9 +1,9 @@
 // Import direction, checked by `npm test` (dependency-cruiser). Type-only imports count: a cycle through
 // types is still a knot a reader has to untie.
 //   adapters ← edge, adapters ← bridge; edge and bridge never import each other.
-//   inside edge: entry points (app, index, routes, middleware, objects) → services (services, webhooks,
+//   inside edge: entry points (app, index, routes, middleware, objects) → services (services, webhooks, rules,
 //   scheduler) → db / lib. Services reach Durable Objects only through objects/contracts.ts.
-const DOMAIN = '^edge/(services|webhooks|scheduler)/';
+const DOMAIN = '^edge/(services|webhooks|scheduler|rules)/';
 const ENTRY = '^edge/(app\\.ts|index\\.ts|routes/|middleware/|ui/pages\\.ts|objects/(?!contracts\\.ts))';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -56,7 +56,7 @@ module.exports = {
       name: 'db-lib-at-the-bottom',
       severity: 'error',
       from: { path: '^edge/(db|lib)/', pathNot: '\\.test\\.ts$' },
-      to: { path: ['^edge/(services|webhooks|scheduler|routes|middleware|objects)/', '^edge/(app|index)\\.ts$'] },
+      to: { path: ['^edge/(services|webhooks|scheduler|rules|routes|middleware|objects)/', '^edge/(app|index)\\.ts$'] },
     },
     {
       name: 'middleware-not-routes',

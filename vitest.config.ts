@@ -36,7 +36,7 @@ export default defineConfig({
           name: 'edge-delivery',
           include: ['edge/**/*.delivery.test.ts'],
           setupFiles: ['edge/test/setup.ts'],
-          globalSetup: ['test/support/receiver-setup.ts'],
+          globalSetup: ['test/support/receiver-setup.ts', 'test/support/smtp-setup.ts'],
           testTimeout: 60_000,
         },
       },

@@ -48,8 +48,8 @@ export const DeviceOutboxStatusSchema = z.enum(DEVICE_OUTBOX_STATUSES);
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead', 'paused'] as const;
 export const DeliveryStatusSchema = z.enum(DELIVERY_STATUSES);
 
-/** Who a webhook endpoint belongs to: a WhatsApp client or an Android device. */
-export const ENDPOINT_KINDS = ['client', 'device'] as const;
+/** Who a webhook endpoint belongs to: a WhatsApp client, an Android device, or a rule's webhook action. */
+export const ENDPOINT_KINDS = ['client', 'device', 'rule'] as const;
 
 export const ROLES = ['admin', 'user'] as const;
 export const RoleSchema = z.enum(ROLES);

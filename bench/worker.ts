@@ -4,7 +4,7 @@ import worker from '../edge/index.ts';
 import { createApp } from '../edge/app.ts';
 import type { Bindings } from '../edge/env.ts';
 
-export { BridgeLink, ClientHub, DeviceHub, RateLimiter, WebhookSender } from '../edge/index.ts';
+export { BridgeLink, ClientHub, DeviceHub, RateLimiter, RuleRunner, WebhookSender } from '../edge/index.ts';
 
 const app = createApp();
 app.post('/bench/bare', async (c) => {

@@ -21,6 +21,8 @@ import { queueRouter } from './routes/queue/queue.handlers.ts';
 import { sandboxRouter } from './routes/sandbox/sandbox.handlers.ts';
 import { schedulingRouter } from './routes/scheduling/scheduling.handlers.ts';
 import { smsRouter } from './routes/sms/sms.handlers.ts';
+import { rulesRouter } from './routes/rules/rules.handlers.ts';
+import { mailRouter } from './routes/rules/mail.handlers.ts';
 import { systemRouter } from './routes/system/system.handlers.ts';
 import { pagesRouter } from './ui/pages.ts';
 import { webhooksRouter } from './routes/webhooks/webhooks.handlers.ts';
@@ -91,6 +93,8 @@ export function createApp() {
     groupsRouter,
     chatsRouter,
     smsRouter,
+    rulesRouter,
+    mailRouter,
     schedulingRouter,
     devicesRouter,
     androidGatewayRouter,
@@ -120,6 +124,7 @@ export function createApp() {
       { name: 'Sandbox', description: 'The simulated WhatsApp network (WA_TRANSPORT=sandbox)' },
       { name: 'Webhooks', description: 'Settings, delivery log and replay' },
       { name: 'Devices', description: 'Android companion devices' },
+      { name: 'Rules', description: 'Automations: when an event matches, send an email, reply, send WhatsApp or SMS, call a webhook' },
       { name: 'Android gateway', description: 'What a device calls' },
       { name: 'Admin' },
     ],

@@ -1,6 +1,6 @@
 // The Worker's bindings and per-request variables, shared by every router.
 import type { Role } from '../adapters/vocabulary.ts';
-import type { BridgeLinkRpc, ClientHubRpc, DeviceHubRpc, RateLimiterRpc, WebhookSenderRpc } from './objects/contracts.ts';
+import type { BridgeLinkRpc, ClientHubRpc, DeviceHubRpc, RateLimiterRpc, RuleRunnerRpc, WebhookSenderRpc } from './objects/contracts.ts';
 
 export interface Bindings {
   DB: D1Database;
@@ -9,6 +9,9 @@ export interface Bindings {
   BRIDGE_LINK: DurableObjectNamespace<BridgeLinkRpc>;
   CLIENT_HUB: DurableObjectNamespace<ClientHubRpc>;
   DEVICE_HUB: DurableObjectNamespace<DeviceHubRpc>;
+  RULE_RUNNER: DurableObjectNamespace<RuleRunnerRpc>;
+  /** Cloudflare Email Routing (`[[send_email]] name = "EMAIL"`), for rules' email actions when chosen */
+  EMAIL?: SendEmail;
   /** `sandbox` or `baileys`: the bridge's transport (sandbox control routes need `sandbox`) */
   WA_TRANSPORT?: string;
   /** anti-spam delay range before group sends, e.g. `2000-5000`; `0` disables */

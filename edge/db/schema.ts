@@ -234,6 +234,8 @@ export const deviceOutbox = sqliteTable(
     deliveredAt: integer('delivered_at'),
     /** a WhatsApp message this SMS stands in for (fallback): its queue id */
     fallbackOf: text('fallback_of'),
+    /** the rule run that sent it (`run_…`): its sms_status events do not trigger rules again */
+    ruleRun: text('rule_run'),
   },
   (t) => [
     index('device_outbox_due').on(t.deviceRef, t.status, t.id),
@@ -489,3 +491,101 @@ export const sendFallbacks = sqliteTable(
   },
   (t) => [index('send_fallbacks_due').on(t.clientRef, t.doneAt, t.dueAt)],
 );
+
+/** Automation rules (`/api/rules`): when an event matches the trigger, the actions run in order. */
+export const rules = sqliteTable(
+  'rules',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** the API's id: `rul_…` */
+    publicId: text('public_id').notNull().unique(),
+    userId: ownerRef(),
+    name: text('name').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    /** rules see an event in ascending position */
+    position: integer('position').notNull(),
+    /** the trigger's event name (indexed: an event is kept for rules only when a rule names it) */
+    event: text('event').notNull(),
+    /** JSON: the trigger and the actions as saved (`edge/rules/schema.ts`) */
+    trigger: text('trigger').notNull(),
+    actions: text('actions').notNull(),
+    maxRunsPerMinute: integer('max_runs_per_minute').notNull(),
+    /** signs the rule's webhook actions; sealed */
+    webhookSecretSealed: text('webhook_secret_sealed'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('rules_user_event').on(t.userId, t.event, t.position)],
+);
+
+/**
+ * Events kept for the account's rules, written in the same D1 batch as the change that caused them (an id
+ * derived from that cause: never twice), then matched by the account's `RuleRunner` object.
+ */
+export const ruleEvents = sqliteTable(
+  'rule_events',
+  {
+    /** `evt_…`, derived from the cause */
+    id: text('id').primaryKey(),
+    userId: ownerRef(),
+    event: text('event').notNull(),
+    /** the webhook event JSON (`{event, data}`) */
+    payload: text('payload').notNull(),
+    clientRef: integer('client_ref'),
+    deviceRef: integer('device_ref'),
+    /** the public client or device id the event came from */
+    source: text('source'),
+    /** where a reply goes back (JSON), for events with a sender */
+    replyRoute: text('reply_route'),
+    /** caused by a message a rule sent: rules skip it unless they include rule sends */
+    fromRule: integer('from_rule', { mode: 'boolean' }).notNull().default(false),
+    /** null until matched against the rules (then the time it was) */
+    matchedAt: integer('matched_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('rule_events_due').on(t.userId, t.matchedAt, t.createdAt),
+    index('rule_events_recent').on(t.userId, t.event, t.createdAt),
+    index('rule_events_age').on(t.createdAt),
+  ],
+);
+
+/** One rule's run on one event (exactly one per pair: the id is derived from both) and each action's outcome. */
+export const ruleRuns = sqliteTable(
+  'rule_runs',
+  {
+    /** `run_…`, derived from the rule and the event */
+    id: text('id').primaryKey(),
+    ruleRef: integer('rule_ref')
+      .notNull()
+      .references(() => rules.id, { onDelete: 'cascade' }),
+    userId: ownerRef(),
+    eventId: text('event_id').notNull(),
+    status: text('status', { enum: ['pending', 'done', 'failed', 'skipped'] }).notNull(),
+    /** why it was skipped or failed */
+    reason: text('reason'),
+    /** JSON: one outcome per action */
+    steps: text('steps').notNull(),
+    /** due time; while it runs it is pushed out by a lease, so a crash takes it up again */
+    nextAt: integer('next_at').notNull(),
+    createdAt: createdAt(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('rule_runs_rule').on(t.ruleRef, t.createdAt), index('rule_runs_due').on(t.userId, t.status, t.nextAt), index('rule_runs_age').on(t.createdAt)],
+);
+
+/** The account's outgoing mail server for email actions; the password is sealed. */
+export const mailSettings = sqliteTable('mail_settings', {
+  userId: integer('user_id')
+    .primaryKey()
+    .references((): AnySQLiteColumn => users.id, { onDelete: 'cascade' }),
+  transport: text('transport', { enum: ['smtp', 'cloudflare'] }).notNull(),
+  host: text('host'),
+  port: integer('port'),
+  security: text('security', { enum: ['tls', 'starttls', 'none'] }),
+  username: text('username'),
+  passwordSealed: text('password_sealed'),
+  fromEmail: text('from_email').notNull(),
+  fromName: text('from_name'),
+  updatedAt: integer('updated_at').notNull(),
+});

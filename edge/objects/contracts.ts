@@ -35,6 +35,11 @@ export interface WebhookSenderRpc extends Rpc.DurableObjectBranded {
   wake(endpoint: string, at?: number): Promise<void>;
 }
 
+/** One per account (named `rules:<userId>`): its alarm matches the account's new events and runs its rules' actions. */
+export interface RuleRunnerRpc extends Rpc.DurableObjectBranded {
+  wake(userId: number, at?: number): Promise<void>;
+}
+
 /** One per bridge (named `bridge:<id>`): its WebSocket link, requests out, events in, and the leases it holds. */
 export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   /** asks the bridge, under the lease `epoch` (refused with NOT_HOLDER when the link holds the client at another) */

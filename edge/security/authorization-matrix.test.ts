@@ -106,6 +106,8 @@ interface Fixtures {
   /** an SMS and a USSD request sent through device 1 (where the document has their routes) */
   smsId?: string;
   ussdId?: string;
+  /** a rule of the victim's, where the document has /api/rules */
+  ruleId?: string;
   webhookSecret: string;
   /** a bridge credential the admin issued, where the document has POST /api/admin/bridges */
   bridgeId?: string;
@@ -206,6 +208,18 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     ? (await send('POST', '/api/ussd', { key: victim.apiKey }, { deviceId: device1.deviceId, code: '*143#' })).json?.id
     : undefined;
 
+  // a rule of the victim's, where the document has the rules routes
+  const ruleId = ops.some((op) => op.id === 'POST /api/rules')
+    ? (
+        await send(
+          'POST',
+          '/api/rules',
+          { key: victim.apiKey },
+          { name: 'victim rule', trigger: { event: 'sms_received' }, actions: [{ type: 'reply', text: VICTIM_TEXT }] },
+        )
+      ).json?.id
+    : undefined;
+
   // both deliveries fail their first attempt (no network here); then they are dead, so a replay would show
   type Delivery = { id: string; endpoint: { kind: string }; attempts: number; lastError: string | null };
   const deliveries = await until('two attempted deliveries', async () => {
@@ -258,6 +272,7 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     outboxId: outbox.id,
     smsId,
     ussdId,
+    ruleId,
     webhookSecret: hook.json.webhookSecret,
     bridgeId,
     attackers,
@@ -314,6 +329,7 @@ function resolvers(fx: Fixtures): Record<string, (op: Operation) => Variant[] | 
       if (/^\/gateway\/android\/outbox\/\{id\}$/.test(op.path)) return [{ label: 'device outbox message', value: String(fx.outboxId) }];
       if (/^\/api\/sms\/\{id\}$/.test(op.path) && fx.smsId) return [{ label: 'SMS send', value: fx.smsId }];
       if (/^\/api\/ussd\/\{id\}$/.test(op.path) && fx.ussdId) return [{ label: 'USSD request', value: fx.ussdId }];
+      if (/^\/api\/rules\/\{id\}/.test(op.path) && fx.ruleId) return [{ label: 'rule', value: fx.ruleId }];
       return undefined;
     },
   };

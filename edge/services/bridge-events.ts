@@ -8,7 +8,7 @@ import { ackStatus } from '../../adapters/vocabulary.ts';
 import { getDb } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
-import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
+import { clientDelivery, clientEventWrites, wakeClientEndpoint, wakeForEvent } from '../webhooks/enqueue.ts';
 import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import { clientByRef, forgetClient } from './clients.ts';
@@ -164,10 +164,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
   type Write = Parameters<typeof db.batch>[0][number];
   /** A state change and its webhook in one batch; the delivery id comes from the bridge event id. */
   const queue = async (event: WebhookEvent, writes: Write[]) => {
-    const delivery = await clientDelivery(db, client, event, `bridge:${frame.id}`);
-    const all: Write[] = [...writes, ...(delivery ? [delivery.insert] : [])];
+    const all: Write[] = [...writes, ...(await clientEventWrites(db, client, event, `bridge:${frame.id}`))];
     if (all.length) await db.batch(all as [Write, ...Write[]]);
-    wakeClientEndpoint(env, client, waitUntil);
+    wakeForEvent(env, client, event.event, waitUntil);
   };
 
   switch (ev.kind) {
@@ -223,10 +222,10 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       }
       // the row and its webhook in one batch; the delivery id comes from the message, so a re-sent
       // event (say the first try failed after D1 wrote) still queues exactly one delivery
-      const delivery =
+      const eventWrites =
         ev.history || ev.fromMe
-          ? null
-          : await clientDelivery(
+          ? []
+          : await clientEventWrites(
               db,
               client,
               {
@@ -245,7 +244,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
                 },
               },
               `message:${ev.messageId}`,
-              { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null },
+              { replyRoute: { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null } },
             );
       const insert = db
         .insert(receivedMessages)
@@ -278,9 +277,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
               }),
             ]
           : [];
-      await db.batch([insert, ...summary, ...(delivery ? [delivery.insert] : [])]);
+      await db.batch([insert, ...summary, ...eventWrites]);
       if (ev.history) return;
-      wakeClientEndpoint(env, client, waitUntil);
+      wakeForEvent(env, client, 'message_received', waitUntil);
       push(
         client.id,
         liveMessage(ev.chatId, { id: ev.messageId, body: ev.body, fromMe: false, at: ev.timestamp, type: ev.type, hasMedia: ev.hasMedia, from: ev.from }),
@@ -317,14 +316,16 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       };
       const live = client.webhookUrl !== null && client.webhookDisabledAt === null;
       // with a live webhook the caller hears back after its first attempt (rejectionMessage or the default)
-      const delivery = await clientDelivery(db, client, event, `call:${ev.callId}`, live ? { channel: 'whatsapp', to: ev.from, sim: null } : undefined);
+      const eventWrites = await clientEventWrites(db, client, event, `call:${ev.callId}`, {
+        replyRoute: live ? { channel: 'whatsapp', to: ev.from, sim: null } : undefined,
+      });
       const insert = db
         .insert(calls)
         .values({ clientRef: client.id, callId: ev.callId, callFrom: chatIdOf(ev.from), isVideo: ev.isVideo, startTime: ev.timestamp })
         .onConflictDoNothing()
         .returning({ id: calls.id });
-      const [inserted] = delivery ? await db.batch([insert, delivery.insert]) : [await insert];
-      wakeClientEndpoint(env, client, waitUntil);
+      const [inserted] = await db.batch([insert, ...eventWrites]);
+      wakeForEvent(env, client, 'call_rejected', waitUntil);
       if (!live && inserted.length) {
         queueInBackground(
           env,

@@ -89,7 +89,7 @@ export async function runFallbacks(
       // claimed before the SMS is queued: a crash in between loses this SMS rather than sending it twice
       if (!(await decide('sms'))) continue;
       try {
-        const sms = await queueSms(env, f.user_id, { to, message: f.text, ...(f.device_id ? { deviceId: f.device_id } : {}) }, f.queue_id);
+        const sms = await queueSms(env, f.user_id, { to, message: f.text, ...(f.device_id ? { deviceId: f.device_id } : {}) }, { fallbackOf: f.queue_id });
         await env.DB.prepare('UPDATE send_fallbacks SET sms_id = ? WHERE queue_id = ?').bind(sms.id, f.queue_id).run();
         await wakeDevice(env, sms.deviceId);
       } catch (err) {

@@ -5,7 +5,7 @@
 import { checkResult, type Op, type RawBridgeResult, type SendOutcome, type SendParams } from '../../adapters/protocol.ts';
 import { type Db, getDb } from '../db/client.ts';
 import type { Bindings } from '../env.ts';
-import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
+import { clientEventWrites, wakeForEvent } from '../webhooks/enqueue.ts';
 import { isPrivateChat } from './chat-summary.ts';
 import { type ClientRow, clientByRef } from './clients.ts';
 import { afterRateLimit, afterSend, decide, type Decision, type Gate, paced } from './governor.ts';
@@ -76,7 +76,7 @@ async function sendRows(ask: DrainDeps['ask'], rows: QueuedRow[]): Promise<SendO
 /** The number paused sending: its owner hears why and until when (a client_status webhook). */
 export async function announcePause(env: Bindings, db: Db, client: ClientRow, until: number, why: string, waitUntil: (p: Promise<unknown>) => void) {
   const reason = `sending paused until ${new Date(until).toISOString()}: ${why}`;
-  const delivery = await clientDelivery(
+  const writes = await clientEventWrites(
     db,
     client,
     {
@@ -85,9 +85,10 @@ export async function announcePause(env: Bindings, db: Db, client: ClientRow, un
     },
     `paused:${until}`,
   );
-  if (!delivery) return;
-  await delivery.insert;
-  wakeClientEndpoint(env, client, waitUntil);
+  const [first, ...more] = writes;
+  if (!first) return;
+  await db.batch([first, ...more]);
+  wakeForEvent(env, client, 'client_status', waitUntil);
 }
 
 /** Messages whose time ran out while they waited: failed with the reason. */

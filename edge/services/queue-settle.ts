@@ -7,7 +7,8 @@ import type { Db } from '../db/client.ts';
 import { and, eq, inArray } from 'drizzle-orm';
 import { scheduledMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
-import { clientDelivery, wakeClientEndpoint } from '../webhooks/enqueue.ts';
+import { clientEventWrites, wakeForEvent } from '../webhooks/enqueue.ts';
+import { wakeRulesAfter } from '../rules/inbox.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import type { ClientRow } from './clients.ts';
 import type { QueuedRow } from './queue-store.ts';
@@ -87,8 +88,7 @@ async function writesFor(db: Db, client: ClientRow, s: Settled): Promise<Write[]
   }
   const scheduled = scheduledUpdate(db, s);
   if (scheduled) writes.push(scheduled);
-  const delivery = event ? await clientDelivery(db, client, event, `${s.kind}:${s.row.id}`) : null;
-  if (delivery) writes.push(delivery.insert);
+  if (event) writes.push(...(await clientEventWrites(db, client, event, `${s.kind}:${s.row.id}`, { fromRule: send.origin === 'rule' })));
   return writes;
 }
 
@@ -101,5 +101,6 @@ export async function settle(env: Bindings, db: Db, client: ClientRow, settled: 
     const [first, ...rest] = writes.slice(i, i + 100);
     if (first) await db.batch([first, ...rest]);
   }
-  wakeClientEndpoint(env, client, waitUntil);
+  wakeForEvent(env, client, 'message_sent', waitUntil);
+  if (settled.some((s) => s.kind === 'failed')) wakeRulesAfter(env, client.userId, 'message_failed', waitUntil);
 }

@@ -5,7 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { SendParamsSchema } from '../../adapters/protocol.ts';
 
-export const SEND_ORIGINS = ['api', 'chat', 'group', 'reply', 'rejection', 'scheduled'] as const;
+export const SEND_ORIGINS = ['api', 'chat', 'group', 'reply', 'rejection', 'scheduled', 'rule'] as const;
 export type SendOrigin = (typeof SEND_ORIGINS)[number];
 export const LANES = ['interactive', 'bulk'] as const;
 export type Lane = (typeof LANES)[number];

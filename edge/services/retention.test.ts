@@ -37,6 +37,27 @@ it('the cron tick deletes what is past its retention and keeps the rest', async 
       ).bind(`msg_probe_p_${at}`, userId, at),
     ]);
   }
+  // a rule's finished runs and matched events go after 30 days; a run still owed its actions stays
+  const ruleRef = (await env.DB.prepare(
+    "INSERT INTO rules (public_id, user_id, name, position, event, trigger, actions, max_runs_per_minute, updated_at) VALUES (?, ?, 'probe', 1, 'sms_received', '{}', '[]', 20, 0) RETURNING id",
+  )
+    .bind(`rul_probe${Date.now()}`, userId)
+    .first<{ id: number }>())!.id;
+  for (const at of [old, recent])
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO rule_runs (id, rule_ref, user_id, event_id, status, steps, next_at, created_at) VALUES (?, ?, ?, 'evt_x', 'done', '[]', 0, ?)",
+      ).bind(`run_probe_d_${at}`, ruleRef, userId, at),
+      env.DB.prepare(
+        "INSERT INTO rule_runs (id, rule_ref, user_id, event_id, status, steps, next_at, created_at) VALUES (?, ?, ?, 'evt_x', 'pending', '[]', ?, ?)",
+      ).bind(`run_probe_p_${at}`, ruleRef, userId, Date.now() + DAY, at),
+      env.DB.prepare("INSERT INTO rule_events (id, user_id, event, payload, matched_at, created_at) VALUES (?, ?, 'probe', '{}', ?, ?)").bind(
+        `evt_probe_${at}`,
+        userId,
+        at,
+        at,
+      ),
+    ]);
   const ctx = createExecutionContext();
   await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), env, ctx);
   await waitOnExecutionContext(ctx);
@@ -47,6 +68,9 @@ it('the cron tick deletes what is past its retention and keeps the rest', async 
   expect(await count("SELECT count(*) AS n FROM webhook_deliveries WHERE id LIKE 'msg_probe_p_%'")).toBe(2);
   expect(await count("SELECT count(*) AS n FROM device_outbox WHERE message = 'probe' AND status = 'delivered'")).toBe(1);
   expect(await count("SELECT count(*) AS n FROM device_outbox WHERE message = 'probe' AND status = 'pending'")).toBe(2);
+  expect(await count("SELECT count(*) AS n FROM rule_runs WHERE id LIKE 'run_probe_d_%'")).toBe(1);
+  expect(await count("SELECT count(*) AS n FROM rule_runs WHERE id LIKE 'run_probe_p_%'")).toBe(2);
+  expect(await count("SELECT count(*) AS n FROM rule_events WHERE id LIKE 'evt_probe_%'")).toBe(1);
   expect(RETENTION.map((r) => r.table)).toEqual([
     'audit_log',
     'device_events',
@@ -54,6 +78,8 @@ it('the cron tick deletes what is past its retention and keeps the rest', async 
     'idempotency_keys',
     'device_outbox',
     'send_fallbacks',
+    'rule_runs',
+    'rule_events',
     'sessions',
   ]);
 });

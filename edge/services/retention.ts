@@ -14,6 +14,9 @@ export const RETENTION = [
   // a device's finished work (replies, SMS sends, USSD requests): its history shows in GET /api/sms for 90 days
   { table: 'device_outbox', where: "status IN ('sent', 'delivered', 'failed') AND created_at < ?", keepMs: 90 * DAY },
   { table: 'send_fallbacks', where: 'done_at IS NOT NULL AND due_at < ?', keepMs: 90 * DAY },
+  // rules: finished runs (the run log) and the matched events they name, 30 days; pending work stays
+  { table: 'rule_runs', where: "status != 'pending' AND created_at < ?", keepMs: 30 * DAY },
+  { table: 'rule_events', where: 'matched_at IS NOT NULL AND created_at < ?', keepMs: 30 * DAY },
   { table: 'sessions', where: 'expires_at < ?', keepMs: 0 },
 ] as const;
 

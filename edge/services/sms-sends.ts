@@ -114,16 +114,19 @@ export function scheduleAt(scheduleTime: string | undefined, now = Date.now()): 
   return at > now ? at : null;
 }
 
-/** Queues one SMS; answers its row id and public id. The device is woken by the caller (`wakeDevice`). */
-export async function queueSms(env: Bindings, userId: number, input: SmsInput, fallbackOf?: string) {
+/**
+ * Queues one SMS; answers its row id and public id. The device is woken by the caller (`wakeDevice`).
+ * `from.id` (derived from a cause: a rule's run) makes it idempotent: queued again, it is the same SMS.
+ */
+export async function queueSms(env: Bindings, userId: number, input: SmsInput, from: { fallbackOf?: string; id?: string; ruleRun?: string } = {}) {
   const now = Date.now();
   const notBefore = scheduleAt(input.scheduleTime, now);
   const target = await chooseDevice(env, userId, input, now);
   const counted = smsSegments(input.message);
-  const id = newSmsId();
+  const id = from.id ?? newSmsId();
   await env.DB.prepare(
-    `INSERT INTO device_outbox (device_ref, channel, "to", sim, message, status, kind, public_id, user_id, routed, segments, encoding, not_before, fallback_of, created_at)
-     VALUES (?, 'sms', ?, ?, ?, 'pending', 'send', ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO device_outbox (device_ref, channel, "to", sim, message, status, kind, public_id, user_id, routed, segments, encoding, not_before, fallback_of, rule_run, created_at)
+     VALUES (?, 'sms', ?, ?, ?, 'pending', 'send', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   )
     .bind(
       target.deviceRef,
@@ -136,7 +139,8 @@ export async function queueSms(env: Bindings, userId: number, input: SmsInput, f
       counted.segments,
       counted.encoding,
       notBefore,
-      fallbackOf ?? null,
+      from.fallbackOf ?? null,
+      from.ruleRun ?? null,
       now,
     )
     .run();

@@ -1,5 +1,6 @@
 // Webhook endpoints: a client's or a device's URL, signing secret and X-Api-Key, addressed as
-// `client:<id>` / `device:<id>` (the name of its WebhookSender Durable Object too).
+// `client:<id>` / `device:<id>` (the name of its WebhookSender Durable Object too), and a rule's webhook
+// action, `rule:<rule>:<action index>` (its URL from the action, signed with the rule's secret, no key).
 import { and, eq } from 'drizzle-orm';
 import { getDb, type Db } from '../db/client.ts';
 import { apiKeys, clients, devices, webhookDeliveries } from '../db/schema.ts';
@@ -11,7 +12,7 @@ import { newWebhookSecret } from './sign.ts';
 import { allowPrivateUrls, checkOutboundUrl } from '../../adapters/url-guard.ts';
 import type { ENDPOINT_KINDS } from '../../adapters/vocabulary.ts';
 
-export type EndpointKey = `client:${number}` | `device:${number}`;
+export type EndpointKey = `client:${number}` | `device:${number}` | `rule:${number}:${number}`;
 
 export interface Endpoint {
   key: EndpointKey;
@@ -22,14 +23,31 @@ export interface Endpoint {
   disabled: boolean;
 }
 
-export function parseEndpointKey(key: string): { kind: (typeof ENDPOINT_KINDS)[number]; id: number } | null {
-  const m = /^(client|device):(\d+)$/.exec(key);
-  return m ? { kind: m[1] as (typeof ENDPOINT_KINDS)[number], id: Number(m[2]) } : null;
+export function parseEndpointKey(key: string): { kind: (typeof ENDPOINT_KINDS)[number]; id: number; index: number } | null {
+  const m = /^(client|device|rule):(\d+)(?::(\d+))?$/.exec(key);
+  if (!m || (m[1] === 'rule') !== (m[3] !== undefined)) return null;
+  return { kind: m[1] as (typeof ENDPOINT_KINDS)[number], id: Number(m[2]), index: Number(m[3] ?? 0) };
+}
+
+async function loadRuleEndpoint(env: Bindings, key: EndpointKey, ruleRef: number, index: number): Promise<Endpoint | null> {
+  const row = await env.DB.prepare('SELECT actions, webhook_secret_sealed FROM rules WHERE id = ?')
+    .bind(ruleRef)
+    .first<{ actions: string; webhook_secret_sealed: string | null }>();
+  if (!row) return null;
+  const action = (JSON.parse(row.actions) as { type: string; url?: string }[])[index];
+  return {
+    key,
+    url: action?.type === 'webhook' && action.url ? action.url : null,
+    secret: row.webhook_secret_sealed ? await unseal(env.SEAL_KEY, row.webhook_secret_sealed) : null,
+    apiKey: '',
+    disabled: false,
+  };
 }
 
 export async function loadEndpoint(env: Bindings, key: string): Promise<Endpoint | null> {
   const parsed = parseEndpointKey(key);
   if (!parsed) return null;
+  if (parsed.kind === 'rule') return loadRuleEndpoint(env, key as EndpointKey, parsed.id, parsed.index);
   const db = getDb(env.DB);
   const [row] =
     parsed.kind === 'client'
@@ -57,6 +75,7 @@ export async function loadEndpoint(env: Bindings, key: string): Promise<Endpoint
 /** The endpoint answered 410 Gone: stop sending to it; waiting deliveries are paused, not lost. */
 export async function disableEndpoint(db: Db, key: EndpointKey): Promise<void> {
   const parsed = parseEndpointKey(key)!;
+  if (parsed.kind === 'rule') return; // a rule's action has no switch: that delivery is dead, the rule's next run tries again
   const now = Date.now();
   await db.batch([
     parsed.kind === 'client'

@@ -1,11 +1,12 @@
 // Queuing a webhook delivery: the row is written in the same D1 batch as the change that caused it,
 // with an id derived from that cause (a repeat never queues twice), then the endpoint's sender wakes.
-import type { WebhookEvent } from '../../adapters/events.ts';
+import type { EventName, WebhookEvent } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { Db } from '../db/client.ts';
 import { type clients, webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
+import { clientRuleEvent, NOT_FOR_RULES, wakeRulesAfter } from '../rules/inbox.ts';
 import type { EndpointKey } from './endpoint.ts';
 
 export interface NewDelivery {
@@ -63,7 +64,8 @@ export function wakeSoon(env: Bindings, endpoint: string): Promise<void> {
   return wake(env, endpoint);
 }
 
-type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'webhookUrl' | 'webhookDisabledAt'>;
+type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'clientId' | 'webhookUrl' | 'webhookDisabledAt'>;
+type Write = Parameters<Db['batch']>[0][number];
 
 /**
  * The insert for a WhatsApp client's event delivery, to batch with its cause (wrapped: a query builder
@@ -80,6 +82,27 @@ export async function clientDelivery(db: Db, client: ClientRow, event: WebhookEv
     status: client.webhookDisabledAt === null ? 'pending' : 'paused',
   });
   return { insert };
+}
+
+/**
+ * Everything one WhatsApp client event writes beside its cause: its webhook delivery (with a webhook URL)
+ * and its copy for the account's rules (when a rule names the event). Batch them with the cause.
+ */
+export async function clientEventWrites(
+  db: Db,
+  client: ClientRow,
+  event: WebhookEvent,
+  cause: string,
+  opts: { replyRoute?: ReplyRoute; fromRule?: boolean } = {},
+): Promise<Write[]> {
+  const [delivery, forRules] = await Promise.all([clientDelivery(db, client, event, cause, opts.replyRoute), clientRuleEvent(db, client, event, cause, opts)]);
+  return [...(delivery ? [delivery.insert] : []), ...(forRules ? [forRules.write] : [])];
+}
+
+/** After the batch: wakes the client's webhook sender and, when a rule names the event, the account's rule runner. */
+export function wakeForEvent(env: Bindings, client: ClientRow, event: string, waitUntil: (p: Promise<unknown>) => void): void {
+  wakeClientEndpoint(env, client, waitUntil);
+  if (!NOT_FOR_RULES.has(event as EventName)) wakeRulesAfter(env, client.userId, event, waitUntil);
 }
 
 /** Wakes a sender for rows just queued (`client:<id>` / `device:<id>`); a lost wake-up is caught by the cron sweep. */

@@ -3977,6 +3977,997 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/rules/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recent events rules could act on
+         * @description Newest first: the Android devices’ events (SMS, notifications, USSD, WhatsApp on a phone) and, for events a rule names (enabled or not), every other event kept for rules. Use an id with `POST /api/rules/{id}/test`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The webhook event this rule acts on (every event but message_ack: two follow every send; message_failed and sms_status tell outcomes) */
+                    event?: "message_received" | "message_sent" | "message_failed" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "sms_status" | "notification_received";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Recent events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: components["schemas"]["RuleRecentEvent"][];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try an unsaved rule on the account’s recent events
+         * @description For a rule editor: the rule as drafted against up to `limit` recent events of its trigger’s event (newest first). Nothing is saved or sent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RulePreviewRequest"];
+                };
+            };
+            responses: {
+                /** @description Each recent event and what the rule would do */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                event: components["schemas"]["RuleRecentEvent"];
+                                result: components["schemas"]["RuleTestResult"];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account’s rules, in the order they see events */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Rules */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rules: components["schemas"]["Rule"][];
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a rule: when an event matches, do the actions
+         * @description Rules see each event in ascending `position`. Templates (`{{data.from}}`, `{{data.message}}`, `{{data.package}}`, `{{event}}`, `{{rule.name}}`, `{{payload}}`) are checked against the trigger’s event when saved. Sends go through the send queue (WhatsApp, with the governor’s pacing) or a device outbox (SMS); messages a rule sent never trigger rules again unless `trigger.includeRuleSends`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuleInput"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rule"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict with existing state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One rule */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The rule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rule"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a rule and its run log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a rule (enable or disable it with `enabled`)
+         * @description Fields given replace the saved ones. Runs already matched keep the actions they matched with.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RulePatch"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Rule"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/rules/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try a rule on a sample or a kept event, without doing anything
+         * @description Answers whether it matches (and why not) and what each action would do: rendered texts, recipients, URL. Nothing is sent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RuleTest"];
+                };
+            };
+            responses: {
+                /** @description What would happen */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RuleTestResult"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rules/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rule’s run log: each matched event and each action’s outcome */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description Where this page starts: the `X-Next-Cursor` header of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first */
+                200: {
+                    headers: {
+                        /** @description Pass as `cursor` for the next page; absent on the last page */
+                        "X-Next-Cursor"?: string;
+                        /** @description `<url>; rel="next"` for the next page */
+                        Link?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runs: components["schemas"]["RuleRun"][];
+                        };
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account’s outgoing mail server (for rules’ email actions) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Saved settings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailSettings"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the outgoing mail server
+         * @description SMTP over TLS (465) or STARTTLS (587), or Cloudflare Email through the Worker’s `send_email` binding. The password is stored sealed; leave it out to keep the saved one. Loopback and private hosts, and plain-text SMTP, are refused unless private targets are allowed (`ALLOW_PRIVATE_WEBHOOK_URLS`, local setups).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MailSettingsInput"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailSettings"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Forget the outgoing mail server (email actions then fail with NO_MAIL_SERVER) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Forgotten */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            success: true;
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mail/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test email through the saved server */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MailTest"];
+                };
+            };
+            responses: {
+                /** @description What the server said */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailTestResult"];
+                    };
+                };
+                /** @description Invalid request (`VALIDATION_ERROR` and the route-specific codes) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or invalid credentials (`AUTH_ERROR`) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed (`ACCESS_DENIED`, `PLAN_LIMIT_EXCEEDED`, ...) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found — also another user's resource (`CLIENT_NOT_FOUND`, `NOT_FOUND`) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited (`RATE_LIMITED`); see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/schedule-message": {
         parameters: {
             query?: never;
@@ -6079,7 +7070,10 @@ export interface components {
             [key: string]: unknown;
         };
         message_received_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "message_received";
             data: components["schemas"]["MessageReceivedData"];
         };
@@ -6116,7 +7110,10 @@ export interface components {
             fromLid?: string;
         };
         message_sent_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "message_sent";
             data: components["schemas"]["MessageSentData"];
         };
@@ -6143,7 +7140,10 @@ export interface components {
             deviceId?: string;
         };
         message_ack_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "message_ack";
             data: components["schemas"]["MessageAckData"];
         };
@@ -6170,7 +7170,10 @@ export interface components {
             error?: string;
         };
         message_failed_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "message_failed";
             data: components["schemas"]["MessageFailedData"];
         };
@@ -6202,7 +7205,10 @@ export interface components {
             channel?: "whatsapp" | "sms";
         };
         call_rejected_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "call_rejected";
             data: components["schemas"]["CallRejectedData"];
         };
@@ -6227,7 +7233,10 @@ export interface components {
             fromLid?: string;
         };
         client_status_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "client_status";
             data: components["schemas"]["ClientStatusData"];
         };
@@ -6246,7 +7255,10 @@ export interface components {
             type: "client_status";
         };
         sms_received_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "sms_received";
             data: components["schemas"]["SmsReceivedData"];
         };
@@ -6278,7 +7290,10 @@ export interface components {
             channel: "sms";
         };
         ussd_response_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "ussd_response";
             data: components["schemas"]["UssdResponseData"];
         };
@@ -6308,7 +7323,10 @@ export interface components {
             type: "ussd_response";
         };
         sms_status_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "sms_status";
             data: components["schemas"]["SmsStatusData"];
         };
@@ -6340,7 +7358,10 @@ export interface components {
             channel: "sms";
         };
         notification_received_event: {
-            /** @enum {string} */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             event: "notification_received";
             data: components["schemas"]["NotificationReceivedData"];
         };
@@ -6972,6 +7993,311 @@ export interface components {
             /** @example *143# */
             code: string;
         };
+        RuleRecentEvent: {
+            id: string;
+            event: components["schemas"]["message_received_event"] | components["schemas"]["message_sent_event"] | components["schemas"]["message_ack_event"] | components["schemas"]["message_failed_event"] | components["schemas"]["call_rejected_event"] | components["schemas"]["client_status_event"] | components["schemas"]["sms_received_event"] | components["schemas"]["ussd_response_event"] | components["schemas"]["sms_status_event"] | components["schemas"]["notification_received_event"];
+            receivedAt: string;
+            source: string | null;
+        };
+        RuleTestResult: {
+            matched: boolean;
+            /** @description Why the event does not match */
+            why: string | null;
+            actions: components["schemas"]["RuleActionPreview"][];
+        };
+        RuleActionPreview: {
+            /** @enum {string} */
+            type: "email" | "reply" | "whatsapp" | "sms" | "webhook" | "stop";
+            /** @description What the action would do: rendered texts, recipients, URL */
+            would: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why it would fail, when it can be told now */
+            problem: string | null;
+        };
+        RulePreviewRequest: {
+            rule: components["schemas"]["RuleInput"];
+            limit?: number;
+        };
+        RuleInput: {
+            /** @example Forward Facebook notifications */
+            name: string;
+            /** @description Default true */
+            enabled?: boolean;
+            /** @description Rules run in ascending position (default: after the last) */
+            position?: number;
+            trigger: components["schemas"]["RuleTrigger"];
+            actions: (components["schemas"]["RuleEmailAction"] | components["schemas"]["RuleReplyAction"] | components["schemas"]["RuleWhatsappAction"] | components["schemas"]["RuleSmsAction"] | components["schemas"]["RuleWebhookAction"] | components["schemas"]["RuleStopAction"])[];
+            /** @description Runs beyond this many in a minute are skipped and logged as RATE_CAPPED (default 20): stops storms */
+            maxRunsPerMinute?: number;
+        };
+        RuleTrigger: {
+            /**
+             * @description The webhook event this rule acts on (every event but message_ack: two follow every send; message_failed and sms_status tell outcomes)
+             * @example sms_received
+             * @enum {string}
+             */
+            event: "message_received" | "message_sent" | "message_failed" | "call_rejected" | "client_status" | "sms_received" | "ussd_response" | "sms_status" | "notification_received";
+            /**
+             * @description Only events that travelled on this channel
+             * @enum {string}
+             */
+            channel?: "whatsapp" | "sms";
+            /** @description Only events of this WhatsApp client */
+            clientId?: string;
+            /** @description Only events of this Android device */
+            deviceId?: string;
+            /** @description Matches when the sender (`data.from`) is one of these; digits are compared, so `+1 (555) 010` matches `1555010` */
+            from?: string[];
+            /**
+             * @description Notifications: only from these app packages
+             * @example [
+             *       "com.facebook.katana"
+             *     ]
+             */
+            package?: string[];
+            /** @description The text contains this (case-insensitive). The text is a message’s body, a notification’s title and content, a USSD answer */
+            textContains?: string;
+            /** @description The text matches this regular expression (case-insensitive; refused when it could run for long, e.g. nested repetition) */
+            textRegex?: string;
+            timeWindow?: components["schemas"]["RuleTimeWindow"];
+            /** @description Also match events caused by messages a rule sent (off by default: a rule never triggers itself in a loop) */
+            includeRuleSends?: boolean;
+        };
+        RuleTimeWindow: {
+            /**
+             * @description ISO weekdays the rule works on: 1 Monday … 7 Sunday (default every day)
+             * @example [
+             *       1,
+             *       2,
+             *       3,
+             *       4,
+             *       5
+             *     ]
+             */
+            days?: number[];
+            /**
+             * @description From this time of day (inclusive)
+             * @example 09:00
+             */
+            from: string;
+            /**
+             * @description Until this time of day (exclusive); earlier than `from` spans midnight (22:00–06:00)
+             * @example 17:00
+             */
+            to: string;
+            /** @example Asia/Jerusalem */
+            timeZone: string;
+        };
+        RuleEmailAction: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "email";
+            /**
+             * @example [
+             *       "owner@example.com"
+             *     ]
+             */
+            to: string[];
+            /**
+             * @description Text with `{{data.field}}` placeholders from the event (no code runs)
+             * @example SMS from {{data.from}}
+             */
+            subject: string;
+            /**
+             * @description Text with `{{data.field}}` placeholders from the event (no code runs)
+             * @example {{data.message}}
+             */
+            body: string;
+            /** @description Attach the event as event.json (default true) */
+            attachPayload?: boolean;
+        };
+        /** @description Answers the sender over the channel the event came from (WhatsApp client, SMS or WhatsApp on a phone) */
+        RuleReplyAction: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reply";
+            /**
+             * @description Text with `{{data.field}}` placeholders from the event (no code runs)
+             * @example Thanks, we will call you back.
+             */
+            text: string;
+        };
+        RuleWhatsappAction: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "whatsapp";
+            /**
+             * @description The WhatsApp client (number) that sends it
+             * @example shop
+             */
+            clientId: string;
+            /** @example +972501234567 */
+            to: string;
+            /** @description Text with `{{data.field}}` placeholders from the event (no code runs) */
+            text: string;
+        };
+        RuleSmsAction: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sms";
+            /** @example +972501234567 */
+            to: string;
+            /** @description Text with `{{data.field}}` placeholders from the event (no code runs) */
+            text: string;
+            /** @description Send through this device (default: routed like POST /api/sms/send) */
+            deviceId?: string;
+            sim?: number;
+        };
+        RuleWebhookAction: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "webhook";
+            /**
+             * @description HTTPS URL; signed like every webhook, with the rule’s own secret
+             * @example https://example.com/hook
+             */
+            url: string;
+        };
+        /** @description Later rules do not see this event */
+        RuleStopAction: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stop";
+        };
+        Rule: {
+            /** @example rul_1a2b3c4d5e6f7a8b */
+            id: string;
+            name: string;
+            enabled: boolean;
+            position: number;
+            trigger: components["schemas"]["RuleTrigger"];
+            actions: (components["schemas"]["RuleEmailAction"] | components["schemas"]["RuleReplyAction"] | components["schemas"]["RuleWhatsappAction"] | components["schemas"]["RuleSmsAction"] | components["schemas"]["RuleWebhookAction"] | components["schemas"]["RuleStopAction"])[];
+            maxRunsPerMinute: number;
+            /** @description Signs the rule’s webhook actions (Standard Webhooks, like every webhook) */
+            webhookSecret: string;
+            createdAt: string;
+            updatedAt: string;
+        };
+        RulePatch: {
+            /** @example Forward Facebook notifications */
+            name?: string;
+            /** @description Default true */
+            enabled?: boolean;
+            /** @description Rules run in ascending position (default: after the last) */
+            position?: number;
+            trigger?: components["schemas"]["RuleTrigger"];
+            actions?: (components["schemas"]["RuleEmailAction"] | components["schemas"]["RuleReplyAction"] | components["schemas"]["RuleWhatsappAction"] | components["schemas"]["RuleSmsAction"] | components["schemas"]["RuleWebhookAction"] | components["schemas"]["RuleStopAction"])[];
+            /** @description Runs beyond this many in a minute are skipped and logged as RATE_CAPPED (default 20): stops storms */
+            maxRunsPerMinute?: number;
+        };
+        RuleTest: {
+            /** @description A sample event (`{event, data}`, as a webhook carries it) */
+            event?: components["schemas"]["message_received_event"] | components["schemas"]["message_sent_event"] | components["schemas"]["message_ack_event"] | components["schemas"]["message_failed_event"] | components["schemas"]["call_rejected_event"] | components["schemas"]["client_status_event"] | components["schemas"]["sms_received_event"] | components["schemas"]["ussd_response_event"] | components["schemas"]["sms_status_event"] | components["schemas"]["notification_received_event"];
+            eventId?: string;
+        };
+        RuleRun: {
+            /** @example run_0f3c… */
+            id: string;
+            ruleId: string;
+            eventId: string;
+            /** @description The event it matched (null once no longer kept) */
+            event: components["schemas"]["message_received_event"] | components["schemas"]["message_sent_event"] | components["schemas"]["message_ack_event"] | components["schemas"]["message_failed_event"] | components["schemas"]["call_rejected_event"] | components["schemas"]["client_status_event"] | components["schemas"]["sms_received_event"] | components["schemas"]["ussd_response_event"] | components["schemas"]["sms_status_event"] | components["schemas"]["notification_received_event"] | null;
+            /**
+             * @description pending: running or waiting to retry an action; skipped: RATE_CAPPED or the rule went away
+             * @enum {string}
+             */
+            status: "pending" | "done" | "failed" | "skipped";
+            reason: string | null;
+            steps: components["schemas"]["RuleRunStep"][];
+            createdAt: string;
+            finishedAt: string | null;
+        };
+        RuleRunStep: {
+            /** @enum {string} */
+            type: "email" | "reply" | "whatsapp" | "sms" | "webhook" | "stop";
+            /** @enum {string} */
+            status: "pending" | "sending" | "done" | "failed" | "skipped";
+            attempts: number;
+            /** @description Why it failed (or why the last attempt did): NO_MAIL_SERVER, EMAIL_FAILED, IN_DOUBT, CLIENT_NOT_FOUND, … */
+            code: string | null;
+            error: string | null;
+            /** @description What it did: the message id, SMS id, delivery id, … */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            at: string | null;
+        };
+        MailSettings: {
+            /** @enum {string} */
+            transport: "smtp" | "cloudflare";
+            host: string | null;
+            port: number | null;
+            /** @enum {string|null} */
+            security: "tls" | "starttls" | "none" | null;
+            username: string | null;
+            /** @description A password is saved (it is never shown) */
+            passwordSet: boolean;
+            from: string;
+            fromName: string | null;
+            updatedAt: string;
+        };
+        MailSettingsInput: {
+            /**
+             * @description `smtp`: your mail server. `cloudflare`: the Worker’s `send_email` binding named `EMAIL` (Cloudflare Email Service)
+             * @default smtp
+             * @enum {string}
+             */
+            transport?: "smtp" | "cloudflare";
+            /**
+             * @description The SMTP server (required with `smtp`); loopback and private addresses are refused
+             * @example smtp.example.com
+             */
+            host?: string;
+            /**
+             * @description Default 465 with `tls`, 587 with `starttls`, 25 with `none`
+             * @example 465
+             */
+            port?: number;
+            /**
+             * @description `tls`: TLS from the start (port 465). `starttls`: plain, then upgraded (port 587); refused when the server does not offer it. `none`: plain text, refused except in local test setups
+             * @default tls
+             * @enum {string}
+             */
+            security?: "tls" | "starttls" | "none";
+            /** @description SMTP AUTH user; no AUTH when left out */
+            username?: string;
+            /** @description SMTP AUTH password; stored sealed, never returned */
+            password?: string;
+            /**
+             * Format: email
+             * @description The sender address (also the SMTP envelope sender)
+             * @example alerts@example.com
+             */
+            from: string;
+            /** @example Switchboard */
+            fromName?: string;
+        };
+        MailTestResult: {
+            sent: boolean;
+            error: string | null;
+        };
+        MailTest: {
+            /** Format: email */
+            to: string;
+        };
         ScheduledMessage: {
             id: number;
             clientId: string;
@@ -7135,8 +8461,8 @@ export interface components {
             event: string;
             endpoint: {
                 /** @enum {string} */
-                kind: "client" | "device";
-                /** @description clientId or deviceId */
+                kind: "client" | "device" | "rule";
+                /** @description clientId, deviceId, or the rule id (`rul_…`) for a rule’s webhook action */
                 id: string;
             };
             /**

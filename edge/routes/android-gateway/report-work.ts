@@ -49,8 +49,11 @@ export async function reportWork(c: Context<AppEnv>, device: DeviceRow, item: It
   }
   const event = eventFor(device, item, next, body, now);
   if (changed && event)
-    await recordDeviceEvent(c.env, { deviceId: device.deviceId, secretHash: device.secretHash }, { event, dedupeKey: `work:${item.id}:${next}` }, (p) =>
-      c.executionCtx.waitUntil(p),
+    await recordDeviceEvent(
+      c.env,
+      { deviceId: device.deviceId, secretHash: device.secretHash },
+      { event, dedupeKey: `work:${item.id}:${next}`, fromRule: item.ruleRun !== null },
+      (p) => c.executionCtx.waitUntil(p),
     );
   return { success: true as const, id: item.id, status: (changed ? next : item.status) as 'sent' | 'delivered' | 'failed', changed };
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { getDb, type Db } from '../../db/client.ts';
-import { clients, devices, webhookDeliveries } from '../../db/schema.ts';
+import { clients, devices, rules, webhookDeliveries } from '../../db/schema.ts';
 import type { AuthContext } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { fitPage, parseCursor, setNextCursor, textBytes } from '../../lib/pages.ts';
@@ -9,7 +9,7 @@ import { isoOrNull as iso } from '../../lib/time.ts';
 import { audit } from '../../lib/audit.ts';
 import { findOwnClient } from '../../services/clients.ts';
 import { wake } from '../../webhooks/enqueue.ts';
-import { saveWebhook } from '../../webhooks/endpoint.ts';
+import { parseEndpointKey, saveWebhook } from '../../webhooks/endpoint.ts';
 import { listDeliveriesRoute, replayRoute, updateWebhookRoute } from './webhooks.routes.ts';
 
 type Row = typeof webhookDeliveries.$inferSelect & { label: string | null };
@@ -24,17 +24,18 @@ function select(db: Db) {
     .select({
       row: webhookDeliveries,
       rowid: sql<number>`${webhookDeliveries}.rowid`,
-      label: sql<string | null>`coalesce(${clients.clientId}, ${devices.deviceId})`,
+      label: sql<string | null>`coalesce(${clients.clientId}, ${devices.deviceId}, ${rules.publicId})`,
     })
     .from(webhookDeliveries)
     .leftJoin(clients, sql`${webhookDeliveries.endpoint} = 'client:' || ${clients.id}`)
-    .leftJoin(devices, sql`${webhookDeliveries.endpoint} = 'device:' || ${devices.id}`);
+    .leftJoin(devices, sql`${webhookDeliveries.endpoint} = 'device:' || ${devices.id}`)
+    .leftJoin(rules, sql`${webhookDeliveries.endpoint} LIKE 'rule:' || ${rules.id} || ':%'`);
 }
 
 const present = ({ row, label }: { row: Row | typeof webhookDeliveries.$inferSelect; label: string | null }) => ({
   id: row.id,
   event: row.event,
-  endpoint: { kind: row.endpoint.startsWith('client:') ? ('client' as const) : ('device' as const), id: label ?? '(removed)' },
+  endpoint: { kind: parseEndpointKey(row.endpoint)?.kind ?? ('client' as const), id: label ?? '(removed)' },
   status: row.status,
   attempts: row.attempts,
   lastStatus: row.lastStatus,

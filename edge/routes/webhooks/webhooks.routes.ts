@@ -9,7 +9,10 @@ export const DeliverySchema = z
   .object({
     id: z.string().openapi({ description: 'The webhook-id header of every attempt', example: 'msg_2b8f0c7e4f5a4a0e9d0c3b1a2f4e6d8c' }),
     event: z.string().openapi({ example: 'sms_received' }),
-    endpoint: z.object({ kind: z.enum(ENDPOINT_KINDS), id: z.string().openapi({ description: 'clientId or deviceId' }) }),
+    endpoint: z.object({
+      kind: z.enum(ENDPOINT_KINDS),
+      id: z.string().openapi({ description: 'clientId, deviceId, or the rule id (`rul_…`) for a rule’s webhook action' }),
+    }),
     status: DeliveryStatusSchema.openapi({
       description: 'pending (will be tried), delivered, dead (gave up; replayable) or paused (endpoint disabled by 410)',
     }),

@@ -1,0 +1,259 @@
+// The account's rules at work, run by its RuleRunner object's alarm. Two steps, each durable in D1:
+// 1. match: new events (rule_events) against the enabled rules in order → one run per (rule, event), its
+//    id derived from both (matched again after a crash, it is the same run), the per-rule rate cap applied;
+// 2. run: each due run's actions in order, the outcome of each written before the next starts. A run is
+//    claimed by pushing its due time out by a lease, so a crash takes it up again where it stopped.
+import type { ReplyRoute } from '../../adapters/android/index.ts';
+import { WebhookEventSchema } from '../../adapters/events.ts';
+import type { Bindings } from '../env.ts';
+import { sha256Hex } from '../lib/secrets.ts';
+import { type ActionOutcome, perform, type RunContext, type RunEvent } from './actions.ts';
+import { matchTrigger } from './match.ts';
+import type { RuleAction } from './schema.ts';
+import { loadRules, ruleByRef, type StoredRule } from './store.ts';
+
+export const LEASE_MS = 60_000;
+/** An action that fails for a reason waiting can help is tried this many times in all. */
+export const MAX_ATTEMPTS = 5;
+/** Waits before the 2nd, 3rd, … attempt. */
+export const BACKOFF_MS = [10_000, 60_000, 300_000, 900_000];
+const MATCH_BATCH = 50;
+const RUN_BATCH = 10;
+
+export type StepStatus = 'pending' | 'sending' | 'done' | 'failed' | 'skipped';
+export interface Step {
+  action: RuleAction;
+  status: StepStatus;
+  attempts: number;
+  code?: string;
+  error?: string;
+  result?: Record<string, unknown>;
+  at?: number;
+}
+
+export async function runIdFor(ruleId: string, eventId: string): Promise<string> {
+  return `run_${(await sha256Hex(`${ruleId}|${eventId}`)).slice(0, 32)}`;
+}
+
+/** An event kept for rules, as read from D1. */
+export interface EventRow {
+  id: string;
+  event: string;
+  payload: string;
+  client_ref: number | null;
+  device_ref: number | null;
+  source: string | null;
+  reply_route: string | null;
+  from_rule: number;
+  created_at: number;
+}
+
+export function toRunEvent(row: EventRow): RunEvent | null {
+  const parsed = WebhookEventSchema.safeParse(JSON.parse(row.payload));
+  if (!parsed.success) return null;
+  return {
+    id: row.id,
+    event: parsed.data,
+    clientRef: row.client_ref,
+    deviceRef: row.device_ref,
+    source: row.source,
+    replyRoute: row.reply_route ? (JSON.parse(row.reply_route) as ReplyRoute) : null,
+  };
+}
+
+export const matchContext = (row: Pick<EventRow, 'client_ref' | 'device_ref' | 'source' | 'from_rule' | 'created_at'>) => ({
+  clientId: row.client_ref !== null ? row.source : null,
+  deviceId: row.device_ref !== null ? row.source : null,
+  fromRule: row.from_rule === 1,
+  at: row.created_at,
+});
+
+/** Which rules an event starts, in order, until one with a `stop` action. */
+export function rulesFor(all: StoredRule[], row: EventRow, ev: RunEvent): StoredRule[] {
+  const out: StoredRule[] = [];
+  for (const rule of all) {
+    if (!rule.enabled || rule.trigger.event !== ev.event.event) continue;
+    if (!matchTrigger(rule.trigger, ev.event, matchContext(row)).ok) continue;
+    out.push(rule);
+    if (rule.actions.some((a) => a.type === 'stop')) break;
+  }
+  return out;
+}
+
+/** Matches up to MATCH_BATCH new events; answers how many. */
+async function matchNew(env: Bindings, userId: number, now: number): Promise<number> {
+  const { results: events } = await env.DB.prepare(
+    `SELECT id, event, payload, client_ref, device_ref, source, reply_route, from_rule, created_at FROM rule_events
+     WHERE user_id = ? AND matched_at IS NULL ORDER BY created_at LIMIT ${MATCH_BATCH}`,
+  )
+    .bind(userId)
+    .all<EventRow>();
+  if (!events.length) return 0;
+  const all = await loadRules(env, userId, { enabledOnly: true });
+  const { results: counts } = await env.DB.prepare(
+    `SELECT rule_ref, count(*) AS n FROM rule_runs WHERE user_id = ? AND created_at > ? AND status != 'skipped' GROUP BY rule_ref`,
+  )
+    .bind(userId, now - 60_000)
+    .all<{ rule_ref: number; n: number }>();
+  const recent = new Map(counts.map((c) => [c.rule_ref, c.n]));
+  const writes: D1PreparedStatement[] = [];
+  const insert = env.DB.prepare(
+    `INSERT INTO rule_runs (id, rule_ref, user_id, event_id, status, reason, steps, next_at, created_at, finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
+  for (const row of events) {
+    const ev = toRunEvent(row);
+    for (const rule of ev ? rulesFor(all, row, ev) : []) {
+      const id = await runIdFor(rule.id, row.id);
+      const n = recent.get(rule.ref) ?? 0;
+      if (n >= rule.maxRunsPerMinute) {
+        const why = `RATE_CAPPED: the rule ran ${n} times in the last minute (its cap is ${rule.maxRunsPerMinute})`;
+        writes.push(insert.bind(id, rule.ref, userId, row.id, 'skipped', why, '[]', now, now, now));
+        continue;
+      }
+      recent.set(rule.ref, n + 1);
+      const steps: Step[] = rule.actions.map((action) => ({ action, status: 'pending', attempts: 0 }));
+      writes.push(insert.bind(id, rule.ref, userId, row.id, 'pending', null, JSON.stringify(steps), now, now, null));
+    }
+    writes.push(env.DB.prepare('UPDATE rule_events SET matched_at = ? WHERE id = ?').bind(now, row.id));
+  }
+  for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
+  return events.length;
+}
+
+interface RunRow {
+  id: string;
+  rule_ref: number;
+  event_id: string;
+  steps: string;
+}
+
+async function claimRuns(env: Bindings, userId: number, now: number): Promise<RunRow[]> {
+  const { results } = await env.DB.prepare(
+    `UPDATE rule_runs SET next_at = ?1
+     WHERE id IN (SELECT id FROM rule_runs WHERE user_id = ?2 AND status = 'pending' AND next_at <= ?3 ORDER BY next_at LIMIT ${RUN_BATCH})
+     RETURNING id, rule_ref, event_id, steps`,
+  )
+    .bind(now + LEASE_MS, userId, now)
+    .all<RunRow>();
+  return results;
+}
+
+function save(env: Bindings, run: { id: string; steps: Step[]; status: string; reason: string | null; nextAt: number; finishedAt: number | null }) {
+  return env.DB.prepare('UPDATE rule_runs SET steps = ?, status = ?, reason = ?, next_at = ?, finished_at = ? WHERE id = ?')
+    .bind(JSON.stringify(run.steps), run.status, run.reason, run.nextAt, run.finishedAt, run.id)
+    .run();
+}
+
+const finish = (steps: Step[]) => {
+  const failed = steps.find((s) => s.status === 'failed');
+  return failed ? { status: 'failed', reason: `${failed.action.type}: ${failed.code ?? 'FAILED'}: ${failed.error ?? ''}` } : { status: 'done', reason: null };
+};
+
+/** One run: its remaining actions in order, each outcome saved before the next starts. */
+async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  const steps = JSON.parse(row.steps) as Step[];
+  const lease = () => Date.now() + LEASE_MS;
+  const rule = await ruleByRef(env, row.rule_ref);
+  const evRow = await env.DB.prepare(
+    'SELECT id, event, payload, client_ref, device_ref, source, reply_route, from_rule, created_at FROM rule_events WHERE id = ? AND user_id = ?',
+  )
+    .bind(row.event_id, userId)
+    .first<EventRow>();
+  const ev = evRow ? toRunEvent(evRow) : null;
+  const untouched = steps.every((s) => s.status === 'pending' && s.attempts === 0);
+  if (!rule || !ev || (!rule.enabled && untouched)) {
+    const reason = !rule ? 'RULE_DELETED' : !ev ? 'EVENT_GONE: the event is no longer kept' : 'RULE_DISABLED: disabled before the run started';
+    await save(env, { id: row.id, steps, status: 'skipped', reason, nextAt: Date.now(), finishedAt: Date.now() });
+    return;
+  }
+  const ctx: RunContext = { env, userId, runId: row.id, rule: { ref: rule.ref, id: rule.id, name: rule.name }, ev, waitUntil };
+  for (const [i, step] of steps.entries()) {
+    if (step.status !== 'pending' && step.status !== 'sending') continue;
+    if (step.status === 'sending') {
+      // the gateway stopped while handing this email over: it may have gone, so it is not sent again
+      Object.assign(step, {
+        status: 'failed',
+        code: 'IN_DOUBT',
+        error: 'the gateway stopped while handing this email to the mail server; not sent again, to avoid a duplicate',
+        at: Date.now(),
+      });
+      await save(env, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null });
+      continue;
+    }
+    if (step.action.type === 'email') {
+      step.status = 'sending';
+      await save(env, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null });
+    }
+    let outcome: ActionOutcome;
+    try {
+      outcome = await perform(ctx, step.action, i);
+    } catch (err) {
+      outcome = { ok: false, retry: true, code: 'INTERNAL', error: err instanceof Error ? err.message : String(err) };
+    }
+    step.attempts += 1;
+    step.at = Date.now();
+    if (outcome.ok) {
+      Object.assign(step, { status: 'done', result: outcome.result, code: undefined, error: undefined });
+    } else if (outcome.retry && step.attempts < MAX_ATTEMPTS) {
+      // later actions wait for this one: the order of a rule's actions holds
+      Object.assign(step, { status: 'pending', code: outcome.code, error: outcome.error });
+      const wait = BACKOFF_MS[Math.min(step.attempts - 1, BACKOFF_MS.length - 1)]!;
+      await save(env, {
+        id: row.id,
+        steps,
+        status: 'pending',
+        reason: `${step.action.type}: retrying: ${outcome.error}`,
+        nextAt: Date.now() + wait,
+        finishedAt: null,
+      });
+      return;
+    } else {
+      const tries = step.attempts > 1 ? ` (gave up after ${step.attempts} attempts)` : '';
+      Object.assign(step, { status: 'failed', code: outcome.code, error: `${outcome.error}${tries}` });
+    }
+    await save(env, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null });
+  }
+  const end = finish(steps);
+  await save(env, { id: row.id, steps, status: end.status, reason: end.reason, nextAt: Date.now(), finishedAt: Date.now() });
+}
+
+/** Matches and runs what is due for one account until nothing is, or the deadline; answers when to come back. */
+export async function runRules(
+  env: Bindings,
+  userId: number,
+  waitUntil: (p: Promise<unknown>) => void = () => {},
+  deadline = Date.now() + 25_000,
+): Promise<{ next: number | null; worked: number }> {
+  let worked = 0;
+  while (Date.now() < deadline) {
+    const matched = await matchNew(env, userId, Date.now());
+    const runs = await claimRuns(env, userId, Date.now());
+    for (const run of runs) {
+      if (Date.now() >= deadline) break;
+      await runOne(env, userId, run, waitUntil);
+    }
+    worked += matched + runs.length;
+    if (!matched && !runs.length) break;
+  }
+  const next = await env.DB.prepare(
+    `SELECT min(t) AS next FROM (SELECT min(next_at) AS t FROM rule_runs WHERE user_id = ?1 AND status = 'pending'
+       UNION ALL SELECT min(created_at) FROM rule_events WHERE user_id = ?1 AND matched_at IS NULL)`,
+  )
+    .bind(userId)
+    .first<{ next: number | null }>();
+  return { next: next?.next ?? null, worked };
+}
+
+/** Cron: wake every account whose rule work nobody is doing (a lost wake-up, an evicted object). */
+export async function sweepRules(env: Bindings, wake: (userId: number) => Promise<void>, graceMs = 30_000): Promise<number> {
+  const before = Date.now() - graceMs;
+  const { results } = await env.DB.prepare(
+    `SELECT DISTINCT user_id FROM rule_runs WHERE status = 'pending' AND next_at <= ?1
+     UNION SELECT DISTINCT user_id FROM rule_events WHERE matched_at IS NULL AND created_at <= ?1`,
+  )
+    .bind(before)
+    .all<{ user_id: number }>();
+  await Promise.all(results.map((r) => wake(r.user_id)));
+  return results.length;
+}

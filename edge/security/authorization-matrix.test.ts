@@ -76,7 +76,7 @@ const CHAT = '972500000001@c.us';
 const MEDIA_MESSAGE = 'VICTIMMEDIA0001';
 const VICTIM_TEXT = 'victim-private-text-7f3a';
 const VICTIM_HOOKS = 'https://victim-hooks.example.com';
-const OWNERSHIP_CODES = ['CLIENT_NOT_FOUND', 'DEVICE_NOT_FOUND', 'NOT_FOUND', 'MESSAGE_NOT_FOUND'];
+const OWNERSHIP_CODES = ['CLIENT_NOT_FOUND', 'DEVICE_NOT_FOUND', 'NOT_FOUND', 'MESSAGE_NOT_FOUND', 'RULE_NOT_FOUND'];
 /** Operations whose clientId names a new object in the caller's own namespace (not someone's existing one). */
 const CREATES_IN_OWN_NAMESPACE = new Set(['POST /api/add-number']);
 /** `/api/admin/*`: the admin's account key only; every other principal gets 403 ACCESS_DENIED. */
@@ -106,8 +106,9 @@ interface Fixtures {
   /** an SMS and a USSD request sent through device 1 (where the document has their routes) */
   smsId?: string;
   ussdId?: string;
-  /** a rule of the victim's, where the document has /api/rules */
+  /** a rule of the victim's, where the document has /api/rules, and an event its test may name */
   ruleId?: string;
+  ruleEventId?: string;
   webhookSecret: string;
   /** a bridge credential the admin issued, where the document has POST /api/admin/bridges */
   bridgeId?: string;
@@ -220,6 +221,9 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
       ).json?.id
     : undefined;
 
+  const deviceEvent = await env.DB.prepare('SELECT id FROM device_events WHERE device_ref = ? ORDER BY id LIMIT 1').bind(device1.ref).first<{ id: number }>();
+  const ruleEventId = deviceEvent ? `dev_evt_${deviceEvent.id}` : undefined;
+
   // both deliveries fail their first attempt (no network here); then they are dead, so a replay would show
   type Delivery = { id: string; endpoint: { kind: string }; attempts: number; lastError: string | null };
   const deliveries = await until('two attempted deliveries', async () => {
@@ -273,6 +277,7 @@ async function makeFixtures(ops: Operation[]): Promise<Fixtures> {
     smsId,
     ussdId,
     ruleId,
+    ruleEventId,
     webhookSecret: hook.json.webhookSecret,
     bridgeId,
     attackers,
@@ -317,6 +322,7 @@ function resolvers(fx: Fixtures): Record<string, (op: Operation) => Variant[] | 
     messageId: () => [{ label: 'message', value: MEDIA_MESSAGE }],
     groupId: () => [{ label: 'group', value: READ_ONLY_GROUP }],
     deviceId: () => [{ label: 'device', value: fx.device1.deviceId }],
+    eventId: () => (fx.ruleEventId ? [{ label: "the victim's device event", value: fx.ruleEventId }] : undefined),
     bridgeId: () => (fx.bridgeId ? [{ label: "the operator's bridge credential", value: fx.bridgeId }] : undefined),
     id: (op) => {
       if (/\/scheduled-messages\/\{id\}$/.test(op.path)) return [{ label: 'scheduled message', value: String(fx.scheduledId) }];

@@ -27,7 +27,7 @@ import {
 
 const SEED = 20_261_122;
 /** requests in all, shared evenly by the operations (at least 60 each): the run time stays put as routes are added */
-const TOTAL_REQUESTS = 5900;
+const TOTAL_REQUESTS = 6800;
 const perOperation = (operations: number) => Math.max(60, Math.ceil(TOTAL_REQUESTS / operations));
 const CONCURRENCY = 16;
 const ANSWER_WITHIN_MS = 20_000;

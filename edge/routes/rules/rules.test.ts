@@ -114,6 +114,17 @@ describe('rules API', () => {
     expect(no.json.matched).toBe(false);
     expect(no.json.why).toMatch(/app com.whatsapp is not in the list/);
     expect(await outbox(d.deviceId)).toEqual([]); // nothing was sent
+
+    // a kept event is tried by id; another account's rule cannot name it
+    await postAndroid(d.secret, { type: 'notification', data: { id: 9, package: 'com.facebook.katana', title: 'Omer', content: 'A comment for you' } });
+    const [kept] = (await call('/api/rules/events?event=notification_received', { key: u.apiKey })).json.events;
+    expect(kept).toMatchObject({ id: expect.stringMatching(/^dev_evt_\d+$/), source: d.deviceId, event: { data: { title: 'Omer' } } });
+    const byId = await call(`/api/rules/${saved.json.id}/test`, { key: u.apiKey, body: { eventId: kept.id } });
+    expect(byId.json.actions[0].would.text).toBe('FB: Omer — A comment for you');
+    const other = await newUser();
+    const theirs = await call('/api/rules', { key: other.apiKey, body: rule({ trigger: { event: 'notification_received' }, actions: [{ type: 'stop' }] }) });
+    expect((await call(`/api/rules/${theirs.json.id}/test`, { key: other.apiKey, body: { eventId: kept.id } })).status).toBe(404);
+    expect((await call('/api/rules/events', { key: other.apiKey })).json.events).toEqual([]);
   });
 });
 

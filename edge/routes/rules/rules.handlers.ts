@@ -171,8 +171,8 @@ export const rulesRouter = createRouter()
   .openapi(previewRuleRoute, async (c) => {
     const { rule, limit } = c.req.valid('json');
     const userId = c.get('auth').userId;
-    const problem = checkRule(rule);
-    if (problem) throw new ApiError(400, 'VALIDATION_ERROR', `rule.${problem.path}: ${problem.message}`);
+    // the same checks as saving, so a draft that previews cleanly also saves
+    await validate(c.env, userId, rule);
     const rows = await recentEvents(c.env, userId, rule.trigger.event, limit ?? 20);
     const results = [];
     for (const row of rows) {

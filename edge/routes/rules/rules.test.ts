@@ -243,8 +243,10 @@ describe('rules at work', () => {
       }),
     });
     await postAndroid(d.secret, smsPayload('mid-send'));
-    const ev = await until('the event kept for rules', () =>
-      env.DB.prepare("SELECT id, user_id FROM rule_events WHERE payload LIKE '%mid-send%'").first<{ id: string; user_id: number }>(),
+    const ev = await until(
+      'the event kept for rules',
+      async () =>
+        (await env.DB.prepare("SELECT id, user_id FROM rule_events WHERE payload LIKE '%mid-send%'").first<{ id: string; user_id: number }>()) ?? undefined,
     );
     // the run as a crash leaves it: the email marked as being handed over, its lease run out
     const ruleRef = (await env.DB.prepare('SELECT id FROM rules WHERE public_id = ?').bind(saved.json.id).first<{ id: number }>())!.id;

@@ -153,3 +153,55 @@ export function Section(props: { title: string; children: ComponentChildren; act
     </section>
   );
 }
+
+/** A button that asks again, in place, before doing something that cannot be undone; the API's sentence shows if it fails. */
+export function Confirmed(props: {
+  label: string;
+  aria?: string;
+  question: string;
+  confirm: string;
+  danger?: boolean;
+  /** the asking box's class */
+  class?: string;
+  run: () => Promise<void>;
+}) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!open)
+    return (
+      <button type="button" class={`${props.danger ? 'danger' : 'secondary'} small`} aria-label={props.aria} onClick={() => setOpen(true)}>
+        {props.label}
+      </button>
+    );
+  return (
+    <div class={props.class ?? 'stack danger-zone dev-confirm'}>
+      <p>{props.question}</p>
+      <Notice kind="error">{error}</Notice>
+      <div class="row">
+        <button
+          type="button"
+          class={`${props.danger ? 'danger' : ''} small`}
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            setError(null);
+            try {
+              await props.run();
+              setOpen(false);
+            } catch (err) {
+              setError(errorText(err));
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          {props.confirm}
+        </button>
+        <button type="button" class="secondary small" onClick={() => setOpen(false)}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}

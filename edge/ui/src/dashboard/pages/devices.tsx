@@ -5,7 +5,7 @@
 // deleted, and its recent events are listed by type.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, must, type paths, type Schemas } from '../../api.ts';
-import { Field, Notice, Pager, Section, Secret, useAsync, when, errorText, type Note } from '../../components.tsx';
+import { Confirmed, Field, Notice, Pager, Section, Secret, useAsync, when, errorText, type Note } from '../../components.tsx';
 import { Choice } from './admin/choice.tsx';
 import { DeviceSetup } from './admin/device-setup.tsx';
 import { Health, LastSeen, SimList } from './sms/fleet.tsx';
@@ -131,49 +131,6 @@ function WebhookForm(props: { device: Device; onSaved: () => void }) {
       </div>
       {note && <Notice kind={note.kind}>{note.text}</Notice>}
     </form>
-  );
-}
-
-/** A button that asks again before doing something that cannot be undone. */
-function Confirmed(props: { label: string; question: string; confirm: string; danger?: boolean; run: () => Promise<void> }) {
-  const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  if (!open)
-    return (
-      <button type="button" class={`${props.danger ? 'danger' : 'secondary'} small`} onClick={() => setOpen(true)}>
-        {props.label}
-      </button>
-    );
-  return (
-    <div class="stack danger-zone dev-confirm">
-      <p>{props.question}</p>
-      <Notice kind="error">{error}</Notice>
-      <div class="row">
-        <button
-          type="button"
-          class={`${props.danger ? 'danger' : ''} small`}
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            setError(null);
-            try {
-              await props.run();
-              setOpen(false);
-            } catch (err) {
-              setError(errorText(err));
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
-          {props.confirm}
-        </button>
-        <button type="button" class="secondary small" onClick={() => setOpen(false)}>
-          Cancel
-        </button>
-      </div>
-    </div>
   );
 }
 

@@ -5,6 +5,7 @@ import { DevicesPage } from './devices.tsx';
 import { LogsPage } from './logs.tsx';
 import { MessagesPage } from './messages.tsx';
 import { NumbersPage } from './numbers.tsx';
+import { RulesPage } from './rules.tsx';
 import { SchedulingPage } from './scheduling.tsx';
 import { SmsPage } from './sms.tsx';
 import { UsagePage } from './usage.tsx';
@@ -21,6 +22,7 @@ export const PAGES: { path: string; title: string; component: FunctionComponent<
   { path: 'webhooks', title: 'Webhooks', component: WebhooksPage },
   { path: 'devices', title: 'Devices', component: DevicesPage },
   { path: 'sms', title: 'SMS', component: SmsPage },
+  { path: 'rules', title: 'Rules', component: RulesPage },
   { path: 'logs', title: 'Logs', component: LogsPage },
   { path: 'usage', title: 'Usage', component: UsagePage },
   { path: 'account', title: 'Account', component: AccountPage },

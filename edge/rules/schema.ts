@@ -75,12 +75,10 @@ export const RuleTriggerSchema = z
       .max(500)
       .optional()
       .openapi({ description: 'The text contains this (case-insensitive). The text is a message’s body, a notification’s title and content, a USSD answer' }),
-    textRegex: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({ description: 'The text matches this regular expression (case-insensitive; refused when it could run for long, e.g. nested repetition)' }),
+    textRegex: z.string().min(1).max(200).optional().openapi({
+      description:
+        'The text matches this regular expression (RE2 syntax, case-insensitive; matched in time linear in the text, so no pattern can hang the gateway; no lookaround or backreferences)',
+    }),
     timeWindow: TimeWindowSchema.optional(),
     includeRuleSends: z
       .boolean()

@@ -8058,7 +8058,7 @@ export interface components {
             package?: string[];
             /** @description The text contains this (case-insensitive). The text is a message’s body, a notification’s title and content, a USSD answer */
             textContains?: string;
-            /** @description The text matches this regular expression (case-insensitive; refused when it could run for long, e.g. nested repetition) */
+            /** @description The text matches this regular expression (RE2 syntax, case-insensitive; matched in time linear in the text, so no pattern can hang the gateway; no lookaround or backreferences) */
             textRegex?: string;
             timeWindow?: components["schemas"]["RuleTimeWindow"];
             /** @description Also match events caused by messages a rule sent (off by default: a rule never triggers itself in a loop) */

@@ -60,7 +60,7 @@ describe('rules API', () => {
       /actions\.0\.text: .*unknown field data\.form for sms_received/,
     );
     expect(await refused(rule({ actions: [{ type: 'reply', text: 'Hi {{data.from' }] }))).toMatch(/not closed/);
-    expect(await refused(rule({ trigger: { event: 'sms_received', textRegex: '(a+)+$' } }))).toMatch(/textRegex/);
+    expect(await refused(rule({ trigger: { event: 'sms_received', textRegex: '(a)\\1' } }))).toMatch(/textRegex/);
     expect(await refused(rule({ trigger: { event: 'notification_received' } }))).toMatch(/a reply needs an event with a sender/);
     expect(await refused(rule({ trigger: { event: 'message_ack' } }))).toMatch(/trigger\.event/);
     expect(await refused(rule({ actions: [{ type: 'webhook', url: 'https://127.0.0.1/hook' }] }))).toMatch(/actions\.0\.url: refused/);

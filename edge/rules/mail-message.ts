@@ -1,6 +1,6 @@
 // The message an email action sends: headers made safe (CR/LF and control characters never reach a
 // header; non-ASCII text as RFC 2047 encoded-words), the MIME body built by worker-mailer's `Email`.
-import type { MailSettings, OutgoingMail } from './mail.ts';
+import type { MailSettings, OutgoingMail } from './mail-types.ts';
 
 /** A subject longer than this is cut. */
 export const MAX_SUBJECT = 300;

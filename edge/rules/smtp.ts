@@ -3,7 +3,7 @@
 // mails anyone twice), one overall deadline, the socket closed on every path. Our own client: worker-
 // mailer's spins forever when a server hangs up mid-reply.
 import { base64, clip, MailError, utf8 } from './mail-message.ts';
-import { type MailResult, type MailSettings, normalizeMailHost } from './mail.ts';
+import { type MailResult, type MailSettings, normalizeMailHost } from './mail-types.ts';
 
 const QUIT_WAIT_MS = 2_000;
 

@@ -547,6 +547,8 @@ export const ruleEvents = sqliteTable(
     index('rule_events_due').on(t.userId, t.matchedAt, t.createdAt),
     index('rule_events_recent').on(t.userId, t.event, t.createdAt),
     index('rule_events_age').on(t.createdAt),
+    // the cron sweep's question: which accounts have events nobody matched
+    index('rule_events_unmatched').on(t.createdAt).where(sql`matched_at IS NULL`),
   ],
 );
 
@@ -571,7 +573,14 @@ export const ruleRuns = sqliteTable(
     createdAt: createdAt(),
     finishedAt: integer('finished_at'),
   },
-  (t) => [index('rule_runs_rule').on(t.ruleRef, t.createdAt), index('rule_runs_due').on(t.userId, t.status, t.nextAt), index('rule_runs_age').on(t.createdAt)],
+  (t) => [
+    index('rule_runs_rule').on(t.ruleRef, t.createdAt),
+    index('rule_runs_due').on(t.userId, t.status, t.nextAt),
+    index('rule_runs_age').on(t.createdAt),
+    // the rate cap's count (an account's runs of the last minute) and the cron sweep's pending runs
+    index('rule_runs_user').on(t.userId, t.createdAt),
+    index('rule_runs_pending').on(t.nextAt).where(sql`status = 'pending'`),
+  ],
 );
 
 /** The account's outgoing mail server for email actions; the password is sealed. */

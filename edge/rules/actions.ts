@@ -48,7 +48,13 @@ function fromApiError(err: unknown): ActionOutcome {
   return fail('INTERNAL', err instanceof Error ? err.message : String(err), true);
 }
 
-const render = (ctx: RunContext, text: string) => renderTemplate(text, { event: ctx.ev.event, rule: { id: ctx.rule.id, name: ctx.rule.name } });
+const render = (ctx: RunContext, text: string, max: number) =>
+  Array.from(renderTemplate(text, { event: ctx.ev.event, rule: { id: ctx.rule.id, name: ctx.rule.name } }))
+    .slice(0, max)
+    .join('');
+
+/** The most a rendered text may be, per channel (event text can be long: a stranger's 65,000 characters must not become 400 SMS). */
+export const TEXT_LIMITS = { sms: 1600, whatsapp: 4096, emailBody: 100_000, subject: 300 } as const;
 
 const cause = (ctx: RunContext, index: number) => `${ctx.runId}:${index}`;
 
@@ -57,6 +63,11 @@ async function whatsapp(ctx: RunContext, index: number, clientRef: number, to: s
   if (!client || client.userId !== ctx.userId) return fail('CLIENT_NOT_FOUND', 'The WhatsApp client is gone');
   try {
     const id = await derivedQueueId(client.id, 'u', cause(ctx, index));
+    // already settled (a crash after the send, before this step was written): the queue forgets sent rows, D1 does not
+    const settled = await ctx.env.DB.prepare('SELECT status FROM sent_messages WHERE client_ref = ? AND queue_id = ?')
+      .bind(client.id, id)
+      .first<{ status: string }>();
+    if (settled) return { ok: true, result: { channel: 'whatsapp', clientId: client.clientId, to, messageId: id, status: settled.status } };
     const queued = await queueSend(ctx.env, client, { to: to.replace(/^\+/, ''), text, origin: 'rule' }, { lane: 'interactive', id });
     return { ok: true, result: { channel: 'whatsapp', clientId: client.clientId, to, messageId: queued.id, status: queued.status } };
   } catch (err) {
@@ -64,12 +75,15 @@ async function whatsapp(ctx: RunContext, index: number, clientRef: number, to: s
   }
 }
 
-async function reply(ctx: RunContext, index: number, text: string): Promise<ActionOutcome> {
+async function reply(ctx: RunContext, index: number, template: string): Promise<ActionOutcome> {
   const route = ctx.ev.replyRoute;
   if (!route) return fail('NO_REPLY_ROUTE', 'This event has no sender to answer');
+  const text = render(ctx, template, route.channel === 'sms' ? TEXT_LIMITS.sms : TEXT_LIMITS.whatsapp);
   if (ctx.ev.clientRef !== null) return whatsapp(ctx, index, ctx.ev.clientRef, route.to, text);
   if (ctx.ev.deviceRef === null) return fail('NO_REPLY_ROUTE', 'This event has no sender to answer');
   // a device reply waits in the device's outbox; its source (unique) makes a repeat the same reply
+  const device = await ctx.env.DB.prepare('SELECT 1 FROM devices WHERE id = ? AND user_id = ?').bind(ctx.ev.deviceRef, ctx.userId).first();
+  if (!device) return fail('DEVICE_NOT_FOUND', 'The device that received the event was removed');
   const inserted = await getDb(ctx.env.DB)
     .insert(deviceOutbox)
     .values({
@@ -123,8 +137,8 @@ async function email(ctx: RunContext, index: number, action: Extract<RuleAction,
     settings,
     {
       to: action.to,
-      subject: render(ctx, action.subject),
-      text: render(ctx, action.body),
+      subject: render(ctx, action.subject, TEXT_LIMITS.subject),
+      text: render(ctx, action.body, TEXT_LIMITS.emailBody),
       attachments: attach ? [{ filename: 'event.json', content: JSON.stringify(ctx.ev.event, null, 2), mimeType: 'application/json' }] : [],
       messageId: `<${cause(ctx, index).replace(':', '.')}@switchboard>`,
     },
@@ -139,16 +153,16 @@ export async function perform(ctx: RunContext, action: RuleAction, index: number
     case 'email':
       return email(ctx, index, action);
     case 'reply':
-      return reply(ctx, index, render(ctx, action.text));
+      return reply(ctx, index, action.text);
     case 'whatsapp': {
       const ref = await ctx.env.DB.prepare('SELECT id FROM clients WHERE user_id = ? AND client_id = ?')
         .bind(ctx.userId, action.clientId)
         .first<{ id: number }>();
       if (!ref) return fail('CLIENT_NOT_FOUND', `No WhatsApp client ${action.clientId}`);
-      return whatsapp(ctx, index, ref.id, action.to, render(ctx, action.text));
+      return whatsapp(ctx, index, ref.id, action.to, render(ctx, action.text, TEXT_LIMITS.whatsapp));
     }
     case 'sms':
-      return sms(ctx, index, action, render(ctx, action.text));
+      return sms(ctx, index, action, render(ctx, action.text, TEXT_LIMITS.sms));
     case 'webhook':
       return webhook(ctx, index);
     case 'stop':

@@ -3,7 +3,7 @@
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { WebhookEvent } from '../../adapters/events.ts';
 import type { Bindings } from '../env.ts';
-import { loadMailSettings } from './mail-settings.ts';
+import { mailSettingsView } from './mail-settings.ts';
 import { type MatchContext, matchTrigger } from './match.ts';
 import type { RuleAction, RuleTrigger } from './schema.ts';
 import { renderTemplate } from './template.ts';
@@ -37,6 +37,8 @@ export async function dryRun(
   userId: number,
   rule: { id: string; name: string; trigger: RuleTrigger; actions: RuleAction[] },
   tried: TriedEvent,
+  /** the account's mail server as shown (no password), read once by a caller trying many events */
+  mailView: ReturnType<typeof mailSettingsView> = mailSettingsView(env, userId),
 ): Promise<{ matched: boolean; why: string | null; actions: ActionPreview[] }> {
   const match = matchTrigger(rule.trigger, tried.event, tried.ctx);
   const render = (text: string) => renderTemplate(text, { event: tried.event, rule: { id: rule.id, name: rule.name } });
@@ -44,7 +46,7 @@ export async function dryRun(
   for (const action of rule.actions) {
     switch (action.type) {
       case 'email': {
-        const mail = await loadMailSettings(env, userId);
+        const mail = await mailView;
         actions.push({
           type: 'email',
           would: {

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm';
 import { getDb } from '../db/client.ts';
 import { mailSettings } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
+import { ApiError } from '../lib/errors.ts';
 import { seal, unseal } from '../lib/secrets.ts';
 import type { MailSettings } from './mail.ts';
 
@@ -22,10 +23,26 @@ export async function loadMailSettings(env: Bindings, userId: number): Promise<M
   };
 }
 
-/** Saves the settings; a missing password keeps the saved one (the form never gets it back to resend). */
+/**
+ * Saves the settings; a missing password keeps the saved one (the form never gets it back to resend) —
+ * but only for the same server and login: the saved password is never handed to another host, port or
+ * user name, so changing those needs the password again (an empty one clears it).
+ */
 export async function saveMailSettings(env: Bindings, userId: number, s: MailSettings): Promise<void> {
   const db = getDb(env.DB);
-  const [current] = await db.select({ passwordSealed: mailSettings.passwordSealed }).from(mailSettings).where(eq(mailSettings.userId, userId)).limit(1);
+  const [current] = await db.select().from(mailSettings).where(eq(mailSettings.userId, userId)).limit(1);
+  const sameServer =
+    current !== undefined &&
+    current.transport === s.transport &&
+    (current.host ?? undefined) === s.host &&
+    current.port === s.port &&
+    (current.username ?? undefined) === s.username;
+  if (s.password === undefined && current?.passwordSealed && !sameServer)
+    throw new ApiError(
+      400,
+      'PASSWORD_REQUIRED',
+      'password: give the password again when changing the server, port or user name (it is never sent to another server)',
+    );
   const passwordSealed = s.password !== undefined ? (s.password ? await seal(env.SEAL_KEY, s.password) : null) : (current?.passwordSealed ?? null);
   const values = {
     transport: s.transport,

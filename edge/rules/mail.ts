@@ -91,8 +91,11 @@ export function resolveMailSettings(input: MailSettingsInput): MailSettings {
 }
 
 /** Why these settings may not be used here, or null when they may. Run it when saving and before sending. */
+/** The ports mail servers listen on; others are refused outside local setups (a port scanner otherwise). */
+export const MAIL_PORTS = [25, 465, 587, 2525];
+
 export function checkMailSettings(
-  s: { transport: MailTransport; host?: string; security?: MailSecurity },
+  s: { transport: MailTransport; host?: string; port?: number; security?: MailSecurity },
   opts: { allowPrivate: boolean; hasBinding: boolean },
 ): string | null {
   if (s.transport === 'cloudflare') return opts.hasBinding ? null : 'transport cloudflare: the Worker has no send_email binding named EMAIL';
@@ -101,6 +104,7 @@ export function checkMailSettings(
   if (!host) return `host: ${JSON.stringify(s.host)} is not a host name or IP address`;
   const guard = checkOutboundUrl(`https://${host}/`, { allowPrivate: opts.allowPrivate });
   if (!guard.ok) return `host: ${guard.reason}`;
+  if (s.port !== undefined && !MAIL_PORTS.includes(s.port) && !opts.allowPrivate) return `port: ${s.port} is not a mail port (${MAIL_PORTS.join(', ')})`;
   if ((s.security ?? 'tls') === 'none' && !opts.allowPrivate)
     return 'security none is refused: it would send your SMTP password and the mail in plain text over the internet; use tls (port 465) or starttls (port 587)';
   return null;
@@ -124,7 +128,15 @@ async function sendCloudflare(binding: SendEmailBinding, settings: MailSettings,
   // EmailMessage takes one envelope recipient: one send each, the same message (To: lists them all)
   for (const to of recipients) {
     try {
-      await binding.send(new EmailMessage(settings.from, to, raw));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${MAIL_TIMEOUT_MS / 1000} s`)), MAIL_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([binding.send(new EmailMessage(settings.from, to, raw)), late]);
+      } finally {
+        clearTimeout(timer);
+      }
       sent.push(to);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);

@@ -108,6 +108,17 @@ describe('matchTrigger', () => {
     expect(matchTrigger({ event: 'message_received', includeRuleSends: true }, whatsapp, ctx)).toEqual(yes);
   });
 
+  it('skips messages from the account’s own numbers (a rule answering itself) and group messages, unless told otherwise', () => {
+    const own = { ...fromClient, fromOwnNumber: true };
+    expect(matchTrigger({ event: 'message_received' }, whatsapp, own)).toEqual(
+      no("it came from one of this account's own numbers (a rule could be answering itself)"),
+    );
+    expect(matchTrigger({ event: 'message_received', includeRuleSends: true }, whatsapp, own)).toEqual(yes);
+    const group = { ...whatsapp, data: { ...whatsapp.data, groupId: '120363000000000000@g.us' } } as WebhookEvent;
+    expect(matchTrigger({ event: 'message_received' }, group, fromClient)).toEqual(no('a group message (includeGroups is off)'));
+    expect(matchTrigger({ event: 'message_received', includeGroups: true }, group, fromClient)).toEqual(yes);
+  });
+
   it('filters on the channel', () => {
     expect(matchTrigger({ event: 'sms_received', channel: 'sms' }, sms, fromDevice)).toEqual(yes);
     expect(matchTrigger({ event: 'message_received', channel: 'whatsapp' }, whatsapp, fromClient)).toEqual(yes);

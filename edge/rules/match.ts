@@ -13,6 +13,8 @@ export interface MatchContext {
   fromRule: boolean;
   /** The event's own time (ms), for the time window. */
   at: number;
+  /** The sender is one of the account's own numbers (its WhatsApp numbers, its SIMs): likely a rule talking to itself. */
+  fromOwnNumber?: boolean;
 }
 
 export type Channel = (typeof CHANNELS)[number];
@@ -157,6 +159,8 @@ const no = (why: string): MatchResult => ({ ok: false, why });
 export function matchTrigger(t: RuleTrigger, e: WebhookEvent, ctx: MatchContext): MatchResult {
   if (e.event !== t.event) return no(`the event is ${e.event}, not ${t.event}`);
   if (ctx.fromRule && !t.includeRuleSends) return no("caused by a rule's own message");
+  if (ctx.fromOwnNumber && !t.includeRuleSends) return no("it came from one of this account's own numbers (a rule could be answering itself)");
+  if (e.event === 'message_received' && e.data.groupId && !t.includeGroups) return no('a group message (includeGroups is off)');
   if (t.channel) {
     const channel = eventChannel(e);
     if (channel !== t.channel) return no(channel ? `it came over ${channel}, not ${t.channel}` : `${e.event} has no channel`);

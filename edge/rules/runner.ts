@@ -8,7 +8,7 @@ import { WebhookEventSchema } from '../../adapters/events.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import { type ActionOutcome, perform, type RunContext, type RunEvent } from './actions.ts';
-import { matchTrigger } from './match.ts';
+import { eventSender, matchTrigger } from './match.ts';
 import type { RuleAction } from './schema.ts';
 import { loadRules, ruleByRef, type StoredRule } from './store.ts';
 
@@ -18,6 +18,8 @@ export const MAX_ATTEMPTS = 5;
 /** Waits before the 2nd, 3rd, … attempt. */
 export const BACKOFF_MS = [10_000, 60_000, 300_000, 900_000];
 const MATCH_BATCH = 50;
+/** Actions not started by the time their event is this old fail EXPIRED instead of going out late. */
+export const MAX_EVENT_AGE_MS = 60 * 60_000;
 const RUN_BATCH = 10;
 
 export type StepStatus = 'pending' | 'sending' | 'done' | 'failed' | 'skipped';
@@ -69,15 +71,52 @@ export const matchContext = (row: Pick<EventRow, 'client_ref' | 'device_ref' | '
 });
 
 /** Which rules an event starts, in order, until one with a `stop` action. */
-export function rulesFor(all: StoredRule[], row: EventRow, ev: RunEvent): StoredRule[] {
+export function rulesFor(all: StoredRule[], row: EventRow, ev: RunEvent, ownNumbers: ReadonlySet<string> = new Set()): StoredRule[] {
   const out: StoredRule[] = [];
   for (const rule of all) {
-    if (!rule.enabled || rule.trigger.event !== ev.event.event) continue;
-    if (!matchTrigger(rule.trigger, ev.event, matchContext(row)).ok) continue;
+    if (!rule.enabled || rule.invalid || rule.trigger.event !== ev.event.event) continue;
+    if (!matchTrigger(rule.trigger, ev.event, { ...matchContext(row), fromOwnNumber: ownNumbers.has(digitsOf(eventSender(ev.event))) }).ok) continue;
     out.push(rule);
     if (rule.actions.some((a) => a.type === 'stop')) break;
   }
   return out;
+}
+
+const digitsOf = (s: string | null) => (s ?? '').replace(/\D/g, '');
+
+/**
+ * The account's own numbers (its WhatsApp numbers, its devices' SIMs), digits only: a message from one of
+ * them is most likely a rule's own send coming back (a rule texting the account's other number).
+ */
+async function ownNumbersOf(env: Bindings, userId: number): Promise<Set<string>> {
+  const { results } = await env.DB.prepare(
+    `SELECT phone_number AS n FROM clients WHERE user_id = ?1 UNION SELECT connected_number FROM clients WHERE user_id = ?1
+     UNION SELECT s.number FROM device_sims s JOIN devices d ON d.id = s.device_ref WHERE d.user_id = ?1`,
+  )
+    .bind(userId)
+    .all<{ n: string | null }>();
+  return new Set(results.map((r) => digitsOf(r.n?.replace(/@.*$/, '') ?? null)).filter((d) => d.length >= 6));
+}
+
+/** A rule capped in each of this many minutes in a row is switched off: a loop, not a busy day. */
+export const CAPPED_MINUTES_TO_DISABLE = 5;
+
+/** Switches off a rule that has been capped minute after minute, and says so in the audit log. */
+async function disableIfStorming(env: Bindings, rule: StoredRule, now: number): Promise<void> {
+  const capped = await env.DB.prepare(
+    "SELECT count(DISTINCT created_at / 60000) AS m FROM rule_runs WHERE rule_ref = ? AND status = 'skipped' AND reason LIKE 'RATE_CAPPED%' AND created_at > ?",
+  )
+    .bind(rule.ref, now - CAPPED_MINUTES_TO_DISABLE * 60_000)
+    .first<{ m: number }>();
+  if ((capped?.m ?? 0) < CAPPED_MINUTES_TO_DISABLE) return;
+  await env.DB.batch([
+    env.DB.prepare('UPDATE rules SET enabled = 0, updated_at = ? WHERE id = ?').bind(now, rule.ref),
+    env.DB.prepare("INSERT INTO audit_log (user_id, category, event, message) VALUES (?, 'app', 'rule_disabled', ?)").bind(
+      rule.userId,
+      `Rule ${rule.id} (${rule.name}) switched off: it reached its cap of ${rule.maxRunsPerMinute} runs a minute in ${CAPPED_MINUTES_TO_DISABLE} minutes in a row (a loop?)`,
+    ),
+  ]);
+  rule.enabled = false;
 }
 
 /** Matches up to MATCH_BATCH new events; answers how many. */
@@ -90,12 +129,14 @@ async function matchNew(env: Bindings, userId: number, now: number): Promise<num
     .all<EventRow>();
   if (!events.length) return 0;
   const all = await loadRules(env, userId, { enabledOnly: true });
+  const own = await ownNumbersOf(env, userId);
   const { results: counts } = await env.DB.prepare(
     `SELECT rule_ref, count(*) AS n FROM rule_runs WHERE user_id = ? AND created_at > ? AND status != 'skipped' GROUP BY rule_ref`,
   )
     .bind(userId, now - 60_000)
     .all<{ rule_ref: number; n: number }>();
   const recent = new Map(counts.map((c) => [c.rule_ref, c.n]));
+  const capped = new Set<StoredRule>();
   const writes: D1PreparedStatement[] = [];
   const insert = env.DB.prepare(
     `INSERT INTO rule_runs (id, rule_ref, user_id, event_id, status, reason, steps, next_at, created_at, finished_at)
@@ -103,12 +144,13 @@ async function matchNew(env: Bindings, userId: number, now: number): Promise<num
   );
   for (const row of events) {
     const ev = toRunEvent(row);
-    for (const rule of ev ? rulesFor(all, row, ev) : []) {
+    for (const rule of ev ? rulesFor(all, row, ev, own) : []) {
       const id = await runIdFor(rule.id, row.id);
       const n = recent.get(rule.ref) ?? 0;
       if (n >= rule.maxRunsPerMinute) {
         const why = `RATE_CAPPED: the rule ran ${n} times in the last minute (its cap is ${rule.maxRunsPerMinute})`;
         writes.push(insert.bind(id, rule.ref, userId, row.id, 'skipped', why, '[]', now, now, now));
+        capped.add(rule);
         continue;
       }
       recent.set(rule.ref, n + 1);
@@ -118,6 +160,7 @@ async function matchNew(env: Bindings, userId: number, now: number): Promise<num
     writes.push(env.DB.prepare('UPDATE rule_events SET matched_at = ? WHERE id = ?').bind(now, row.id));
   }
   for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
+  for (const rule of capped) await disableIfStorming(env, rule, now);
   return events.length;
 }
 
@@ -126,23 +169,33 @@ interface RunRow {
   rule_ref: number;
   event_id: string;
   steps: string;
+  /** the lease this runner took it with: its saves count only while it still holds it */
+  next_at: number;
 }
 
 async function claimRuns(env: Bindings, userId: number, now: number): Promise<RunRow[]> {
   const { results } = await env.DB.prepare(
     `UPDATE rule_runs SET next_at = ?1
      WHERE id IN (SELECT id FROM rule_runs WHERE user_id = ?2 AND status = 'pending' AND next_at <= ?3 ORDER BY next_at LIMIT ${RUN_BATCH})
-     RETURNING id, rule_ref, event_id, steps`,
+     RETURNING id, rule_ref, event_id, steps, next_at`,
   )
     .bind(now + LEASE_MS, userId, now)
     .all<RunRow>();
   return results;
 }
 
-function save(env: Bindings, run: { id: string; steps: Step[]; status: string; reason: string | null; nextAt: number; finishedAt: number | null }) {
-  return env.DB.prepare('UPDATE rule_runs SET steps = ?, status = ?, reason = ?, next_at = ?, finished_at = ? WHERE id = ?')
-    .bind(JSON.stringify(run.steps), run.status, run.reason, run.nextAt, run.finishedAt, run.id)
+/** Writes the run's state, only while this runner still holds it (its lease unchanged, the run not deleted); answers whether it did. */
+async function save(
+  env: Bindings,
+  held: { lease: number },
+  run: { id: string; steps: Step[]; status: string; reason: string | null; nextAt: number; finishedAt: number | null },
+): Promise<boolean> {
+  const res = await env.DB.prepare('UPDATE rule_runs SET steps = ?, status = ?, reason = ?, next_at = ?, finished_at = ? WHERE id = ? AND next_at = ?')
+    .bind(JSON.stringify(run.steps), run.status, run.reason, run.nextAt, run.finishedAt, run.id, held.lease)
     .run();
+  if (!res.meta.changes) return false;
+  held.lease = run.nextAt;
+  return true;
 }
 
 const finish = (steps: Step[]) => {
@@ -154,6 +207,7 @@ const finish = (steps: Step[]) => {
 async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   const steps = JSON.parse(row.steps) as Step[];
   const lease = () => Date.now() + LEASE_MS;
+  const held = { lease: row.next_at };
   const rule = await ruleByRef(env, row.rule_ref);
   const evRow = await env.DB.prepare(
     'SELECT id, event, payload, client_ref, device_ref, source, reply_route, from_rule, created_at FROM rule_events WHERE id = ? AND user_id = ?',
@@ -162,11 +216,13 @@ async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p:
     .first<EventRow>();
   const ev = evRow ? toRunEvent(evRow) : null;
   const untouched = steps.every((s) => s.status === 'pending' && s.attempts === 0);
-  if (!rule || !ev || (!rule.enabled && untouched)) {
-    const reason = !rule ? 'RULE_DELETED' : !ev ? 'EVENT_GONE: the event is no longer kept' : 'RULE_DISABLED: disabled before the run started';
-    await save(env, { id: row.id, steps, status: 'skipped', reason, nextAt: Date.now(), finishedAt: Date.now() });
+  if (!rule || rule.userId !== userId || !ev || (!rule.enabled && untouched)) {
+    const reason =
+      !rule || rule.userId !== userId ? 'RULE_DELETED' : !ev ? 'EVENT_GONE: the event is no longer kept' : 'RULE_DISABLED: disabled before the run started';
+    await save(env, held, { id: row.id, steps, status: 'skipped', reason, nextAt: Date.now(), finishedAt: Date.now() });
     return;
   }
+  const stale = Date.now() - evRow!.created_at > MAX_EVENT_AGE_MS;
   const ctx: RunContext = { env, userId, runId: row.id, rule: { ref: rule.ref, id: rule.id, name: rule.name }, ev, waitUntil };
   for (const [i, step] of steps.entries()) {
     if (step.status !== 'pending' && step.status !== 'sending') continue;
@@ -178,12 +234,18 @@ async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p:
         error: 'the gateway stopped while handing this email to the mail server; not sent again, to avoid a duplicate',
         at: Date.now(),
       });
-      await save(env, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null });
+      if (!(await save(env, held, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null }))) return;
+      continue;
+    }
+    if (stale && step.attempts === 0 && step.action.type !== 'stop') {
+      // an event that waited this long (an outage, a backlog) is not answered hours late
+      Object.assign(step, { status: 'failed', code: 'EXPIRED', error: `the event is over ${MAX_EVENT_AGE_MS / 60_000} minutes old`, at: Date.now() });
+      if (!(await save(env, held, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null }))) return;
       continue;
     }
     if (step.action.type === 'email') {
       step.status = 'sending';
-      await save(env, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null });
+      if (!(await save(env, held, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null }))) return;
     }
     let outcome: ActionOutcome;
     try {
@@ -199,7 +261,7 @@ async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p:
       // later actions wait for this one: the order of a rule's actions holds
       Object.assign(step, { status: 'pending', code: outcome.code, error: outcome.error });
       const wait = BACKOFF_MS[Math.min(step.attempts - 1, BACKOFF_MS.length - 1)]!;
-      await save(env, {
+      await save(env, held, {
         id: row.id,
         steps,
         status: 'pending',
@@ -212,10 +274,11 @@ async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p:
       const tries = step.attempts > 1 ? ` (gave up after ${step.attempts} attempts)` : '';
       Object.assign(step, { status: 'failed', code: outcome.code, error: `${outcome.error}${tries}` });
     }
-    await save(env, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null });
+    // lost the run (its rule deleted, or its lease taken over): stop before doing anything more
+    if (!(await save(env, held, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null }))) return;
   }
   const end = finish(steps);
-  await save(env, { id: row.id, steps, status: end.status, reason: end.reason, nextAt: Date.now(), finishedAt: Date.now() });
+  await save(env, held, { id: row.id, steps, status: end.status, reason: end.reason, nextAt: Date.now(), finishedAt: Date.now() });
 }
 
 /** Matches and runs what is due for one account until nothing is, or the deadline; answers when to come back. */

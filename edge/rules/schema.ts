@@ -80,10 +80,11 @@ export const RuleTriggerSchema = z
         'The text matches this regular expression (RE2 syntax, case-insensitive; matched in time linear in the text, so no pattern can hang the gateway; no lookaround or backreferences)',
     }),
     timeWindow: TimeWindowSchema.optional(),
-    includeRuleSends: z
-      .boolean()
-      .optional()
-      .openapi({ description: 'Also match events caused by messages a rule sent (off by default: a rule never triggers itself in a loop)' }),
+    includeRuleSends: z.boolean().optional().openapi({
+      description:
+        'Also match events caused by messages a rule sent, and messages from the account’s own numbers (off by default: a rule never triggers itself in a loop)',
+    }),
+    includeGroups: z.boolean().optional().openapi({ description: 'Also match WhatsApp group messages (off by default: a reply would go to the whole group)' }),
   })
   .openapi('RuleTrigger');
 
@@ -130,7 +131,7 @@ export const SmsActionSchema = z
     to: Phone,
     text: Template(1600),
     deviceId: z.string().min(1).max(128).optional().openapi({ description: 'Send through this device (default: routed like POST /api/sms/send)' }),
-    sim: z.number().int().min(0).max(8).optional(),
+    sim: z.number().int().min(1).max(8).optional().openapi({ description: 'The SIM slot (1, 2, …), as POST /api/sms/send' }),
   })
   .openapi('RuleSmsAction');
 

@@ -48,7 +48,8 @@ class SmtpSession {
         const line = this.buffer.slice(0, nl).replace(/\r$/, '');
         this.buffer = this.buffer.slice(nl + 1);
         const m = /^([2-5]\d\d)([ -]?)(.*)$/.exec(line);
-        if (!m) throw new MailError(`${step}: the server's answer is not SMTP: ${clip(JSON.stringify(line))}`, true);
+        // not echoed: a port that is not a mail server must not become a way to read other services' banners
+        if (!m) throw new MailError(`${step}: the server's answer is not SMTP (is this the mail server's port?)`, true);
         lines.push(m[3] ?? '');
         if (m[2] !== '-') return { code: Number(m[1]), lines };
         if (lines.length > 200) throw new MailError(`${step}: the server's answer does not end`, true);
@@ -153,8 +154,9 @@ async function smtpConversation(s: SmtpSession, settings: MailSettings, recipien
   }
   const go = await s.command('DATA');
   if (go.code !== 354) throw failure('DATA', go);
-  await s.write(data);
+  // in doubt from the first byte of the message on: a write that fails part-way may still have delivered it
   s.inDoubt = true;
+  await s.write(data);
   const done = await s.reply('the message');
   s.inDoubt = false;
   if (done.code !== 250) throw failure('the server did not accept the message', done);

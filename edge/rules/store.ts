@@ -18,9 +18,30 @@ export interface StoredRule {
   webhookSecretSealed: string | null;
   createdAt: number;
   updatedAt: number;
+  /** why the stored rule no longer reads as a rule (a schema tightened since): it is not run, it can be fixed or deleted */
+  invalid: string | null;
+}
+
+function parsed<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  text: string,
+  what: string,
+) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { value: undefined as unknown as T, invalid: `${what}: not JSON` };
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return { value: r.data, invalid: null };
+  const issue = r.error.issues[0];
+  return { value: raw as T, invalid: `${what}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}` };
 }
 
 export function fromRow(row: typeof rules.$inferSelect): StoredRule {
+  const trigger = parsed<RuleTrigger>(RuleTriggerSchema, row.trigger, 'trigger');
+  const actions = parsed<RuleAction[]>(RuleActionSchema.array(), row.actions, 'actions');
   return {
     ref: row.id,
     id: row.publicId,
@@ -28,12 +49,13 @@ export function fromRow(row: typeof rules.$inferSelect): StoredRule {
     name: row.name,
     enabled: row.enabled,
     position: row.position,
-    trigger: RuleTriggerSchema.parse(JSON.parse(row.trigger)),
-    actions: RuleActionSchema.array().parse(JSON.parse(row.actions)),
+    trigger: trigger.value ?? ({ event: row.event } as RuleTrigger),
+    actions: Array.isArray(actions.value) ? actions.value : [],
     maxRunsPerMinute: row.maxRunsPerMinute,
     webhookSecretSealed: row.webhookSecretSealed,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    invalid: trigger.invalid ?? actions.invalid,
   };
 }
 

@@ -121,8 +121,18 @@ export function scheduleAt(scheduleTime: string | undefined, now = Date.now()): 
 export async function queueSms(env: Bindings, userId: number, input: SmsInput, from: { fallbackOf?: string; id?: string; ruleRun?: string } = {}) {
   const now = Date.now();
   const notBefore = scheduleAt(input.scheduleTime, now);
-  const target = await chooseDevice(env, userId, input, now);
   const counted = smsSegments(input.message);
+  if (from.id) {
+    // asked again for the same SMS (a crash before its caller wrote that it was queued): it is that SMS, not a new choice of device
+    const queued = await env.DB.prepare(
+      'SELECT o.sim, o.not_before, o.created_at, d.device_id FROM device_outbox o JOIN devices d ON d.id = o.device_ref WHERE o.public_id = ? AND o.user_id = ?',
+    )
+      .bind(from.id, userId)
+      .first<{ sim: number | null; not_before: number | null; created_at: number; device_id: string }>();
+    if (queued)
+      return { id: from.id, deviceId: queued.device_id, sim: queued.sim, segments: counted, notBefore: queued.not_before, createdAt: queued.created_at };
+  }
+  const target = await chooseDevice(env, userId, input, now);
   const id = from.id ?? newSmsId();
   await env.DB.prepare(
     `INSERT INTO device_outbox (device_ref, channel, "to", sim, message, status, kind, public_id, user_id, routed, segments, encoding, not_before, fallback_of, rule_run, created_at)

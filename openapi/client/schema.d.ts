@@ -4444,7 +4444,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["RulePatch"];
+                    "application/json": components["schemas"]["RulePatchRequest"];
                 };
             };
             responses: {
@@ -8061,8 +8061,10 @@ export interface components {
             /** @description The text matches this regular expression (RE2 syntax, case-insensitive; matched in time linear in the text, so no pattern can hang the gateway; no lookaround or backreferences) */
             textRegex?: string;
             timeWindow?: components["schemas"]["RuleTimeWindow"];
-            /** @description Also match events caused by messages a rule sent (off by default: a rule never triggers itself in a loop) */
+            /** @description Also match events caused by messages a rule sent, and messages from the account’s own numbers (off by default: a rule never triggers itself in a loop) */
             includeRuleSends?: boolean;
+            /** @description Also match WhatsApp group messages (off by default: a reply would go to the whole group) */
+            includeGroups?: boolean;
         };
         RuleTimeWindow: {
             /**
@@ -8155,6 +8157,7 @@ export interface components {
             text: string;
             /** @description Send through this device (default: routed like POST /api/sms/send) */
             deviceId?: string;
+            /** @description The SIM slot (1, 2, …), as POST /api/sms/send */
             sim?: number;
         };
         RuleWebhookAction: {
@@ -8186,10 +8189,16 @@ export interface components {
             trigger: components["schemas"]["RuleTrigger"];
             actions: (components["schemas"]["RuleEmailAction"] | components["schemas"]["RuleReplyAction"] | components["schemas"]["RuleWhatsappAction"] | components["schemas"]["RuleSmsAction"] | components["schemas"]["RuleWebhookAction"] | components["schemas"]["RuleStopAction"])[];
             maxRunsPerMinute: number;
-            /** @description Signs the rule’s webhook actions (Standard Webhooks, like every webhook) */
-            webhookSecret: string;
+            /** @description Signs the rule’s webhook actions (Standard Webhooks, like every webhook); null when asked with a dashboard login (secrets go out only to API keys) */
+            webhookSecret: string | null;
             createdAt: string;
             updatedAt: string;
+            /** @description Why a stored rule no longer reads as a rule (after an upgrade tightened a field): it is not run until it is saved again, or deleted */
+            invalid: string | null;
+        };
+        RulePatchRequest: components["schemas"]["RulePatch"] & {
+            /** @description Issue a new webhook signing secret (the old one stops signing at once) */
+            rotateSecret?: boolean;
         };
         RulePatch: {
             /** @example Forward Facebook notifications */

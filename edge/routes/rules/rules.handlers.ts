@@ -4,7 +4,7 @@ import { WebhookEventSchema } from '../../../adapters/events.ts';
 import { allowPrivateUrls, checkOutboundUrl } from '../../../adapters/url-guard.ts';
 import { getDb } from '../../db/client.ts';
 import { rules } from '../../db/schema.ts';
-import type { Bindings } from '../../env.ts';
+import type { AuthContext, Bindings } from '../../env.ts';
 import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { pageById, textBytes } from '../../lib/pages.ts';
@@ -14,6 +14,7 @@ import { iso, isoOrNull } from '../../lib/time.ts';
 import { checkRule } from '../../rules/check.ts';
 import { dryRun, sampleEvent, type TriedEvent } from '../../rules/dry-run.ts';
 import { forgetRuleEvents } from '../../rules/inbox.ts';
+import { mailSettingsView } from '../../rules/mail-settings.ts';
 import { type EventRow, matchContext, type Step, toRunEvent } from '../../rules/runner.ts';
 import { DEFAULT_MAX_RUNS_PER_MINUTE, type RuleInput } from '../../rules/schema.ts';
 import { fromRow, ruleById, type StoredRule } from '../../rules/store.ts';
@@ -36,7 +37,25 @@ import {
 /** Rules per account: enough for a shop's automations, few enough to match every event against. */
 export const MAX_RULES = 100;
 
-async function view(env: Bindings, r: StoredRule): Promise<z.infer<typeof RuleSchema>> {
+/** Where a rule's actions send: what the audit log names when a rule is made or its actions change. */
+function destinations(actions: RuleInput['actions']): string {
+  const where = (a: RuleInput['actions'][number]): string | null => {
+    if (a.type === 'email') return `email ${a.to.join(', ')}`;
+    if (a.type === 'webhook') return `webhook ${a.url}`;
+    if (a.type === 'whatsapp') return `WhatsApp ${a.to} from ${a.clientId}`;
+    if (a.type === 'sms') return `SMS ${a.to}`;
+    if (a.type === 'reply') return 'reply to the sender';
+    return null;
+  };
+  return (
+    actions
+      .map(where)
+      .filter((w) => w !== null)
+      .join('; ') || 'nothing'
+  );
+}
+
+async function view(env: Bindings, r: StoredRule, auth: AuthContext): Promise<z.infer<typeof RuleSchema>> {
   return {
     id: r.id,
     name: r.name,
@@ -45,7 +64,9 @@ async function view(env: Bindings, r: StoredRule): Promise<z.infer<typeof RuleSc
     trigger: r.trigger,
     actions: r.actions,
     maxRunsPerMinute: r.maxRunsPerMinute,
-    webhookSecret: r.webhookSecretSealed ? await unseal(env.SEAL_KEY, r.webhookSecretSealed) : '',
+    // like a client's: a login never carries secrets out (the account key does)
+    webhookSecret: auth.via === 'key' && r.webhookSecretSealed ? await unseal(env.SEAL_KEY, r.webhookSecretSealed) : null,
+    invalid: r.invalid,
     createdAt: iso(r.createdAt),
     updatedAt: iso(r.updatedAt),
   };
@@ -87,13 +108,13 @@ const DEVICE_KEPT = `'dev_evt_' || e.id AS id, e.event, e.payload, NULL AS clien
 async function recentEvents(env: Bindings, userId: number, event: string | undefined, limit: number): Promise<KeptRow[]> {
   const { results } = await env.DB.prepare(
     `SELECT * FROM (
-       SELECT ${KEPT} FROM rule_events WHERE user_id = ?1 AND (?2 IS NULL OR event = ?2)
+       SELECT * FROM (SELECT ${KEPT} FROM rule_events WHERE user_id = ?1 AND (?2 IS NULL OR event = ?2) ORDER BY created_at DESC LIMIT ?3)
        UNION ALL
-       SELECT ${DEVICE_KEPT} FROM device_events e JOIN devices d ON d.id = e.device_ref
-         WHERE d.user_id = ?1 AND (?2 IS NULL OR e.event = ?2)
-     ) ORDER BY created_at DESC LIMIT ${Math.trunc(limit)}`,
+       SELECT * FROM (SELECT ${DEVICE_KEPT} FROM device_events e JOIN devices d ON d.id = e.device_ref
+         WHERE d.user_id = ?1 AND (?2 IS NULL OR e.event = ?2) ORDER BY e.id DESC LIMIT ?3)
+     ) ORDER BY created_at DESC LIMIT ?3`,
   )
-    .bind(userId, event ?? null)
+    .bind(userId, event ?? null, Math.trunc(limit))
     .all<KeptRow>();
   // an event kept both ways (a device's event a rule names) shows once: the copy kept for rules
   const seen = new Set<string>();
@@ -175,9 +196,10 @@ export const rulesRouter = createRouter()
     await validate(c.env, userId, rule);
     const rows = await recentEvents(c.env, userId, rule.trigger.event, limit ?? 20);
     const results = [];
+    const mail = mailSettingsView(c.env, userId); // read once for every event's email actions
     for (const row of rows) {
       const t = tried(row);
-      if (t) results.push({ event: recentView(row, t), result: await dryRun(c.env, userId, { id: 'rul_preview', ...rule }, t) });
+      if (t) results.push({ event: recentView(row, t), result: await dryRun(c.env, userId, { id: 'rul_preview', ...rule }, t, mail) });
     }
     return c.json({ results }, 200);
   })
@@ -207,8 +229,13 @@ export const rulesRouter = createRouter()
       })
       .returning();
     forgetRuleEvents(auth.userId);
-    await audit(c, { userId: auth.userId, category: 'app', event: 'rule_created', message: `Created rule ${row!.publicId} (${input.name})` });
-    return c.json(await view(c.env, (await ruleById(c.env, auth.userId, row!.publicId))!), 201);
+    await audit(c, {
+      userId: auth.userId,
+      category: 'security',
+      event: 'rule_created',
+      message: `Created rule ${row!.publicId} (${input.name}) on ${input.trigger.event}, sending to: ${destinations(input.actions)}`,
+    });
+    return c.json(await view(c.env, (await ruleById(c.env, auth.userId, row!.publicId))!, auth), 201);
   })
   .openapi(listRulesRoute, async (c) => {
     const rows = await getDb(c.env.DB)
@@ -216,9 +243,9 @@ export const rulesRouter = createRouter()
       .from(rules)
       .where(eq(rules.userId, c.get('auth').userId))
       .orderBy(rules.position, rules.id);
-    return c.json({ rules: await Promise.all(rows.map((r) => view(c.env, fromRow(r)))) }, 200);
+    return c.json({ rules: await Promise.all(rows.map((r) => view(c.env, fromRow(r), c.get('auth')))) }, 200);
   })
-  .openapi(getRuleRoute, async (c) => c.json(await view(c.env, await ownRule(c.env, c.get('auth').userId, c.req.valid('param').id)), 200))
+  .openapi(getRuleRoute, async (c) => c.json(await view(c.env, await ownRule(c.env, c.get('auth').userId, c.req.valid('param').id), c.get('auth')), 200))
   .openapi(updateRuleRoute, async (c) => {
     const auth = c.get('auth');
     const rule = await ownRule(c.env, auth.userId, c.req.valid('param').id);
@@ -243,12 +270,22 @@ export const rulesRouter = createRouter()
         actions: JSON.stringify(merged.actions),
         maxRunsPerMinute: merged.maxRunsPerMinute,
         updatedAt: Date.now(),
+        ...(patch.rotateSecret ? { webhookSecretSealed: await seal(c.env.SEAL_KEY, newWebhookSecret()) } : {}),
       })
       .where(and(eq(rules.id, rule.ref), eq(rules.userId, auth.userId)));
     forgetRuleEvents(auth.userId);
+    if (patch.actions && JSON.stringify(patch.actions) !== JSON.stringify(rule.actions))
+      await audit(c, {
+        userId: auth.userId,
+        category: 'security',
+        event: 'rule_updated',
+        message: `Changed the actions of rule ${rule.id} (${merged.name}), now sending to: ${destinations(merged.actions)}`,
+      });
+    if (patch.rotateSecret)
+      await audit(c, { userId: auth.userId, category: 'security', event: 'rule_secret_rotated', message: `New webhook secret for rule ${rule.id}` });
     if (patch.enabled !== undefined && patch.enabled !== rule.enabled)
       await audit(c, { userId: auth.userId, category: 'app', event: 'rule_updated', message: `${patch.enabled ? 'Enabled' : 'Disabled'} rule ${rule.id}` });
-    return c.json(await view(c.env, (await ruleById(c.env, auth.userId, rule.id))!), 200);
+    return c.json(await view(c.env, (await ruleById(c.env, auth.userId, rule.id))!, auth), 200);
   })
   .openapi(deleteRuleRoute, async (c) => {
     const auth = c.get('auth');

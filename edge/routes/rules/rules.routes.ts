@@ -25,9 +25,15 @@ export const RuleSchema = z
     trigger: RuleTriggerSchema,
     actions: z.array(RuleActionSchema),
     maxRunsPerMinute: z.number().int(),
-    webhookSecret: z.string().openapi({ description: 'Signs the rule’s webhook actions (Standard Webhooks, like every webhook)' }),
+    webhookSecret: z.string().nullable().openapi({
+      description:
+        'Signs the rule’s webhook actions (Standard Webhooks, like every webhook); null when asked with a dashboard login (secrets go out only to API keys)',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
+    invalid: z.string().nullable().openapi({
+      description: 'Why a stored rule no longer reads as a rule (after an upgrade tightened a field): it is not run until it is saved again, or deleted',
+    }),
   })
   .openapi('Rule');
 
@@ -135,7 +141,14 @@ export const updateRuleRoute = createRoute({
   description: 'Fields given replace the saved ones. Runs already matched keep the actions they matched with.',
   security: KeyOrSessionSecurity,
   middleware: [loginOrKey(), accountScope()] as const,
-  request: { params: RuleIdParam, body: jsonBody(RulePatchSchema) },
+  request: {
+    params: RuleIdParam,
+    body: jsonBody(
+      RulePatchSchema.extend({
+        rotateSecret: z.boolean().optional().openapi({ description: 'Issue a new webhook signing secret (the old one stops signing at once)' }),
+      }).openapi('RulePatchRequest'),
+    ),
+  },
   responses: { 200: json(RuleSchema, 'Saved'), ...errorResponses(400, 401, 403, 404, 429) },
 });
 

@@ -20,16 +20,22 @@ function scope(auth: AuthContext) {
 }
 
 function select(db: Db) {
-  return db
-    .select({
-      row: webhookDeliveries,
-      rowid: sql<number>`${webhookDeliveries}.rowid`,
-      label: sql<string | null>`coalesce(${clients.clientId}, ${devices.deviceId}, ${rules.publicId})`,
-    })
-    .from(webhookDeliveries)
-    .leftJoin(clients, sql`${webhookDeliveries.endpoint} = 'client:' || ${clients.id}`)
-    .leftJoin(devices, sql`${webhookDeliveries.endpoint} = 'device:' || ${devices.id}`)
-    .leftJoin(rules, sql`${webhookDeliveries.endpoint} LIKE 'rule:' || ${rules.id} || ':%'`);
+  return (
+    db
+      .select({
+        row: webhookDeliveries,
+        rowid: sql<number>`${webhookDeliveries}.rowid`,
+        label: sql<string | null>`coalesce(${clients.clientId}, ${devices.deviceId}, ${rules.publicId})`,
+      })
+      .from(webhookDeliveries)
+      .leftJoin(clients, sql`${webhookDeliveries.endpoint} = 'client:' || ${clients.id}`)
+      .leftJoin(devices, sql`${webhookDeliveries.endpoint} = 'device:' || ${devices.id}`)
+      // `rule:<id>:<action>`: the rule's id read out of the endpoint, so the join is a primary-key lookup
+      .leftJoin(
+        rules,
+        sql`${webhookDeliveries.endpoint} LIKE 'rule:%' AND ${rules.id} = CAST(substr(${webhookDeliveries.endpoint}, 6, instr(substr(${webhookDeliveries.endpoint}, 6), ':') - 1) AS INTEGER)`,
+      )
+  );
 }
 
 const present = ({ row, label }: { row: Row | typeof webhookDeliveries.$inferSelect; label: string | null }) => ({

@@ -56,6 +56,11 @@ function RuleRow(props: {
       </td>
       <td data-label="Name" class="ru-name">
         <span class="dt-strong">{r.name}</span>
+        {r.invalid && (
+          <small class="dt-sub ru-invalid" role="note">
+            Not running: {r.invalid}. Edit and save it, or delete it.
+          </small>
+        )}
       </td>
       <td data-label="When" class="ru-when">
         <span>{EVENT_WORDS[r.trigger.event] ?? r.trigger.event}</span>

@@ -54,6 +54,7 @@ export interface Draft {
   windowTo: string;
   timeZone: string;
   includeRuleSends: boolean;
+  includeGroups: boolean;
   maxRunsPerMinute: string;
   actions: ActionDraft[];
 }
@@ -81,6 +82,7 @@ export function newDraft(): Draft {
     windowTo: '17:00',
     timeZone: DEFAULT_ZONE,
     includeRuleSends: false,
+    includeGroups: false,
     maxRunsPerMinute: '',
     actions: [newAction('reply')],
   };
@@ -126,6 +128,7 @@ export function triggerInput(d: Draft): Trigger {
     ...(d.textRegex ? { textRegex: d.textRegex } : {}),
     ...(d.windowOn ? { timeWindow: { ...(days.length && days.length < 7 ? { days } : {}), from: d.windowFrom, to: d.windowTo, timeZone: d.timeZone } } : {}),
     ...(d.includeRuleSends ? { includeRuleSends: true } : {}),
+    ...(d.includeGroups && d.event === 'message_received' ? { includeGroups: true } : {}),
   };
 }
 
@@ -170,6 +173,7 @@ export function fromRule(r: Rule): Draft {
     textRegex: t.textRegex ?? '',
     ...(w ? { windowOn: true, days: w.days ?? [], windowFrom: w.from, windowTo: w.to, timeZone: w.timeZone } : {}),
     includeRuleSends: t.includeRuleSends ?? false,
+    includeGroups: t.includeGroups ?? false,
     maxRunsPerMinute: r.maxRunsPerMinute === DEFAULT_RUNS_PER_MINUTE ? '' : String(r.maxRunsPerMinute),
     actions: r.actions.map(actionDraft),
   };

@@ -111,7 +111,7 @@ export function TriggerFields(props: { draft: Draft; set: SetDraft; clients: Cli
   const hasChannel = !WITHOUT_CHANNEL.includes(d.event);
   // folded unless the rule uses them when the editor opens (not reset while the person works in them)
   const [whereSet] = useState(() => Boolean(d.clientId || d.deviceId || (hasChannel && d.channel) || d.windowOn));
-  const [limitsSet] = useState(() => Boolean(d.includeRuleSends || d.maxRunsPerMinute));
+  const [limitsSet] = useState(() => Boolean(d.includeRuleSends || d.includeGroups || d.maxRunsPerMinute));
   return (
     <fieldset class="ru-fieldset stack">
       <legend>When</legend>
@@ -212,8 +212,14 @@ export function TriggerFields(props: { draft: Draft; set: SetDraft; clients: Cli
         <div class="stack">
           <label class="ru-check">
             <input type="checkbox" checked={d.includeRuleSends} onChange={(e) => set({ includeRuleSends: e.currentTarget.checked })} />
-            Also match events caused by messages a rule sent (off: a rule never triggers itself in a loop)
+            Also match events caused by messages a rule sent, or from your own numbers (off: a rule never triggers itself in a loop)
           </label>
+          {d.event === 'message_received' && (
+            <label class="ru-check">
+              <input type="checkbox" checked={d.includeGroups} onChange={(e) => set({ includeGroups: e.currentTarget.checked })} />
+              Also match WhatsApp group messages (off: a reply would go to the whole group)
+            </label>
+          )}
           <div class="grid3">
             <Field label="Runs a minute at most" hint="Default 20; more are skipped and logged">
               {(id) => (

@@ -64,6 +64,7 @@ export function filterWords(t: Trigger): string[] {
   const w = t.timeWindow;
   if (w) out.push(`${w.days?.length ? `${w.days.map(dayName).join(' ')} ` : ''}${w.from}–${w.to} ${w.timeZone}`);
   if (t.includeRuleSends) out.push('rule sends too');
+  if (t.includeGroups) out.push('groups too');
   return out;
 }
 

@@ -30,8 +30,14 @@ export default defineConfig({
         },
       },
       {
-        // Webhook delivery against a real local receiver: private URLs allowed, as ALLOW_PRIVATE_WEBHOOK_URLS=true.
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: workerBindings(true) } })],
+        // Webhook delivery against a real local receiver: private URLs allowed, as ALLOW_PRIVATE_WEBHOOK_URLS=true; and
+        // Miniflare's own send_email binding (EMAIL), as `[[send_email]]` in wrangler.toml would give on Cloudflare.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: workerBindings(true), email: { send_email: [{ name: 'EMAIL' }] } },
+          }),
+        ],
         test: {
           name: 'edge-delivery',
           include: ['edge/**/*.delivery.test.ts'],

@@ -210,6 +210,15 @@ describe('sendMail through the send_email binding', () => {
     }
   });
 
+  it('goes through Miniflare’s own send_email binding (its checks of the message pass)', async () => {
+    const EMAIL = (env as unknown as { EMAIL?: unknown }).EMAIL;
+    expect(EMAIL).toBeDefined();
+    const result = await sendMail(local({ transport: 'cloudflare', host: undefined }), mail('owner@example.com', { messageId: '<run-2.0@switchboard>' }), {
+      EMAIL,
+    });
+    expect(result).toEqual({ ok: true });
+  });
+
   it('does not retry after a partial send', async () => {
     let n = 0;
     const EMAIL = {

@@ -5,19 +5,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startSystem, type RunningSystem } from '../../scripts/system.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
 import { startSmtpServer, type SmtpTestServer } from '../support/smtp-server.ts';
 import { systemApi } from '../support/system-api.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'sb-rules-'));
 let system: RunningSystem | undefined;
 let smtp: SmtpTestServer;
+let receiver: Receiver;
 let device: { deviceId: string; secret: string };
 const { api, until } = systemApi(() => system, { untilMs: 30_000 });
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
+  receiver = await startReceiver();
   // the test's own polling is not the point
   const RATE_LIMITS = JSON.stringify({ api: { limit: 100_000, windowSec: 900 }, device: { limit: 10_000, windowSec: 60 } });
   system = await startSystem({ port: await freePort(), stateDir, env: { ...process.env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true', RATE_LIMITS } });
@@ -41,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.stop();
   await smtp?.close();
+  await receiver?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -153,6 +158,24 @@ describe('rules over npm start', () => {
     expect((await api(`/api/rules/${rule.json.id}/runs`)).json.runs).toHaveLength(1);
     await api(`/api/rules/${rule.json.id}`, undefined, { method: 'DELETE' });
   });
+
+  it('a webhook action posts the event to the rule’s own URL, signed with the rule’s secret, retried like every delivery', async () => {
+    const box = receiver.box('rule');
+    box.script = [{ status: 503 }, { status: 200, body: { ok: true } }]; // busy once: the delivery outbox retries it
+    const rule = await api('/api/rules', {
+      name: 'USSD to my server',
+      trigger: { event: 'ussd_response' },
+      actions: [{ type: 'webhook', url: `${receiver.url}/hook/rule` }],
+    });
+    expect(rule.status).toBe(201);
+    await fromDevice({ type: 'ussd', data: { id: 801, sim: 1, code: '*143#', response: 'Balance: 12.50', timestamp: Math.floor(Date.now() / 1000) } });
+    const [, second] = await until('the retried delivery', () => box.received.length >= 2 && box.received, 60_000);
+    const verified = new Webhook(rule.json.webhookSecret).verify(second!.body, second!.headers) as any;
+    expect(verified).toMatchObject({ event: 'ussd_response', data: { code: '*143#', response: 'Balance: 12.50' } });
+    // the same webhook-id on both attempts: one delivery, retried
+    expect(second!.headers['webhook-id']).toBe(box.received[0]!.headers['webhook-id']);
+    await api(`/api/rules/${rule.json.id}`, undefined, { method: 'DELETE' });
+  }, 90_000);
 
   it('a run cut by a Worker restart finishes after it, each action once: the SMS sent before is not sent again, the email goes once', async () => {
     const rule = await api('/api/rules', {

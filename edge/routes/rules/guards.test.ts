@@ -131,6 +131,13 @@ describe('rule guards', () => {
     await postAndroid(d.secret, smsPayload('still answered'));
     await until('the good rule to run', async () => (await runsOf(u.apiKey, good.json.id))[0]?.status === 'done');
     expect(await runsOf(u.apiKey, broken.json.id)).toEqual([]);
+    // trying it, or saving it without mending it, says why instead of failing
+    const tried = await call(`/api/rules/${broken.json.id}/test`, { key: u.apiKey, body: { eventId: 'evt_00000000000000000000000000000000' } });
+    expect(tried.status).toBe(409);
+    expect(tried.json.code).toBe('RULE_INVALID');
+    const renamed = await call(`/api/rules/${broken.json.id}`, { key: u.apiKey, method: 'PATCH', body: { name: 'renamed' } });
+    expect(renamed.status).toBe(400);
+    expect(renamed.json.error).toMatch(/^trigger\.timeWindow/);
     expect((await call(`/api/rules/${broken.json.id}`, { key: u.apiKey, method: 'DELETE' })).status).toBe(200);
   });
 });

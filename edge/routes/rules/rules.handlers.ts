@@ -16,7 +16,7 @@ import { dryRun, sampleEvent, type TriedEvent } from '../../rules/dry-run.ts';
 import { forgetRuleEvents } from '../../rules/inbox.ts';
 import { mailSettingsView } from '../../rules/mail-settings.ts';
 import { type EventRow, matchContext, type Step, toRunEvent } from '../../rules/runner.ts';
-import { DEFAULT_MAX_RUNS_PER_MINUTE, type RuleInput } from '../../rules/schema.ts';
+import { DEFAULT_MAX_RUNS_PER_MINUTE, type RuleInput, RuleInputSchema } from '../../rules/schema.ts';
 import { fromRow, ruleById, type StoredRule } from '../../rules/store.ts';
 import { newWebhookSecret } from '../../webhooks/sign.ts';
 import {
@@ -258,6 +258,12 @@ export const rulesRouter = createRouter()
       actions: patch.actions ?? rule.actions,
       maxRunsPerMinute: patch.maxRunsPerMinute ?? rule.maxRunsPerMinute,
     };
+    // a stored rule that no longer reads as one (flagged `invalid`) is saved only once the patch mends it
+    const readable = RuleInputSchema.safeParse(merged);
+    if (!readable.success) {
+      const issue = readable.error.issues[0];
+      throw new ApiError(400, 'VALIDATION_ERROR', `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    }
     await validate(c.env, auth.userId, merged);
     await getDb(c.env.DB)
       .update(rules)
@@ -300,6 +306,7 @@ export const rulesRouter = createRouter()
   .openapi(testRuleRoute, async (c) => {
     const auth = c.get('auth');
     const rule = await ownRule(c.env, auth.userId, c.req.valid('param').id);
+    if (rule.invalid) throw new ApiError(409, 'RULE_INVALID', `The stored rule no longer reads as a rule (${rule.invalid}): save it again first`);
     const body = c.req.valid('json');
     let t: TriedEvent | null;
     if (body.event) t = sampleEvent(body.event);

@@ -172,7 +172,7 @@ export const testRuleRoute = createRoute({
   security: KeyOrSessionSecurity,
   middleware: [loginOrKey(), accountScope()] as const,
   request: { params: RuleIdParam, body: jsonBody(TestBody) },
-  responses: { 200: json(TestResultSchema, 'What would happen'), ...errorResponses(400, 401, 403, 404, 429) },
+  responses: { 200: json(TestResultSchema, 'What would happen'), ...errorResponses(400, 401, 403, 404, 409, 429) },
 });
 
 export const previewRuleRoute = createRoute({

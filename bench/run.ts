@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, figures printed as JSON. `npm run bench -- webhooks` runs one.
 import { benchBridgeMemory } from './bridge-memory.ts';
 import { benchHistory } from './history.ts';
+import { benchRules } from './rules.ts';
 import { benchScheduled } from './scheduled.ts';
 import { benchSend } from './send.ts';
 import { benchSms } from './sms.ts';
@@ -13,6 +14,7 @@ const all: Record<string, () => Promise<unknown>> = {
   'bridge-memory': () => benchBridgeMemory(),
   scheduled: () => benchScheduled(),
   history: () => benchHistory(),
+  rules: () => benchRules(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -2,7 +2,7 @@
 // key: woken when rows are added, it works until nothing is due and comes back when the next row is.
 import { DurableObject } from 'cloudflare:workers';
 import type { Bindings } from '../env.ts';
-import { TAIL_CHECK_MS, WAKE_WINDOW_MS } from '../webhooks/enqueue.ts';
+import { TAIL_CHECK_MS, WAKE_WINDOW_MS } from '../lib/wake-window.ts';
 
 export abstract class Wakeable<K extends string | number> extends DurableObject<Bindings> {
   /** where the key is kept in the object's storage */

@@ -5,7 +5,6 @@
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { WebhookEvent } from '../../adapters/events.ts';
 import { getDb } from '../db/client.ts';
-import { deviceOutbox } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { clientByRef } from '../services/clients.ts';
@@ -18,6 +17,7 @@ import { loadMailSettings } from './mail-settings.ts';
 import type { RuleAction } from './schema.ts';
 import { renderTemplate } from './template.ts';
 import { sha256Hex } from '../lib/secrets.ts';
+import { wakeThinned } from '../lib/wake-window.ts';
 
 /** The event a run acts on, as kept for rules. */
 export interface RunEvent {
@@ -82,24 +82,20 @@ async function reply(ctx: RunContext, index: number, template: string): Promise<
   if (ctx.ev.clientRef !== null) return whatsapp(ctx, index, ctx.ev.clientRef, route.to, text);
   if (ctx.ev.deviceRef === null) return fail('NO_REPLY_ROUTE', 'This event has no sender to answer');
   // a device reply waits in the device's outbox; its source (unique) makes a repeat the same reply
-  const device = await ctx.env.DB.prepare('SELECT 1 FROM devices WHERE id = ? AND user_id = ?').bind(ctx.ev.deviceRef, ctx.userId).first();
-  if (!device) return fail('DEVICE_NOT_FOUND', 'The device that received the event was removed');
-  const inserted = await getDb(ctx.env.DB)
-    .insert(deviceOutbox)
-    .values({
-      deviceRef: ctx.ev.deviceRef,
-      channel: route.channel,
-      to: route.to,
-      sim: route.sim,
-      message: text,
-      sourceDelivery: `rule:${cause(ctx, index)}`,
-      ruleRun: ctx.runId,
-      userId: ctx.userId,
-    })
-    .onConflictDoNothing()
-    .returning({ id: deviceOutbox.id });
-  if (ctx.ev.source) ctx.waitUntil(wakeDevice(ctx.env, ctx.ev.source));
-  return { ok: true, result: { channel: route.channel, deviceId: ctx.ev.source, to: route.to, outboxId: inserted[0]?.id ?? null } };
+  // one statement: the device must still be this account's (removed, the reply has nowhere to go)
+  const inserted = await ctx.env.DB.prepare(
+    `INSERT INTO device_outbox (device_ref, channel, "to", sim, message, source_delivery, rule_run, user_id)
+     SELECT id, ?, ?, ?, ?, ?, ?, user_id FROM devices WHERE id = ? AND user_id = ? ON CONFLICT DO NOTHING RETURNING id`,
+  )
+    .bind(route.channel, route.to, route.sim, text, `rule:${cause(ctx, index)}`, ctx.runId, ctx.ev.deviceRef, ctx.userId)
+    .first<{ id: number }>();
+  if (!inserted) {
+    const exists = await ctx.env.DB.prepare('SELECT 1 FROM devices WHERE id = ? AND user_id = ?').bind(ctx.ev.deviceRef, ctx.userId).first();
+    if (!exists) return fail('DEVICE_NOT_FOUND', 'The device that received the event was removed');
+  }
+  const deviceId = ctx.ev.source;
+  if (deviceId) ctx.waitUntil(wakeThinned(`device:${deviceId}`, async () => void (await wakeDevice(ctx.env, deviceId))));
+  return { ok: true, result: { channel: route.channel, deviceId: ctx.ev.source, to: route.to, outboxId: inserted?.id ?? null } };
 }
 
 async function sms(ctx: RunContext, index: number, action: Extract<RuleAction, { type: 'sms' }>, text: string): Promise<ActionOutcome> {

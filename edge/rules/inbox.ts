@@ -10,6 +10,7 @@ import { ruleEvents } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
+import { wakeThinned } from '../lib/wake-window.ts';
 
 /** Events rules are not offered (`RULE_EVENT_NAMES`): two acks follow every send (message_failed and sms_status tell outcomes). */
 export const NOT_FOR_RULES: ReadonlySet<EventName> = new Set(['message_ack']);
@@ -99,7 +100,7 @@ export function wakeRules(env: Bindings, userId: number, at?: number): Promise<v
 export function wakeRulesAfter(env: Bindings, userId: number, event: string, waitUntil: (p: Promise<unknown>) => void): void {
   waitUntil(
     namesFor(env, userId)
-      .then((names) => (names.has(event) ? wakeRules(env, userId) : undefined))
+      .then((names) => (names.has(event) ? wakeThinned(`rules:${userId}`, () => wakeRules(env, userId)) : undefined))
       .catch((e) => console.error('rules wake-up failed; the cron sweep will retry', e)),
   );
 }

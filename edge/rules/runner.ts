@@ -10,7 +10,7 @@ import { sha256Hex } from '../lib/secrets.ts';
 import { type ActionOutcome, perform, type RunContext, type RunEvent } from './actions.ts';
 import { eventSender, matchTrigger } from './match.ts';
 import type { RuleAction } from './schema.ts';
-import { loadRules, ruleByRef, type StoredRule } from './store.ts';
+import { loadRules, type StoredRule } from './store.ts';
 
 export const LEASE_MS = 60_000;
 /** An action that fails for a reason waiting can help is tried this many times in all. */
@@ -204,16 +204,17 @@ const finish = (steps: Step[]) => {
 };
 
 /** One run: its remaining actions in order, each outcome saved before the next starts. */
-async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+async function runOne(
+  env: Bindings,
+  userId: number,
+  row: RunRow,
+  rule: StoredRule | undefined,
+  evRow: EventRow | undefined,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<void> {
   const steps = JSON.parse(row.steps) as Step[];
   const lease = () => Date.now() + LEASE_MS;
   const held = { lease: row.next_at };
-  const rule = await ruleByRef(env, row.rule_ref);
-  const evRow = await env.DB.prepare(
-    'SELECT id, event, payload, client_ref, device_ref, source, reply_route, from_rule, created_at FROM rule_events WHERE id = ? AND user_id = ?',
-  )
-    .bind(row.event_id, userId)
-    .first<EventRow>();
   const ev = evRow ? toRunEvent(evRow) : null;
   const untouched = steps.every((s) => s.status === 'pending' && s.attempts === 0);
   if (!rule || rule.userId !== userId || !ev || (!rule.enabled && untouched)) {
@@ -274,6 +275,8 @@ async function runOne(env: Bindings, userId: number, row: RunRow, waitUntil: (p:
       const tries = step.attempts > 1 ? ` (gave up after ${step.attempts} attempts)` : '';
       Object.assign(step, { status: 'failed', code: outcome.code, error: `${outcome.error}${tries}` });
     }
+    // the last action's outcome goes in with the run's end, below
+    if (!steps.slice(i + 1).some((s) => s.status === 'pending' || s.status === 'sending')) break;
     // lost the run (its rule deleted, or its lease taken over): stop before doing anything more
     if (!(await save(env, held, { id: row.id, steps, status: 'pending', reason: null, nextAt: lease(), finishedAt: null }))) return;
   }
@@ -292,9 +295,21 @@ export async function runRules(
   while (Date.now() < deadline) {
     const matched = await matchNew(env, userId, Date.now());
     const runs = await claimRuns(env, userId, Date.now());
-    for (const run of runs) {
-      if (Date.now() >= deadline) break;
-      await runOne(env, userId, run, waitUntil);
+    if (runs.length) {
+      // the batch's rules and events in two reads, not two per run
+      const rules = new Map((await loadRules(env, userId)).map((r) => [r.ref, r]));
+      const ids = [...new Set(runs.map((r) => r.event_id))];
+      const { results: evRows } = await env.DB.prepare(
+        `SELECT id, event, payload, client_ref, device_ref, source, reply_route, from_rule, created_at FROM rule_events
+         WHERE user_id = ? AND id IN (SELECT value FROM json_each(?))`,
+      )
+        .bind(userId, JSON.stringify(ids))
+        .all<EventRow>();
+      const events = new Map(evRows.map((e) => [e.id, e]));
+      for (const run of runs) {
+        if (Date.now() >= deadline) break;
+        await runOne(env, userId, run, rules.get(run.rule_ref), events.get(run.event_id), waitUntil);
+      }
     }
     worked += matched + runs.length;
     if (!matched && !runs.length) break;

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.ts';
 import { type clients, webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
+import { wakeThinned } from '../lib/wake-window.ts';
 import { clientRuleEvent, NOT_FOR_RULES, wakeRulesAfter } from '../rules/inbox.ts';
 import type { EndpointKey } from './endpoint.ts';
 
@@ -46,22 +47,9 @@ export async function wake(env: Bindings, endpoint: string, at?: number): Promis
   await env.WEBHOOK_SENDER.getByName(endpoint).wake(endpoint, at);
 }
 
-/**
- * Within this window after a wake-up, this isolate skips further wake-ups of the same endpoint: the object
- * looks again after any busy run (TAIL_CHECK_MS) and once the window of its last wake-up has passed.
- */
-export const WAKE_WINDOW_MS = 200;
-export const TAIL_CHECK_MS = 500;
-const recentWakes = new Map<string, number>();
-
 /** A wake-up for a new row, skipped when this isolate woke the same endpoint a moment ago. */
 export function wakeSoon(env: Bindings, endpoint: string): Promise<void> {
-  const now = Date.now();
-  const last = recentWakes.get(endpoint);
-  if (last !== undefined && now - last < WAKE_WINDOW_MS) return Promise.resolve();
-  recentWakes.set(endpoint, now);
-  if (recentWakes.size > 10_000) recentWakes.clear();
-  return wake(env, endpoint);
+  return wakeThinned(`webhook:${endpoint}`, () => wake(env, endpoint));
 }
 
 type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'clientId' | 'webhookUrl' | 'webhookDisabledAt'>;

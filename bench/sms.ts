@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startSystem } from '../scripts/system.ts';
-import { percentile, round, runLoad } from './load.ts';
+import { LIFTED_LIMITS, percentile, round, runLoad } from './load.ts';
 
 const HANDOFF_TARGET_MS = 1000;
 
@@ -21,11 +21,7 @@ export async function benchSms(opts: { requests?: number; concurrency?: number }
     bridge: false,
     env: {
       ...process.env,
-      RATE_LIMITS: JSON.stringify({
-        api: { limit: 1_000_000, windowSec: 60 },
-        device: { limit: 1_000_000, windowSec: 60 },
-        gateway: { limit: 1_000_000, windowSec: 60 },
-      }),
+      RATE_LIMITS: LIFTED_LIMITS,
     },
   });
   const stop = new AbortController();

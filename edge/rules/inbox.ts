@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import type { EventName, WebhookEvent } from '../../adapters/events.ts';
-import type { Db } from '../db/client.ts';
+import { type Db, getDb } from '../db/client.ts';
 import { ruleEvents } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
@@ -34,6 +34,8 @@ export async function clientRuleEvent(
   opts: { replyRoute?: ReplyRoute; fromRule?: boolean } = {},
 ) {
   if (NOT_FOR_RULES.has(event.event)) return null;
+  // no rule names this event (as this isolate has seen the account's rules within 5 s): nothing to keep
+  if (!(await namesFor(db, client.userId)).any.has(event.event)) return null;
   const id = await ruleEventId(`client:${client.id}|${cause}`);
   const route = opts.replyRoute ? JSON.stringify(opts.replyRoute) : null;
   // wrapped: a query builder is thenable and would run if returned bare from an async function. The select
@@ -76,18 +78,25 @@ export function deviceRuleEvent(
     );
 }
 
-/** Which events each account has rules for, per isolate: only to decide whether to wake its runner. */
-const ruleEventNames = new TtlCache<number, Set<string>>(5_000, 10_000);
+/**
+ * Which events each account has rules for (any, and enabled ones), per isolate, for 5 s: a client event is
+ * kept for rules only when one names it (so accounts without rules pay nothing per message), and the
+ * runner is woken only for enabled ones. A rule saved in another isolate is seen here within 5 s; the
+ * isolate that saved it sees it at once.
+ */
+const ruleEventNames = new TtlCache<number, { any: Set<string>; enabled: Set<string> }>(5_000, 10_000);
 
 export function forgetRuleEvents(userId: number): void {
   ruleEventNames.delete(userId);
 }
 
-async function namesFor(env: Bindings, userId: number): Promise<Set<string>> {
+async function namesFor(db: Db, userId: number): Promise<{ any: Set<string>; enabled: Set<string> }> {
   const cached = ruleEventNames.get(userId);
   if (cached) return cached;
-  const { results } = await env.DB.prepare('SELECT DISTINCT event FROM rules WHERE user_id = ? AND enabled = 1').bind(userId).all<{ event: string }>();
-  const names = new Set(results.map((r) => r.event));
+  const results = await db.all<{ event: string; enabled: number }>(
+    sql`SELECT event, max(enabled) AS enabled FROM rules WHERE user_id = ${userId} GROUP BY event`,
+  );
+  const names = { any: new Set(results.map((r) => r.event)), enabled: new Set(results.filter((r) => r.enabled).map((r) => r.event)) };
   ruleEventNames.set(userId, names);
   return names;
 }
@@ -99,8 +108,8 @@ export function wakeRules(env: Bindings, userId: number, at?: number): Promise<v
 /** After a batch that may have kept an event for rules: wake the account's runner if a rule names it. */
 export function wakeRulesAfter(env: Bindings, userId: number, event: string, waitUntil: (p: Promise<unknown>) => void): void {
   waitUntil(
-    namesFor(env, userId)
-      .then((names) => (names.has(event) ? wakeThinned(`rules:${userId}`, () => wakeRules(env, userId)) : undefined))
+    namesFor(getDb(env.DB), userId)
+      .then((names) => (names.enabled.has(event) ? wakeThinned(`rules:${userId}`, () => wakeRules(env, userId)) : undefined))
       .catch((e) => console.error('rules wake-up failed; the cron sweep will retry', e)),
   );
 }

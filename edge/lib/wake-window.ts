@@ -1,6 +1,7 @@
 // Wake-ups of a Wakeable object (webhook senders, rule runners), thinned per isolate: within WAKE_WINDOW_MS
-// of waking a key, this isolate skips further wake-ups of it. Nothing is lost: the object looks again after
-// any busy run (TAIL_CHECK_MS) and once the window of its last wake-up has passed.
+// of waking a key, this isolate skips further wake-ups of it. Nothing is lost for a Wakeable, which looks
+// again after any busy run (TAIL_CHECK_MS) and once the window of its last wake-up has passed — only for
+// objects that do that (not a DeviceHub, which wakes its long-poll only when told).
 export const WAKE_WINDOW_MS = 200;
 export const TAIL_CHECK_MS = 500;
 

@@ -17,7 +17,6 @@ import { loadMailSettings } from './mail-settings.ts';
 import type { RuleAction } from './schema.ts';
 import { renderTemplate } from './template.ts';
 import { sha256Hex } from '../lib/secrets.ts';
-import { wakeThinned } from '../lib/wake-window.ts';
 
 /** The event a run acts on, as kept for rules. */
 export interface RunEvent {
@@ -67,6 +66,7 @@ async function whatsapp(ctx: RunContext, index: number, clientRef: number, to: s
     const settled = await ctx.env.DB.prepare('SELECT status FROM sent_messages WHERE client_ref = ? AND queue_id = ?')
       .bind(client.id, id)
       .first<{ status: string }>();
+    if (settled?.status === 'failed' || settled?.status === 'cancelled') return fail('SEND_FAILED', `The message ${id} was ${settled.status}`);
     if (settled) return { ok: true, result: { channel: 'whatsapp', clientId: client.clientId, to, messageId: id, status: settled.status } };
     const queued = await queueSend(ctx.env, client, { to: to.replace(/^\+/, ''), text, origin: 'rule' }, { lane: 'interactive', id });
     return { ok: true, result: { channel: 'whatsapp', clientId: client.clientId, to, messageId: queued.id, status: queued.status } };
@@ -87,14 +87,15 @@ async function reply(ctx: RunContext, index: number, template: string): Promise<
     `INSERT INTO device_outbox (device_ref, channel, "to", sim, message, source_delivery, rule_run, user_id)
      SELECT id, ?, ?, ?, ?, ?, ?, user_id FROM devices WHERE id = ? AND user_id = ? ON CONFLICT DO NOTHING RETURNING id`,
   )
-    .bind(route.channel, route.to, route.sim, text, `rule:${cause(ctx, index)}`, ctx.runId, ctx.ev.deviceRef, ctx.userId)
+    .bind(route.channel, route.to, route.sim ?? null, text, `rule:${cause(ctx, index)}`, ctx.runId, ctx.ev.deviceRef, ctx.userId)
     .first<{ id: number }>();
   if (!inserted) {
     const exists = await ctx.env.DB.prepare('SELECT 1 FROM devices WHERE id = ? AND user_id = ?').bind(ctx.ev.deviceRef, ctx.userId).first();
     if (!exists) return fail('DEVICE_NOT_FOUND', 'The device that received the event was removed');
   }
   const deviceId = ctx.ev.source;
-  if (deviceId) ctx.waitUntil(wakeThinned(`device:${deviceId}`, async () => void (await wakeDevice(ctx.env, deviceId))));
+  // not thinned: a device's hub wakes its long-poll only when told (a skipped wake-up would leave a reply waiting out the poll)
+  if (deviceId) ctx.waitUntil(wakeDevice(ctx.env, deviceId));
   return { ok: true, result: { channel: route.channel, deviceId: ctx.ev.source, to: route.to, outboxId: inserted?.id ?? null } };
 }
 

@@ -38,7 +38,7 @@ export async function dryRun(
   rule: { id: string; name: string; trigger: RuleTrigger; actions: RuleAction[] },
   tried: TriedEvent,
   /** the account's mail server as shown (no password), read once by a caller trying many events */
-  mailView: ReturnType<typeof mailSettingsView> = mailSettingsView(env, userId),
+  mailView: () => ReturnType<typeof mailSettingsView> = () => mailSettingsView(env, userId),
 ): Promise<{ matched: boolean; why: string | null; actions: ActionPreview[] }> {
   const match = matchTrigger(rule.trigger, tried.event, tried.ctx);
   const render = (text: string) => renderTemplate(text, { event: tried.event, rule: { id: rule.id, name: rule.name } });
@@ -46,7 +46,7 @@ export async function dryRun(
   for (const action of rule.actions) {
     switch (action.type) {
       case 'email': {
-        const mail = await mailView;
+        const mail = await mailView();
         actions.push({
           type: 'email',
           would: {

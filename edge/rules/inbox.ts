@@ -34,8 +34,8 @@ export async function clientRuleEvent(
   opts: { replyRoute?: ReplyRoute; fromRule?: boolean } = {},
 ) {
   if (NOT_FOR_RULES.has(event.event)) return null;
-  // no rule names this event (as this isolate has seen the account's rules within 5 s): nothing to keep
-  if (!(await namesFor(db, client.userId)).any.has(event.event)) return null;
+  // no rule names this event (as this isolate saw the account's rules a moment ago): nothing to keep
+  if (!(await namesFor(db, client.userId, event.event)).any.has(event.event)) return null;
   const id = await ruleEventId(`client:${client.id}|${cause}`);
   const route = opts.replyRoute ? JSON.stringify(opts.replyRoute) : null;
   // wrapped: a query builder is thenable and would run if returned bare from an async function. The select
@@ -79,25 +79,35 @@ export function deviceRuleEvent(
 }
 
 /**
- * Which events each account has rules for (any, and enabled ones), per isolate, for 5 s: a client event is
- * kept for rules only when one names it (so accounts without rules pay nothing per message), and the
- * runner is woken only for enabled ones. A rule saved in another isolate is seen here within 5 s; the
- * isolate that saved it sees it at once.
+ * Which events each account has rules for (any, and enabled ones), per isolate: a client event is kept for
+ * rules only when one names it, so accounts without rules pay nothing per message, and the runner is woken
+ * only for enabled ones. What a rule names is believed for 5 s; that no rule names an event, for 1 s only —
+ * a rule saved in another isolate (the API's, while events are written by the number's objects) is seen
+ * here within a second. A read that raced a change in this isolate is not cached.
  */
-const ruleEventNames = new TtlCache<number, { any: Set<string>; enabled: Set<string> }>(5_000, 10_000);
+interface RuleNames {
+  any: Set<string>;
+  enabled: Set<string>;
+  at: number;
+}
+const ruleEventNames = new TtlCache<number, RuleNames>(5_000, 10_000);
+const NOT_NAMED_MS = 1_000;
+let generation = 0;
 
 export function forgetRuleEvents(userId: number): void {
+  generation++;
   ruleEventNames.delete(userId);
 }
 
-async function namesFor(db: Db, userId: number): Promise<{ any: Set<string>; enabled: Set<string> }> {
+async function namesFor(db: Db, userId: number, event: string): Promise<RuleNames> {
   const cached = ruleEventNames.get(userId);
-  if (cached) return cached;
+  if (cached && (cached.any.has(event) || Date.now() - cached.at < NOT_NAMED_MS)) return cached;
+  const before = generation;
   const results = await db.all<{ event: string; enabled: number }>(
     sql`SELECT event, max(enabled) AS enabled FROM rules WHERE user_id = ${userId} GROUP BY event`,
   );
-  const names = { any: new Set(results.map((r) => r.event)), enabled: new Set(results.filter((r) => r.enabled).map((r) => r.event)) };
-  ruleEventNames.set(userId, names);
+  const names = { any: new Set(results.map((r) => r.event)), enabled: new Set(results.filter((r) => r.enabled).map((r) => r.event)), at: Date.now() };
+  if (generation === before) ruleEventNames.set(userId, names);
   return names;
 }
 
@@ -108,7 +118,7 @@ export function wakeRules(env: Bindings, userId: number, at?: number): Promise<v
 /** After a batch that may have kept an event for rules: wake the account's runner if a rule names it. */
 export function wakeRulesAfter(env: Bindings, userId: number, event: string, waitUntil: (p: Promise<unknown>) => void): void {
   waitUntil(
-    namesFor(getDb(env.DB), userId)
+    namesFor(getDb(env.DB), userId, event)
       .then((names) => (names.enabled.has(event) ? wakeThinned(`rules:${userId}`, () => wakeRules(env, userId)) : undefined))
       .catch((e) => console.error('rules wake-up failed; the cron sweep will retry', e)),
   );

@@ -37,13 +37,16 @@ export async function saveMailSettings(env: Bindings, userId: number, s: MailSet
     (current.host ?? undefined) === s.host &&
     current.port === s.port &&
     (current.username ?? undefined) === s.username;
-  if (s.password === undefined && current?.passwordSealed && !sameServer)
+  // a password is used only to log in to an SMTP server with a user name
+  const needsPassword = s.transport === 'smtp' && s.username !== undefined;
+  if (s.password === undefined && current?.passwordSealed && !sameServer && needsPassword)
     throw new ApiError(
       400,
       'PASSWORD_REQUIRED',
       'password: give the password again when changing the server, port or user name (it is never sent to another server)',
     );
-  const passwordSealed = s.password !== undefined ? (s.password ? await seal(env.SEAL_KEY, s.password) : null) : (current?.passwordSealed ?? null);
+  const kept = sameServer && needsPassword ? (current?.passwordSealed ?? null) : null;
+  const passwordSealed = s.password !== undefined ? (s.password ? await seal(env.SEAL_KEY, s.password) : null) : kept;
   const values = {
     transport: s.transport,
     host: s.host ?? null,

@@ -82,13 +82,13 @@ export function rulesFor(all: StoredRule[], row: EventRow, ev: RunEvent, ownNumb
   return out;
 }
 
-const digitsOf = (s: string | null) => (s ?? '').replace(/\D/g, '');
+export const digitsOf = (s: string | null) => (s ?? '').replace(/\D/g, '');
 
 /**
  * The account's own numbers (its WhatsApp numbers, its devices' SIMs), digits only: a message from one of
  * them is most likely a rule's own send coming back (a rule texting the account's other number).
  */
-async function ownNumbersOf(env: Bindings, userId: number): Promise<Set<string>> {
+export async function ownNumbersOf(env: Bindings, userId: number): Promise<Set<string>> {
   const { results } = await env.DB.prepare(
     `SELECT phone_number AS n FROM clients WHERE user_id = ?1 UNION SELECT connected_number FROM clients WHERE user_id = ?1
      UNION SELECT s.number FROM device_sims s JOIN devices d ON d.id = s.device_ref WHERE d.user_id = ?1`,
@@ -103,12 +103,16 @@ export const CAPPED_MINUTES_TO_DISABLE = 5;
 
 /** Switches off a rule that has been capped minute after minute, and says so in the audit log. */
 async function disableIfStorming(env: Bindings, rule: StoredRule, now: number): Promise<void> {
+  // counted since the rule was last saved (switched back on, it starts afresh); a loop has one or two
+  // counterparts, a busy shop many senders: only the former switches the rule off
   const capped = await env.DB.prepare(
-    "SELECT count(DISTINCT created_at / 60000) AS m FROM rule_runs WHERE rule_ref = ? AND status = 'skipped' AND reason LIKE 'RATE_CAPPED%' AND created_at > ?",
+    `SELECT count(DISTINCT r.created_at / 60000) AS m, count(DISTINCT json_extract(e.payload, '$.data.from')) AS senders
+     FROM rule_runs r LEFT JOIN rule_events e ON e.id = r.event_id
+     WHERE r.rule_ref = ? AND r.status = 'skipped' AND r.reason LIKE 'RATE_CAPPED%' AND r.created_at > ?`,
   )
-    .bind(rule.ref, now - CAPPED_MINUTES_TO_DISABLE * 60_000)
-    .first<{ m: number }>();
-  if ((capped?.m ?? 0) < CAPPED_MINUTES_TO_DISABLE) return;
+    .bind(rule.ref, Math.max(now - CAPPED_MINUTES_TO_DISABLE * 60_000, rule.updatedAt))
+    .first<{ m: number; senders: number }>();
+  if ((capped?.m ?? 0) < CAPPED_MINUTES_TO_DISABLE || (capped?.senders ?? 0) > 2) return;
   await env.DB.batch([
     env.DB.prepare('UPDATE rules SET enabled = 0, updated_at = ? WHERE id = ?').bind(now, rule.ref),
     env.DB.prepare("INSERT INTO audit_log (user_id, category, event, message) VALUES (?, 'app', 'rule_disabled', ?)").bind(
@@ -306,8 +310,14 @@ export async function runRules(
         .bind(userId, JSON.stringify(ids))
         .all<EventRow>();
       const events = new Map(evRows.map((e) => [e.id, e]));
-      for (const run of runs) {
-        if (Date.now() >= deadline) break;
+      for (const [i, run] of runs.entries()) {
+        if (Date.now() >= deadline) {
+          // out of time: the claimed runs not started go back at once rather than when their lease runs out
+          await env.DB.batch(
+            runs.slice(i).map((r) => env.DB.prepare('UPDATE rule_runs SET next_at = ? WHERE id = ? AND next_at = ?').bind(Date.now(), r.id, r.next_at)),
+          );
+          break;
+        }
         await runOne(env, userId, run, rules.get(run.rule_ref), events.get(run.event_id), waitUntil);
       }
     }

@@ -64,13 +64,16 @@ describe('rule guards', () => {
     });
     const userId = await userIdOf(u.username);
     const ruleRef = (await env.DB.prepare('SELECT id FROM rules WHERE public_id = ?').bind(made.json.id).first<{ id: number }>())!.id;
-    // the four minutes before this one were capped already
+    // saved a while ago, and capped in each of the four minutes before this one already
     const now = Date.now();
+    await env.DB.prepare('UPDATE rules SET updated_at = ? WHERE id = ?')
+      .bind(now - 10 * 60_000, ruleRef)
+      .run();
     for (let m = 1; m <= 4; m++)
       await env.DB.prepare(
         "INSERT INTO rule_runs (id, rule_ref, user_id, event_id, status, reason, steps, next_at, created_at) VALUES (?, ?, ?, 'evt_old', 'skipped', 'RATE_CAPPED: earlier', '[]', 0, ?)",
       )
-        .bind(`run_capped_${m}`, ruleRef, userId, now - m * 60_000 + 1000)
+        .bind(`run_capped_${m}`, ruleRef, userId, now - m * 60_000)
         .run();
     await postAndroid(d.secret, smsPayload('one'));
     await postAndroid(d.secret, smsPayload('two'));

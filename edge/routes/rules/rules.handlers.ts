@@ -15,7 +15,8 @@ import { checkRule } from '../../rules/check.ts';
 import { dryRun, sampleEvent, type TriedEvent } from '../../rules/dry-run.ts';
 import { forgetRuleEvents } from '../../rules/inbox.ts';
 import { mailSettingsView } from '../../rules/mail-settings.ts';
-import { type EventRow, matchContext, type Step, toRunEvent } from '../../rules/runner.ts';
+import { digitsOf, type EventRow, matchContext, ownNumbersOf, type Step, toRunEvent } from '../../rules/runner.ts';
+import { eventSender } from '../../rules/match.ts';
 import { DEFAULT_MAX_RUNS_PER_MINUTE, type RuleInput, RuleInputSchema } from '../../rules/schema.ts';
 import { fromRow, ruleById, type StoredRule } from '../../rules/store.ts';
 import { newWebhookSecret } from '../../webhooks/sign.ts';
@@ -116,14 +117,10 @@ async function recentEvents(env: Bindings, userId: number, event: string | undef
   )
     .bind(userId, event ?? null, Math.trunc(limit))
     .all<KeptRow>();
-  // an event kept both ways (a device's event a rule names) shows once: the copy kept for rules
-  const seen = new Set<string>();
-  return results.filter((r) => {
-    const key = `${r.event}|${r.payload}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // an event kept both ways (a device's event a rule names) shows once: the copy kept for rules, which
+  // knows where a reply goes (whichever of the two was written first)
+  const kept = new Set(results.filter((r) => !r.id.startsWith('dev_evt_')).map((r) => `${r.event}|${r.payload}`));
+  return results.filter((r) => !r.id.startsWith('dev_evt_') || !kept.has(`${r.event}|${r.payload}`));
 }
 
 /** One event by the id GET /api/rules/events gave, if it is this account's. */
@@ -135,12 +132,13 @@ function keptEvent(env: Bindings, userId: number, id: string): Promise<KeptRow |
   return env.DB.prepare(`SELECT ${KEPT} FROM rule_events WHERE id = ? AND user_id = ?`).bind(id, userId).first<KeptRow>();
 }
 
-function tried(row: KeptRow): TriedEvent | null {
+/** An event as the runner would try it: where it came from, where a reply goes, whether its sender is one of the account's own numbers. */
+function tried(row: KeptRow, own: ReadonlySet<string>): TriedEvent | null {
   const ev = toRunEvent(row);
   if (!ev) return null;
   // a device's own event has no kept reply route: read it from the event as for a sample
   const replyRoute = ev.replyRoute ?? (row.id.startsWith('dev_evt_') ? sampleEvent(ev.event).replyRoute : null);
-  return { event: ev.event, ctx: matchContext(row), replyRoute };
+  return { event: ev.event, ctx: { ...matchContext(row), fromOwnNumber: own.has(digitsOf(eventSender(ev.event))) }, replyRoute };
 }
 
 const recentView = (row: KeptRow, t: TriedEvent): z.infer<typeof RecentEventSchema> => ({
@@ -187,7 +185,8 @@ export const rulesRouter = createRouter()
   .openapi(recentEventsRoute, async (c) => {
     const { event, limit } = c.req.valid('query');
     const rows = await recentEvents(c.env, c.get('auth').userId, event, limit);
-    return c.json({ events: rows.flatMap((r) => ((t) => (t ? [recentView(r, t)] : []))(tried(r))) }, 200);
+    const own = await ownNumbersOf(c.env, c.get('auth').userId);
+    return c.json({ events: rows.flatMap((r) => ((t) => (t ? [recentView(r, t)] : []))(tried(r, own))) }, 200);
   })
   .openapi(previewRuleRoute, async (c) => {
     const { rule, limit } = c.req.valid('json');
@@ -196,10 +195,12 @@ export const rulesRouter = createRouter()
     await validate(c.env, userId, rule);
     const rows = await recentEvents(c.env, userId, rule.trigger.event, limit ?? 20);
     const results = [];
-    const mail = mailSettingsView(c.env, userId); // read once for every event's email actions
+    let mail: ReturnType<typeof mailSettingsView> | undefined;
+    const mailView = () => (mail ??= mailSettingsView(c.env, userId)); // read once, and only for email actions
+    const own = await ownNumbersOf(c.env, userId);
     for (const row of rows) {
-      const t = tried(row);
-      if (t) results.push({ event: recentView(row, t), result: await dryRun(c.env, userId, { id: 'rul_preview', ...rule }, t, mail) });
+      const t = tried(row, own);
+      if (t) results.push({ event: recentView(row, t), result: await dryRun(c.env, userId, { id: 'rul_preview', ...rule }, t, mailView) });
     }
     return c.json({ results }, 200);
   })
@@ -312,7 +313,7 @@ export const rulesRouter = createRouter()
     if (body.event) t = sampleEvent(body.event);
     else {
       const row = await keptEvent(c.env, auth.userId, body.eventId!);
-      t = row ? tried(row) : null;
+      t = row ? tried(row, await ownNumbersOf(c.env, auth.userId)) : null;
       if (!t) throw new ApiError(404, 'EVENT_NOT_FOUND', 'No such event is kept (GET /api/rules/events lists them)');
     }
     return c.json(await dryRun(c.env, auth.userId, rule, t), 200);

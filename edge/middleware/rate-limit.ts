@@ -1,5 +1,6 @@
 // Limiters backed by RateLimiter Durable Objects (an exact sliding window each): per caller address for
-// most rules, per device for the gateway's `device` rule. Over a limit: 429 with Retry-After.
+// most rules, per device for the gateway's `device` rule. Over a limit: 429 with Retry-After. A busy caller's
+// slots are leased to the isolate a few at a time (slot-leases.ts).
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppEnv } from '../env.ts';
@@ -10,6 +11,7 @@ import { type RuleName, rulesFrom } from '../lib/rate-rules.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { LOGIN_COOKIE } from '../services/logins.ts';
 import type { LimitResult } from '../objects/contracts.ts';
+import { close, keep, type Lease, spend, wanted } from './slot-leases.ts';
 
 interface Options {
   /** `failures`: every attempt takes a slot up front (so parallel guesses are counted), successes give it back */
@@ -30,15 +32,46 @@ function firstRefusal(key: string): boolean {
   return true;
 }
 
-/** Takes one slot of `name` for `identity` (default: the caller's address), or throws 429. */
-export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = clientAddress(c)) {
+/** A lease's unspent slots go back to its limiter when it ends (slot-leases.ts). */
+function closeLater(c: Context<AppEnv>, key: string, lease: Lease) {
+  const done = new Promise((resolve) => setTimeout(resolve, Math.max(0, lease.until - Date.now()))).then(async () => {
+    const left = close(key, lease);
+    if (left > 0) await c.env.RATE_LIMITER.getByName(key).refund(left);
+  });
+  c.executionCtx.waitUntil(done.catch((err: unknown) => console.error(`giving back ${key}'s leased slots failed; they leave its window in time`, err)));
+}
+
+export interface Slot {
+  rule: { limit: number; windowSec: number };
+  result: LimitResult;
+  /** gives the slot back (the call turned out not to count): kept in this isolate's lease for the next call */
+  refund(): void;
+}
+
+/**
+ * Takes one slot of `name` for `identity` (default: the caller's address), or throws 429. Slots come from this
+ * isolate's lease when it has one (slot-leases.ts); otherwise from the limiter object, a few at a time for a
+ * busy caller.
+ */
+export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = clientAddress(c)): Promise<Slot> {
   const rule = rulesFrom(c.env.RATE_LIMITS)[name];
-  const stub = c.env.RATE_LIMITER.getByName(`${name}:${identity}`);
-  const result = await stub.hit(rule.limit, rule.windowSec * 1000);
+  const key = `${name}:${identity}`;
+  const want = wanted(key, rule.limit);
+  const slot = (result: LimitResult): Slot => ({
+    rule,
+    result,
+    refund: () => {
+      const lease = keep(key, 1, result);
+      if (lease) closeLater(c, key, lease);
+    },
+  });
+  const leased = spend(key);
+  if (leased) return slot(leased);
+  const result = await c.env.RATE_LIMITER.getByName(key).hit(rule.limit, rule.windowSec * 1000, want);
   if (!result.allowed) {
     const retryAfter = String(Math.ceil(result.retryAfterMs / 1000));
     // one audit entry per rule and caller per minute from this isolate: a flood of refusals writes no flood of rows
-    if (firstRefusal(`${name}:${identity}`))
+    if (firstRefusal(key))
       await audit(c, {
         userId: c.get('auth')?.userId ?? null,
         category: 'security',
@@ -49,7 +82,12 @@ export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = cl
     setHeaders(headers, rule, result);
     throw new ApiError(429, 'RATE_LIMITED', `Too many requests; retry after ${retryAfter}s`, Object.fromEntries(headers));
   }
-  return { rule, result, stub };
+  const extra = (result.granted ?? 1) - 1;
+  if (extra > 0) {
+    const lease = keep(key, extra, result);
+    if (lease) closeLater(c, key, lease);
+  }
+  return slot(result);
 }
 
 /**
@@ -69,15 +107,15 @@ export function apiRateLimit(): MiddlewareHandler<AppEnv> {
 
 export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler<AppEnv> {
   return async (c: Context<AppEnv>, next) => {
-    const { rule, result, stub } = await takeSlot(c, name);
+    const slot = await takeSlot(c, name);
     await next();
-    let final = result;
+    let final = slot.result;
     if (opts.count === 'failures' && c.res.status !== 401 && c.res.status !== 403) {
-      await stub.refund();
-      final = { ...result, remaining: result.remaining + 1 };
+      slot.refund();
+      final = { ...final, remaining: final.remaining + 1 };
     }
     try {
-      setHeaders(c.res.headers, rule, final);
+      setHeaders(c.res.headers, slot.rule, final);
     } catch {
       // immutable headers (a passed-through response): leave them as they are
     }

@@ -14,12 +14,14 @@ export interface LimitResult {
   retryAfterMs: number;
   /** ms until the whole window is clear */
   resetMs: number;
+  /** hits counted by this call (a `hit` asking for more than one may get fewer) */
+  granted?: number;
 }
 
 /** One per (rule, caller address): an exact sliding-window log. */
 export interface RateLimiterRpc extends Rpc.DurableObjectBranded {
-  hit(limit: number, windowMs: number): LimitResult;
-  refund(): void;
+  hit(limit: number, windowMs: number, want?: number): LimitResult;
+  refund(n?: number): void;
   peek(limit: number, windowMs: number): LimitResult;
 }
 

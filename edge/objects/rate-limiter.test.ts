@@ -1,6 +1,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, type RuleName } from '../lib/rate-rules.ts';
+import { LEASE_MS } from '../middleware/slot-leases.ts';
 import { call, login, newDevice, newUser, postAndroid, smsPayload } from '../test/helpers.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -106,8 +107,11 @@ describe('limiter middleware over HTTP', () => {
     // a write counts against the API's rule: a script that logs in sends no more than the API allows
     const write = await call('/api/schedule-message', { method: 'POST', cookie, body: {}, ip });
     expect(write.headers.get('ratelimit-policy')).toBe('100;w=900');
-    // the rest of the 1,000 taken straight from the limiter, then the next page read is refused
+    // the rest of the 1,000 taken straight from the limiter (after this isolate's lease of a few gave back what it
+    // did not spend), then the next page read is refused
+    await new Promise((r) => setTimeout(r, LEASE_MS + 200));
     const stub = stubFor(`dashboard:${ip}`);
+    expect((await stub.peek(1000, 900_000)).remaining).toBe(1000 - 102);
     for (let i = 0; i < 1000 - 102; i++) await stub.hit(1000, 900_000);
     expect((await call('/api/clients', { cookie, ip })).status).toBe(429);
     // a forged cookie is no way around the API's limit: it is refused
@@ -153,6 +157,49 @@ describe('limiter middleware over HTTP', () => {
     }
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(statuses[20]).toBe(429);
+  });
+
+  it('a busy caller spends slots leased to the isolate: never more than the limit, and what it did not spend goes back', async () => {
+    const u = await newUser();
+    const cookie = await login(u.username, u.password);
+    const ip = '100.64.11.1';
+    const stub = stubFor(`dashboard:${ip}`);
+    // a fast burst leases several slots per limiter call: the limiter has counted more than the 30 spent
+    for (let i = 0; i < 30; i++) expect((await call('/auth/me', { cookie, ip })).status).toBe(200);
+    const during = (await stub.peek(1000, 900_000)).remaining;
+    expect(during).toBeLessThan(1000 - 30);
+    // the lease ends: the unspent slots go back, and the limiter holds exactly what was spent
+    await new Promise((r) => setTimeout(r, LEASE_MS + 300));
+    expect((await stub.peek(1000, 900_000)).remaining).toBe(1000 - 30);
+    // near the limit a lease gets only the room there is: of 20 calls with 5 left, exactly 5 pass
+    for (let i = 0; i < 1000 - 30 - 5; i++) await stub.hit(1000, 900_000);
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await call('/auth/me', { cookie, ip })).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.slice(5).every((s) => s === 429)).toBe(true);
+  });
+
+  it('a right device secret gives its deviceAuth slot back (kept in the lease, then returned); wrong ones still count', async () => {
+    const u = await newUser();
+    const d = await newDevice(u.apiKey);
+    const ip = '100.64.11.2';
+    for (let i = 0; i < 25; i++) expect((await postAndroid(d.secret, smsPayload(`ok${i}`), ip)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, LEASE_MS + 300));
+    const stub = stubFor(`deviceAuth:${ip}`);
+    expect((await stub.peek(20, 900_000)).remaining).toBe(20);
+    for (let i = 0; i < 3; i++) expect((await postAndroid(`sbd_${'1'.repeat(16)}_${'3'.repeat(40)}`, smsPayload('x'), ip)).status).toBe(401);
+    await new Promise((r) => setTimeout(r, LEASE_MS + 300));
+    expect((await stub.peek(20, 900_000)).remaining).toBe(17);
+  });
+
+  it('the limiter object grants up to the room it has and takes back what is given back', async () => {
+    const stub = stubFor(`grant:${Math.random()}`);
+    expect(await stub.hit(10, 60_000, 4)).toMatchObject({ allowed: true, granted: 4, remaining: 6 });
+    expect(await stub.hit(10, 60_000, 64)).toMatchObject({ allowed: true, granted: 6, remaining: 0 });
+    expect((await stub.hit(10, 60_000, 3)).allowed).toBe(false);
+    await stub.refund(7);
+    await evictDurableObject(stub);
+    expect(await stub.peek(10, 60_000)).toMatchObject({ allowed: true, remaining: 7 });
   });
 
   it('never takes a device secret from the query string', async () => {

@@ -14,20 +14,25 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
     this.sql.exec('CREATE TABLE IF NOT EXISTS hits (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL)');
   }
 
-  /** Counts one hit if the window has room; never counts a refused one. */
-  hit(limit: number, windowMs: number): LimitResult {
-    return this.evaluate(limit, windowMs, true);
+  /**
+   * Counts one hit if the window has room, and up to `want - 1` more while it has room for them (a lease an
+   * isolate spends without asking again: `granted` says how many); never counts a refused one.
+   */
+  hit(limit: number, windowMs: number, want = 1): LimitResult {
+    return this.evaluate(limit, windowMs, Math.max(1, Math.min(Math.floor(want), limit)));
   }
 
-  /** Gives back the newest hit (a login that turned out to succeed). */
-  refund(): void {
-    this.log?.pop();
-    this.sql.exec('DELETE FROM hits WHERE id = (SELECT max(id) FROM hits)');
+  /** Gives back the `n` newest hits (a login that turned out to succeed; a lease's unspent slots). */
+  refund(n = 1): void {
+    const count = Math.max(0, Math.floor(n));
+    if (!count) return;
+    this.log?.splice(Math.max(0, this.log.length - count), count);
+    this.sql.exec('DELETE FROM hits WHERE id IN (SELECT id FROM hits ORDER BY id DESC LIMIT ?)', count);
   }
 
   /** Reports whether a hit would be allowed, without counting it. */
   peek(limit: number, windowMs: number): LimitResult {
-    return this.evaluate(limit, windowMs, false);
+    return this.evaluate(limit, windowMs, 0);
   }
 
   /** The log in memory, oldest first (read from storage once per start); storage keeps it across evictions. */
@@ -35,7 +40,7 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
   /** the window the last hit was counted in */
   private windowMs: number | null = null;
 
-  private evaluate(limit: number, windowMs: number, record: boolean): LimitResult {
+  private evaluate(limit: number, windowMs: number, record: number): LimitResult {
     const now = Date.now();
     this.windowMs = windowMs;
     this.log ??= this.sql
@@ -55,17 +60,22 @@ export class RateLimiter extends DurableObject<Bindings> implements RateLimiterR
       const nth = this.log[count - limit]!;
       return { allowed: false, limit, remaining: 0, retryAfterMs: Math.max(1, nth + windowMs - now), resetMs: oldest + windowMs - now };
     }
-    if (record) {
-      this.log.push(now);
-      this.sql.exec('INSERT INTO hits (ts) VALUES (?)', now);
+    const granted = Math.min(record, limit - count);
+    if (granted > 0) {
+      for (let i = 0; i < granted; i++) this.log.push(now);
+      this.sql.exec(
+        'INSERT INTO hits (ts) SELECT ? FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT i FROM n)',
+        now,
+        granted,
+      );
       // the alarm clears the log once every hit has left the window; moved later at most once a second
       if (this.alarmAt === null || this.alarmAt < now + windowMs) {
         this.alarmAt = now + windowMs + 1000;
         void this.ctx.storage.setAlarm(this.alarmAt);
       }
     }
-    const used = count + (record ? 1 : 0);
-    return { allowed: true, limit, remaining: limit - used, retryAfterMs: 0, resetMs: (count ? oldest : now) + windowMs - now };
+    const used = count + Math.max(0, granted);
+    return { allowed: true, limit, remaining: limit - used, retryAfterMs: 0, resetMs: (count ? oldest : now) + windowMs - now, granted: Math.max(0, granted) };
   }
 
   /** Set one second past the newest hit's window: by then every hit has left it. */

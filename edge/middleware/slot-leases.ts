@@ -1,0 +1,73 @@
+// Per-isolate leases on limiter slots: a caller sending many requests a second takes its slots from its
+// limiter object a few at a time and spends them here, instead of one Durable Object round trip each; a
+// slot given back (a success under a failures-only rule) is kept here for the next request, not returned
+// at once. Limits stay exact: every slot spent was counted by the limiter first, so no window admits more
+// than its limit. What a lease did not spend goes back to the limiter LEASE_MS after it was taken. A slow
+// caller (about two requests a second or fewer) and a limit under 200 lease one slot at a time, as before.
+// A slot may be spent up to LEASE_MS after the limiter counted it: a window (60 s or more) shifts by at most that.
+import type { LimitResult } from '../objects/contracts.ts';
+
+/** How long leased slots may be spent before what is left goes back to the limiter. */
+export const LEASE_MS = 1000;
+/** A lease asks for at most this many slots, and at most 1% of the limit. */
+const MAX_LEASE = 64;
+const MAX_KEYS = 5000;
+
+export interface Lease {
+  left: number;
+  /** the limiter's latest answer: `remaining` there already excludes this lease's slots */
+  result: LimitResult;
+  until: number;
+}
+
+const leases = new Map<string, Lease>();
+/** requests seen per key in the current second and the one before: the rate a lease is sized by */
+const demand = new Map<string, { second: number; now: number; before: number }>();
+
+function bounded<V>(map: Map<string, V>) {
+  if (map.size > MAX_KEYS) map.delete(map.keys().next().value as string);
+}
+
+/** Counts a request for `key`; the number of slots to ask the limiter for when this isolate has none. */
+export function wanted(key: string, limit: number, now = Date.now()): number {
+  const second = Math.floor(now / 1000);
+  const last = demand.get(key);
+  const d = !last || last.second < second - 1 ? { second, now: 0, before: 0 } : last.second === second - 1 ? { second, now: 0, before: last.now } : last;
+  d.now++;
+  demand.set(key, d);
+  bounded(demand);
+  return Math.max(1, Math.min(MAX_LEASE, Math.floor(limit / 100), Math.floor(Math.max(d.now, d.before) / 2)));
+}
+
+/** One slot from this isolate's running lease for `key`, with the limiter's numbers as seen from here. */
+export function spend(key: string, now = Date.now()): LimitResult | null {
+  const lease = leases.get(key);
+  if (!lease || lease.until <= now || lease.left <= 0) return null;
+  lease.left--;
+  return { ...lease.result, remaining: lease.result.remaining + lease.left };
+}
+
+/**
+ * Keeps `extra` slots the limiter counted and this request did not spend. Returns a new lease (its owner
+ * gives back what is left of it at `until`, with `close`), or null when they joined a running one.
+ */
+export function keep(key: string, extra: number, result: LimitResult, now = Date.now()): Lease | null {
+  const running = leases.get(key);
+  if (running && running.until > now) {
+    running.left += extra;
+    running.result = result;
+    return null;
+  }
+  const lease: Lease = { left: extra, result, until: now + LEASE_MS };
+  leases.set(key, lease);
+  bounded(leases);
+  return lease;
+}
+
+/** The lease ended: the slots it did not spend (to give back to the limiter); spent no more. */
+export function close(key: string, lease: Lease): number {
+  if (leases.get(key) === lease) leases.delete(key);
+  const left = lease.left;
+  lease.left = 0;
+  return left;
+}

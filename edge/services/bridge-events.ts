@@ -132,7 +132,16 @@ export const onlyAcks = (run: EventFrame[]) => run.every(isAck);
  * A run of one client's events, in order: consecutive acks go in one batch, the rest one by one.
  * Answers the ids held back (acks of sends whose outcome is still being written): not to be acknowledged.
  */
-export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<Set<string>> {
+/** Whether someone has the client's live socket open: asked when a frame is pushed (after its write), not before. */
+type Watched = boolean | (() => boolean);
+const isWatched = (w: Watched) => (typeof w === 'function' ? w() : w);
+
+export async function handleBridgeEvents(
+  env: Bindings,
+  frames: EventFrame[],
+  waitUntil: (p: Promise<unknown>) => void,
+  watched: Watched = true,
+): Promise<Set<string>> {
   const held = new Set<string>();
   const first = frames[0];
   if (!first) return held;
@@ -147,16 +156,16 @@ export async function handleBridgeEvents(env: Bindings, frames: EventFrame[], wa
     }
     const run: AckFrame[] = [];
     while (i < frames.length && isAck(frames[i]!)) run.push(frames[i++] as AckFrame);
-    for (const id of await recordAckRuns(env, [run], waitUntil, () => watched)) held.add(id);
+    for (const id of await recordAckRuns(env, [run], waitUntil, () => isWatched(watched))) held.add(id);
   }
   return held;
 }
 
-export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void, watched = true): Promise<void> {
+export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUntil: (p: Promise<unknown>) => void, watched: Watched = true): Promise<void> {
   const db = getDb(env.DB);
-  /** a live update, only when someone has the client's live socket open */
+  /** a live update, only when someone has the client's live socket open (asked now: after the write it follows) */
   const push = (clientRef: number, frame: LiveFrame) => {
-    if (watched) waitUntil(live(env, clientRef, frame));
+    if (isWatched(watched)) waitUntil(live(env, clientRef, frame));
   };
   const client = await clientFor(env, frame.clientRef);
   if (!client) return; // deleted meanwhile: nothing to record
@@ -299,7 +308,7 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
     }
     case 'ack':
       // held: its send's outcome is still being written; unacknowledged, the bridge offers it again
-      if ((await recordAckRuns(env, [[frame]], waitUntil, () => watched)).size) throw new Error('ack for a send not recorded yet');
+      if ((await recordAckRuns(env, [[frame]], waitUntil, () => isWatched(watched))).size) throw new Error('ack for a send not recorded yet');
       return;
     case 'call': {
       const event: WebhookEvent = {

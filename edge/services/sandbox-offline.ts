@@ -120,7 +120,9 @@ export function kickHeld(env: Bindings, clientRef: number, waitUntil: (p: Promis
     try {
       do {
         state.again = false;
-        if ((await deliverHeld(env, clientRef)).left) break; // still offline: the next `connected` takes it up
+        // still offline: the next `connected` or link hello takes it up — unless one came while this one ran (a
+        // bridge linking again kicks while the attempt that found it away is still finishing): then it looks again
+        if ((await deliverHeld(env, clientRef)).left && !state.again) break;
       } while (state.again);
     } catch (err) {
       console.error('delivering held sandbox messages failed', err);

@@ -1,11 +1,13 @@
 // A bridge played by a workerd test over a real WebSocket to the BridgeLink Durable Object.
 import { env, SELF } from 'cloudflare:test';
 
+type Answer = { ok: true; result: unknown } | { ok: false; code: string; message: string };
+
 export interface FakeBridge {
   ws: WebSocket;
   frames: any[];
-  /** what `req` frames are answered with; default: start → pending_auth, send → a new message id */
-  answer: (frame: any) => { ok: true; result: unknown } | { ok: false; code: string; message: string };
+  /** what `req` frames are answered with (a promise: answered when it settles); default: start → pending_auth, send → a new message id */
+  answer: (frame: any) => Answer | Promise<Answer>;
   waitFor(pred: (frames: any[]) => boolean): Promise<any[]>;
   /** the lease epoch the edge granted this bridge for a client (0: none) */
   epochOf(clientRef: number): number;
@@ -91,7 +93,11 @@ export async function connectFakeBridge(bridgeId = `test-bridge-${counter++}`): 
     if (frame.t === 'req' && frame.op === 'assign') epochs.set(frame.clientRef, frame.epoch);
     if (frame.t === 'req' && frame.op === 'release') epochs.delete(frame.clientRef);
     if (frame.t === 'welcome') for (const s of frame.sessions) epochs.set(s.clientRef, s.epoch);
-    if (frame.t === 'req') ws.send(JSON.stringify({ t: 'res', id: frame.id, ...bridge.answer(frame) }));
+    if (frame.t === 'req') {
+      const answer = bridge.answer(frame);
+      if (answer instanceof Promise) void answer.then((a) => ws.send(JSON.stringify({ t: 'res', id: frame.id, ...a })));
+      else ws.send(JSON.stringify({ t: 'res', id: frame.id, ...answer }));
+    }
     for (const w of waiters.splice(0)) w();
   });
   ws.send(JSON.stringify({ t: 'hello', bridgeId, transport: 'sandbox', sessions: 0, version: '0.0.0-test' }));

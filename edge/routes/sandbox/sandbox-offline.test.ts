@@ -3,7 +3,7 @@
 // order, with its id and send time, once the number is back; the queue is bounded; deliveries do not race.
 import { env } from 'cloudflare:test';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliverHeld, MAX_HELD } from '../../services/sandbox-offline.ts';
+import { deliverHeld, kickHeld, MAX_HELD } from '../../services/sandbox-offline.ts';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
 import { addClient, call, newUser, refOf, until } from '../../test/helpers.ts';
 
@@ -101,6 +101,36 @@ describe('the sandbox offline queue', () => {
         .slice(-3)
         .map((p) => p.message),
     ).toEqual(['one', 'two', 'three']);
+  });
+
+  it('a kick that comes while an attempt is finding the number away is not lost: it looks again when that attempt ends', async () => {
+    const { ref, inbound, held } = await setup();
+    const id = (await inbound('held')).json.messageId as string; // no bridge: held
+    await new Promise((r) => setTimeout(r, 300)); // the attempt it kicked is over (refused at once)
+    const bridge = await sandboxBridge();
+    const answer = bridge.answer;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let asked = 0;
+    bridge.answer = async (frame) => {
+      if (frame.op !== 'sandbox.inbound') return answer(frame);
+      // the first attempt is answered "away" only after the second kick came (the bridge linked again meanwhile)
+      if (++asked === 1) {
+        await gate;
+        return { ok: false, code: 'SESSION_NOT_CONNECTED', message: 'not connected yet' };
+      }
+      return answer(frame);
+    };
+    const background: Promise<unknown>[] = [];
+    kickHeld(env, ref, (p) => background.push(p));
+    await until('the first attempt asked', async () => asked === 1);
+    kickHeld(env, ref, (p) => background.push(p)); // the link's hello, while the first attempt runs
+    release();
+    await until('handed over', async () => (await held()).length === 0, 10_000);
+    expect(inbounds(bridge).map((p) => p.id)).toEqual([id, id]);
+    await Promise.all(background);
   });
 
   it('stops at the first failure and keeps the rest; a message that can never go is dropped, not blocking the rest', async () => {

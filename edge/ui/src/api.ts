@@ -12,10 +12,14 @@ export const whenSignedOut = (fn: () => void) => {
 };
 
 export const api = createSwitchboardClient({ baseUrl: location.origin, credentials: 'same-origin' });
-/** Asks whether the login still holds; a 401 there means it ended. */
-async function checkLogin(): Promise<void> {
+/**
+ * Asks whether the login still holds; a 401 there means it ended. Answers whether the server answered at all
+ * (false: unreachable or failing, as while it restarts).
+ */
+async function checkLogin(): Promise<boolean> {
   const res = await fetch('/auth/me', { credentials: 'same-origin' }).catch(() => null);
   if (res?.status === 401) onSignedOut();
+  return res !== null && res.status < 500;
 }
 
 api.use({

@@ -38,13 +38,18 @@ export function watchClient(clientId: string, onFrame: (frame: LiveFrame) => voi
       window.clearInterval(ping);
       onOpen?.(false);
       if (closed) return;
-      // dropped after it was open: back soon. Refused (a login that ended, a rate limit): ask whether the
-      // login still holds (a 401 there signs the page out) and wait longer each time, up to 5 minutes
+      // dropped after it was open, or the server is away (restarting): back soon, at most 15 s apart. Refused
+      // by a server that answers (a login that ended, a rate limit): ask whether the login still holds (a 401
+      // there signs the page out) and wait longer each time, up to 5 minutes
       const refused = !opened;
       opened = false;
-      if (refused) void checkLogin();
-      const wait = refused ? Math.min(300_000, 2000 * 2 ** attempt++) : Math.min(15_000, 500 * 2 ** attempt++);
-      retry = window.setTimeout(connect, wait);
+      const again = (answering: boolean) => {
+        if (closed) return;
+        const wait = refused && answering ? Math.min(300_000, 2000 * 2 ** attempt++) : Math.min(15_000, 500 * 2 ** attempt++);
+        retry = window.setTimeout(connect, wait);
+      };
+      if (refused) void checkLogin().then(again);
+      else again(false);
     };
   };
   connect();

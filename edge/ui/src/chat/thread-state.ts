@@ -25,6 +25,8 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
   const early = useRef(new Map<string, number>());
   /** live messages that came while the chat was loading: the load may have been read before they were stored */
   const whileLoading = useRef<Message[]>([]);
+  /** live messages that came while a reload (after the socket reconnected) was under way: null when none is */
+  const whileReloading = useRef<Message[] | null>(null);
 
   /** The loaded messages, with those that came live meanwhile and are not among them, after them. */
   const loaded = (list: Message[]): Message[] => {
@@ -53,9 +55,27 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
   useEffect(() => {
     if (!tick || !clientId || !chatId) return;
     let live = true;
+    whileReloading.current = [];
     must(api.GET('/api/chats/{clientId}/{chatId}/messages', { params: { path: { clientId, chatId }, query: { limit: HISTORY } } })).then(
-      (r) => live && setMessages(r.messages),
-      () => undefined, // the messages on screen stay
+      (r) => {
+        if (!live) return;
+        // the reload may have been read before a message that came live meanwhile was stored: it stays
+        const seen = new Set(r.messages.map((m) => m.id._serialized));
+        const came = (whileReloading.current ?? []).filter((m) => !seen.has(m.id._serialized));
+        whileReloading.current = null;
+        // a queued copy whose sent message is here already is not shown twice
+        const sent = ([...r.messages, ...came] as Message[]).filter((m) => m.fromMe && !m.pending).map((m) => m.body);
+        const extra = came.filter((m) => {
+          if (!m.pending) return true;
+          const i = sent.indexOf(m.body);
+          if (i >= 0) sent.splice(i, 1);
+          return i < 0;
+        });
+        setMessages([...r.messages, ...extra]);
+      },
+      () => {
+        whileReloading.current = null; // the messages on screen stay
+      },
     );
     return () => {
       live = false;
@@ -70,6 +90,7 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
   };
 
   const add = useCallback((m: Message) => {
+    whileReloading.current?.push(m);
     setMessages((list) => {
       if (!list) {
         whileLoading.current.push(m); // kept for when the load answers

@@ -107,7 +107,8 @@ export class Link {
   }
 
   private connect(): void {
-    const ws = new WebSocket(this.opts.url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 10_000 });
+    // no permessage-deflate: frames are small JSON, and compressing them costs the Worker CPU on every event
+    const ws = new WebSocket(this.opts.url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 10_000, perMessageDeflate: false });
     this.ws = ws;
     ws.on('open', () => {
       this.attempt = 0;

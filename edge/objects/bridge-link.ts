@@ -44,6 +44,8 @@ const REQUEST_TIMEOUT_MS = 20_000;
 /** Larger frames are refused (the link is closed with 1009). */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 /** Events that only claim the session's state: from a lease that ended they are refused, not recorded. */
+/** how often a busy link's sign of life is written to storage */
+const LIFE_WRITE_MS = 1000;
 const STATE_KINDS = new Set(['status', 'qr', 'pairing_code', 'auth']);
 /** Clock slack for a fact from a lease that ended: its time must fall within the lease, give or take this. */
 const LATE_FACT_MS = 5_000;
@@ -105,7 +107,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
 
   /** When the bridge last showed life: a frame, an auto-answered ping, a link opening. */
   private seenAt(): number {
-    let seen = Number(this.meta('seenAt') ?? 0);
+    let seen = Math.max(this.life.seen, Number(this.meta('seenAt') ?? 0));
     for (const ws of this.ctx.getWebSockets()) {
       const att = this.attachment(ws);
       if (!att || ws.readyState !== 1) continue; // a closed link's last sign of life was kept at its close
@@ -114,14 +116,32 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     return seen;
   }
 
-  private sawLife(at = Date.now()) {
-    this.setMeta('seenAt', String(Math.max(at, Number(this.meta('seenAt') ?? 0))));
+  /** the latest sign of life seen since this object started, and the one last written to storage */
+  private life = { seen: 0, stored: 0 };
+
+  /**
+   * Kept in memory; written to storage at most once a second (after a restart it is at most that much older),
+   * and always when a link closes (`last`).
+   */
+  private sawLife(at = Date.now(), last = false) {
+    if (at <= this.life.seen && !last) return;
+    this.life.seen = Math.max(this.life.seen, at);
+    if (!last && at - this.life.stored < LIFE_WRITE_MS) return;
+    this.life.stored = this.life.seen;
+    this.setMeta('seenAt', String(Math.max(this.life.seen, Number(this.meta('seenAt') ?? 0))));
   }
 
+  /** `current` per client, read from storage once: every write to `held` clears it (all of them are in this class) */
+  private readonly currents = new Map<number, Held | null>();
+
   private current(clientRef: number): Held | undefined {
-    return this.sql
+    const known = this.currents.get(clientRef);
+    if (known !== undefined) return known ?? undefined;
+    const row = this.sql
       .exec<Held>('SELECT epoch, watched, released_at FROM held WHERE client_ref = ? AND released_at IS NULL ORDER BY epoch DESC LIMIT 1', clientRef)
       .toArray()[0];
+    this.currents.set(clientRef, row ?? null);
+    return row;
   }
 
   private heldNow(): Map<number, number> {
@@ -134,6 +154,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   }
 
   private ended(clientRef: number, epoch: number, at = Date.now()) {
+    this.currents.delete(clientRef);
     this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch = ? AND released_at IS NULL', at, clientRef, epoch);
   }
 
@@ -166,7 +187,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   private drop(ws: WebSocket, code: number, reason: string) {
     const att = this.attachment(ws);
     // its last sign of life is kept: the leases run out LEASE_MS from then, not from its hello
-    if (att) this.sawLife(Math.max(att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0));
+    if (att) this.sawLife(Math.max(att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0), true);
     ws.serializeAttachment(null);
     try {
       ws.close(code, reason);
@@ -223,6 +244,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     // a grant older than one seen here, or one that already ended, is never taken (a late re-send)
     if ((row.top !== null && row.top > epoch) || row.ended > 0) return NOT_HOLDER(clientRef);
     const now = Date.now();
+    this.currents.delete(clientRef);
     this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch < ? AND released_at IS NULL', now, clientRef, epoch);
     this.sql.exec(
       'INSERT INTO held (client_ref, epoch, watched, granted_at) VALUES (?, ?, ?, ?) ON CONFLICT (client_ref, epoch) DO UPDATE SET watched = excluded.watched',
@@ -246,6 +268,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   }
 
   watch(clientRef: number, on: boolean): void {
+    this.currents.delete(clientRef);
     this.sql.exec('UPDATE held SET watched = ? WHERE client_ref = ? AND released_at IS NULL', on ? 1 : 0, clientRef);
   }
 
@@ -499,6 +522,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
   }
 
   private holds(f: EventFrame): boolean {
+    if (this.current(f.clientRef)?.epoch === f.epoch) return true; // the running lease (the usual case: no query)
     const row = this.sql
       .exec<Held & { granted_at: number }>('SELECT epoch, watched, released_at, granted_at FROM held WHERE client_ref = ? AND epoch = ?', f.clientRef, f.epoch)
       .toArray()[0];
@@ -546,7 +570,14 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
 
   /** One client's events, in the order the bridge sent them; the ids to acknowledge (none on failure: the bridge sends them again). */
   private recordRun(att: Attachment, clientRef: number, run: EventFrame[]): Promise<string[]> {
-    return this.inOrder([clientRef], () => handleBridgeEvents(this.env, run, (p) => this.ctx.waitUntil(p), this.watched(clientRef))).then(
+    return this.inOrder([clientRef], () =>
+      handleBridgeEvents(
+        this.env,
+        run,
+        (p) => this.ctx.waitUntil(p),
+        () => this.watched(clientRef),
+      ),
+    ).then(
       (held) => run.map((f) => f.id).filter((id) => !held.has(id)),
       (err: unknown) => {
         console.error(`bridge link ${att.bridgeId}: recording events of client ${clientRef} failed`, err);
@@ -570,7 +601,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       // already closed
     }
     if (att?.transport && !this.live()) {
-      this.sawLife(Math.max(att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0));
+      this.sawLife(Math.max(att.acceptedAt, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0), true);
       await linkClosed(this.env, att.bridgeId, Date.now());
       await this.ensureAlarm(this.seenAt() + LEASE_MS);
     }

@@ -10,6 +10,8 @@ import { addClient, call, newUser, refOf, until } from '../test/helpers.ts';
 
 let n = 0;
 const nextId = () => `lease-bridge-${n++}-${Math.random().toString(36).slice(2, 6)}`;
+/** time passes for the link object: its sign of life in memory, as in storage, is `at` */
+const setLife = (obj: unknown, at: number) => Object.assign(obj as { life: object }, { life: { seen: at, stored: at } });
 const hub = (ref: number) => env.CLIENT_HUB.getByName(`client:${ref}`);
 const reqs = (b: FakeBridge, op: string, ref?: number) => b.frames.filter((f) => f.t === 'req' && f.op === op && (ref === undefined || f.clientRef === ref));
 const holderOf = async (ref: number) =>
@@ -141,8 +143,9 @@ describe('leases', () => {
     const ref = await refOf((await addClient(u.apiKey)).clientId);
     const b2 = await bridge();
     const link = env.BRIDGE_LINK.getByName(`bridge:${b1.id}`);
-    await runInDurableObject(link, (_, state) => {
+    await runInDurableObject(link, (obj, state) => {
       const past = Date.now() - LEASE_MS - 1000;
+      setLife(obj, past);
       state.storage.sql.exec("UPDATE meta SET v = ? WHERE k = 'seenAt'", String(past));
       for (const ws of state.getWebSockets()) ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), acceptedAt: past });
     });
@@ -176,7 +179,8 @@ describe('leases', () => {
     await runDurableObjectAlarm(link);
     expect((await holderOf(ref))?.bridge_id).toBe(b1.id);
     // LEASE_MS of silence later
-    await runInDurableObject(link, (_, state) => {
+    await runInDurableObject(link, (obj, state) => {
+      setLife(obj, Date.now() - LEASE_MS - 1000);
       state.storage.sql.exec("UPDATE meta SET v = ? WHERE k = 'seenAt'", String(Date.now() - LEASE_MS - 1000));
     });
     await runDurableObjectAlarm(link);

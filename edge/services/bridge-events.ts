@@ -11,7 +11,7 @@ import type { Bindings } from '../env.ts';
 import { clientDelivery, clientEventWrites, wakeClientEndpoint, wakeForEvent } from '../webhooks/enqueue.ts';
 import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
-import { clientByRef, forgetClient } from './clients.ts';
+import { type ClientRow, clientByRef, forgetClient } from './clients.ts';
 import { kickHeld } from './sandbox-offline.ts';
 import { derivedQueueId, queueInBackground } from './send-queue.ts';
 
@@ -37,14 +37,36 @@ type Write = Parameters<ReturnType<typeof getDb>['batch']>[0][number];
  */
 export const HOLD_UNKNOWN_ACK_MS = 60_000;
 
-async function ackWrites(env: Bindings, client: typeof clients.$inferSelect, frames: AckFrame[]): Promise<{ writes: Write[]; held: AckFrame[] }> {
+/**
+ * The sends (by client and WhatsApp's id) that have a sent row, with the id each send answered with (its queue
+ * id; webhooks name a message by it): one query for the acks of any number of clients, a key lookup each.
+ */
+async function knownSends(env: Bindings, runs: { client: ClientRow; acks: AckFrame[] }[]): Promise<Map<string, string | null>> {
+  const pairs = new Set(runs.flatMap(({ client, acks }) => acks.map((f) => JSON.stringify([client.id, f.event.messageId]))));
+  const known = await env.DB.prepare(
+    `SELECT s.client_ref, s.message_id, s.queue_id FROM json_each(?) j
+     CROSS JOIN sent_messages s ON s.client_ref = j.value ->> 0 AND s.message_id = j.value ->> 1`,
+  )
+    .bind(`[${[...pairs].join(',')}]`)
+    .all<{ client_ref: number; message_id: string; queue_id: string | null }>();
+  return new Map(known.results.map((r) => [sendKey(r.client_ref, r.message_id), r.queue_id]));
+}
+
+const sendKey = (clientRef: number, messageId: string) => `${clientRef}|${messageId}`;
+
+async function ackWrites(
+  env: Bindings,
+  client: ClientRow,
+  frames: AckFrame[],
+  known: Map<string, string | null>,
+): Promise<{ writes: Write[]; held: AckFrame[] }> {
   const db = getDb(env.DB);
   const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
-  const known = await env.DB.prepare('SELECT message_id, queue_id FROM sent_messages WHERE client_ref = ? AND message_id IN (SELECT value FROM json_each(?))')
-    .bind(client.id, JSON.stringify([...new Set(frames.map((f) => f.event.messageId))]))
-    .all<{ message_id: string; queue_id: string | null }>();
-  // webhooks name a message by the id its send answered with (the queue id), not WhatsApp's
-  const queueIds = new Map(known.results.map((r) => [r.message_id, r.queue_id]));
+  const queueIds = new Map<string, string | null>();
+  for (const f of frames) {
+    const key = sendKey(client.id, f.event.messageId);
+    if (known.has(key)) queueIds.set(f.event.messageId, known.get(key) ?? null);
+  }
   const young = Date.now() - HOLD_UNKNOWN_ACK_MS;
   const held = frames.filter((f) => !queueIds.has(f.event.messageId) && f.at > young);
   const recorded = frames.filter((f) => !held.includes(f));
@@ -93,12 +115,16 @@ export async function recordAckRuns(
   const db = getDb(env.DB);
   const writes: Write[] = [];
   const held = new Set<string>();
-  const seen: { client: typeof clients.$inferSelect; frames: AckFrame[]; all: AckFrame[] }[] = [];
+  const seen: { client: ClientRow; frames: AckFrame[]; all: AckFrame[] }[] = [];
+  const found: { client: ClientRow; acks: AckFrame[] }[] = [];
   for (const run of runs) {
     const acks = run.filter(isAck);
     const client = acks[0] ? await clientFor(env, acks[0].clientRef) : undefined;
-    if (!client) continue; // deleted meanwhile: nothing to record
-    const these = await ackWrites(env, client, acks);
+    if (client) found.push({ client, acks }); // else deleted meanwhile: nothing to record
+  }
+  const known = found.length ? await knownSends(env, found) : new Map<string, string | null>();
+  for (const { client, acks } of found) {
+    const these = await ackWrites(env, client, acks, known);
     writes.push(...these.writes);
     for (const f of these.held) held.add(f.id);
     seen.push({ client, frames: acks.filter((f) => !held.has(f.id)), all: acks });

@@ -13,3 +13,10 @@ export function getDb(d1: D1Database): Db {
   }
   return db;
 }
+
+/** A statement written with drizzle, as a D1 one: to go in one `D1Database.batch` with statements written in SQL. */
+export type Write = Parameters<Db['batch']>[0][number];
+export function asD1(d1: D1Database, w: Write): D1PreparedStatement {
+  const q = (w as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+  return d1.prepare(q.sql).bind(...q.params);
+}

@@ -3,21 +3,19 @@
 // deduplicated by the queue id) and the scheduled row it came from. The queue row is deleted after this.
 import type { WebhookEvent } from '../../adapters/events.ts';
 import { chatIdOf } from '../../adapters/protocol.ts';
-import type { Db } from '../db/client.ts';
+import { asD1, type Db, type Write } from '../db/client.ts';
 import { and, eq, inArray } from 'drizzle-orm';
-import { scheduledMessages, sentMessages } from '../db/schema.ts';
+import { scheduledMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientEventWrites, wakeForEvent } from '../webhooks/enqueue.ts';
 import { wakeRulesAfter } from '../rules/inbox.ts';
-import { isPrivateChat, summaryWrite } from './chat-summary.ts';
+import { isPrivateChat, sentSummariesWrite } from './chat-summary.ts';
 import type { ClientRow } from './clients.ts';
 import type { QueuedRow } from './queue-store.ts';
 
 export type Settled =
   | { row: QueuedRow; kind: 'sent'; messageId: string; timestamp: number }
   | { row: QueuedRow; kind: 'failed' | 'cancelled'; code: string; message: string; at: number };
-
-type Write = Parameters<Db['batch']>[0][number];
 
 function scheduledUpdate(db: Db, s: Settled): Write | null {
   const id = s.row.send.scheduledId;
@@ -33,21 +31,35 @@ function scheduledUpdate(db: Db, s: Settled): Write | null {
     .where(open);
 }
 
-async function writesFor(db: Db, client: ClientRow, s: Settled): Promise<Write[]> {
+/** One sent_messages row: its values in the order `sentRowsWrite` reads them. */
+type SentRow = [
+  queueId: string,
+  recipient: string,
+  message: string,
+  mediaUrl: string | null,
+  messageId: string | null,
+  status: string,
+  error: string | null,
+  sentAt: number,
+];
+
+/** Every outcome's sent_messages row in one statement (a row already there — the same queue id — is kept). */
+function sentRowsWrite(d1: D1Database, client: ClientRow, rows: SentRow[]): D1PreparedStatement {
+  return d1
+    .prepare(
+      `INSERT INTO sent_messages (user_id, client_ref, queue_id, recipient, message, media_url, message_id, status, error, sent_at)
+       SELECT ?1, ?2, r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7 FROM (SELECT value AS r FROM json_each(?3)) WHERE true
+       ON CONFLICT DO NOTHING`,
+    )
+    .bind(client.userId, client.id, JSON.stringify(rows));
+}
+
+/** What one outcome writes beside its sent_messages row and chat summary: its webhook, rule event, scheduled row. */
+async function othersFor(db: Db, client: ClientRow, s: Settled): Promise<Write[]> {
   const { send } = s.row;
   const text = send.text ?? '';
-  const base = { userId: client.userId, clientRef: client.id, queueId: s.row.id, recipient: send.to, message: text, mediaUrl: send.media?.url ?? null };
-  const writes: Write[] = [];
   let event: WebhookEvent | null = null;
   if (s.kind === 'sent') {
-    writes.push(
-      db
-        .insert(sentMessages)
-        .values({ ...base, messageId: s.messageId, status: 'sent', sentAt: s.timestamp })
-        .onConflictDoNothing(),
-    );
-    const chatId = chatIdOf(send.to);
-    if (isPrivateChat(chatId)) writes.push(summaryWrite(db, { clientRef: client.id, chatId, body: text, at: s.timestamp, fromMe: true }));
     event = {
       event: 'message_sent',
       data: {
@@ -61,46 +73,47 @@ async function writesFor(db: Db, client: ClientRow, s: Settled): Promise<Write[]
         messageId: s.row.id,
       },
     };
-  } else {
-    const error = `${s.code}: ${s.message}`;
-    writes.push(
-      db
-        .insert(sentMessages)
-        .values({ ...base, status: s.kind, error, sentAt: s.at })
-        .onConflictDoNothing(),
-    );
-    if (s.kind === 'failed') {
-      event = {
-        event: 'message_failed',
-        data: {
-          messageId: s.row.id,
-          from: client.clientId,
-          to: send.to,
-          body: text,
-          code: s.code,
-          error: s.message,
-          timestamp: s.at,
-          type: 'message_failed',
-          channel: 'whatsapp',
-        },
-      };
-    }
+  } else if (s.kind === 'failed') {
+    event = {
+      event: 'message_failed',
+      data: {
+        messageId: s.row.id,
+        from: client.clientId,
+        to: send.to,
+        body: text,
+        code: s.code,
+        error: s.message,
+        timestamp: s.at,
+        type: 'message_failed',
+        channel: 'whatsapp',
+      },
+    };
   }
+  const writes: Write[] = [];
   const scheduled = scheduledUpdate(db, s);
   if (scheduled) writes.push(scheduled);
   if (event) writes.push(...(await clientEventWrites(db, client, event, `${s.kind}:${s.row.id}`, { fromRule: send.origin === 'rule' })));
   return writes;
 }
 
+const sentRowOf = (s: Settled): SentRow => {
+  const { send } = s.row;
+  const base = [s.row.id, send.to, send.text ?? '', send.media?.url ?? null] as const;
+  return s.kind === 'sent' ? [...base, s.messageId, 'sent', null, s.timestamp] : [...base, null, s.kind, `${s.code}: ${s.message}`, s.at];
+};
+
 /** Records outcomes in D1 (batches of 100 statements) and wakes the client's webhook sender. */
 export async function settle(env: Bindings, db: Db, client: ClientRow, settled: Settled[], waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   if (!settled.length) return;
-  const writes: Write[] = [];
-  for (const s of settled) writes.push(...(await writesFor(db, client, s)));
-  for (let i = 0; i < writes.length; i += 100) {
-    const [first, ...rest] = writes.slice(i, i + 100);
-    if (first) await db.batch([first, ...rest]);
-  }
+  // the rows and summaries of every outcome in one statement each (no per-message statement to build or run)
+  const summaries = settled.flatMap((s) => {
+    const chatId = chatIdOf(s.row.send.to);
+    return s.kind === 'sent' && isPrivateChat(chatId) ? [{ chatId, body: s.row.send.text ?? '', at: s.timestamp }] : [];
+  });
+  const writes: D1PreparedStatement[] = [sentRowsWrite(env.DB, client, settled.map(sentRowOf))];
+  if (summaries.length) writes.push(sentSummariesWrite(env.DB, client.id, summaries));
+  for (const s of settled) for (const w of await othersFor(db, client, s)) writes.push(asD1(env.DB, w));
+  for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
   wakeForEvent(env, client, 'message_sent', waitUntil);
   if (settled.some((s) => s.kind === 'failed')) wakeRulesAfter(env, client.userId, 'message_failed', waitUntil);
 }

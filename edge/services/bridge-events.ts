@@ -5,7 +5,7 @@ import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
 import { chatIdOf, type EventFrame } from '../../adapters/protocol.ts';
 import { ackStatus } from '../../adapters/vocabulary.ts';
-import { getDb } from '../db/client.ts';
+import { getDb, type Write } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, clientEventWrites, wakeClientEndpoint, wakeForEvent } from '../webhooks/enqueue.ts';
@@ -23,8 +23,6 @@ const clientFor = (env: Bindings, clientRef: number) => clientByRef(getDb(env.DB
 
 type AckFrame = EventFrame & { event: Extract<EventFrame['event'], { kind: 'ack' }> };
 const isAck = (f: EventFrame): f is AckFrame => f.event.kind === 'ack';
-
-type Write = Parameters<ReturnType<typeof getDb>['batch']>[0][number];
 
 /**
  * The writes for one client's run of acks: one status update per ack value in the run (an ack only ever
@@ -196,7 +194,6 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
   const client = await clientFor(env, frame.clientRef);
   if (!client) return; // deleted meanwhile: nothing to record
   const ev = frame.event;
-  type Write = Parameters<typeof db.batch>[0][number];
   /** A state change and its webhook in one batch; the delivery id comes from the bridge event id. */
   const queue = async (event: WebhookEvent, writes: Write[]) => {
     const all: Write[] = [...writes, ...(await clientEventWrites(db, client, event, `bridge:${frame.id}`))];

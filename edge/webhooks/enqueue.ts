@@ -2,7 +2,7 @@
 // with an id derived from that cause (a repeat never queues twice), then the endpoint's sender wakes.
 import type { EventName, WebhookEvent } from '../../adapters/events.ts';
 import type { ReplyRoute } from '../../adapters/android/index.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Write } from '../db/client.ts';
 import { type clients, webhookDeliveries } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
@@ -53,7 +53,6 @@ export function wakeSoon(env: Bindings, endpoint: string): Promise<void> {
 }
 
 type ClientRow = Pick<typeof clients.$inferSelect, 'id' | 'userId' | 'clientId' | 'webhookUrl' | 'webhookDisabledAt'>;
-type Write = Parameters<Db['batch']>[0][number];
 
 /**
  * The insert for a WhatsApp client's event delivery, to batch with its cause (wrapped: a query builder

@@ -99,6 +99,14 @@ it('a frame of events is recorded in order per client and acknowledged in one ac
     .bind(`client:${ref}`)
     .all<{ payload: string }>();
   expect(payloads.results.map((r) => JSON.parse(r.payload).data.messageId)).toEqual([sent.json.messageId, sent.json.messageId]);
+  // a late ack never moves a message back; a failure (-1) fails it whatever it was
+  const status = async () => (await call('/api/sent-messages', { key: u.apiKey })).json[0].status;
+  bridge.ws.send(JSON.stringify({ t: 'events', events: [ack('batch-ack-0004', 2)] }));
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('batch-ack-0004')));
+  expect(await status()).toBe('read');
+  bridge.ws.send(JSON.stringify({ t: 'events', events: [ack('batch-ack-0005', -1)] }));
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('batch-ack-0005')));
+  expect(await status()).toBe('failed');
   bridge.close();
 });
 

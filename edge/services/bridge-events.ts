@@ -1,11 +1,11 @@
 // What the edge does with each event a bridge reports: durable records in D1, live state in the
 // client's Durable Object, webhooks queued. Idempotent: a re-sent event changes nothing twice.
-import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, or } from 'drizzle-orm';
 import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
 import { chatIdOf, type EventFrame } from '../../adapters/protocol.ts';
 import { ackStatus } from '../../adapters/vocabulary.ts';
-import { getDb, type Write } from '../db/client.ts';
+import { asD1, getDb, type Write } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, clientEventWrites, wakeClientEndpoint, wakeForEvent } from '../webhooks/enqueue.ts';
@@ -57,9 +57,8 @@ async function ackWrites(
   client: ClientRow,
   frames: AckFrame[],
   known: Map<string, string | null>,
-): Promise<{ writes: Write[]; held: AckFrame[] }> {
+): Promise<{ writes: D1PreparedStatement[]; held: AckFrame[] }> {
   const db = getDb(env.DB);
-  const rank = sql`CASE ${sentMessages.status} WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END`;
   const queueIds = new Map<string, string | null>();
   for (const f of frames) {
     const key = sendKey(client.id, f.event.messageId);
@@ -68,16 +67,16 @@ async function ackWrites(
   const young = Date.now() - HOLD_UNKNOWN_ACK_MS;
   const held = frames.filter((f) => !queueIds.has(f.event.messageId) && f.at > young);
   const recorded = frames.filter((f) => !held.includes(f));
-  const writes: Write[] = [];
+  const writes: D1PreparedStatement[] = [];
   const byAck = new Map<number, Set<string>>();
   for (const f of recorded) byAck.set(f.event.ack, (byAck.get(f.event.ack) ?? new Set()).add(f.event.messageId));
   for (const [ack, ids] of byAck) {
-    const these = sql`${sentMessages.messageId} IN (SELECT value FROM json_each(${JSON.stringify([...ids])}))`;
+    // an ack only moves a message forward (its rank below the ack's); -1 fails it whatever it was
     writes.push(
-      db
-        .update(sentMessages)
-        .set({ status: ackStatus(ack) })
-        .where(and(eq(sentMessages.clientRef, client.id), these, ack < 0 ? undefined : lt(rank, ack))),
+      env.DB.prepare(
+        `UPDATE sent_messages SET status = ?1 WHERE client_ref = ?2 AND message_id IN (SELECT value FROM json_each(?3))
+         AND (?4 < 0 OR CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'played' THEN 4 ELSE 0 END < ?4)`,
+      ).bind(ackStatus(ack), client.id, JSON.stringify([...ids]), ack),
     );
   }
   if (client.webhookUrl) {
@@ -94,7 +93,7 @@ async function ackWrites(
         channel: 'whatsapp' as const,
       };
       const delivery = await clientDelivery(db, client, { event: 'message_ack', data }, `bridge:${frame.id}`);
-      if (delivery) writes.push(delivery.insert);
+      if (delivery) writes.push(asD1(env.DB, delivery.insert));
     }
   }
   return { writes, held };
@@ -110,8 +109,7 @@ export async function recordAckRuns(
   waitUntil: (p: Promise<unknown>) => void,
   watched: (clientRef: number) => boolean,
 ): Promise<Set<string>> {
-  const db = getDb(env.DB);
-  const writes: Write[] = [];
+  const writes: D1PreparedStatement[] = [];
   const held = new Set<string>();
   const seen: { client: ClientRow; frames: AckFrame[]; all: AckFrame[] }[] = [];
   const found: { client: ClientRow; acks: AckFrame[] }[] = [];
@@ -127,10 +125,7 @@ export async function recordAckRuns(
     for (const f of these.held) held.add(f.id);
     seen.push({ client, frames: acks.filter((f) => !held.has(f.id)), all: acks });
   }
-  for (let i = 0; i < writes.length; i += 100) {
-    const [first, ...rest] = writes.slice(i, i + 100);
-    if (first) await db.batch([first, ...rest]);
-  }
+  for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
   for (const { client, frames, all } of seen) {
     // WhatsApp refused a message after taking it (a 463 nack: no reaching out now): the number pauses, as for a refused
     // send — at once, even while the nack itself waits for its send's record (a nack often beats it)

@@ -158,7 +158,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   private async finishCancels(rows: QueuedRow[]) {
-    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    const clientRef = await this.storedClientRef();
     if (!clientRef || !rows.length) return;
     const db = getDb(this.env.DB);
     const client = await clientByRef(db, clientRef);
@@ -181,7 +181,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   private async drain(): Promise<void> {
-    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    const clientRef = await this.storedClientRef();
     if (!clientRef) return;
     const deadline = Date.now() + DRAIN_BUDGET_MS;
     let next: RoundResult['next'] = 'again';
@@ -217,7 +217,17 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   private async remember(clientRef: number) {
-    if ((await this.ctx.storage.get<number>('clientRef')) !== clientRef) await this.ctx.storage.put('clientRef', clientRef);
+    if ((await this.storedClientRef()) !== clientRef) {
+      await this.ctx.storage.put('clientRef', clientRef);
+      this.clientRefSeen = clientRef;
+    }
+  }
+
+  /** the client this object is for, as stored (read once: only `remember` writes it) */
+  private clientRefSeen: number | undefined;
+  private async storedClientRef(): Promise<number | undefined> {
+    this.clientRefSeen ??= await this.ctx.storage.get<number>('clientRef');
+    return this.clientRefSeen;
   }
 
   /**
@@ -252,7 +262,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   override async alarm(): Promise<void> {
-    const clientRef = await this.ctx.storage.get<number>('clientRef');
+    const clientRef = await this.storedClientRef();
     if (!clientRef) return;
     // scheduled messages that came due join the queue (bulk lane); the next one's time is kept
     const { expiryMs } = await this.policy();
@@ -384,6 +394,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     this.queue.clear();
     this.policyNow = null;
     this.gateNow = null;
+    this.clientRefSeen = undefined;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }

@@ -119,7 +119,8 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   await expire(d, db, client, now);
   if (gate.state.pausedUntil !== null && now < gate.state.pausedUntil) return { next: gate.state.pausedUntil, heldBy: 'paused' };
   const pacing = paced(gate.policy);
-  const rows = store.ready(now, pacing ? 1 : ROUND);
+  const limit = pacing ? 1 : ROUND;
+  const rows = store.ready(now, limit);
   if (!rows.length) return { next: store.counts().wakeAt };
   // taken before anything is awaited: a cancel from here on sees them sending, never sends a cancelled one
   const ids = rows.map((r) => r.id);
@@ -165,6 +166,12 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   }
   store.remove(settled.map((s) => s.row.id));
   d.onSettled(settled);
-  if (rateLimited !== null) await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
+  if (rateLimited !== null) {
+    await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
+    return { next: 'again' };
+  }
+  // everything ready was taken: no second look now (one query less per round); the next is when the queue says,
+  // or at once when a send was queued meanwhile (the hub's drain looks again then)
+  if (rows.length < limit) return { next: store.counts().wakeAt };
   return { next: 'again' };
 }

@@ -4,11 +4,14 @@
 // at once. Limits stay exact: every slot spent was counted by the limiter first, so no window admits more
 // than its limit. What a lease did not spend goes back to the limiter LEASE_MS after it was taken. A slow
 // caller (about two requests a second or fewer) and a limit under 200 lease one slot at a time, as before.
-// A slot may be spent up to LEASE_MS after the limiter counted it: a window (60 s or more) shifts by at most that.
+// A slot may be spent up to LEASE_MS after the limiter counted it (and until the lease's timer runs): a window
+// (60 s or more) shifts by about that.
 import type { LimitResult } from '../objects/contracts.ts';
 
 /** How long leased slots may be spent before what is left goes back to the limiter. */
 export const LEASE_MS = 1000;
+/** a lease not closed this long after its end is taken for lost (its owner's timer never ran) */
+const STALE_MS = 10 * LEASE_MS;
 /** A lease asks for at most this many slots, and at most 1% of the limit. */
 const MAX_LEASE = 64;
 const MAX_KEYS = 5000;
@@ -39,10 +42,24 @@ export function wanted(key: string, limit: number, now = Date.now()): number {
   return Math.max(1, Math.min(MAX_LEASE, Math.floor(limit / 100), Math.floor(Math.max(d.now, d.before) / 2)));
 }
 
+/**
+ * The lease for `key` until its owner closes it — also a little past `until`, while its timer is due: one pool
+ * per key, so the slots of a lease that ran out are never stranded beside a new one (with many requests in
+ * flight, two pools could hold more slots than a small limit has). One whose close never came is dropped.
+ */
+function open(key: string, now: number): Lease | undefined {
+  const lease = leases.get(key);
+  if (lease && lease.until + STALE_MS < now) {
+    leases.delete(key); // its slots leave the window in time
+    return undefined;
+  }
+  return lease;
+}
+
 /** One slot from this isolate's running lease for `key`, with the limiter's numbers as seen from here. */
 export function spend(key: string, now = Date.now()): LimitResult | null {
-  const lease = leases.get(key);
-  if (!lease || lease.until <= now || lease.left <= 0) return null;
+  const lease = open(key, now);
+  if (!lease || lease.left <= 0) return null;
   lease.left--;
   return { ...lease.result, remaining: lease.result.remaining + lease.left };
 }
@@ -52,8 +69,8 @@ export function spend(key: string, now = Date.now()): LimitResult | null {
  * gives back what is left of it at `until`, with `close`), or null when they joined a running one.
  */
 export function keep(key: string, extra: number, result: LimitResult, now = Date.now()): Lease | null {
-  const running = leases.get(key);
-  if (running && running.until > now) {
+  const running = open(key, now);
+  if (running) {
     running.left += extra;
     running.result = result;
     return null;

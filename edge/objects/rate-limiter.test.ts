@@ -192,6 +192,26 @@ describe('limiter middleware over HTTP', () => {
     expect((await stub.peek(20, 900_000)).remaining).toBe(17);
   });
 
+  it('busy devices with the right secret, 16 posts at a time over several leases, are never refused by deviceAuth and leave it empty', async () => {
+    const u = await newUser();
+    // four devices behind one address (each under its own `device` rule of 120 a minute)
+    const devices = [await newDevice(u.apiKey), await newDevice(u.apiKey), await newDevice(u.apiKey), await newDevice(u.apiKey)];
+    const ip = '100.64.11.3';
+    const statuses: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < 440) {
+          const i = next++;
+          statuses.push((await postAndroid(devices[i % 4]!.secret, smsPayload(`busy${i}`), ip)).status);
+        }
+      }),
+    );
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    await new Promise((r) => setTimeout(r, LEASE_MS + 300));
+    expect((await stubFor(`deviceAuth:${ip}`).peek(20, 900_000)).remaining).toBe(20);
+  });
+
   it('the limiter object grants up to the room it has and takes back what is given back', async () => {
     const stub = stubFor(`grant:${Math.random()}`);
     expect(await stub.hit(10, 60_000, 4)).toMatchObject({ allowed: true, granted: 4, remaining: 6 });

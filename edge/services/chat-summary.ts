@@ -3,6 +3,7 @@
 // summary, so replays and history syncs arriving late change nothing.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { jsonChunks } from '../lib/sql-list.ts';
 import { chatState } from '../db/schema.ts';
 
 /** Private chats only (`<number>@c.us`, or `<lid>@lid` for a contact known by LID); groups and channels have their own list. */
@@ -32,18 +33,17 @@ export function summaryWrite(
     });
 }
 
-/** The same upsert for the summaries of many sent messages of one client, in one statement (in their order). */
-export function sentSummariesWrite(d1: D1Database, clientRef: number, rows: { chatId: string; body: string; at: number }[]): D1PreparedStatement {
-  return d1
-    .prepare(
-      `INSERT INTO chat_state (client_ref, chat_id, read_until, muted, pinned, last_body, last_at, last_from_me, name, unread)
-       SELECT ?1, r ->> 0, 0, 0, 0, r ->> 1, r ->> 2, 1, NULL, 0 FROM (SELECT value AS r FROM json_each(?2)) WHERE true
-       ON CONFLICT (client_ref, chat_id) DO UPDATE SET
-         last_body = CASE WHEN coalesce(chat_state.last_at, 0) <= excluded.last_at THEN excluded.last_body ELSE chat_state.last_body END,
-         last_at = max(coalesce(chat_state.last_at, 0), excluded.last_at),
-         last_from_me = CASE WHEN coalesce(chat_state.last_at, 0) <= excluded.last_at THEN excluded.last_from_me ELSE chat_state.last_from_me END,
-         name = coalesce(excluded.name, chat_state.name),
-         unread = chat_state.unread + excluded.unread`,
-    )
-    .bind(clientRef, JSON.stringify(rows.map((r) => [r.chatId, r.body, r.at])));
+/** The same upsert for the summaries of many sent messages of one client: one statement (more for long texts), in their order. */
+export function sentSummariesWrites(d1: D1Database, clientRef: number, rows: { chatId: string; body: string; at: number }[]): D1PreparedStatement[] {
+  const upsert = d1.prepare(
+    `INSERT INTO chat_state (client_ref, chat_id, read_until, muted, pinned, last_body, last_at, last_from_me, name, unread)
+     SELECT ?1, r ->> 0, 0, 0, 0, r ->> 1, r ->> 2, 1, NULL, 0 FROM (SELECT value AS r FROM json_each(?2)) WHERE true
+     ON CONFLICT (client_ref, chat_id) DO UPDATE SET
+       last_body = CASE WHEN coalesce(chat_state.last_at, 0) <= excluded.last_at THEN excluded.last_body ELSE chat_state.last_body END,
+       last_at = max(coalesce(chat_state.last_at, 0), excluded.last_at),
+       last_from_me = CASE WHEN coalesce(chat_state.last_at, 0) <= excluded.last_at THEN excluded.last_from_me ELSE chat_state.last_from_me END,
+       name = coalesce(excluded.name, chat_state.name),
+       unread = chat_state.unread + excluded.unread`,
+  );
+  return jsonChunks(rows.map((r) => [r.chatId, r.body, r.at])).map((json) => upsert.bind(clientRef, json));
 }

@@ -9,7 +9,8 @@ import { scheduledMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientEventWrites, wakeForEvent } from '../webhooks/enqueue.ts';
 import { wakeRulesAfter } from '../rules/inbox.ts';
-import { isPrivateChat, sentSummariesWrite } from './chat-summary.ts';
+import { isPrivateChat, sentSummariesWrites } from './chat-summary.ts';
+import { jsonChunks } from '../lib/sql-list.ts';
 import type { ClientRow } from './clients.ts';
 import type { QueuedRow } from './queue-store.ts';
 
@@ -31,7 +32,7 @@ function scheduledUpdate(db: Db, s: Settled): Write | null {
     .where(open);
 }
 
-/** One sent_messages row: its values in the order `sentRowsWrite` reads them. */
+/** One sent_messages row: its values in the order `sentRowsWrites` reads them. */
 type SentRow = [
   queueId: string,
   recipient: string,
@@ -43,15 +44,17 @@ type SentRow = [
   sentAt: number,
 ];
 
-/** Every outcome's sent_messages row in one statement (a row already there — the same queue id — is kept). */
-function sentRowsWrite(d1: D1Database, client: ClientRow, rows: SentRow[]): D1PreparedStatement {
-  return d1
-    .prepare(
-      `INSERT INTO sent_messages (user_id, client_ref, queue_id, recipient, message, media_url, message_id, status, error, sent_at)
-       SELECT ?1, ?2, r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7 FROM (SELECT value AS r FROM json_each(?3)) WHERE true
-       ON CONFLICT DO NOTHING`,
-    )
-    .bind(client.userId, client.id, JSON.stringify(rows));
+/**
+ * Every outcome's sent_messages row in one statement — more when their texts are long (jsonChunks) — a row
+ * already there (the same queue id) kept.
+ */
+function sentRowsWrites(d1: D1Database, client: ClientRow, rows: SentRow[]): D1PreparedStatement[] {
+  const insert = d1.prepare(
+    `INSERT INTO sent_messages (user_id, client_ref, queue_id, recipient, message, media_url, message_id, status, error, sent_at)
+     SELECT ?1, ?2, r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7 FROM (SELECT value AS r FROM json_each(?3)) WHERE true
+     ON CONFLICT DO NOTHING`,
+  );
+  return jsonChunks(rows).map((json) => insert.bind(client.userId, client.id, json));
 }
 
 /** What one outcome writes beside its sent_messages row and chat summary: its webhook, rule event, scheduled row. */
@@ -110,8 +113,7 @@ export async function settle(env: Bindings, db: Db, client: ClientRow, settled: 
     const chatId = chatIdOf(s.row.send.to);
     return s.kind === 'sent' && isPrivateChat(chatId) ? [{ chatId, body: s.row.send.text ?? '', at: s.timestamp }] : [];
   });
-  const writes: D1PreparedStatement[] = [sentRowsWrite(env.DB, client, settled.map(sentRowOf))];
-  if (summaries.length) writes.push(sentSummariesWrite(env.DB, client.id, summaries));
+  const writes = [...sentRowsWrites(env.DB, client, settled.map(sentRowOf)), ...sentSummariesWrites(env.DB, client.id, summaries)];
   for (const s of settled) for (const w of await othersFor(db, client, s)) writes.push(asD1(env.DB, w));
   for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
   wakeForEvent(env, client, 'message_sent', waitUntil);

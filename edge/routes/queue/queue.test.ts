@@ -77,6 +77,28 @@ describe('the send queue', () => {
     bridge.close();
   });
 
+  it('a round of long messages is recorded in full: their rows go in as many statements as their size needs', async () => {
+    const { send, hub, ref } = await setup({ bridge: false });
+    // 24 texts of 60,000 two-byte characters queued during an outage go in few rounds once the number is back
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++)
+      ids.push((await send({ message: `${i}:${'é'.repeat(60_000)}`, number: `1555000${String(i).padStart(4, '0')}` })).json.messageId);
+    const bridge = await connectFakeBridge();
+    await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
+    const rows = await until(
+      'all recorded',
+      async () => {
+        const { results } = await env.DB.prepare('SELECT queue_id, status, length(message) AS n FROM sent_messages WHERE client_ref = ?')
+          .bind(ref)
+          .all<{ queue_id: string; status: string; n: number }>();
+        return results.length === ids.length ? results : undefined;
+      },
+      20_000,
+    );
+    expect(rows.map((r) => [r.queue_id, r.status, r.n]).sort()).toEqual(ids.map((id, i) => [id, 'sent', 60_000 + `${i}:`.length]).sort());
+    bridge.close();
+  }, 30_000);
+
   it('a message not sent before it expires fails with EXPIRED and a message_failed webhook', async () => {
     const { ref, status, hub } = await setup({ bridge: false });
     const id = `q${ref.toString(36)}_rexpiring0000000000000000`;

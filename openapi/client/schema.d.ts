@@ -7920,6 +7920,8 @@ export interface components {
             /** @description 1 sent, 2 delivered, 3 read (for received messages: 2 unread, 3 read) */
             ack: number;
             filename: string | null;
+            /** @description in a group chat, who sent a received message */
+            from?: string;
         };
         ChatSend: {
             message: string;

@@ -31,10 +31,10 @@ ORDER BY last_at DESC LIMIT 500`;
 // Each side takes its newest ?4 from its index before they are merged: no read sorts a chat's whole history.
 const MESSAGES_SQL = `
 SELECT * FROM (
-  SELECT * FROM (SELECT message_id, message AS body, 0 AS from_me, received_at AS ts, type, has_media, filename, NULL AS status FROM received_messages
+  SELECT * FROM (SELECT message_id, message AS body, 0 AS from_me, received_at AS ts, type, has_media, filename, NULL AS status, sender FROM received_messages
    WHERE client_ref = ?1 AND chat_id = ?2 ORDER BY received_at DESC LIMIT ?4)
   UNION ALL
-  SELECT * FROM (SELECT message_id, message, 1, sent_at, CASE WHEN media_url IS NULL THEN 'chat' ELSE 'media' END, media_url IS NOT NULL, NULL, status FROM sent_messages
+  SELECT * FROM (SELECT message_id, message, 1, sent_at, CASE WHEN media_url IS NULL THEN 'chat' ELSE 'media' END, media_url IS NOT NULL, NULL, status, NULL FROM sent_messages
    WHERE client_ref = ?1 AND recipient = ?3 AND message_id IS NOT NULL ORDER BY sent_at DESC LIMIT ?4)
 ) ORDER BY ts DESC LIMIT ?4`;
 
@@ -48,6 +48,7 @@ type MessageRow = {
   has_media: number;
   filename: string | null;
   status: string | null;
+  sender: string | null;
 };
 
 export const chatsRouter = createRouter()
@@ -99,6 +100,7 @@ export const chatsRouter = createRouter()
     const byMessage = new Map<string, { reaction: string; senderId: string }[]>();
     for (const r of reacted) byMessage.set(r.messageId, [...(byMessage.get(r.messageId) ?? []), { reaction: r.reaction, senderId: r.senderId }]);
     const readUntil = state?.readUntil ?? 0;
+    const isGroup = chatId.endsWith('@g.us');
     const messages = rows.results.reverse().map((r) => {
       const list = byMessage.get(r.message_id) ?? null;
       return {
@@ -112,6 +114,7 @@ export const chatsRouter = createRouter()
         reactions: list,
         ack: r.from_me === 1 ? ackOf(r.status) : r.ts <= readUntil ? 3 : 2,
         filename: r.filename,
+        ...(r.sender && isGroup ? { from: r.sender } : {}),
       };
     });
     return c.json({ messages }, 200);

@@ -41,6 +41,7 @@ const MessageSchema = z
     reactions: z.array(z.object({ reaction: z.string(), senderId: z.string() })).nullable(),
     ack: z.number().int().openapi({ description: '1 sent, 2 delivered, 3 read (for received messages: 2 unread, 3 read)' }),
     filename: z.string().nullable(),
+    from: z.string().optional().openapi({ description: 'in a group chat, who sent a received message' }),
   })
   .openapi('ChatMessage');
 

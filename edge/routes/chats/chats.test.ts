@@ -103,6 +103,9 @@ describe('sizes', () => {
     expect(res.status).toBe(200);
     expect(res.json.total).toBe(150);
     expect(res.json.groups[0]).toMatchObject({ id: groups[0]!.id, lastMessage: { body: 'hello 0', fromMe: false } });
+    // a group's messages name who sent each (the page shows it above the text)
+    const messages = await call(`/api/chats/${clientId}/${encodeURIComponent(groups[0]!.id)}/messages`, { key });
+    expect(messages.json.messages).toEqual([expect.objectContaining({ body: 'hello 0', from: '15550000001' })]);
     answers.delete('groups');
   });
 });

@@ -21,7 +21,8 @@ export function useFeed(clientId: string | null, onFrame: (frame: LiveFrame) => 
     setOpen(null);
     setState(null);
     if (!clientId) return;
-    let dropped = false;
+    // the first open counts as a reconnect too: what came before the socket was watching is caught up
+    let dropped = true;
     const handle = watchClient(
       clientId,
       (frame) => {

@@ -11,7 +11,7 @@ import { type RuleName, rulesFrom } from '../lib/rate-rules.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import { LOGIN_COOKIE } from '../services/logins.ts';
 import type { LimitResult } from '../objects/contracts.ts';
-import { close, keep, type Lease, spend, wanted } from './slot-leases.ts';
+import { busy, close, keep, type Lease, spend, wanted } from './slot-leases.ts';
 
 interface Options {
   /** `failures`: every attempt takes a slot up front (so parallel guesses are counted), successes give it back */
@@ -44,8 +44,8 @@ function closeLater(c: Context<AppEnv>, key: string, lease: Lease) {
 export interface Slot {
   rule: { limit: number; windowSec: number };
   result: LimitResult;
-  /** gives the slot back (the call turned out not to count): kept in this isolate's lease for the next call */
-  refund(): void;
+  /** gives the slot back (the call turned out not to count): to the limiter, or for a busy caller kept in this isolate's lease */
+  refund(): Promise<void>;
 }
 
 /**
@@ -60,7 +60,10 @@ export async function takeSlot(c: Context<AppEnv>, name: RuleName, identity = cl
   const slot = (result: LimitResult): Slot => ({
     rule,
     result,
-    refund: () => {
+    refund: async () => {
+      // a busy caller's slot waits here for its next request; a slow caller's goes back at once (a slot kept
+      // in an isolate that then went away would count for the whole window)
+      if (!busy(key)) return c.env.RATE_LIMITER.getByName(key).refund(1);
       const lease = keep(key, 1, result);
       if (lease) closeLater(c, key, lease);
     },
@@ -111,7 +114,7 @@ export function rateLimit(name: RuleName, opts: Options = {}): MiddlewareHandler
     await next();
     let final = slot.result;
     if (opts.count === 'failures' && c.res.status !== 401 && c.res.status !== 403) {
-      slot.refund();
+      await slot.refund();
       final = { ...final, remaining: final.remaining + 1 };
     }
     try {

@@ -15,6 +15,8 @@ const STALE_MS = 10 * LEASE_MS;
 /** A lease asks for at most this many slots, and at most 1% of the limit. */
 const MAX_LEASE = 64;
 const MAX_KEYS = 5000;
+/** requests a second from one caller that make it busy */
+const BUSY_PER_SECOND = 4;
 
 export interface Lease {
   left: number;
@@ -54,6 +56,13 @@ function open(key: string, now: number): Lease | undefined {
     return undefined;
   }
   return lease;
+}
+
+/** Whether `key` sees a few requests a second here: only then is a slot given back kept in a lease. */
+export function busy(key: string, now = Date.now()): boolean {
+  const d = demand.get(key);
+  if (!d || d.second < Math.floor(now / 1000) - 1) return false;
+  return Math.max(d.now, d.before) >= BUSY_PER_SECOND;
 }
 
 /** One slot from this isolate's running lease for `key`, with the limiter's numbers as seen from here. */

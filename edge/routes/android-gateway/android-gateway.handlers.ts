@@ -70,13 +70,13 @@ export const androidGatewayRouter = createRouter()
     const slot = await takeSlot(c, 'device', who.deviceId);
     const normalized = parsed.ok ? normalizeAndroid(parsed.value, { deviceId: who.deviceId, receivedAt: Date.now() }) : parsed;
     if (!normalized.ok) {
-      slot.refund(); // authenticateDevice takes the device's slot, for a right secret only
+      await slot.refund(); // authenticateDevice takes the device's slot, for a right secret only
       await authenticateDevice(c, parsed.ok ? parsed.value.secret : undefined); // a wrong secret is a 401 first
       throw new ApiError(400, 'VALIDATION_ERROR', normalized.error);
     }
     const recorded = await recordDeviceEvent(c.env, who, normalized.value, (p) => c.executionCtx.waitUntil(p));
     if (!recorded.authorized) {
-      slot.refund();
+      await slot.refund();
       throw INVALID_SECRET();
     }
     return c.json({ success: true as const, event: normalized.value.event.event, eventId: recorded.eventId, duplicate: recorded.duplicate }, 200);

@@ -63,11 +63,11 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
         const seen = new Set(r.messages.map((m) => m.id._serialized));
         const came = (whileReloading.current ?? []).filter((m) => !seen.has(m.id._serialized));
         whileReloading.current = null;
-        // a queued copy whose sent message is here already is not shown twice
-        const sent = ([...r.messages, ...came] as Message[]).filter((m) => m.fromMe && !m.pending).map((m) => m.body);
+        // a queued copy whose sent message is here already (the same text, sent no earlier) is not shown twice
+        const sent = ([...r.messages, ...came] as Message[]).filter((m) => m.fromMe && !m.pending);
         const extra = came.filter((m) => {
           if (!m.pending) return true;
-          const i = sent.indexOf(m.body);
+          const i = sent.findIndex((s) => s.body === m.body && s.timestamp >= m.timestamp);
           if (i >= 0) sent.splice(i, 1);
           return i < 0;
         });
@@ -79,6 +79,7 @@ export function useThread(clientId: string | null, chatId: string | null): Threa
     );
     return () => {
       live = false;
+      whileReloading.current = null;
     };
   }, [tick]);
 

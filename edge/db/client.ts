@@ -20,3 +20,8 @@ export function asD1(d1: D1Database, w: Write): D1PreparedStatement {
   const q = (w as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
   return d1.prepare(q.sql).bind(...q.params);
 }
+
+/** Runs statements in D1 batches of at most 100 (each batch one transaction), in order. */
+export async function batchAll(d1: D1Database, writes: D1PreparedStatement[]): Promise<void> {
+  for (let i = 0; i < writes.length; i += 100) await d1.batch(writes.slice(i, i + 100));
+}

@@ -41,7 +41,14 @@ export function wanted(key: string, limit: number, now = Date.now()): number {
   d.now++;
   demand.set(key, d);
   bounded(demand);
-  return Math.max(1, Math.min(MAX_LEASE, Math.floor(limit / 100), Math.floor(Math.max(d.now, d.before) / 2)));
+  return Math.max(1, Math.min(MAX_LEASE, Math.floor(limit / 100), Math.floor(rateOf(key, now) / 2)));
+}
+
+/** Requests a second seen here for `key`: the busier of this second and the one before (0 when older). */
+function rateOf(key: string, now: number): number {
+  const d = demand.get(key);
+  if (!d || d.second < Math.floor(now / 1000) - 1) return 0;
+  return Math.max(d.now, d.before);
 }
 
 /**
@@ -60,9 +67,7 @@ function open(key: string, now: number): Lease | undefined {
 
 /** Whether `key` sees a few requests a second here: only then is a slot given back kept in a lease. */
 export function busy(key: string, now = Date.now()): boolean {
-  const d = demand.get(key);
-  if (!d || d.second < Math.floor(now / 1000) - 1) return false;
-  return Math.max(d.now, d.before) >= BUSY_PER_SECOND;
+  return rateOf(key, now) >= BUSY_PER_SECOND;
 }
 
 /** One slot from this isolate's running lease for `key`, with the limiter's numbers as seen from here. */

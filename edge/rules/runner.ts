@@ -5,6 +5,7 @@
 //    claimed by pushing its due time out by a lease, so a crash takes it up again where it stopped.
 import type { ReplyRoute } from '../../adapters/android/index.ts';
 import { WebhookEventSchema } from '../../adapters/events.ts';
+import { batchAll } from '../db/client.ts';
 import type { Bindings } from '../env.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import { type ActionOutcome, perform, type RunContext, type RunEvent } from './actions.ts';
@@ -163,7 +164,7 @@ async function matchNew(env: Bindings, userId: number, now: number): Promise<num
     }
     writes.push(env.DB.prepare('UPDATE rule_events SET matched_at = ? WHERE id = ?').bind(now, row.id));
   }
-  for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
+  await batchAll(env.DB, writes);
   for (const rule of capped) await disableIfStorming(env, rule, now);
   return events.length;
 }

@@ -5,7 +5,7 @@ import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
 import { chatIdOf, type EventFrame } from '../../adapters/protocol.ts';
 import { ackStatus } from '../../adapters/vocabulary.ts';
-import { asD1, getDb, type Write } from '../db/client.ts';
+import { asD1, batchAll, getDb, type Write } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, clientEventWrites, wakeClientEndpoint, wakeForEvent } from '../webhooks/enqueue.ts';
@@ -125,7 +125,7 @@ export async function recordAckRuns(
     for (const f of these.held) held.add(f.id);
     seen.push({ client, frames: acks.filter((f) => !held.has(f.id)), all: acks });
   }
-  for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
+  await batchAll(env.DB, writes);
   for (const { client, frames, all } of seen) {
     // WhatsApp refused a message after taking it (a 463 nack: no reaching out now): the number pauses, as for a refused
     // send — at once, even while the nack itself waits for its send's record (a nack often beats it)

@@ -3,7 +3,7 @@
 // deduplicated by the queue id) and the scheduled row it came from. The queue row is deleted after this.
 import type { WebhookEvent } from '../../adapters/events.ts';
 import { chatIdOf } from '../../adapters/protocol.ts';
-import { asD1, type Db, type Write } from '../db/client.ts';
+import { asD1, batchAll, type Db, type Write } from '../db/client.ts';
 import { and, eq, inArray } from 'drizzle-orm';
 import { scheduledMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
@@ -115,7 +115,7 @@ export async function settle(env: Bindings, db: Db, client: ClientRow, settled: 
   });
   const writes = [...sentRowsWrites(env.DB, client, settled.map(sentRowOf)), ...sentSummariesWrites(env.DB, client.id, summaries)];
   for (const s of settled) for (const w of await othersFor(db, client, s)) writes.push(asD1(env.DB, w));
-  for (let i = 0; i < writes.length; i += 100) await env.DB.batch(writes.slice(i, i + 100));
+  await batchAll(env.DB, writes);
   wakeForEvent(env, client, 'message_sent', waitUntil);
   if (settled.some((s) => s.kind === 'failed')) wakeRulesAfter(env, client.userId, 'message_failed', waitUntil);
 }

@@ -43,11 +43,10 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 }
 
-function outcome(db: Db, row: Claimed, result: AttemptResult, now: number) {
+/** The write for an attempt that did not deliver (delivered ones are marked together in sendDue). */
+function outcome(db: Db, row: Claimed, result: Exclude<AttemptResult, { kind: 'delivered' }>, now: number) {
   const where = eq(webhookDeliveries.id, row.id);
   switch (result.kind) {
-    case 'delivered':
-      return db.update(webhookDeliveries).set({ status: 'delivered', deliveredAt: now, lastStatus: result.status, lastError: null }).where(where);
     case 'gone':
       return db.update(webhookDeliveries).set({ status: 'dead', lastStatus: 410, lastError: 'HTTP 410 Gone: endpoint disabled' }).where(where);
     case 'refused':

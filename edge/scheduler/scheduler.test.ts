@@ -1,8 +1,8 @@
-import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../index.ts';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
-import { addClient, call, login, newUser } from '../test/helpers.ts';
+import { addClient, call, login, makeQueueDue, newUser } from '../test/helpers.ts';
 import { scheduledQueueId } from '../services/send-queue.ts';
 import { claimDue, MAX_CLAIMS } from './dispatch.ts';
 
@@ -197,7 +197,7 @@ describe('dispatch', () => {
     expect(await row(dropped)).toMatchObject({ status: 'cancelled' });
 
     const bridge = await connectFakeBridge();
-    await runInDurableObject(hub, (_, state) => state.storage.sql.exec('UPDATE send_queue SET not_before = 0'));
+    await makeQueueDue(hub);
     await runDurableObjectAlarm(hub);
     expect(await row(id)).toMatchObject({ status: 'sent', attempts: 1, failure_reason: null });
     const keys = bridge.frames.filter((f) => f.t === 'req' && f.op === 'send').map((f) => f.params.key);

@@ -2,6 +2,9 @@
 // order (interactive lane first, then bulk), each with the earliest time it may go and when it expires.
 // A row is written before the API answers and deleted only after its outcome is in D1, so a crash at
 // any step leaves it here to be tried again under the same id (the bridge's send key: never sent twice).
+// While the queue is small (MIRROR_ROWS, MIRROR_BYTES) every row is also kept in memory, written through
+// after each SQL write: reads (depth, ready, counts) answer without SQLite. Past either bound the mirror is
+// dropped and SQL answers, until the queue is empty again.
 import { z } from '@hono/zod-openapi';
 import { SendParamsSchema } from '../../adapters/protocol.ts';
 
@@ -79,6 +82,13 @@ export interface QueueCounts {
   wakeAt: number | null;
 }
 
+/** The mirror's bounds: past either, SQL answers reads until the queue is empty again. */
+export const MIRROR_ROWS = 5000;
+export const MIRROR_BYTES = 8 * 1024 * 1024;
+
+/** A row as SQL holds it, minus its id (the mirror's key). */
+type Mirrored = Omit<Raw, 'id'>;
+
 export class QueueStore {
   private readonly sql: SqlStorage;
   /**
@@ -88,9 +98,15 @@ export class QueueStore {
   private readonly inFlight = new Set<string>();
   /** no queued row expires before this (so a drain round asks SQLite only when one may have) */
   private earliestExpiry = Number.POSITIVE_INFINITY;
+  /** every row in rowid order while the queue is within bounds; null: SQL answers */
+  private mirror: Map<string, Mirrored> | null = null;
+  private mirrorBytes = 0;
 
-  constructor(sql: SqlStorage) {
+  private readonly bounds: { rows: number; bytes: number };
+
+  constructor(sql: SqlStorage, bounds = { rows: MIRROR_ROWS, bytes: MIRROR_BYTES }) {
     this.sql = sql;
+    this.bounds = bounds;
     sql.exec(`CREATE TABLE IF NOT EXISTS send_queue (
       id TEXT PRIMARY KEY,
       lane INTEGER NOT NULL,
@@ -102,10 +118,48 @@ export class QueueStore {
       last_error TEXT,
       item TEXT NOT NULL)`);
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
+    this.loadMirror();
     this.recomputeExpiry();
   }
 
+  /** Whether reads are answered from memory (exposed for tests). */
+  get mirrored(): boolean {
+    return this.mirror !== null;
+  }
+
+  /** Loads every row into memory when the queue is within bounds. */
+  private loadMirror() {
+    const { n, bytes } = this.sql.exec<{ n: number; bytes: number | null }>('SELECT count(*) AS n, sum(length(item)) AS bytes FROM send_queue').one();
+    if (n > this.bounds.rows || (bytes ?? 0) > this.bounds.bytes) {
+      this.mirror = null;
+      return;
+    }
+    this.mirror = new Map();
+    this.mirrorBytes = 0;
+    for (const { id, ...row } of this.sql.exec<Raw>('SELECT * FROM send_queue ORDER BY rowid')) this.keep(id, row);
+  }
+
+  private keep(id: string, row: Mirrored) {
+    if (!this.mirror) return;
+    this.mirror.set(id, row);
+    this.mirrorBytes += row.item.length;
+    if (this.mirror.size > this.bounds.rows || this.mirrorBytes > this.bounds.bytes) this.mirror = null;
+  }
+
+  private forget(id: string) {
+    const row = this.mirror?.get(id);
+    if (!row) return;
+    this.mirror!.delete(id);
+    this.mirrorBytes -= row.item.length;
+  }
+
   private recomputeExpiry() {
+    if (this.mirror) {
+      let at = Number.POSITIVE_INFINITY;
+      for (const row of this.mirror.values()) if (row.state === 'queued') at = Math.min(at, row.expires_at);
+      this.earliestExpiry = at;
+      return;
+    }
     const { at } = this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued'").one();
     this.earliestExpiry = at ?? Number.POSITIVE_INFINITY;
   }
@@ -114,70 +168,112 @@ export class QueueStore {
   add(items: NewQueued[], expiryMs: number, now = Date.now()): number {
     let added = 0;
     for (const it of items) {
+      const row: Mirrored = {
+        lane: LANES.indexOf(it.lane),
+        state: 'queued',
+        not_before: it.notBefore,
+        expires_at: it.expiresAt ?? now + expiryMs,
+        created_at: now,
+        attempts: 0,
+        last_error: null,
+        item: JSON.stringify(it.send),
+      };
       const cursor = this.sql.exec(
         'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?, ?, ?, ?, ?, ?)',
         it.id,
-        LANES.indexOf(it.lane),
-        it.notBefore,
-        it.expiresAt ?? now + expiryMs,
-        now,
-        JSON.stringify(it.send),
+        row.lane,
+        row.not_before,
+        row.expires_at,
+        row.created_at,
+        row.item,
       );
-      added += cursor.rowsWritten > 0 ? 1 : 0;
-      this.earliestExpiry = Math.min(this.earliestExpiry, it.expiresAt ?? now + expiryMs);
+      if (cursor.rowsWritten > 0) {
+        added += 1;
+        this.keep(it.id, row);
+      }
+      this.earliestExpiry = Math.min(this.earliestExpiry, row.expires_at);
     }
     return added;
   }
 
   depth(): number {
+    if (this.mirror) return this.mirror.size;
     return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM send_queue').one().n;
   }
 
   get(id: string): QueuedRow | null {
+    if (this.mirror) {
+      const row = this.mirror.get(id);
+      return row ? toRow({ id, ...row }, this.inFlight) : null;
+    }
     const [raw] = this.sql.exec<Raw>('SELECT * FROM send_queue WHERE id = ?', id).toArray();
     return raw ? toRow(raw, this.inFlight) : null;
   }
 
   /** Queued sends that may go now: the interactive lane first, then in the order they came. */
   ready(now: number, limit: number): QueuedRow[] {
-    return this.sql
-      .exec<Raw>(
-        "SELECT * FROM send_queue WHERE state = 'queued' AND not_before <= ? AND expires_at > ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY lane, rowid LIMIT ?",
-        now,
-        now,
-        JSON.stringify([...this.inFlight]),
-        limit,
-      )
-      .toArray()
+    if (!this.mirror)
+      return this.sql
+        .exec<Raw>(
+          "SELECT * FROM send_queue WHERE state = 'queued' AND not_before <= ? AND expires_at > ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY lane, rowid LIMIT ?",
+          now,
+          now,
+          JSON.stringify([...this.inFlight]),
+          limit,
+        )
+        .toArray()
+        .map((r) => toRow(r, this.inFlight));
+    const byLane: Raw[][] = LANES.map(() => []);
+    for (const [id, row] of this.mirror) {
+      if (row.state !== 'queued' || row.not_before > now || row.expires_at <= now || this.inFlight.has(id)) continue;
+      const lane = byLane[row.lane] ?? byLane[byLane.length - 1]!;
+      if (lane.length < limit) lane.push({ id, ...row });
+      if (row.lane === 0 && lane.length >= limit) break; // the first lane alone fills the round
+    }
+    return byLane
+      .flat()
+      .slice(0, limit)
       .map((r) => toRow(r, this.inFlight));
   }
 
   /** Queued sends whose time ran out. */
   expired(now: number, limit = 100): QueuedRow[] {
     if (now < this.earliestExpiry) return [];
-    const rows = this.sql
-      .exec<Raw>(
-        "SELECT * FROM send_queue WHERE state = 'queued' AND expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
-        now,
-        JSON.stringify([...this.inFlight]),
-        limit,
-      )
-      .toArray()
-      .map((r) => toRow(r, this.inFlight));
-    // the next look: when the first row not yet expired does (one in flight that fails is put back by retryAt, which looks again)
-    if (rows.length < limit) {
-      const { at } = this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued' AND expires_at > ?", now).one();
-      this.earliestExpiry = at ?? Number.POSITIVE_INFINITY;
+    const rows: Raw[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    if (this.mirror) {
+      for (const [id, row] of this.mirror) {
+        if (row.state !== 'queued') continue;
+        if (row.expires_at > now) next = Math.min(next, row.expires_at);
+        else if (!this.inFlight.has(id) && rows.length < limit) rows.push({ id, ...row });
+      }
+    } else {
+      rows.push(
+        ...this.sql
+          .exec<Raw>(
+            "SELECT * FROM send_queue WHERE state = 'queued' AND expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
+            now,
+            JSON.stringify([...this.inFlight]),
+            limit,
+          )
+          .toArray(),
+      );
+      if (rows.length < limit)
+        next =
+          this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued' AND expires_at > ?", now).one().at ??
+          Number.POSITIVE_INFINITY;
     }
-    return rows;
+    // the next look: when the first row not yet expired does (one in flight that fails is put back by retryAt, which looks again)
+    if (rows.length < limit) this.earliestExpiry = next;
+    return rows.map((r) => toRow(r, this.inFlight));
   }
 
   /** Rows a cancel began but did not finish (the object restarted in between). */
   cancelling(): QueuedRow[] {
-    return this.sql
-      .exec<Raw>("SELECT * FROM send_queue WHERE state = 'cancelling'")
-      .toArray()
-      .map((r) => toRow(r, this.inFlight));
+    const rows = this.mirror
+      ? [...this.mirror].filter(([, row]) => row.state === 'cancelling').map(([id, row]) => ({ id, ...row }))
+      : this.sql.exec<Raw>("SELECT * FROM send_queue WHERE state = 'cancelling'").toArray();
+    return rows.map((r) => toRow(r, this.inFlight));
   }
 
   /** Handed to the bridge (in memory: see inFlight). */
@@ -193,6 +289,8 @@ export class QueueStore {
   /** A cancel begins: marked first, so a restart before it is recorded finishes it. */
   markCancelling(id: string): void {
     this.sql.exec("UPDATE send_queue SET state = 'cancelling' WHERE id = ? AND state = 'queued'", id);
+    const row = this.mirror?.get(id);
+    if (row?.state === 'queued') row.state = 'cancelling';
   }
 
   /** A send that could not go now (bridge or session down, number paused): queued again for `at`. */
@@ -200,28 +298,62 @@ export class QueueStore {
     this.inFlight.delete(id);
     this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
     this.sql.exec("UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?", at, error, id);
+    const row = this.mirror?.get(id);
+    if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, attempts: row.attempts + 1 });
   }
 
   /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */
   requeueSending(): number {
     const n = this.sql.exec("UPDATE send_queue SET state = 'queued' WHERE state = 'sending'").rowsWritten;
+    for (const row of this.mirror?.values() ?? []) if (row.state === 'sending') row.state = 'queued';
     this.recomputeExpiry();
     return n;
   }
 
   remove(ids: string[]): void {
     for (const id of ids) this.inFlight.delete(id);
-    if (ids.length) this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
+    if (!ids.length) return;
+    this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
+    if (this.mirror) for (const id of ids) this.forget(id);
+    else if (this.depth() === 0) this.loadMirror(); // emptied: memory answers again
   }
 
   clear(): void {
     this.inFlight.clear();
     this.sql.exec('DELETE FROM send_queue');
+    this.mirror = new Map();
+    this.mirrorBytes = 0;
   }
 
   counts(): QueueCounts {
+    const c = this.mirror ? this.countMirror() : this.countSql();
+    return {
+      depth: c.depth,
+      interactive: c.interactive,
+      bulk: c.depth - c.interactive,
+      sending: this.inFlight.size,
+      oldestAt: c.oldest,
+      nextAt: c.next,
+      wakeAt: c.wake,
+    };
+  }
+
+  private countMirror(): Counted {
+    const c: Counted = { depth: this.mirror!.size, interactive: 0, oldest: null, next: null, wake: null };
+    const min = (a: number | null, b: number) => (a === null ? b : Math.min(a, b));
+    for (const [id, row] of this.mirror!) {
+      if (row.lane === 0) c.interactive += 1;
+      c.oldest = min(c.oldest, row.created_at);
+      if (row.state !== 'queued' || this.inFlight.has(id)) continue;
+      c.next = min(c.next, row.not_before);
+      c.wake = min(c.wake, Math.min(row.not_before, row.expires_at));
+    }
+    return c;
+  }
+
+  private countSql(): Counted {
     const [c] = this.sql
-      .exec<{ depth: number; interactive: number; oldest: number | null; next: number | null; wake: number | null }>(
+      .exec<Counted>(
         `SELECT count(*) AS depth, coalesce(sum(lane = 0), 0) AS interactive,
            min(created_at) AS oldest, min(CASE WHEN state = 'queued' AND NOT in_flight THEN not_before END) AS next,
            min(CASE WHEN state = 'queued' AND NOT in_flight THEN min(not_before, expires_at) END) AS wake
@@ -229,15 +361,8 @@ export class QueueStore {
         JSON.stringify([...this.inFlight]),
       )
       .toArray();
-    const depth = c?.depth ?? 0;
-    return {
-      depth,
-      interactive: c?.interactive ?? 0,
-      bulk: depth - (c?.interactive ?? 0),
-      sending: this.inFlight.size,
-      oldestAt: c?.oldest ?? null,
-      nextAt: c?.next ?? null,
-      wakeAt: c?.wake ?? null,
-    };
+    return c ?? { depth: 0, interactive: 0, oldest: null, next: null, wake: null };
   }
 }
+
+type Counted = { depth: number; interactive: number; oldest: number | null; next: number | null; wake: number | null };

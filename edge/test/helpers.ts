@@ -1,5 +1,7 @@
 // Test helpers for workerd tests: real requests through the Worker's fetch handler.
-import { env, SELF } from 'cloudflare:test';
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import type { ClientHub } from '../objects/client-hub.ts';
+import { QueueStore } from '../services/queue-store.ts';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-123', apiKey: 'sba_test_admin_key_0123456789abcdef' };
 
@@ -108,4 +110,15 @@ export async function deliveries(ref: number, event: string): Promise<any[]> {
     .bind(`client:${ref}`, event)
     .all<{ payload: string }>();
   return rows.results.map((r) => JSON.parse(r.payload).data);
+}
+
+/**
+ * Makes every queued send of a client's hub due now, as if its wait had passed: the row in SQLite and the
+ * hub's in-memory copy of its queue (re-read from SQLite, as a restarted object would).
+ */
+export async function makeQueueDue(hub: DurableObjectStub<ClientHub>) {
+  await runInDurableObject(hub, (obj, state) => {
+    state.storage.sql.exec('UPDATE send_queue SET not_before = 0');
+    (obj as unknown as { queue: QueueStore }).queue = new QueueStore(state.storage.sql);
+  });
 }

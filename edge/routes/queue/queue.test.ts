@@ -3,7 +3,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
-import { addClient, call, deliveries, newUser, refOf, until } from '../../test/helpers.ts';
+import { addClient, call, deliveries, makeQueueDue, newUser, refOf, until } from '../../test/helpers.ts';
 
 const sendKeys = (bridge: FakeBridge) =>
   bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => (f.params.items ?? [f.params]).map((p: any) => p.key));
@@ -134,7 +134,7 @@ describe('the send queue', () => {
     const reply = (await send({ message: 'a reply', priority: 'interactive' })).json.messageId;
     await until('tried', async () => (await status(bulk2)).reason);
     const bridge = await connectFakeBridge();
-    await runInDurableObject(hub, (_, state) => state.storage.sql.exec('UPDATE send_queue SET not_before = 0'));
+    await makeQueueDue(hub);
     await runDurableObjectAlarm(hub);
     expect(sendKeys(bridge)).toEqual([reply, bulk1, bulk2]);
     bridge.close();

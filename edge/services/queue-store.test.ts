@@ -1,0 +1,115 @@
+import { env, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { type NewQueued, QueueStore } from './queue-store.ts';
+
+const T = 1_700_000_000_000;
+const item = (i: number, over: Partial<NewQueued> = {}): NewQueued => ({
+  id: `q${i}`,
+  lane: i % 3 === 0 ? 'interactive' : 'bulk',
+  notBefore: T + (i % 4) * 1000,
+  expiresAt: T + 10_000 + i * 500,
+  send: { origin: 'api', to: `1555000${String(i).padStart(4, '0')}`, text: `message ${i}` },
+  ...over,
+});
+
+/** Runs `fn` against the SQLite storage of a fresh Durable Object (a rate limiter's: it has no send_queue of its own). */
+async function withStorage(fn: (sql: SqlStorage) => void) {
+  await runInDurableObject(env.RATE_LIMITER.getByName(`queue-store-${crypto.randomUUID()}`), (_obj, state) => fn(state.storage.sql));
+}
+
+/** What a store answers, at `now`, of everything not in flight. */
+const view = (s: QueueStore, now: number) => ({
+  depth: s.depth(),
+  ready: s.ready(now, 7).map((r) => [r.id, r.state, r.attempts, r.lastError]),
+  all: s.ready(now, 1000).map((r) => r.id),
+  counts: s.counts(),
+  cancelling: s.cancelling().map((r) => r.id),
+  got: s.get('q4'),
+});
+
+describe('QueueStore', () => {
+  it('answers from memory exactly what SQLite answers, through adds, retries, cancels, removes and expiry', async () => {
+    await withStorage((sql) => {
+      const live = new QueueStore(sql);
+      const fromSql = () => new QueueStore(sql, { rows: 0, bytes: 0 }); // a restarted object, reading SQLite only
+      expect(
+        live.add(
+          Array.from({ length: 30 }, (_, i) => item(i)),
+          60_000,
+          T,
+        ),
+      ).toBe(30);
+      expect(live.add([item(3), item(31)], 60_000, T)).toBe(1); // a repeated id is left as it is
+      expect(live.mirrored).toBe(true);
+      const check = (now: number) => {
+        const reference = fromSql();
+        expect(reference.mirrored).toBe(false);
+        expect(view(live, now)).toEqual(view(reference, now));
+      };
+      check(T);
+      check(T + 2500);
+      live.retryAt('q0', T + 5000, 'SESSION_NOT_CONNECTED: away');
+      live.markCancelling('q6');
+      live.markCancelling('q7');
+      live.remove(['q1', 'q2', 'q9']);
+      check(T + 3000);
+      check(T + 6000);
+      // expiry at 10 s + i × 0.5 s: q0, q3 and q4 by 12.1 s (q1, q2 were removed; q6, q7 are being cancelled)
+      const expired = live
+        .expired(T + 12_100)
+        .map((r) => r.id)
+        .sort(); // in no particular order
+      expect(expired).toEqual(['q0', 'q3', 'q4']);
+      expect(
+        fromSql()
+          .expired(T + 12_100)
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual(expired);
+      live.remove(expired);
+      check(T + 12_200);
+    });
+  });
+
+  it('in memory, the interactive lane goes first and what is with the bridge is left out', async () => {
+    await withStorage((sql) => {
+      const s = new QueueStore(sql);
+      s.add([item(1), item(2), item(3), item(6)], 60_000, T);
+      s.startSending(['q3']);
+      expect(s.ready(T + 5000, 10).map((r) => r.id)).toEqual(['q6', 'q1', 'q2']);
+      expect(s.ready(T + 5000, 1).map((r) => r.id)).toEqual(['q6']);
+      expect(s.get('q3')?.state).toBe('sending');
+      expect(s.counts()).toMatchObject({ depth: 4, interactive: 2, bulk: 2, sending: 1 });
+    });
+  });
+
+  it('past its bound it answers from SQLite, and from memory again once the queue is empty', async () => {
+    await withStorage((sql) => {
+      const s = new QueueStore(sql, { rows: 3, bytes: 1_000_000 });
+      s.add([item(1), item(2), item(3)], 60_000, T);
+      expect(s.mirrored).toBe(true);
+      s.add([item(4), item(6)], 60_000, T);
+      expect(s.mirrored).toBe(false);
+      expect(s.ready(T + 5000, 10).map((r) => r.id)).toEqual(['q3', 'q6', 'q1', 'q2', 'q4']);
+      expect(s.depth()).toBe(5);
+      s.remove(['q1', 'q2', 'q3', 'q4']);
+      expect(s.mirrored).toBe(false);
+      s.remove(['q6']);
+      expect(s.mirrored).toBe(true);
+      s.add([item(8)], 60_000, T);
+      expect(s.ready(T + 5000, 10).map((r) => r.id)).toEqual(['q8']);
+      expect(new QueueStore(sql, { rows: 3, bytes: 1_000_000 }).mirrored).toBe(true); // a restart loads it
+    });
+  });
+
+  it('a queue of long texts past the byte bound is not held in memory', async () => {
+    await withStorage((sql) => {
+      const s = new QueueStore(sql, { rows: 1000, bytes: 100_000 });
+      s.add([item(1, { send: { origin: 'api', to: '15550000001', text: 'x'.repeat(60_000) } })], 60_000, T);
+      expect(s.mirrored).toBe(true);
+      s.add([item(2, { send: { origin: 'api', to: '15550000002', text: 'y'.repeat(60_000) } })], 60_000, T);
+      expect(s.mirrored).toBe(false);
+      expect(s.get('q2')?.send.text).toHaveLength(60_000);
+    });
+  });
+});

@@ -83,7 +83,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
     this.kick();
     if (waits.length) return Promise.all(waits);
-    return items.map((it) => ({ id: it.id, status: this.queue.get(it.id)?.state === 'sending' ? 'sending' : 'queued' }));
+    return items.map((it) => ({ id: it.id, status: this.queue.stateOf(it.id) === 'sending' ? 'sending' : 'queued' }));
   }
 
   /** A queued send's place, or null once it left the queue (its outcome is in D1 then). */

@@ -31,7 +31,7 @@ describe('QueueStore', () => {
   it('answers from memory exactly what SQLite answers, through adds, retries, cancels, removes and expiry', async () => {
     await withStorage((sql) => {
       const live = new QueueStore(sql);
-      const fromSql = () => new QueueStore(sql, { rows: 0, bytes: 0 }); // a restarted object, reading SQLite only
+      const fromSql = () => new QueueStore(sql, 0); // a restarted object, reading SQLite only
       expect(
         live.add(
           Array.from({ length: 30 }, (_, i) => item(i)),
@@ -85,7 +85,7 @@ describe('QueueStore', () => {
 
   it('past its bound it answers from SQLite, and from memory again once the queue is empty', async () => {
     await withStorage((sql) => {
-      const s = new QueueStore(sql, { rows: 3, bytes: 1_000_000 });
+      const s = new QueueStore(sql, 3);
       s.add([item(1), item(2), item(3)], 60_000, T);
       expect(s.mirrored).toBe(true);
       s.add([item(4), item(6)], 60_000, T);
@@ -98,18 +98,26 @@ describe('QueueStore', () => {
       expect(s.mirrored).toBe(true);
       s.add([item(8)], 60_000, T);
       expect(s.ready(T + 5000, 10).map((r) => r.id)).toEqual(['q8']);
-      expect(new QueueStore(sql, { rows: 3, bytes: 1_000_000 }).mirrored).toBe(true); // a restart loads it
+      expect(new QueueStore(sql, 3).mirrored).toBe(true); // a restart loads it
     });
   });
 
-  it('a queue of long texts past the byte bound is not held in memory', async () => {
+  it('messages stay on disk: a round reads the long texts it sends, in full', async () => {
     await withStorage((sql) => {
-      const s = new QueueStore(sql, { rows: 1000, bytes: 100_000 });
-      s.add([item(1, { send: { origin: 'api', to: '15550000001', text: 'x'.repeat(60_000) } })], 60_000, T);
+      const s = new QueueStore(sql);
+      const texts = ['x', 'y', 'z'].map((c) => c.repeat(60_000));
+      s.add(
+        texts.map((text, i) => item(i + 1, { lane: 'bulk', send: { origin: 'api', to: `1555000000${i}`, text } })),
+        60_000,
+        T,
+      );
       expect(s.mirrored).toBe(true);
-      s.add([item(2, { send: { origin: 'api', to: '15550000002', text: 'y'.repeat(60_000) } })], 60_000, T);
-      expect(s.mirrored).toBe(false);
-      expect(s.get('q2')?.send.text).toHaveLength(60_000);
+      expect(s.ready(T + 5000, 10).map((r) => r.send.text)).toEqual(texts);
+      expect(s.get('q2')?.send.text).toBe(texts[1]);
+      expect(s.stateOf('q2')).toBe('queued');
+      s.startSending(['q2']);
+      expect(s.stateOf('q2')).toBe('sending');
+      expect(s.stateOf('nope')).toBeNull();
     });
   });
 });

@@ -2,9 +2,10 @@
 // order (interactive lane first, then bulk), each with the earliest time it may go and when it expires.
 // A row is written before the API answers and deleted only after its outcome is in D1, so a crash at
 // any step leaves it here to be tried again under the same id (the bridge's send key: never sent twice).
-// While the queue is small (MIRROR_ROWS, MIRROR_BYTES) every row is also kept in memory, written through
-// after each SQL write: reads (depth, ready, counts) answer without SQLite. Past either bound the mirror is
-// dropped and SQL answers, until the queue is empty again.
+// While the queue is small (MIRROR_ROWS) every row but its message is also kept in memory, written through
+// after each SQL write: depth, counts and what may go answer without scanning SQLite (a round reads only
+// its own rows' messages, by id). Past the bound the mirror is dropped and SQL answers, until the queue
+// is empty again. Messages stay on disk: a queue of long texts costs no memory.
 import { z } from '@hono/zod-openapi';
 import { SendParamsSchema } from '../../adapters/protocol.ts';
 
@@ -46,6 +47,8 @@ export interface QueuedRow {
   lastError: string | null;
 }
 
+const META = 'id, lane, state, not_before, expires_at, created_at, attempts, last_error';
+
 type Raw = {
   id: string;
   lane: number;
@@ -82,12 +85,11 @@ export interface QueueCounts {
   wakeAt: number | null;
 }
 
-/** The mirror's bounds: past either, SQL answers reads until the queue is empty again. */
+/** The mirror's bound (about 150 bytes a row): past it, SQL answers reads until the queue is empty again. */
 export const MIRROR_ROWS = 5000;
-export const MIRROR_BYTES = 8 * 1024 * 1024;
 
-/** A row as SQL holds it, minus its id (the mirror's key). */
-type Mirrored = Omit<Raw, 'id'>;
+/** A row as SQL holds it, minus its id (the mirror's key) and its message (read by id when needed). */
+type Mirrored = Omit<Raw, 'id' | 'item'>;
 
 export class QueueStore {
   private readonly sql: SqlStorage;
@@ -100,13 +102,11 @@ export class QueueStore {
   private earliestExpiry = Number.POSITIVE_INFINITY;
   /** every row in rowid order while the queue is within bounds; null: SQL answers */
   private mirror: Map<string, Mirrored> | null = null;
-  private mirrorBytes = 0;
+  private readonly mirrorRows: number;
 
-  private readonly bounds: { rows: number; bytes: number };
-
-  constructor(sql: SqlStorage, bounds = { rows: MIRROR_ROWS, bytes: MIRROR_BYTES }) {
+  constructor(sql: SqlStorage, mirrorRows = MIRROR_ROWS) {
     this.sql = sql;
-    this.bounds = bounds;
+    this.mirrorRows = mirrorRows;
     sql.exec(`CREATE TABLE IF NOT EXISTS send_queue (
       id TEXT PRIMARY KEY,
       lane INTEGER NOT NULL,
@@ -129,28 +129,40 @@ export class QueueStore {
 
   /** Loads every row into memory when the queue is within bounds. */
   private loadMirror() {
-    const { n, bytes } = this.sql.exec<{ n: number; bytes: number | null }>('SELECT count(*) AS n, sum(length(item)) AS bytes FROM send_queue').one();
-    if (n > this.bounds.rows || (bytes ?? 0) > this.bounds.bytes) {
+    if (this.depthSql() > this.mirrorRows) {
       this.mirror = null;
       return;
     }
     this.mirror = new Map();
-    this.mirrorBytes = 0;
-    for (const { id, ...row } of this.sql.exec<Raw>('SELECT * FROM send_queue ORDER BY rowid')) this.keep(id, row);
+    for (const { id, ...row } of this.sql.exec<Mirrored & { id: string }>(`SELECT ${META} FROM send_queue ORDER BY rowid`)) this.keep(id, row);
   }
 
   private keep(id: string, row: Mirrored) {
     if (!this.mirror) return;
     this.mirror.set(id, row);
-    this.mirrorBytes += row.item.length;
-    if (this.mirror.size > this.bounds.rows || this.mirrorBytes > this.bounds.bytes) this.mirror = null;
+    if (this.mirror.size > this.mirrorRows) this.mirror = null;
   }
 
-  private forget(id: string) {
-    const row = this.mirror?.get(id);
-    if (!row) return;
-    this.mirror!.delete(id);
-    this.mirrorBytes -= row.item.length;
+  private depthSql(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM send_queue').one().n;
+  }
+
+  /** Rows from the mirror with their messages, read from SQLite by id (in the order given). */
+  private withItems(rows: (Mirrored & { id: string })[]): Raw[] {
+    if (!rows.length) return [];
+    const items = new Map(
+      this.sql
+        .exec<{ id: string; item: string }>(
+          'SELECT id, item FROM send_queue WHERE id IN (SELECT value FROM json_each(?))',
+          JSON.stringify(rows.map((r) => r.id)),
+        )
+        .toArray()
+        .map((r) => [r.id, r.item]),
+    );
+    return rows.flatMap((r) => {
+      const item = items.get(r.id);
+      return item === undefined ? [] : [{ ...r, item }];
+    });
   }
 
   private recomputeExpiry() {
@@ -168,6 +180,7 @@ export class QueueStore {
   add(items: NewQueued[], expiryMs: number, now = Date.now()): number {
     let added = 0;
     for (const it of items) {
+      const item = JSON.stringify(it.send);
       const row: Mirrored = {
         lane: LANES.indexOf(it.lane),
         state: 'queued',
@@ -176,7 +189,6 @@ export class QueueStore {
         created_at: now,
         attempts: 0,
         last_error: null,
-        item: JSON.stringify(it.send),
       };
       const cursor = this.sql.exec(
         'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?, ?, ?, ?, ?, ?)',
@@ -185,7 +197,7 @@ export class QueueStore {
         row.not_before,
         row.expires_at,
         row.created_at,
-        row.item,
+        item,
       );
       if (cursor.rowsWritten > 0) {
         added += 1;
@@ -197,15 +209,18 @@ export class QueueStore {
   }
 
   depth(): number {
-    if (this.mirror) return this.mirror.size;
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM send_queue').one().n;
+    return this.mirror ? this.mirror.size : this.depthSql();
+  }
+
+  /** A queued send's state, or null when it is not in the queue. */
+  stateOf(id: string): QueueState | null {
+    if (this.inFlight.has(id)) return 'sending';
+    if (this.mirror) return this.mirror.get(id)?.state ?? null;
+    return this.sql.exec<{ state: QueueState }>('SELECT state FROM send_queue WHERE id = ?', id).toArray()[0]?.state ?? null;
   }
 
   get(id: string): QueuedRow | null {
-    if (this.mirror) {
-      const row = this.mirror.get(id);
-      return row ? toRow({ id, ...row }, this.inFlight) : null;
-    }
+    if (this.mirror && !this.mirror.has(id)) return null;
     const [raw] = this.sql.exec<Raw>('SELECT * FROM send_queue WHERE id = ?', id).toArray();
     return raw ? toRow(raw, this.inFlight) : null;
   }
@@ -223,30 +238,29 @@ export class QueueStore {
         )
         .toArray()
         .map((r) => toRow(r, this.inFlight));
-    const byLane: Raw[][] = LANES.map(() => []);
+    const byLane: (Mirrored & { id: string })[][] = LANES.map(() => []);
     for (const [id, row] of this.mirror) {
       if (row.state !== 'queued' || row.not_before > now || row.expires_at <= now || this.inFlight.has(id)) continue;
       const lane = byLane[row.lane] ?? byLane[byLane.length - 1]!;
       if (lane.length < limit) lane.push({ id, ...row });
       if (row.lane === 0 && lane.length >= limit) break; // the first lane alone fills the round
     }
-    return byLane
-      .flat()
-      .slice(0, limit)
-      .map((r) => toRow(r, this.inFlight));
+    return this.withItems(byLane.flat().slice(0, limit)).map((r) => toRow(r, this.inFlight));
   }
 
   /** Queued sends whose time ran out. */
   expired(now: number, limit = 100): QueuedRow[] {
     if (now < this.earliestExpiry) return [];
-    const rows: Raw[] = [];
+    let rows: Raw[] = [];
     let next = Number.POSITIVE_INFINITY;
     if (this.mirror) {
+      const due: (Mirrored & { id: string })[] = [];
       for (const [id, row] of this.mirror) {
         if (row.state !== 'queued') continue;
         if (row.expires_at > now) next = Math.min(next, row.expires_at);
-        else if (!this.inFlight.has(id) && rows.length < limit) rows.push({ id, ...row });
+        else if (!this.inFlight.has(id) && due.length < limit) due.push({ id, ...row });
       }
+      rows = this.withItems(due);
     } else {
       rows.push(
         ...this.sql
@@ -271,7 +285,7 @@ export class QueueStore {
   /** Rows a cancel began but did not finish (the object restarted in between). */
   cancelling(): QueuedRow[] {
     const rows = this.mirror
-      ? [...this.mirror].filter(([, row]) => row.state === 'cancelling').map(([id, row]) => ({ id, ...row }))
+      ? this.withItems([...this.mirror].filter(([, row]) => row.state === 'cancelling').map(([id, row]) => ({ id, ...row })))
       : this.sql.exec<Raw>("SELECT * FROM send_queue WHERE state = 'cancelling'").toArray();
     return rows.map((r) => toRow(r, this.inFlight));
   }
@@ -314,15 +328,14 @@ export class QueueStore {
     for (const id of ids) this.inFlight.delete(id);
     if (!ids.length) return;
     this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
-    if (this.mirror) for (const id of ids) this.forget(id);
-    else if (this.depth() === 0) this.loadMirror(); // emptied: memory answers again
+    if (this.mirror) for (const id of ids) this.mirror.delete(id);
+    else if (this.depthSql() === 0) this.loadMirror(); // emptied: memory answers again
   }
 
   clear(): void {
     this.inFlight.clear();
     this.sql.exec('DELETE FROM send_queue');
     this.mirror = new Map();
-    this.mirrorBytes = 0;
   }
 
   counts(): QueueCounts {

@@ -11,7 +11,7 @@ import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
 import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
-import { announcePause, drainRound, type RoundResult } from '../services/queue-drain.ts';
+import { announcePause, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
 import { type Settled, settle } from '../services/queue-settle.ts';
 import { clientByRef } from '../services/clients.ts';
 import { handleBridgeEvent } from '../services/bridge-events.ts';
@@ -343,8 +343,11 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     }
     await this.ctx.storage.put('state', next);
     this.broadcast({ type: 'state', state: next }); // the dashboard and chat page see it without a reload
-    // back online: what waited out the outage goes now
-    if (next.status === 'connected' && before.status !== 'connected' && this.queue.counts().depth > 0) this.kick();
+    // back online: what waited out the outage goes now, not at its next backoff (up to OUTAGE_RETRY_MS away)
+    if (next.status === 'connected' && before.status !== 'connected' && this.queue.depth() > 0) {
+      this.queue.resume(OUTAGE_CODES, Date.now());
+      this.kick();
+    }
     return next;
   }
 

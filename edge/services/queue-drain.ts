@@ -14,7 +14,8 @@ import type { QueuedRow, QueueStore } from './queue-store.ts';
 import { chatIdOf } from '../../adapters/protocol.ts';
 
 /** Refusals that mean "not now": the bridge or the session is down. Waited out until the message expires. */
-const OUTAGE = new Set(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'NOT_HOLDER']);
+export const OUTAGE_CODES = ['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED', 'SESSION_NOT_FOUND', 'NOT_HOLDER'] as const;
+const OUTAGE = new Set<string>(OUTAGE_CODES);
 /** Refusals worth a few more tries (the bridge answered late or broke); after MAX_TRIES the message fails. */
 const TRANSIENT = new Set(['BRIDGE_TIMEOUT', 'BRIDGE_ERROR']);
 export const MAX_TRIES = 5;

@@ -54,6 +54,12 @@ describe('QueueStore', () => {
       live.remove(['q1', 'q2', 'q9']);
       check(T + 3000);
       check(T + 6000);
+      // the number is back: what waited out the outage is due now; a row held for another reason is not
+      live.retryAt('q5', T + 9000, 'WHATSAPP_RATE_LIMIT: 463');
+      live.resume(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED'], T + 3000);
+      expect(live.ready(T + 3000, 100).map((r) => r.id)).toContain('q0');
+      expect(live.ready(T + 3000, 100).map((r) => r.id)).not.toContain('q5');
+      check(T + 3000);
       // expiry at 10 s + i × 0.5 s: q0, q3 and q4 by 12.1 s (q1, q2 were removed; q6, q7 are being cancelled)
       const expired = live
         .expired(T + 12_100)

@@ -316,6 +316,18 @@ export class QueueStore {
     if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, attempts: row.attempts + 1 });
   }
 
+  /** Queued rows whose last try failed with one of `codes` (an outage): due at `now` (the number is back). */
+  resume(codes: readonly string[], now: number): void {
+    this.sql.exec(
+      `UPDATE send_queue SET not_before = ?1 WHERE state = 'queued' AND not_before > ?1
+         AND substr(last_error, 1, instr(last_error, ':') - 1) IN (SELECT value FROM json_each(?2))`,
+      now,
+      JSON.stringify(codes),
+    );
+    for (const row of this.mirror?.values() ?? [])
+      if (row.state === 'queued' && row.not_before > now && codes.includes(row.last_error?.split(':')[0] ?? '')) row.not_before = now;
+  }
+
   /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */
   requeueSending(): number {
     const n = this.sql.exec("UPDATE send_queue SET state = 'queued' WHERE state = 'sending'").rowsWritten;

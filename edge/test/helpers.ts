@@ -113,12 +113,12 @@ export async function deliveries(ref: number, event: string): Promise<any[]> {
 }
 
 /**
- * Makes every queued send of a client's hub due now, as if its wait had passed: the row in SQLite and the
- * hub's in-memory copy of its queue (re-read from SQLite, as a restarted object would).
+ * Sets when every queued send of a client's hub may go (default: now, as if its wait had passed): the rows in
+ * SQLite and the hub's in-memory copy of its queue (re-read from SQLite, as a restarted object would).
  */
-export async function makeQueueDue(hub: DurableObjectStub<ClientHub>) {
+export async function makeQueueDue(hub: DurableObjectStub<ClientHub>, notBefore = 0) {
   await runInDurableObject(hub, (obj, state) => {
-    state.storage.sql.exec('UPDATE send_queue SET not_before = 0');
+    state.storage.sql.exec('UPDATE send_queue SET not_before = ?', notBefore);
     (obj as unknown as { queue: QueueStore }).queue = new QueueStore(state.storage.sql);
   });
 }

@@ -4,6 +4,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
 import { addClient, call, deliveries, makeQueueDue, newUser, refOf, until } from '../../test/helpers.ts';
+import { OUTAGE_RETRY_MS } from '../../services/queue-drain.ts';
 
 const sendKeys = (bridge: FakeBridge) =>
   bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => (f.params.items ?? [f.params]).map((p: any) => p.key));
@@ -74,6 +75,18 @@ describe('the send queue', () => {
     expect((await call(`/api/messages/${dropped.messageId}`, { method: 'DELETE', key: u.apiKey })).json.code).toBe('NOT_QUEUED');
     expect((await call(`/api/messages/${first.messageId}`, { method: 'DELETE', key: u.apiKey })).status).toBe(409);
     expect((await deliveries(ref, 'message_sent')).map((d) => d.messageId)).toEqual([first.messageId]);
+    bridge.close();
+  });
+
+  it("a long outage's backoff does not hold its messages once the number is back", async () => {
+    const { send, status, hub } = await setup({ bridge: false });
+    const { messageId } = (await send({ message: 'while down' })).json;
+    await until('tried', async () => (await status(messageId)).reason?.includes('BRIDGE_UNAVAILABLE'));
+    await makeQueueDue(hub, Date.now() + OUTAGE_RETRY_MS); // the wait a long outage's backoff reaches
+    const bridge = await connectFakeBridge();
+    await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
+    await until('sent', async () => (await status(messageId)).status === 'sent');
+    expect(sendKeys(bridge)).toEqual([messageId]);
     bridge.close();
   });
 

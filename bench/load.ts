@@ -57,3 +57,27 @@ export const LIFTED_LIMITS = JSON.stringify({
   gateway: { limit: 1_000_000, windowSec: 60 },
   device: { limit: 1_000_000, windowSec: 60 },
 });
+
+/**
+ * The runtime's floor for a request that does `posts` outbound POSTs and one D1 statement (bench/worker.ts
+ * `/bench/relay`, to a local receiver): no route that does as much can be faster on this runtime.
+ */
+export async function runtimeFloor(base: string, to: string, posts: number, total: number, concurrency: number, bareRequestsPerSecond: number) {
+  const relay = (warm: boolean) => async () => {
+    const res = await fetch(`${base}/bench/relay?n=${posts}&to=${encodeURIComponent(to)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"sms"}',
+    });
+    await res.arrayBuffer();
+    return res.ok || warm;
+  };
+  await runLoad(100, concurrency, relay(true));
+  const load = await runLoad(total, concurrency, relay(false));
+  return {
+    what: `one inbound request + one D1 statement + ${posts} outbound POST${posts > 1 ? 's' : ''}`,
+    requestsPerSecond: load.perSecond,
+    ratioToBare: round(load.perSecond / bareRequestsPerSecond, 2),
+    errors: load.errors,
+  };
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startReceiver } from '../test/support/receiver.ts';
 import { freePort, type RunningSystem, startSystem } from '../scripts/system.ts';
 import { workerdCpuMs } from './cpu.ts';
-import { allPages, type LoadResult, round, runLoad } from './load.ts';
+import { allPages, type LoadResult, round, runLoad, runtimeFloor } from './load.ts';
 
 const DRAIN_TARGET_S = 10;
 
@@ -107,6 +107,8 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
     let cpu = workerdCpuMs();
     const bareResult = await runLoad(requests, concurrency, bare);
     const bareCpuMs = workerdCpuMs() - cpu;
+    // a send with a webhook makes three deliveries (message_sent, two message_acks): its floor on this runtime
+    const webhookFloor = await runtimeFloor(system.url, `${receiver.url}/hook/floor`, 3, requests, concurrency, bareResult.perSecond);
     const results: Record<string, unknown> = {};
     for (const s of scenarios) {
       const since = Date.now() - 1000;
@@ -128,7 +130,13 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
       results[s.name] = {
         ...row(load, cpuMs),
         ...drain,
-        ...(s.webhook ? { webhooksReceived: receiver.box('send').received.length - hooksBefore } : {}),
+        ...(s.webhook
+          ? {
+              webhooksReceived: receiver.box('send').received.length - hooksBefore,
+              runtimeFloor: webhookFloor,
+              ratioToFloor: round(load.perSecond / webhookFloor.requestsPerSecond, 2),
+            }
+          : {}),
         throughputRatio,
         p99Ratio,
         target: `throughputRatio >= ${wanted}${s.webhook ? '' : ' and p99Ratio <= 2'}, drained within ${DRAIN_TARGET_S} s, none lost`,

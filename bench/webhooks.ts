@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReceiver } from '../test/support/receiver.ts';
 import { freePort, startSystem } from '../scripts/system.ts';
-import { LIFTED_LIMITS, percentile, round, runLoad } from './load.ts';
+import { LIFTED_LIMITS, percentile, round, runLoad, runtimeFloor } from './load.ts';
 
 export async function benchWebhooks(opts: { events?: number; concurrency?: number } = {}) {
   const events = opts.events ?? 2000;
@@ -41,6 +41,9 @@ export async function benchWebhooks(opts: { events?: number; concurrency?: numbe
       await res.arrayBuffer();
       return res.ok;
     });
+
+    // what one inbound request, one D1 statement and one outbound POST cost here: ingress → webhook does at least that
+    const floor = await runtimeFloor(system.url, `${receiver.url}/hook/floor`, 1, events, concurrency, bare.perSecond);
 
     const sentAt = new Array<number>(events);
     const t0 = performance.now();
@@ -87,7 +90,9 @@ export async function benchWebhooks(opts: { events?: number; concurrency?: numbe
         duplicates,
         distinctWebhookIds: ids.size,
       },
+      runtimeFloor: floor,
       ratio: round(deliveredPerSecond / bare.perSecond, 2),
+      ratioToFloor: round(deliveredPerSecond / floor.requestsPerSecond, 2),
       target: 'deliveredEventsPerSecond >= 0.5 × bare route requests/s, lost = 0, duplicates = 0',
       met: deliveredPerSecond >= 0.5 * bare.perSecond && delivered === events && duplicates === 0,
     };

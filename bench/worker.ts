@@ -12,4 +12,19 @@ app.post('/bench/bare', async (c) => {
   return c.json({ ok: true });
 });
 
+// The least the runtime lets a request that writes and calls out cost: one D1 statement and `n` outbound POSTs
+// (through the same outbound guard webhooks take). Ingress → webhook does at least this (n = 1), a send with a
+// webhook at least n = 3 (message_sent and two message_acks): the benchmarks print it beside the bare route.
+app.post('/bench/relay', async (c) => {
+  const body = await c.req.text();
+  const to = c.req.query('to') ?? '';
+  await c.env.DB.prepare('SELECT length(?) AS n').bind(body).first();
+  const n = Math.min(Number(c.req.query('n') ?? 1), 10);
+  const posts = Array.from({ length: n }, () =>
+    fetch(to, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer()),
+  );
+  await Promise.all(posts);
+  return c.json({ ok: true });
+});
+
 export default { fetch: app.fetch, scheduled: worker.scheduled } satisfies ExportedHandler<Bindings>;

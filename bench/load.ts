@@ -1,4 +1,6 @@
 // A small closed-loop load generator: `concurrency` callers, each sending its next request when the last returns.
+import { workerdCpuMs } from './cpu.ts';
+
 export interface LoadResult {
   requests: number;
   errors: number;
@@ -73,11 +75,13 @@ export async function runtimeFloor(base: string, to: string, posts: number, tota
     return res.ok || warm;
   };
   await runLoad(100, concurrency, relay(true));
+  const cpu = workerdCpuMs();
   const load = await runLoad(total, concurrency, relay(false));
   return {
     what: `one inbound request + one D1 statement + ${posts} outbound POST${posts > 1 ? 's' : ''}`,
     requestsPerSecond: load.perSecond,
     ratioToBare: round(load.perSecond / bareRequestsPerSecond, 2),
+    workerdCpuMsPerRequest: round((workerdCpuMs() - cpu) / total, 2),
     errors: load.errors,
   };
 }

@@ -107,7 +107,8 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
     let cpu = workerdCpuMs();
     const bareResult = await runLoad(requests, concurrency, bare);
     const bareCpuMs = workerdCpuMs() - cpu;
-    // a send with a webhook makes three deliveries (message_sent, two message_acks): its floor on this runtime
+    // a send with a webhook makes three deliveries (message_sent, two message_acks): the least CPU that costs on this
+    // runtime (compare CPU per request: the send answers before its deliveries, the floor after its POSTs)
     const webhookFloor = await runtimeFloor(system.url, `${receiver.url}/hook/floor`, 3, requests, concurrency, bareResult.perSecond);
     const results: Record<string, unknown> = {};
     for (const s of scenarios) {

@@ -18,6 +18,8 @@ app.post('/bench/bare', async (c) => {
 app.post('/bench/relay', async (c) => {
   const body = await c.req.text();
   const to = c.req.query('to') ?? '';
+  // a local receiver only: the benchmarks allow private targets, so anything else would make this an open relay
+  if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(to)) return c.json({ error: 'to must be a http://127.0.0.1:<port>/ URL' }, 400);
   await c.env.DB.prepare('SELECT length(?) AS n').bind(body).first();
   const n = Math.min(Number(c.req.query('n') ?? 1), 10);
   const posts = Array.from({ length: n }, () =>

@@ -85,7 +85,10 @@ export interface QueueCounts {
   wakeAt: number | null;
 }
 
-/** The mirror's bound (about 150 bytes a row): past it, SQL answers reads until the queue is empty again. */
+/** A row's last error is kept to this many characters. */
+const MAX_ERROR_CHARS = 500;
+
+/** The mirror's bound (about 150 bytes a row; errors up to MAX_ERROR_CHARS): past it, SQL answers reads until the queue is empty again. */
 export const MIRROR_ROWS = 5000;
 
 /** A row as SQL holds it, minus its id (the mirror's key) and its message (read by id when needed). */
@@ -118,6 +121,12 @@ export class QueueStore {
       last_error TEXT,
       item TEXT NOT NULL)`);
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
+    this.loadMirror();
+    this.recomputeExpiry();
+  }
+
+  /** Reads the memory copy again from SQLite (after storage was changed behind this store: tests); what is in flight stays. */
+  reload(): void {
     this.loadMirror();
     this.recomputeExpiry();
   }
@@ -161,7 +170,11 @@ export class QueueStore {
     );
     return rows.flatMap((r) => {
       const item = items.get(r.id);
-      return item === undefined ? [] : [{ ...r, item }];
+      if (item !== undefined) return [{ ...r, item }];
+      // never expected: a copy without its row would be counted as due forever (and wake the hub again and again)
+      console.error(`send queue: ${r.id} was in memory but not in storage; dropped from memory`);
+      this.mirror?.delete(r.id);
+      return [];
     });
   }
 
@@ -308,7 +321,8 @@ export class QueueStore {
   }
 
   /** A send that could not go now (bridge or session down, number paused): queued again for `at`. */
-  retryAt(id: string, at: number, error: string | null): void {
+  retryAt(id: string, at: number, failure: string | null): void {
+    const error = failure === null ? null : failure.slice(0, MAX_ERROR_CHARS); // a bridge's message has no bound of its own
     this.inFlight.delete(id);
     this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
     this.sql.exec("UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?", at, error, id);
@@ -320,12 +334,12 @@ export class QueueStore {
   resume(codes: readonly string[], now: number): void {
     this.sql.exec(
       `UPDATE send_queue SET not_before = ?1 WHERE state = 'queued' AND not_before > ?1
-         AND substr(last_error, 1, instr(last_error, ':') - 1) IN (SELECT value FROM json_each(?2))`,
+         AND EXISTS (SELECT 1 FROM json_each(?2) WHERE last_error LIKE value || ':%')`,
       now,
       JSON.stringify(codes),
     );
     for (const row of this.mirror?.values() ?? [])
-      if (row.state === 'queued' && row.not_before > now && codes.includes(row.last_error?.split(':')[0] ?? '')) row.not_before = now;
+      if (row.state === 'queued' && row.not_before > now && codes.some((code) => row.last_error?.startsWith(`${code}:`))) row.not_before = now;
   }
 
   /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */
@@ -341,7 +355,7 @@ export class QueueStore {
     if (!ids.length) return;
     this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
     if (this.mirror) for (const id of ids) this.mirror.delete(id);
-    else if (this.depthSql() === 0) this.loadMirror(); // emptied: memory answers again
+    else if (this.depthSql() <= this.mirrorRows / 2) this.loadMirror(); // well back under the bound: memory answers again
   }
 
   clear(): void {

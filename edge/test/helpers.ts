@@ -114,11 +114,13 @@ export async function deliveries(ref: number, event: string): Promise<any[]> {
 
 /**
  * Sets when every queued send of a client's hub may go (default: now, as if its wait had passed): the rows in
- * SQLite and the hub's in-memory copy of its queue (re-read from SQLite, as a restarted object would).
+ * SQLite and the hub's in-memory copy of its queue (re-read from SQLite; what is in flight stays).
  */
 export async function makeQueueDue(hub: DurableObjectStub<ClientHub>, notBefore = 0) {
   await runInDurableObject(hub, (obj, state) => {
     state.storage.sql.exec('UPDATE send_queue SET not_before = ?', notBefore);
-    (obj as unknown as { queue: QueueStore }).queue = new QueueStore(state.storage.sql);
+    const { queue } = obj as unknown as { queue: unknown };
+    if (!(queue instanceof QueueStore)) throw new Error('ClientHub keeps its queue elsewhere now: update makeQueueDue');
+    queue.reload();
   });
 }

@@ -85,3 +85,8 @@ export async function runtimeFloor(base: string, to: string, posts: number, tota
     errors: load.errors,
   };
 }
+
+/** D1 calls the bench Worker made since the last ask (bench/d1-calls.ts). */
+export async function takeD1Calls(base: string): Promise<number> {
+  return ((await (await fetch(`${base}/bench/d1-calls`, { method: 'POST' })).json()) as { calls: number }).calls;
+}

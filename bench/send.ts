@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startReceiver } from '../test/support/receiver.ts';
 import { freePort, type RunningSystem, startSystem } from '../scripts/system.ts';
 import { workerdCpuMs } from './cpu.ts';
-import { allPages, type LoadResult, round, runLoad, runtimeFloor } from './load.ts';
+import { allPages, type LoadResult, round, runLoad, runtimeFloor, takeD1Calls } from './load.ts';
 
 const DRAIN_TARGET_S = 10;
 
@@ -115,6 +115,7 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
       const since = Date.now() - 1000;
       const hooksBefore = receiver.box('send').received.length;
       cpu = workerdCpuMs();
+      await takeD1Calls(system.url);
       const load = await runLoad(requests, concurrency, sender(s.clients));
       const drain = await drained(system, headers, s.clients, requests - load.errors, since);
       // the acks that follow each send (0.5 s and 1 s later in the sandbox) are part of what a send costs,
@@ -125,11 +126,14 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
       while (s.webhook && receiver.box('send').received.length - hooksBefore < 3 * (requests - load.errors) && Date.now() < hookDeadline)
         await new Promise((r) => setTimeout(r, 100));
       const cpuMs = workerdCpuMs() - cpu;
+      // same window as the CPU: the sends, their acks and deliveries (and this benchmark's own few reads)
+      const d1CallsPerSend = round((await takeD1Calls(system.url)) / requests, 2);
       const throughputRatio = round(load.perSecond / bareResult.perSecond, 2);
       const p99Ratio = round(load.p99ms / bareResult.p99ms, 2);
       const wanted = s.webhook ? 0.4 : 0.5;
       results[s.name] = {
         ...row(load, cpuMs),
+        d1CallsPerSend,
         ...drain,
         ...(s.webhook
           ? {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReceiver } from '../test/support/receiver.ts';
 import { freePort, startSystem } from '../scripts/system.ts';
-import { LIFTED_LIMITS, percentile, round, runLoad, runtimeFloor } from './load.ts';
+import { LIFTED_LIMITS, percentile, round, runLoad, runtimeFloor, takeD1Calls } from './load.ts';
 
 export async function benchWebhooks(opts: { events?: number; concurrency?: number } = {}) {
   const events = opts.events ?? 2000;
@@ -45,6 +45,7 @@ export async function benchWebhooks(opts: { events?: number; concurrency?: numbe
     // what one inbound request, one D1 statement and one outbound POST cost here: ingress → webhook does at least that
     const floor = await runtimeFloor(system.url, `${receiver.url}/hook/floor`, 1, events, concurrency, bare.perSecond);
 
+    await takeD1Calls(system.url);
     const sentAt = new Array<number>(events);
     const t0 = performance.now();
     const wall0 = Date.now();
@@ -62,6 +63,7 @@ export async function benchWebhooks(opts: { events?: number; concurrency?: numbe
     const deadline = Date.now() + 180_000;
     while (box.received.length < events && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const seconds = (performance.now() - t0) / 1000;
+    const d1Calls = await takeD1Calls(system.url);
     const seen = new Map<number, number>();
     const ids = new Set<string>();
     const latencies: number[] = [];
@@ -90,6 +92,7 @@ export async function benchWebhooks(opts: { events?: number; concurrency?: numbe
         duplicates,
         distinctWebhookIds: ids.size,
       },
+      d1CallsPerEvent: round(d1Calls / events, 2),
       runtimeFloor: floor,
       ratio: round(deliveredPerSecond / bare.perSecond, 2),
       ratioToFloor: round(deliveredPerSecond / floor.requestsPerSecond, 2),

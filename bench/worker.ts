@@ -3,6 +3,7 @@
 import worker from '../edge/index.ts';
 import { createApp } from '../edge/app.ts';
 import type { Bindings } from '../edge/env.ts';
+import { countD1Calls, takeD1Calls } from './d1-calls.ts';
 
 export { BridgeLink, ClientHub, DeviceHub, RateLimiter, RuleRunner, WebhookSender } from '../edge/index.ts';
 
@@ -29,4 +30,13 @@ app.post('/bench/relay', async (c) => {
   return c.json({ ok: true });
 });
 
-export default { fetch: app.fetch, scheduled: worker.scheduled } satisfies ExportedHandler<Bindings>;
+// D1 calls made since the last ask (every route and object in this isolate)
+app.post('/bench/d1-calls', (c) => c.json({ calls: takeD1Calls() }));
+
+export default {
+  fetch: (request, env, ctx) => {
+    countD1Calls(env.DB);
+    return app.fetch(request, env, ctx);
+  },
+  scheduled: worker.scheduled,
+} satisfies ExportedHandler<Bindings>;

@@ -14,6 +14,12 @@ export type ClientRow = typeof clients.$inferSelect;
  */
 const recentClients = new TtlCache<string, ClientRow>(5000);
 
+/** A row read for one lookup serves the other too (by owner and name, and by reference): one read, not two. */
+function remember(row: ClientRow) {
+  recentClients.set(`${row.userId}:${row.clientId}`, row);
+  recentClients.set(`ref:${row.id}`, row);
+}
+
 export const forgetClient = (clientRef: number) => recentClients.deleteWhere((row) => row.id === clientRef);
 
 export async function findOwnClient(db: Db, auth: AuthContext, clientId: string): Promise<ClientRow> {
@@ -25,7 +31,10 @@ export async function findOwnClient(db: Db, auth: AuthContext, clientId: string)
       .from(clients)
       .where(and(eq(clients.userId, auth.userId), eq(clients.clientId, clientId)))
       .limit(1);
-    if (row) recentClients.set(cacheKey, row);
+    if (row) {
+      remember(row);
+      recentClients.set(cacheKey, row); // as asked (a name spelled differently would miss otherwise)
+    }
   }
   // A client key sees only its own client.
   if (!row || (auth.clientRef !== null && auth.clientRef !== row.id)) throw new ApiError(404, 'CLIENT_NOT_FOUND', 'Client not found');
@@ -38,7 +47,7 @@ export async function clientByRef(db: Db, clientRef: number): Promise<ClientRow 
   let row = recentClients.get(cacheKey);
   if (!row) {
     [row] = await db.select().from(clients).where(eq(clients.id, clientRef)).limit(1);
-    if (row) recentClients.set(cacheKey, row);
+    if (row) remember(row);
   }
   return row ?? null;
 }

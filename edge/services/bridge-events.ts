@@ -13,6 +13,7 @@ import { hubFor, live } from './bridge-commands.ts';
 import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import { type ClientRow, clientByRef, forgetClient } from './clients.ts';
 import { kickHeld } from './sandbox-offline.ts';
+import { recentSend, sendKey } from './recent-sends.ts';
 import { derivedQueueId, queueInBackground } from './send-queue.ts';
 
 /** How far ahead of the edge a bridge's event times may be believed. */
@@ -40,17 +41,24 @@ export const HOLD_UNKNOWN_ACK_MS = 60_000;
  * id; webhooks name a message by it): one query for the acks of any number of clients, a key lookup each.
  */
 async function knownSends(env: Bindings, runs: { client: ClientRow; acks: AckFrame[] }[]): Promise<Map<string, string | null>> {
-  const pairs = new Set(runs.flatMap(({ client, acks }) => acks.map((f) => JSON.stringify([client.id, f.event.messageId]))));
+  const found = new Map<string, string | null>();
+  const pairs = new Set<string>();
+  for (const { client, acks } of runs)
+    for (const f of acks) {
+      const queueId = recentSend(client.id, f.event.messageId); // recorded by this isolate a moment ago: no D1 read
+      if (queueId !== undefined) found.set(sendKey(client.id, f.event.messageId), queueId);
+      else pairs.add(JSON.stringify([client.id, f.event.messageId]));
+    }
+  if (!pairs.size) return found;
   const known = await env.DB.prepare(
     `SELECT s.client_ref, s.message_id, s.queue_id FROM json_each(?) j
      CROSS JOIN sent_messages s ON s.client_ref = j.value ->> 0 AND s.message_id = j.value ->> 1`,
   )
     .bind(`[${[...pairs].join(',')}]`)
     .all<{ client_ref: number; message_id: string; queue_id: string | null }>();
-  return new Map(known.results.map((r) => [sendKey(r.client_ref, r.message_id), r.queue_id]));
+  for (const r of known.results) found.set(sendKey(r.client_ref, r.message_id), r.queue_id);
+  return found;
 }
-
-const sendKey = (clientRef: number, messageId: string) => `${clientRef}|${messageId}`;
 
 async function ackWrites(
   env: Bindings,

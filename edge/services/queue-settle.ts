@@ -13,6 +13,7 @@ import { isPrivateChat, sentSummariesWrites } from './chat-summary.ts';
 import { jsonChunks } from '../lib/sql-list.ts';
 import type { ClientRow } from './clients.ts';
 import type { QueuedRow } from './queue-store.ts';
+import { rememberSends } from './recent-sends.ts';
 
 export type Settled =
   | { row: QueuedRow; kind: 'sent'; messageId: string; timestamp: number }
@@ -116,6 +117,10 @@ export async function settle(env: Bindings, db: Db, client: ClientRow, settled: 
   const writes = [...sentRowsWrites(env.DB, client, settled.map(sentRowOf)), ...sentSummariesWrites(env.DB, client.id, summaries)];
   for (const s of settled) for (const w of await othersFor(db, client, s)) writes.push(asD1(env.DB, w));
   await batchAll(env.DB, writes);
+  rememberSends(
+    client.id,
+    settled.flatMap((s) => (s.kind === 'sent' ? [{ messageId: s.messageId, queueId: s.row.id }] : [])),
+  );
   wakeForEvent(env, client, 'message_sent', waitUntil);
   if (settled.some((s) => s.kind === 'failed')) wakeRulesAfter(env, client.userId, 'message_failed', waitUntil);
 }

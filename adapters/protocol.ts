@@ -225,6 +225,10 @@ export const EventFrameSchema = z.object({
  * another only after LEASE_MS of silence, so the old socket is closed before a new one opens.
  */
 export const HEARTBEAT_MS = 5_000;
+/** How soon a bridge offers again an ack the edge held (`later` in its ack frame). */
+export const HELD_RETRY_MS = 1_000;
+/** An ack is named in `later` only while it is this young: an ack with no send record past that (a message sent from the phone) waits for the usual re-send. */
+export const HELD_RETRY_WINDOW_MS = 5_000;
 export const FENCE_MS = 10_000;
 export const LEASE_MS = 20_000;
 
@@ -263,7 +267,11 @@ export const EdgeFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('welcome'), sessions: z.array(HeldSessionSchema) }),
   /** after drain: its clients are handed over (or released, with no other bridge to take them) */
   z.object({ t: z.literal('drained'), moved: z.number().int(), released: z.number().int() }),
-  z.object({ t: z.literal('ack'), ids: z.array(z.string()) }),
+  /**
+   * events recorded (`ids`); `later`: acks held for a send whose record is still being written — the bridge offers
+   * them again in HELD_RETRY_MS rather than at its usual re-send of what was never acknowledged
+   */
+  z.object({ t: z.literal('ack'), ids: z.array(z.string()), later: z.array(z.string()).max(10_000).optional() }),
   /** events the edge will never take (not this bridge's client): the bridge drops them */
   z.object({ t: z.literal('reject'), ids: z.array(z.string()), reason: z.string() }),
   /** an operation on a client, under the lease `epoch`: a bridge that does not hold the client at that epoch refuses it */

@@ -35,6 +35,12 @@ export class EventQueue {
     return this.db.prepare('SELECT frame FROM event_queue ORDER BY seq LIMIT ?').all(limit).map(readFrame);
   }
 
+  /** The frames among `ids` still waiting for the edge (in order). */
+  byIds(ids: string[]): EventFrame[] {
+    if (!ids.length) return [];
+    return this.db.prepare('SELECT frame FROM event_queue WHERE id IN (SELECT value FROM json_each(?)) ORDER BY seq').all(JSON.stringify(ids)).map(readFrame);
+  }
+
   /** Frames sent more than `ms` ago and still not acknowledged. */
   stale(ms: number, limit = 1000): EventFrame[] {
     return this.db

@@ -209,3 +209,23 @@ it('splits a burst of events into frames by size as well as count (the edge refu
   expect(eventFrames.length).toBeGreaterThanOrEqual(3); // four ~600 KB events: never all in one frame
   expect(Math.max(...eventFrames)).toBeLessThan(2 * 1024 * 1024);
 });
+
+it('an ack the edge held (its send still being recorded) is offered again about a second later, not at the 30 s re-send', async () => {
+  const edge = await fakeEdge();
+  edge.autoAck = false;
+  const b = bridge(join(dir, 'held.sqlite'), edge.url);
+  cleanup.push(
+    () => b.stop(),
+    () => edge.close(),
+  );
+  await until(() => b.link.connected);
+  const ack = b.events.add(1, { kind: 'ack', messageId: 'WA-1', to: '15550000001', ack: 1 }, 1);
+  const other = b.events.add(1, { kind: 'ack', messageId: 'WA-2', to: '15550000001', ack: 1 }, 1);
+  await until(() => edge.frames.filter((f) => f.t === 'event').length === 2);
+  // the edge records the second and holds the first
+  for (const s of edge.sockets) s.send(JSON.stringify({ t: 'ack', ids: [other.id], later: [ack.id] }));
+  await until(() => edge.frames.filter((f) => f.id === ack.id).length === 2, 3000);
+  expect(edge.frames.filter((f) => f.id === other.id)).toHaveLength(1);
+  for (const s of edge.sockets) s.send(JSON.stringify({ t: 'ack', ids: [ack.id] }));
+  await until(() => b.events.size() === 0);
+});

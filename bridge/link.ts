@@ -8,6 +8,7 @@ import {
   type EventFrame,
   FENCE_MS,
   HEARTBEAT_MS,
+  HELD_RETRY_MS,
   MAX_EVENTS_PER_FRAME,
   type RequestFrame,
 } from '../adapters/protocol.ts';
@@ -160,8 +161,15 @@ export class Link {
   }
 
   private handle(frame: EdgeFrame): void {
-    if (frame.t === 'ack') this.opts.events.ack(frame.ids);
-    else if (frame.t === 'reject') {
+    if (frame.t === 'ack') {
+      this.opts.events.ack(frame.ids);
+      // held for a send whose record was being written: offered again shortly (still unacknowledged, on this link)
+      const later = frame.later ?? [];
+      if (later.length)
+        setTimeout(() => {
+          if (this.connected) this.sendEvents(this.opts.events.byIds(later));
+        }, HELD_RETRY_MS).unref();
+    } else if (frame.t === 'reject') {
       // the edge will never take these (not a client this bridge holds): keeping them would only resend them forever
       this.log(`the edge refused ${frame.ids.length} event(s): ${frame.reason}; dropped`);
       this.opts.events.ack(frame.ids);

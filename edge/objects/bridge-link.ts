@@ -13,6 +13,7 @@ import {
   type EventFrame,
   EventFrameSchema,
   HEARTBEAT_MS,
+  HELD_RETRY_WINDOW_MS,
   MAX_EVENTS_PER_FRAME,
   type HeldSession,
   LEASE_MS,
@@ -518,7 +519,11 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
       : Promise.resolve([]);
     const done = await Promise.all([together, ...[...byClient].map(([clientRef, run]) => this.recordRun(att, clientRef, run))]);
     const ids = done.flat();
-    if (ids.length) this.send(ws, { t: 'ack', ids });
+    // acks held for a send whose record is being written right now: offered again in a second, not at the 30 s re-send
+    const recorded = new Set(ids);
+    const young = Date.now() - HELD_RETRY_WINDOW_MS;
+    const later = mine.filter((f) => f.event.kind === 'ack' && !recorded.has(f.id) && f.at > young).map((f) => f.id);
+    if (ids.length || later.length) this.send(ws, { t: 'ack', ids, ...(later.length ? { later } : {}) });
   }
 
   private holds(f: EventFrame): boolean {

@@ -5,7 +5,7 @@
 // While the queue is small (MIRROR_ROWS) every row but its message is also kept in memory, written through
 // after each SQL write: depth, counts and what may go answer without scanning SQLite (a round reads only
 // its own rows' messages, by id). Past the bound the mirror is dropped and SQL answers, until the queue
-// is empty again. Messages stay on disk: a queue of long texts costs no memory.
+// is back under half of it. Messages stay on disk: a queue of long texts costs no memory.
 import { z } from '@hono/zod-openapi';
 import { SendParamsSchema } from '../../adapters/protocol.ts';
 
@@ -88,11 +88,13 @@ export interface QueueCounts {
 /** A row's last error is kept to this many characters. */
 const MAX_ERROR_CHARS = 500;
 
-/** The mirror's bound (about 150 bytes a row; errors up to MAX_ERROR_CHARS): past it, SQL answers reads until the queue is empty again. */
+/** The mirror's bound (about 150 bytes a row; errors up to MAX_ERROR_CHARS): past it, SQL answers reads until the queue is back under half of it. */
 export const MIRROR_ROWS = 5000;
 
 /** A row as SQL holds it, minus its id (the mirror's key) and its message (read by id when needed). */
 type Mirrored = Omit<Raw, 'id' | 'item'>;
+/** A mirrored row with its id again (a row on its way to `withItems`). */
+type MirroredRow = Mirrored & { id: string };
 
 export class QueueStore {
   private readonly sql: SqlStorage;
@@ -143,7 +145,7 @@ export class QueueStore {
       return;
     }
     this.mirror = new Map();
-    for (const { id, ...row } of this.sql.exec<Mirrored & { id: string }>(`SELECT ${META} FROM send_queue ORDER BY rowid`)) this.keep(id, row);
+    for (const { id, ...row } of this.sql.exec<MirroredRow>(`SELECT ${META} FROM send_queue ORDER BY rowid`)) this.keep(id, row);
   }
 
   private keep(id: string, row: Mirrored) {
@@ -157,7 +159,7 @@ export class QueueStore {
   }
 
   /** Rows from the mirror with their messages, read from SQLite by id (in the order given). */
-  private withItems(rows: (Mirrored & { id: string })[]): Raw[] {
+  private withItems(rows: MirroredRow[]): Raw[] {
     if (!rows.length) return [];
     const items = new Map(
       this.sql
@@ -251,7 +253,7 @@ export class QueueStore {
         )
         .toArray()
         .map((r) => toRow(r, this.inFlight));
-    const byLane: (Mirrored & { id: string })[][] = LANES.map(() => []);
+    const byLane: MirroredRow[][] = LANES.map(() => []);
     for (const [id, row] of this.mirror) {
       if (row.state !== 'queued' || row.not_before > now || row.expires_at <= now || this.inFlight.has(id)) continue;
       const lane = byLane[row.lane] ?? byLane[byLane.length - 1]!;
@@ -267,7 +269,7 @@ export class QueueStore {
     let rows: Raw[] = [];
     let next = Number.POSITIVE_INFINITY;
     if (this.mirror) {
-      const due: (Mirrored & { id: string })[] = [];
+      const due: MirroredRow[] = [];
       for (const [id, row] of this.mirror) {
         if (row.state !== 'queued') continue;
         if (row.expires_at > now) next = Math.min(next, row.expires_at);

@@ -28,7 +28,7 @@ import { hubFor } from '../services/bridge-commands.ts';
 import { handleBridgeEvents, onlyAcks, recordAckRuns } from '../services/bridge-events.ts';
 import { kickHeldOf } from '../services/sandbox-offline.ts';
 import { fleet, heldSessions, leasesOf, linkClosed, linkDraining, linkSeen, unheldClients } from '../services/fleet.ts';
-import type { BridgeLinkRpc } from './contracts.ts';
+import type { BridgeLinkRpc, WatchState } from './contracts.ts';
 
 interface Attachment {
   /** the id its credential names (set by the Worker, never by the bridge) */
@@ -77,6 +77,9 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     this.sql.exec(`CREATE TABLE IF NOT EXISTS held (client_ref INTEGER NOT NULL, epoch INTEGER NOT NULL, watched INTEGER NOT NULL DEFAULT 0,
       released_at INTEGER, granted_at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (client_ref, epoch))`);
     this.sql.exec('CREATE INDEX IF NOT EXISTS held_now ON held (released_at, client_ref)');
+    // whether someone watches a client's live socket, the latest reading its hub took (seq) — apart from `held`,
+    // so a reading that lands before the grant it raced with is kept (held.watched: before this table)
+    this.sql.exec('CREATE TABLE IF NOT EXISTS watching (client_ref INTEGER PRIMARY KEY, live INTEGER NOT NULL, seq INTEGER NOT NULL)');
     this.sql.exec('CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -233,7 +236,7 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     return result;
   }
 
-  async assign(session: HeldSession, watched: boolean): Promise<RawBridgeResult> {
+  async assign(session: HeldSession, watch: WatchState): Promise<RawBridgeResult> {
     const { clientRef, epoch } = session;
     const row = this.sql
       .exec<{ top: number | null; ended: number }>(
@@ -247,13 +250,8 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     const now = Date.now();
     this.currents.delete(clientRef);
     this.sql.exec('UPDATE held SET released_at = ? WHERE client_ref = ? AND epoch < ? AND released_at IS NULL', now, clientRef, epoch);
-    this.sql.exec(
-      'INSERT INTO held (client_ref, epoch, watched, granted_at) VALUES (?, ?, ?, ?) ON CONFLICT (client_ref, epoch) DO UPDATE SET watched = excluded.watched',
-      clientRef,
-      epoch,
-      watched ? 1 : 0,
-      now,
-    );
+    this.sql.exec('INSERT INTO held (client_ref, epoch, granted_at) VALUES (?, ?, ?) ON CONFLICT (client_ref, epoch) DO NOTHING', clientRef, epoch, now);
+    this.watch(clientRef, watch);
     await this.ensureAlarm();
     return this.ask(clientRef, epoch, 'assign', session);
   }
@@ -268,9 +266,15 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     return true;
   }
 
-  watch(clientRef: number, on: boolean): void {
-    this.currents.delete(clientRef);
-    this.sql.exec('UPDATE held SET watched = ? WHERE client_ref = ? AND released_at IS NULL', on ? 1 : 0, clientRef);
+  watch(clientRef: number, watch: WatchState): void {
+    this.sql.exec(
+      `INSERT INTO watching (client_ref, live, seq) VALUES (?, ?, ?)
+       ON CONFLICT (client_ref) DO UPDATE SET live = excluded.live, seq = excluded.seq WHERE excluded.seq > watching.seq`,
+      clientRef,
+      watch.on ? 1 : 0,
+      watch.seq,
+    );
+    this.watching.delete(clientRef);
   }
 
   async disconnect(): Promise<number> {
@@ -542,8 +546,17 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     );
   }
 
+  /** `watching` per client, read from storage once: `watch` clears it */
+  private readonly watching = new Map<number, boolean>();
+
   private watched(clientRef: number): boolean {
-    return (this.current(clientRef)?.watched ?? 0) === 1;
+    let on = this.watching.get(clientRef);
+    if (on === undefined) {
+      const row = this.sql.exec<{ live: number }>('SELECT live FROM watching WHERE client_ref = ?', clientRef).toArray()[0];
+      on = row ? row.live === 1 : (this.current(clientRef)?.watched ?? 0) === 1;
+      this.watching.set(clientRef, on);
+    }
+    return on;
   }
 
   /** A frame that failed the schema: its valid events are recorded, its invalid ones (with an id) refused. */

@@ -18,7 +18,7 @@ import { handleBridgeEvent } from '../services/bridge-events.ts';
 import { getDb } from '../db/client.ts';
 import { credentialAlive } from '../services/credentials.ts';
 import { type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
-import type { CancelResult, ClientHubRpc, EnqueueResult, LeaseMove, QueueView } from './contracts.ts';
+import type { CancelResult, ClientHubRpc, EnqueueResult, LeaseMove, QueueView, WatchState } from './contracts.ts';
 
 /** Sends a caller asks for (bounded by the queue's limit), as opposed to those the system makes. */
 const ASKED = new Set<string>(['api', 'group', 'chat']);
@@ -57,7 +57,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     super(ctx, env);
     this.queue = new QueueStore(ctx.storage.sql);
     this.auth = new AuthStore(ctx.storage.sql);
-    this.leases = new LeaseKeeper(env, ctx.storage, this.auth, () => this.ctx.getWebSockets().length > 0);
+    this.leases = new LeaseKeeper(env, ctx.storage, this.auth, () => this.watchState());
     // nothing is in flight after a restart: what was sending goes again under the same key
     ctx.blockConcurrencyWhile(async () => {
       this.queue.requeueSending();
@@ -403,16 +403,23 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   private watchChain: Promise<unknown> = Promise.resolve();
+  private watchSeq = 0;
+
+  /** Whether someone watches now, numbered after every earlier reading (also across restarts: by the clock). */
+  private watchState(closing?: WebSocket): WatchState {
+    this.watchSeq = Math.max(this.watchSeq + 1, Date.now() * 1000);
+    return { on: this.ctx.getWebSockets().some((s) => s !== closing && s.readyState === 1), seq: this.watchSeq };
+  }
 
   /**
    * Tells the holder's link whether someone watches (it pushes live frames only then). One at a time, each
    * telling the state as it is when it runs: a socket closing while another opens can never leave it off.
+   * A lease being granted meanwhile tells the new holder its own reading; the link keeps the later one.
    */
   private syncWatch(clientRef: number, closing?: WebSocket): Promise<void> {
     const run = this.watchChain.then(async () => {
-      const on = this.ctx.getWebSockets().some((s) => s !== closing && s.readyState === 1);
       const lease = await this.leases.current();
-      if (lease) await linkOf(this.env, lease.bridgeId).watch(clientRef, on);
+      if (lease) await linkOf(this.env, lease.bridgeId).watch(clientRef, this.watchState(closing));
     });
     this.watchChain = run.catch(() => undefined);
     return run;

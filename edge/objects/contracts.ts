@@ -47,12 +47,23 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   /** asks the bridge, under the lease `epoch` (refused with NOT_HOLDER when the link holds the client at another) */
   request(clientRef: number, epoch: number, op: Op, params: Record<string, unknown>, timeoutMs?: number): Promise<RawBridgeResult>;
   /** a lease granted to this bridge: recorded, then the bridge is told (with the session's auth state) */
-  assign(session: HeldSession, watched: boolean): Promise<RawBridgeResult>;
+  assign(session: HeldSession, watch: WatchState): Promise<RawBridgeResult>;
   /** the lease ends: true once the bridge confirmed it closed the session (false: it could not be asked) */
   release(clientRef: number, epoch: number): Promise<boolean>;
-  watch(clientRef: number, on: boolean): void;
+  /** whether someone watches the client's live socket: of several readings, the latest taken (`seq`) wins */
+  watch(clientRef: number, watch: WatchState): void;
   /** closes the link of a bridge whose credential was revoked or re-issued */
   disconnect(): Promise<number>;
+}
+
+/**
+ * Whether someone watches a client's live socket (its link pushes live frames only then), as its hub read it.
+ * `seq` grows with every reading the hub takes, so readings that reach the link out of order (a grant's and a
+ * socket's) still leave the latest in force.
+ */
+export interface WatchState {
+  on: boolean;
+  seq: number;
 }
 
 /** A lease change as the hub answers it. */

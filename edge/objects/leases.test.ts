@@ -83,6 +83,26 @@ describe('leases', () => {
     expect(reqs(b, 'send', ref).map((f) => f.epoch)).toEqual([epoch, epoch]);
   });
 
+  it('a live socket opened while the lease is told keeps its live frames, whichever reading reaches the link last', async () => {
+    const b = await bridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await refOf(clientId);
+    const res = await hub(ref).fetch('http://hub/live', { headers: { upgrade: 'websocket', 'x-client-ref': String(ref) } });
+    const ws = res.webSocket!;
+    const seen: string[] = [];
+    ws.addEventListener('message', (m) => seen.push(String(m.data)));
+    ws.accept();
+    // the lease told again with a reading taken before the socket opened, arriving after the socket's own
+    const link = env.BRIDGE_LINK.getByName(`bridge:${b.id}`);
+    expect(await link.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: b.epochOf(ref) }, { on: false, seq: 1 })).toMatchObject({
+      ok: true,
+    });
+    b.ws.send(JSON.stringify(messageEvent(ref, 'watched-event-01', 'seen live')));
+    await until('the live frame', async () => seen.some((f) => f.includes('seen live')), 3000);
+    ws.close();
+  });
+
   it('a move closes the old socket before the new holder hears of it; the old epoch may no longer claim state, only late facts', async () => {
     const b1 = await bridge();
     const u = await newUser();
@@ -118,10 +138,16 @@ describe('leases', () => {
     // and a command with the old epoch is refused by the link itself, as is a late re-send of the old grant
     const link = env.BRIDGE_LINK.getByName(`bridge:${b1.id}`);
     expect(await link.request(ref, old, 'groups', {})).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
-    expect(await link.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: old }, false)).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
+    expect(await link.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: old }, { on: false, seq: 0 })).toMatchObject({
+      ok: false,
+      code: 'NOT_HOLDER',
+    });
     expect(reqs(b1, 'assign', ref)).toHaveLength(1);
     const link2 = env.BRIDGE_LINK.getByName(`bridge:${b2.id}`);
-    expect(await link2.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: old }, false)).toMatchObject({ ok: false, code: 'NOT_HOLDER' });
+    expect(await link2.assign({ clientRef: ref, clientId, phoneNumber: '972501234567', epoch: old }, { on: false, seq: 0 })).toMatchObject({
+      ok: false,
+      code: 'NOT_HOLDER',
+    });
   });
 
   it('one malformed event does not hold back the good ones it travels with', async () => {

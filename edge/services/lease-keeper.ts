@@ -7,6 +7,7 @@
 import type { AuthEntry, HeldSession, Op, RawBridgeResult } from '../../adapters/protocol.ts';
 import { getDb } from '../db/client.ts';
 import type { Bindings } from '../env.ts';
+import type { WatchState } from '../objects/contracts.ts';
 import type { AuthStore } from './auth-store.ts';
 import { linkOf } from './bridge-commands.ts';
 import { clientByRef } from './clients.ts';
@@ -27,10 +28,10 @@ export class LeaseKeeper {
   private readonly env: Bindings;
   private readonly storage: DurableObjectStorage;
   private readonly auth: AuthStore;
-  /** whether someone watches the client's live socket (its link pushes live frames only then) */
-  private readonly watched: () => boolean;
+  /** whether someone watches the client's live socket (its link pushes live frames only then), read now */
+  private readonly watched: () => WatchState;
 
-  constructor(env: Bindings, storage: DurableObjectStorage, auth: AuthStore, watched: () => boolean) {
+  constructor(env: Bindings, storage: DurableObjectStorage, auth: AuthStore, watched: () => WatchState) {
     this.env = env;
     this.storage = storage;
     this.auth = auth;

@@ -277,6 +277,10 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
     this.watching.delete(clientRef);
   }
 
+  linked(): boolean {
+    return this.live() !== undefined;
+  }
+
   async disconnect(): Promise<number> {
     const links = this.ctx.getWebSockets().filter((ws) => this.attachment(ws));
     for (const ws of links) this.drop(ws, 4401, 'credential revoked');

@@ -52,6 +52,8 @@ export interface BridgeLinkRpc extends Rpc.DurableObjectBranded {
   release(clientRef: number, epoch: number): Promise<boolean>;
   /** whether someone watches the client's live socket: of several readings, the latest taken (`seq`) wins */
   watch(clientRef: number, watch: WatchState): void;
+  /** whether the bridge's link is open now (it said hello) */
+  linked(): boolean;
   /** closes the link of a bridge whose credential was revoked or re-issued */
   disconnect(): Promise<number>;
 }

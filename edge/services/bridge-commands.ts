@@ -13,9 +13,29 @@ export const linkOf = (env: Bindings, bridgeId: string) => env.BRIDGE_LINK.getBy
 
 let recentFleet: { at: number; bridges: Promise<FleetBridge[]> } | undefined;
 
-/** The fleet's state, read from D1 at most every 2 s per isolate (health checks poll often). */
+/**
+ * The fleet as D1 records it, with every bridge D1 counts live asked of its link object: D1 learns of a link
+ * that ended without a close (the runtime restarted) only once it has been silent LIVE_WITHIN_MS.
+ */
+export async function confirmedFleet(env: Bindings): Promise<FleetBridge[]> {
+  const bridges = await fleet(env);
+  return Promise.all(
+    bridges.map(async (b) =>
+      b.live
+        ? {
+            ...b,
+            live: await linkOf(env, b.bridgeId)
+              .linked()
+              .catch(() => false),
+          }
+        : b,
+    ),
+  );
+}
+
+/** The fleet's state, read at most every 2 s per isolate (health checks poll often). */
 export function linkStatus(env: Bindings): Promise<{ connected: boolean; bridges: FleetBridge[] }> {
-  if (!recentFleet || Date.now() - recentFleet.at > 2000) recentFleet = { at: Date.now(), bridges: fleet(env).catch(() => []) };
+  if (!recentFleet || Date.now() - recentFleet.at > 2000) recentFleet = { at: Date.now(), bridges: confirmedFleet(env).catch(() => []) };
   return recentFleet.bridges.then((bridges) => ({ connected: bridges.some((b) => b.live), bridges }));
 }
 

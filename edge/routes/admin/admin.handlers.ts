@@ -6,8 +6,7 @@ import { audit } from '../../lib/audit.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { iso } from '../../lib/time.ts';
-import { linkOf } from '../../services/bridge-commands.ts';
-import { fleet } from '../../services/fleet.ts';
+import { confirmedFleet, linkOf } from '../../services/bridge-commands.ts';
 import { issueBridgeToken, listBridges, revokeBridge } from '../../services/bridge-credentials.ts';
 import { createUser } from '../../services/users.ts';
 import { createUserRoute, issueBridgeRoute, listBridgesRoute, revokeBridgeRoute } from './admin.routes.ts';
@@ -34,7 +33,7 @@ export const adminRouter = createRouter()
   })
   .openapi(listBridgesRoute, async (c) => {
     const db = getDb(c.env.DB);
-    const [rows, link] = await Promise.all([listBridges(db), fleet(c.env)]);
+    const [rows, link] = await Promise.all([listBridges(db), confirmedFleet(c.env)]);
     const live = new Map(link.map((b) => [b.bridgeId, b]));
     const refs = link.flatMap((b) => b.clientRefs);
     const names = new Map<number, { clientId: string; username: string }>();

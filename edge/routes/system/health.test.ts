@@ -1,8 +1,10 @@
-import { SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { expect, it } from 'vitest';
 import { bootstrapAdmin } from '../../test/helpers.ts';
 
 it('answers /health 503 NOT_READY until the admin exists, then 200 with the bridge state', async () => {
+  // a bridge D1 saw a moment ago whose link is gone (as right after a runtime restart) is not connected
+  await env.DB.prepare('INSERT INTO bridge_links (bridge_id, seen_at, transport) VALUES (?, ?, ?)').bind('gone-at-restart', Date.now(), 'sandbox').run();
   const before = await SELF.fetch('http://sb.test/health');
   expect(before.status).toBe(503);
   expect(await before.json()).toEqual({ success: false, code: 'NOT_READY', error: 'Starting: the admin account is not created yet' });

@@ -147,10 +147,10 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
       settled.push({ row, kind: 'sent', messageId: outcome.messageId, timestamp: outcome.timestamp });
     } else if (outcome.code === 'WHATSAPP_RATE_LIMIT') {
       rateLimited ??= outcome.message;
-      store.retryAt(row.id, now, `${outcome.code}: ${outcome.message}`); // held by the pause set below
+      store.retryAt(row.id, now, outcome); // held by the pause set below
     } else if (OUTAGE.has(outcome.code) || (TRANSIENT.has(outcome.code) && row.attempts + 1 < MAX_TRIES)) {
       const wait = OUTAGE.has(outcome.code) ? Math.min(OUTAGE_RETRY_MS, 1000 * 2 ** Math.min(row.attempts, 5)) : 5000 * (row.attempts + 1);
-      store.retryAt(row.id, now + wait, `${outcome.code}: ${outcome.message}`);
+      store.retryAt(row.id, now + wait, outcome);
     } else settled.push({ row, kind: 'failed', code: outcome.code, message: outcome.message, at: now });
   });
   // the governor's state first: a pause is kept even if what follows fails
@@ -162,7 +162,7 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
     await settle(env, db, client, settled, d.waitUntil);
   } catch (err) {
     // not recorded: back in the queue, to go again under the same key (the bridge answers the first result)
-    for (const s of settled) store.retryAt(s.row.id, Date.now() + 5000, `SETTLE_FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    for (const s of settled) store.retryAt(s.row.id, Date.now() + 5000, { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) });
     throw err;
   }
   store.remove(settled.map((s) => s.row.id));

@@ -48,16 +48,16 @@ describe('QueueStore', () => {
       };
       check(T);
       check(T + 2500);
-      live.retryAt('q0', T + 5000, 'SESSION_NOT_CONNECTED: away');
+      live.retryAt('q0', T + 5000, { code: 'SESSION_NOT_CONNECTED', message: 'away' });
       live.markCancelling('q6');
       live.markCancelling('q7');
       live.remove(['q1', 'q2', 'q9']);
       check(T + 3000);
       check(T + 6000);
       // the number is back: what waited out the outage is due now; a row held for another reason is not
-      live.retryAt('q5', T + 9000, 'WHATSAPP_RATE_LIMIT: 463');
-      live.retryAt('q8', T + 9000, 'SESSION_NOT_CONNECTED'); // no ':' after the code: not an outage's record
-      live.retryAt('q10', T + 9000, `BRIDGE_ERROR: ${'x'.repeat(10_000)}`);
+      live.retryAt('q5', T + 9000, { code: 'WHATSAPP_RATE_LIMIT', message: '463' });
+      live.retryAt('q8', T + 9000, { code: 'SESSION_NOT_CONNECTED_X', message: 'SESSION_NOT_CONNECTED: a code that only starts like one' });
+      live.retryAt('q10', T + 9000, { code: 'BRIDGE_ERROR', message: 'x'.repeat(10_000) });
       expect(live.get('q10')?.lastError).toHaveLength(500); // a bridge's message is cut, in memory and on disk alike
       live.resume(['BRIDGE_UNAVAILABLE', 'SESSION_NOT_CONNECTED'], T + 3000);
       expect(live.ready(T + 3000, 100).map((r) => r.id)).toContain('q0');
@@ -78,6 +78,32 @@ describe('QueueStore', () => {
       ).toEqual(expired);
       live.remove(expired);
       check(T + 12_200);
+    });
+  });
+
+  it("a queue kept before failures had a code column still resumes its outage's rows on reconnect", async () => {
+    await withStorage((sql) => {
+      sql.exec(`CREATE TABLE send_queue (id TEXT PRIMARY KEY, lane INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'queued',
+        not_before INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, item TEXT NOT NULL)`);
+      const old = (id: string, error: string | null) =>
+        sql.exec(
+          'INSERT INTO send_queue (id, lane, not_before, expires_at, created_at, attempts, last_error, item) VALUES (?, 1, ?, ?, ?, 1, ?, ?)',
+          id,
+          T + 30_000,
+          T + 60_000,
+          T,
+          error,
+          JSON.stringify({ origin: 'api', to: '15550000001', text: id }),
+        );
+      old('waited-outage', 'BRIDGE_UNAVAILABLE: The bridge link is closed');
+      old('rate-limited', 'WHATSAPP_RATE_LIMIT: 463');
+      old('never-tried', null);
+      for (const mirror of [undefined, 0]) {
+        const store = new QueueStore(sql, mirror);
+        store.resume(['BRIDGE_UNAVAILABLE'], T + 1000);
+        expect(store.ready(T + 1000, 10).map((r) => [r.id, r.lastError])).toEqual([['waited-outage', 'BRIDGE_UNAVAILABLE: The bridge link is closed']]);
+      }
     });
   });
 

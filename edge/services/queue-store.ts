@@ -47,7 +47,7 @@ export interface QueuedRow {
   lastError: string | null;
 }
 
-const META = 'id, lane, state, not_before, expires_at, created_at, attempts, last_error';
+const META = 'id, lane, state, not_before, expires_at, created_at, attempts, last_error, last_code';
 
 type Raw = {
   id: string;
@@ -58,6 +58,8 @@ type Raw = {
   created_at: number;
   attempts: number;
   last_error: string | null;
+  /** the code of the last try's failure (an outage's rows go again at once when the number is back) */
+  last_code: string | null;
   item: string;
 };
 
@@ -85,8 +87,9 @@ export interface QueueCounts {
   wakeAt: number | null;
 }
 
-/** A row's last error is kept to this many characters. */
+/** A row's last error is kept to this many characters, its code to MAX_CODE_CHARS. */
 const MAX_ERROR_CHARS = 500;
+const MAX_CODE_CHARS = 64;
 
 /** The mirror's bound (about 150 bytes a row; errors up to MAX_ERROR_CHARS): past it, SQL answers reads until the queue is back under half of it. */
 export const MIRROR_ROWS = 5000;
@@ -121,7 +124,13 @@ export class QueueStore {
       created_at INTEGER NOT NULL,
       attempts INTEGER NOT NULL DEFAULT 0,
       last_error TEXT,
+      last_code TEXT,
       item TEXT NOT NULL)`);
+    // a store from before last_code: the column added, its codes read from the 'CODE: message' errors it kept
+    if (!sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('send_queue') WHERE name = 'last_code'").toArray().length) {
+      sql.exec('ALTER TABLE send_queue ADD COLUMN last_code TEXT');
+      sql.exec("UPDATE send_queue SET last_code = substr(last_error, 1, instr(last_error, ':') - 1) WHERE instr(last_error, ':') > 1");
+    }
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
     this.loadMirror();
     this.recomputeExpiry();
@@ -204,6 +213,7 @@ export class QueueStore {
         created_at: now,
         attempts: 0,
         last_error: null,
+        last_code: null,
       };
       const cursor = this.sql.exec(
         'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?, ?, ?, ?, ?, ?)',
@@ -322,26 +332,32 @@ export class QueueStore {
     if (row?.state === 'queued') row.state = 'cancelling';
   }
 
-  /** A send that could not go now (bridge or session down, number paused): queued again for `at`. */
-  retryAt(id: string, at: number, failure: string | null): void {
-    const error = failure === null ? null : failure.slice(0, MAX_ERROR_CHARS); // a bridge's message has no bound of its own
+  /** A send that could not go now (bridge or session down, number paused): queued again for `at`, with why. */
+  retryAt(id: string, at: number, failure: { code: string; message: string }): void {
+    const code = failure.code.slice(0, MAX_CODE_CHARS);
+    const error = `${code}: ${failure.message}`.slice(0, MAX_ERROR_CHARS); // a bridge's message has no bound of its own
     this.inFlight.delete(id);
     this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
-    this.sql.exec("UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, attempts = attempts + 1 WHERE id = ?", at, error, id);
+    this.sql.exec(
+      "UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, last_code = ?, attempts = attempts + 1 WHERE id = ?",
+      at,
+      error,
+      code,
+      id,
+    );
     const row = this.mirror?.get(id);
-    if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, attempts: row.attempts + 1 });
+    if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, last_code: code, attempts: row.attempts + 1 });
   }
 
   /** Queued rows whose last try failed with one of `codes` (an outage): due at `now` (the number is back). */
   resume(codes: readonly string[], now: number): void {
     this.sql.exec(
-      `UPDATE send_queue SET not_before = ?1 WHERE state = 'queued' AND not_before > ?1
-         AND EXISTS (SELECT 1 FROM json_each(?2) WHERE last_error LIKE value || ':%')`,
+      `UPDATE send_queue SET not_before = ?1 WHERE state = 'queued' AND not_before > ?1 AND last_code IN (SELECT value FROM json_each(?2))`,
       now,
       JSON.stringify(codes),
     );
     for (const row of this.mirror?.values() ?? [])
-      if (row.state === 'queued' && row.not_before > now && codes.some((code) => row.last_error?.startsWith(`${code}:`))) row.not_before = now;
+      if (row.state === 'queued' && row.not_before > now && row.last_code !== null && codes.includes(row.last_code)) row.not_before = now;
   }
 
   /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */

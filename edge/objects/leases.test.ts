@@ -5,7 +5,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../adapters/protocol.ts';
-import { connectFakeBridge, type FakeBridge, messageEvent } from '../test/fake-bridge.ts';
+import { connectFakeBridge, type FakeBridge, issueBridgeToken, messageEvent } from '../test/fake-bridge.ts';
 import { addClient, call, newUser, refOf, until } from '../test/helpers.ts';
 
 let n = 0;
@@ -57,6 +57,16 @@ describe('leases', () => {
     expect(new Set(leases.map((l) => `${l?.bridgeId}/${l?.epoch}`)).size).toBe(1);
     expect(leases[0]!.epoch).toBe(1);
     expect([...reqs(b1, 'assign', raced), ...reqs(b2, 'assign', raced)]).toHaveLength(1);
+  });
+
+  it('a bridge D1 saw a moment ago whose link is gone (a runtime restart) is given no clients', async () => {
+    const ghost = `a-ghost-${Math.random().toString(36).slice(2, 8)}`; // sorts first among equally loaded bridges
+    await issueBridgeToken(ghost);
+    await env.DB.prepare('INSERT INTO bridge_links (bridge_id, seen_at, transport) VALUES (?, ?, ?)').bind(ghost, Date.now(), 'sandbox').run();
+    const b = await bridge();
+    const u = await newUser();
+    const ref = await refOf((await addClient(u.apiKey)).clientId);
+    expect((await holderOf(ref))?.bridge_id).toBe(b.id);
   });
 
   it('every command carries the epoch; a bridge that lost its record of the lease is told again, once, and the command goes', async () => {

@@ -64,16 +64,19 @@ export async function fleet(env: Bindings, now = Date.now()): Promise<FleetBridg
   }));
 }
 
-/** The live, not draining bridge holding the fewest clients (ties: by id), other than `exclude`: one query, counted by index. */
-export async function pickBridge(env: Bindings, exclude?: string, now = Date.now()): Promise<string | null> {
-  const row = await env.DB.prepare(
+/**
+ * The live, not draining bridges other than `exclude`, fewest clients first (ties: by id), at most `limit`:
+ * one query, counted by index. Live as D1 knows it: the lease keeper asks each link before it grants.
+ */
+export async function pickBridges(env: Bindings, exclude?: string, limit = 3, now = Date.now()): Promise<string[]> {
+  const { results } = await env.DB.prepare(
     `SELECT l.bridge_id FROM bridge_links l JOIN bridges b ON b.bridge_id = l.bridge_id AND b.revoked_at IS NULL
      WHERE l.closed_at IS NULL AND l.draining_at IS NULL AND l.seen_at > ?1 AND l.bridge_id != ?2
-     ORDER BY (SELECT count(*) FROM client_leases c WHERE c.bridge_id = l.bridge_id), l.bridge_id LIMIT 1`,
+     ORDER BY (SELECT count(*) FROM client_leases c WHERE c.bridge_id = l.bridge_id), l.bridge_id LIMIT ?3`,
   )
-    .bind(now - LIVE_WITHIN_MS, exclude ?? '')
-    .first<{ bridge_id: string }>();
-  return row?.bridge_id ?? null;
+    .bind(now - LIVE_WITHIN_MS, exclude ?? '', limit)
+    .all<{ bridge_id: string }>();
+  return results.map((r) => r.bridge_id);
 }
 
 /** The lease mirror: written by the client's hub when it grants or ends a lease. */

@@ -11,7 +11,7 @@ import type { WatchState } from '../objects/contracts.ts';
 import type { AuthStore } from './auth-store.ts';
 import { linkOf } from './bridge-commands.ts';
 import { clientByRef } from './clients.ts';
-import { mirrorLease, pickBridge } from './fleet.ts';
+import { mirrorLease, pickBridges } from './fleet.ts';
 
 export interface Lease {
   bridgeId: string;
@@ -59,8 +59,20 @@ export class LeaseKeeper {
     return this.serial(async () => (await this.current()) ?? this.grant(clientRef, exclude));
   }
 
+  /** The least loaded bridge whose link is open now (D1 counts a link gone at a runtime restart live for a while). */
+  private async pick(exclude?: string): Promise<string | null> {
+    for (const bridgeId of await pickBridges(this.env, exclude))
+      if (
+        await linkOf(this.env, bridgeId)
+          .linked()
+          .catch(() => false)
+      )
+        return bridgeId;
+    return null;
+  }
+
   private async grant(clientRef: number, exclude?: string, to?: string): Promise<Lease | null> {
-    const bridgeId = to ?? (await pickBridge(this.env, exclude));
+    const bridgeId = to ?? (await this.pick(exclude));
     if (!bridgeId) return null;
     const client = await clientByRef(getDb(this.env.DB), clientRef);
     if (!client) return null;
@@ -120,7 +132,7 @@ export class LeaseKeeper {
       const lease = await this.current();
       if (!lease) return 'none';
       if (to === lease.bridgeId) return 'kept';
-      const target = to ?? (await pickBridge(this.env, lease.bridgeId));
+      const target = to ?? (await this.pick(lease.bridgeId));
       if (!(await linkOf(this.env, lease.bridgeId).release(clientRef, lease.epoch))) return 'failed';
       await this.end(clientRef);
       if (!target) return 'released';

@@ -430,10 +430,17 @@ export class BridgeLink extends DurableObject<Bindings> implements BridgeLinkRpc
 
   /**
    * The leases this link still holds, checked against the hubs' mirror; where they disagree (a call that
-   * failed half-way) the client's hub, the authority, decides. Ended rows older than a day are pruned.
+   * failed half-way) the client's hub, the authority, decides. Ended rows (and watch readings of clients not
+   * held) older than a day are pruned.
    */
   private async confirmHeld(bridgeId: string): Promise<{ held: Map<number, number>; untold: number[] }> {
     this.sql.exec('DELETE FROM held WHERE released_at IS NOT NULL AND released_at < ?', Date.now() - 86_400_000);
+    // a reading a day old for a client this link no longer holds (a newer one always comes with the next grant)
+    this.sql.exec(
+      'DELETE FROM watching WHERE seq < ? AND client_ref NOT IN (SELECT client_ref FROM held WHERE released_at IS NULL)',
+      (Date.now() - 86_400_000) * 1000,
+    );
+    this.watching.clear();
     const mirror = await leasesOf(this.env, bridgeId);
     const here = this.heldNow();
     for (const [clientRef, epoch] of here) {

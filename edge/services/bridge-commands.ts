@@ -13,29 +13,46 @@ export const linkOf = (env: Bindings, bridgeId: string) => env.BRIDGE_LINK.getBy
 
 let recentFleet: { at: number; bridges: Promise<FleetBridge[]> } | undefined;
 
+/** How long a link object is given to say whether its link is open (past it, D1's view stands). */
+const LINKED_WAIT_MS = 1000;
+
+/**
+ * Whether the bridge's link is open now, as its object answers within LINKED_WAIT_MS; `fallback` when it
+ * does not answer in time or the call fails (a busy or restarting object is not taken for a gone link).
+ */
+export async function linkedNow(env: Bindings, bridgeId: string, fallback: boolean): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), LINKED_WAIT_MS);
+  });
+  const asked = linkOf(env, bridgeId)
+    .linked()
+    .catch(() => fallback);
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The fleet as D1 records it, with every bridge D1 counts live asked of its link object: D1 learns of a link
  * that ended without a close (the runtime restarted) only once it has been silent LIVE_WITHIN_MS.
  */
 export async function confirmedFleet(env: Bindings): Promise<FleetBridge[]> {
   const bridges = await fleet(env);
-  return Promise.all(
-    bridges.map(async (b) =>
-      b.live
-        ? {
-            ...b,
-            live: await linkOf(env, b.bridgeId)
-              .linked()
-              .catch(() => false),
-          }
-        : b,
-    ),
-  );
+  return Promise.all(bridges.map(async (b) => (b.live ? { ...b, live: await linkedNow(env, b.bridgeId, true) } : b)));
 }
 
-/** The fleet's state, read at most every 2 s per isolate (health checks poll often). */
+/** The fleet's state, read at most every 2 s per isolate (health checks poll often); one reading at a time. */
 export function linkStatus(env: Bindings): Promise<{ connected: boolean; bridges: FleetBridge[] }> {
-  if (!recentFleet || Date.now() - recentFleet.at > 2000) recentFleet = { at: Date.now(), bridges: confirmedFleet(env).catch(() => []) };
+  if (!recentFleet || Date.now() - recentFleet.at > 2000) {
+    const reading = { at: Number.POSITIVE_INFINITY, bridges: confirmedFleet(env).catch(() => []) };
+    reading.bridges.finally(() => {
+      reading.at = Date.now();
+    });
+    recentFleet = reading;
+  }
   return recentFleet.bridges.then((bridges) => ({ connected: bridges.some((b) => b.live), bridges }));
 }
 

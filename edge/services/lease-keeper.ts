@@ -9,7 +9,7 @@ import { getDb } from '../db/client.ts';
 import type { Bindings } from '../env.ts';
 import type { WatchState } from '../objects/contracts.ts';
 import type { AuthStore } from './auth-store.ts';
-import { linkOf } from './bridge-commands.ts';
+import { linkedNow, linkOf } from './bridge-commands.ts';
 import { clientByRef } from './clients.ts';
 import { mirrorLease, pickBridges } from './fleet.ts';
 
@@ -61,13 +61,7 @@ export class LeaseKeeper {
 
   /** The least loaded bridge whose link is open now (D1 counts a link gone at a runtime restart live for a while). */
   private async pick(exclude?: string): Promise<string | null> {
-    for (const bridgeId of await pickBridges(this.env, exclude))
-      if (
-        await linkOf(this.env, bridgeId)
-          .linked()
-          .catch(() => false)
-      )
-        return bridgeId;
+    for (const bridgeId of await pickBridges(this.env, exclude)) if (await linkedNow(this.env, bridgeId, true)) return bridgeId;
     return null;
   }
 

@@ -8,6 +8,7 @@ const workerBindings = (allowPrivate: boolean) => ({
   SEAL_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
   INTERNAL_TOKEN: 'test-internal-token-0123456789',
   ALLOW_PRIVATE_WEBHOOK_URLS: allowPrivate ? 'true' : 'false',
+  WA_TRANSPORT: 'sandbox', // as npm start tells the Worker (unset, it protects real numbers)
 });
 
 export default defineConfig({

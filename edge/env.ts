@@ -12,7 +12,10 @@ export interface Bindings {
   RULE_RUNNER: DurableObjectNamespace<RuleRunnerRpc>;
   /** Cloudflare Email Routing (`[[send_email]] name = "EMAIL"`), for rules' email actions when chosen */
   EMAIL?: SendEmail;
-  /** `sandbox` or `baileys`: the bridge's transport (sandbox control routes need `sandbox`) */
+  /**
+   * `sandbox` or `baileys`: the bridges' transport. Anything but `sandbox` (unset too) counts as `baileys`:
+   * real numbers get the governor's protective defaults, and the sandbox control routes do not exist.
+   */
   WA_TRANSPORT?: string;
   /** anti-spam delay range before group sends, e.g. `2000-5000`; `0` disables */
   GROUP_SEND_DELAY_MS?: string;
@@ -27,6 +30,9 @@ export interface Bindings {
   /** JSON overriding the send governor's defaults for the transport (pacing, new-contact cap, warm-up, pauses) */
   GOVERNOR?: string;
 }
+
+/** Whether the Worker was told its bridges run the simulated network (never assumed: unset is a real one). */
+export const isSandbox = (env: Pick<Bindings, 'WA_TRANSPORT'>): boolean => env.WA_TRANSPORT === 'sandbox';
 
 export interface AuthContext {
   userId: number;

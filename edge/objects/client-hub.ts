@@ -4,7 +4,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.ts';
 import { type AuthEntry, chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
-import type { Bindings } from '../env.ts';
+import { type Bindings, isSandbox } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
 import { runFallbacks } from '../services/fallbacks.ts';
 import { linkOf } from '../services/bridge-commands.ts';
@@ -312,7 +312,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   /** The transport's defaults (GOVERNOR changes them), then this number's own settings; kept in memory until changed. */
   private async policy(): Promise<GovernorPolicy> {
     if (this.policyNow) return this.policyNow;
-    const transport = this.env.WA_TRANSPORT === 'baileys' ? 'baileys' : 'sandbox';
+    const transport = isSandbox(this.env) ? 'sandbox' : 'baileys';
     const own = (await this.ctx.storage.get<Partial<GovernorPolicy>>('policy')) ?? {};
     this.policyNow = { ...defaultPolicy(transport, this.env.GOVERNOR), ...own };
     return this.policyNow;

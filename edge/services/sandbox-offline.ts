@@ -5,7 +5,7 @@
 // once, so a repeated hand-over (two deliveries running at once, a retry after a timeout) is not a second message.
 import type { OpParams } from '../../adapters/protocol.ts';
 import { mediaFromUrl } from '../../adapters/media.ts';
-import type { Bindings } from '../env.ts';
+import { type Bindings, isSandbox } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { ask, bridgeError } from './bridge-commands.ts';
 
@@ -108,7 +108,7 @@ const running = new Map<number, { again: boolean }>();
 
 /** Starts delivering the number's held messages in the background (the sandbox transport only; one at a time per isolate). */
 export function kickHeld(env: Bindings, clientRef: number, waitUntil: (p: Promise<unknown>) => void): void {
-  if ((env.WA_TRANSPORT ?? 'sandbox') !== 'sandbox') return;
+  if (!isSandbox(env)) return;
   const run = running.get(clientRef);
   if (run) {
     run.again = true;
@@ -135,7 +135,7 @@ export function kickHeld(env: Bindings, clientRef: number, waitUntil: (p: Promis
 
 /** A bridge said hello holding these clients: those with held messages get them (their sessions may have stayed connected). */
 export async function kickHeldOf(env: Bindings, clientRefs: number[], waitUntil: (p: Promise<unknown>) => void): Promise<void> {
-  if ((env.WA_TRANSPORT ?? 'sandbox') !== 'sandbox' || !clientRefs.length) return;
+  if (!isSandbox(env) || !clientRefs.length) return;
   const { results } = await env.DB.prepare('SELECT DISTINCT client_ref FROM sandbox_offline WHERE client_ref IN (SELECT value FROM json_each(?))')
     .bind(JSON.stringify(clientRefs))
     .all<{ client_ref: number }>();

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Op, OpParams, OpResult } from '../../../adapters/protocol.ts';
 import { getDb } from '../../db/client.ts';
-import type { AppEnv } from '../../env.ts';
+import { type AppEnv, isSandbox } from '../../env.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { createRouter } from '../../lib/router.ts';
 import { command } from '../../services/bridge-commands.ts';
@@ -11,7 +11,7 @@ import { callRoute, inboundRoute, outboxRoute, pairRoute, reactRoute, scanRoute 
 
 /** The caller's client, when the bridge runs the sandbox transport. */
 async function sandboxClient(c: Context<AppEnv>, clientId: string) {
-  if ((c.env.WA_TRANSPORT ?? 'sandbox') !== 'sandbox') throw new ApiError(404, 'NOT_FOUND', 'Sandbox routes exist only with WA_TRANSPORT=sandbox');
+  if (!isSandbox(c.env)) throw new ApiError(404, 'NOT_FOUND', 'Sandbox routes exist only with WA_TRANSPORT=sandbox');
   return findOwnClient(getDb(c.env.DB), c.get('auth'), clientId);
 }
 

@@ -92,6 +92,8 @@ export const NOT_SENT_CODES = [
   'READ_ONLY_CHAT',
   'NOT_SUPPORTED',
   'NOT_HOLDER',
+  // WhatsApp refused to relay it (463, rate-overlimit): the same key goes again once the pause is over
+  'WHATSAPP_RATE_LIMIT',
 ] as const;
 
 /** A message that left: WhatsApp's id for it and when. */

@@ -51,9 +51,13 @@ describe('Sessions over the sandbox', () => {
       code: 'WHATSAPP_RATE_LIMIT',
       message: expect.stringMatching(/^463/),
     });
+    // refused, not sent: the same key goes once the contact is no longer limited (here: they wrote first)
+    await expect(sessions.send(4, { to: '15550000004', text: 'keyed', key: 'q-463' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT' });
+    await sessions.sandbox(4, (s) => s.inbound({ from: '15550000004', message: 'hello?' }));
+    expect(await sessions.send(4, { to: '15550000004', text: 'keyed', key: 'q-463' })).toMatchObject({ messageId: expect.any(String) });
     await sessions.send(4, { to: '15550000001', text: 'already reached today' });
     await sessions.send(4, { to: '15550000099', text: 'wrote to us first' });
-    expect((await sessions.sandbox(4, (s) => s.sent())).map((m) => m.to)).toEqual(['15550000001', '15550000002', '15550000001', '15550000099']);
+    expect((await sessions.sandbox(4, (s) => s.sent())).map((m) => m.to)).toEqual(['15550000001', '15550000002', '15550000004', '15550000001', '15550000099']);
     await sessions.stopAll();
   });
 

@@ -87,6 +87,8 @@ async function ackWrites(
       ).bind(ackStatus(ack), client.id, JSON.stringify([...ids]), ack),
     );
   }
+  const nacks = recorded.filter((f) => f.event.ack === -1);
+  if (nacks.length) writes.push(...(await refusalWrites(env, client, nacks, queueIds)));
   if (client.webhookUrl) {
     for (const frame of recorded) {
       const ev = frame.event;
@@ -137,20 +139,60 @@ export async function recordAckRuns(
   for (const { client, frames, all } of seen) {
     // WhatsApp refused a message after taking it (a 463 nack: no reaching out now): the number pauses, as for a refused
     // send — at once, even while the nack itself waits for its send's record (a nack often beats it)
-    const refused = all.find((f) => f.event.ack === -1 && f.event.error === REACH_OUT_REFUSED);
+    const refused = all.find((f) => f.event.ack === -1 && f.event.error !== undefined && RATE_REFUSALS.has(f.event.error));
     if (refused)
       await hubFor(env, client.id).refusedAfterSend(
         client.id,
-        `463: WhatsApp refused message ${refused.event.messageId} to ${refused.event.to} (reach-out limit)`,
+        `${refused.event.error}: WhatsApp refused message ${refused.event.messageId} to ${refused.event.to} (${refused.event.error === '463' ? 'reach-out limit' : 'rate limit'})`,
       );
-    wakeClientEndpoint(env, client, waitUntil);
+    if (frames.some((f) => f.event.ack === -1)) wakeForEvent(env, client, 'message_failed', waitUntil);
+    else wakeClientEndpoint(env, client, waitUntil);
     if (watched(client.id)) for (const f of frames) waitUntil(live(env, client.id, { type: 'ack', messageId: f.event.messageId, ack: f.event.ack }));
   }
   return held;
 }
 
-/** WhatsApp's nack code for "this number may not reach out to new contacts now". */
-const REACH_OUT_REFUSED = '463';
+/** WhatsApp's nack codes for "this number sends too much, or reaches out too far, now" (463 reach-out, 429 rate). */
+const RATE_REFUSALS = new Set(['463', '429']);
+
+/**
+ * Messages WhatsApp took and then refused (ack −1): failed with why (`sent_messages.error`, the reason in
+ * GET /api/messages/{id}) and a message_failed event beside their message_ack. Not sent again: a refusal
+ * after the send may have reached the phone already. A rate refusal also pauses the number (recordAckRuns).
+ */
+async function refusalWrites(env: Bindings, client: ClientRow, nacks: AckFrame[], queueIds: Map<string, string | null>): Promise<D1PreparedStatement[]> {
+  const db = getDb(env.DB);
+  const { results } = await env.DB.prepare(
+    'SELECT message_id, message FROM sent_messages WHERE client_ref = ? AND message_id IN (SELECT value FROM json_each(?))',
+  )
+    .bind(client.id, JSON.stringify(nacks.map((f) => f.event.messageId)))
+    .all<{ message_id: string; message: string }>();
+  const bodies = new Map(results.map((r) => [r.message_id, r.message]));
+  const writes: D1PreparedStatement[] = [];
+  for (const f of nacks) {
+    const { messageId, to, error } = f.event;
+    const code = error !== undefined && RATE_REFUSALS.has(error) ? 'WHATSAPP_RATE_LIMIT' : 'WHATSAPP_REFUSED';
+    const why = `WhatsApp refused the message after taking it${error ? ` (error ${error})` : ''}`;
+    writes.push(env.DB.prepare('UPDATE sent_messages SET error = ? WHERE client_ref = ? AND message_id = ?').bind(`${code}: ${why}`, client.id, messageId));
+    const id = queueIds.get(messageId) ?? messageId;
+    const event: WebhookEvent = {
+      event: 'message_failed',
+      data: {
+        messageId: id,
+        from: client.clientId,
+        to,
+        body: bodies.get(messageId) ?? '',
+        code,
+        error: why,
+        timestamp: f.at,
+        type: 'message_failed',
+        channel: 'whatsapp',
+      },
+    };
+    for (const w of await clientEventWrites(db, client, event, `failed:${id}`)) writes.push(asD1(env.DB, w));
+  }
+  return writes;
+}
 
 /** Whether every event of a run is an ack (such runs of many clients are recorded in one batch). */
 export const onlyAcks = (run: EventFrame[]) => run.every(isAck);

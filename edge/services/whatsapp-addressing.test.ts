@@ -135,7 +135,33 @@ describe('WhatsApp addressing at the edge', () => {
     await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('nack-463-00002')));
     expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.pausedUntil).toBe(until1);
     expect(await deliveries(ref, 'client_status')).toHaveLength(1);
-    expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json).toMatchObject({ status: 'failed' });
+    // the message failed, and says why, by status and by a message_failed webhook (once for both nacks)
+    expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json).toMatchObject({
+      status: 'failed',
+      reason: 'WHATSAPP_RATE_LIMIT: WhatsApp refused the message after taking it (error 463)',
+    });
+    expect(await deliveries(ref, 'message_failed')).toEqual([
+      expect.objectContaining({ messageId: sent.json.messageId, to: '15550000077', body: 'hello stranger', code: 'WHATSAPP_RATE_LIMIT' }),
+    ]);
+    bridge.close();
+  });
+
+  it('a nack of another kind fails the message with its code and a message_failed webhook, without pausing the number', async () => {
+    const { bridge, u, clientId, ref } = await setup();
+    const sent = await call('/api/send-message', { key: u.apiKey, body: { clientId, number: '15550000079', message: 'bounced', wait: true } });
+    const { whatsappId } = (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
+    bridge.ws.send(JSON.stringify(frame(ref, 'nack-other-001', { kind: 'ack', messageId: whatsappId, to: '15550000079', ack: -1, error: '479' })));
+    await until('failed webhook', async () => (await deliveries(ref, 'message_failed')).length === 1);
+    expect((await deliveries(ref, 'message_failed'))[0]).toMatchObject({
+      code: 'WHATSAPP_REFUSED',
+      error: 'WhatsApp refused the message after taking it (error 479)',
+    });
+    expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^WHATSAPP_REFUSED: /),
+    });
+    expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.pausedUntil).toBeNull();
+    expect(await deliveries(ref, 'client_status')).toHaveLength(0);
     bridge.close();
   });
 

@@ -291,6 +291,11 @@ describe('Baileys session', () => {
     expect(other?.messageId).not.toBe(keyed.messageId);
     vi.mocked(sock.sendMessage).mockRejectedValueOnce(Object.assign(new Error('reach-out timelock'), { output: { statusCode: 463 } }));
     await expect(h.session.send('+15550000005', { text: 'new contact' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT' });
+    // WhatsApp's other "too fast" answers pause the number as well
+    vi.mocked(sock.sendMessage).mockRejectedValueOnce(Object.assign(new Error('rate-overlimit'), { output: { statusCode: 429 } }));
+    await expect(h.session.send('+15550000005', { text: 'x' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT', message: expect.stringMatching(/^429/) });
+    vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Error('rate-overlimit'));
+    await expect(h.session.send('+15550000005', { text: 'x' })).rejects.toMatchObject({ code: 'WHATSAPP_RATE_LIMIT' });
     vi.mocked(sock.sendMessage).mockRejectedValueOnce(new Error('not connected'));
     await expect(h.session.send('+15550000005', { text: 'x' })).rejects.toMatchObject({ code: 'WHATSAPP_ERROR' });
   });

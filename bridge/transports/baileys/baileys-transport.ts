@@ -418,11 +418,15 @@ export class BaileysSession implements Session {
       // WhatsApp Web's id shape (3EB0 + 18 hex), derived from the queue id: a repeat after a failover is the same message
       sent = await sock.sendMessage(jid, message, opts.key ? { messageId: `3EB0${keyedHex(this.spec.clientRef, opts.key, 18)}` } : undefined);
     } catch (err) {
-      // 463: WhatsApp's reach-out limit (too many first messages to new contacts) — a pause, not a broken send
+      // 463: WhatsApp's reach-out limit (too many first messages to new contacts); 429 / rate-overlimit: too many
+      // messages — a pause, not a broken send (and not sent: the same key goes again after it)
       const status = (err as { output?: { statusCode?: number }; data?: unknown })?.output?.statusCode;
-      if (status === 463 || /\b463\b/.test(String((err as Error).message))) {
-        throw new SessionError('WHATSAPP_RATE_LIMIT', `463: WhatsApp limits first messages to new contacts now: ${(err as Error).message}`);
+      const text = String((err as Error).message);
+      if (status === 463 || /\b463\b/.test(text)) {
+        throw new SessionError('WHATSAPP_RATE_LIMIT', `463: WhatsApp limits first messages to new contacts now: ${text}`);
       }
+      if (status === 429 || /rate-overlimit/i.test(text))
+        throw new SessionError('WHATSAPP_RATE_LIMIT', `429: WhatsApp limits this number's sending now: ${text}`);
       throw new SessionError('WHATSAPP_ERROR', `WhatsApp refused the message: ${(err as Error).message}`);
     }
     const id = sent?.key.id;

@@ -11,7 +11,7 @@ import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
 import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
-import { announcePause, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
+import { announcePause, CAPPED, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
 import { type Settled, settle } from '../services/queue-settle.ts';
 import { clientByRef } from '../services/clients.ts';
 import { handleBridgeEvent } from '../services/bridge-events.ts';
@@ -121,6 +121,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (override) await this.ctx.storage.put('policy', GovernorPolicySchema.partial().parse(override));
     else await this.ctx.storage.delete('policy');
     this.policyNow = null;
+    // a new cap may let through what waited for tomorrow's: they are looked at again now
+    this.queue.resume([CAPPED], Date.now());
     this.kick();
     return (await this.gate()).policy;
   }

@@ -21,6 +21,8 @@ const TRANSIENT = new Set(['BRIDGE_TIMEOUT', 'BRIDGE_ERROR']);
 export const MAX_TRIES = 5;
 /** An outage is looked at again at least this often (a reconnect wakes the queue at once anyway). */
 export const OUTAGE_RETRY_MS = 30_000;
+/** The code of a message held for the day's new-contact cap (it waits for the cap to renew, not its turn). */
+export const CAPPED = 'NEW_CONTACT_CAP';
 /** Messages one round sends in one round trip (unpaced numbers). */
 export const ROUND = 100;
 
@@ -122,7 +124,10 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   const pacing = paced(gate.policy);
   const limit = pacing ? 1 : ROUND;
   const rows = store.ready(now, limit);
-  if (!rows.length) return { next: store.counts().wakeAt };
+  if (!rows.length) {
+    const next = store.counts().wakeAt;
+    return next !== null && store.nextCode() === CAPPED ? { next, heldBy: 'new_contact_cap' } : { next };
+  }
   // taken before anything is awaited: a cancel from here on sees them sending, never sends a cancelled one
   const ids = rows.map((r) => r.id);
   store.startSending(ids);
@@ -132,7 +137,11 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
     const decision = decide(gate.policy, gate.state, { newContact }, now);
     if (!decision.go) {
       store.release(ids);
-      return { next: decision.at, heldBy: decision.reason };
+      if (decision.reason !== 'new_contact_cap') return { next: decision.at, heldBy: decision.reason };
+      // only this message waits for the cap to renew: those behind it (to known contacts) may go meanwhile
+      const message = `the day's first messages to new contacts reached the number's cap; it goes from ${new Date(decision.at).toISOString()}`;
+      store.retryAt(ids[0]!, decision.at, { code: CAPPED, message }, { tried: false });
+      return { next: 'again' };
     }
   }
   const outcomes = await sendRows(d.ask, rows);

@@ -25,6 +25,7 @@ const view = (s: QueueStore, now: number) => ({
   counts: s.counts(),
   cancelling: s.cancelling().map((r) => r.id),
   got: s.get('q4'),
+  nextCode: s.nextCode(),
 });
 
 describe('QueueStore', () => {
@@ -49,6 +50,9 @@ describe('QueueStore', () => {
       check(T);
       check(T + 2500);
       live.retryAt('q0', T + 5000, { code: 'SESSION_NOT_CONNECTED', message: 'away' });
+      live.retryAt('q3', T - 1, { code: 'NEW_CONTACT_CAP', message: 'tomorrow' }, { tried: false }); // held back: no try counted
+      expect(live.get('q3')).toMatchObject({ attempts: 0, lastError: 'NEW_CONTACT_CAP: tomorrow' });
+      expect(live.nextCode()).toBe('NEW_CONTACT_CAP'); // due first now
       live.markCancelling('q6');
       live.markCancelling('q7');
       live.remove(['q1', 'q2', 'q9']);

@@ -332,21 +332,26 @@ export class QueueStore {
     if (row?.state === 'queued') row.state = 'cancelling';
   }
 
-  /** A send that could not go now (bridge or session down, number paused): queued again for `at`, with why. */
-  retryAt(id: string, at: number, failure: { code: string; message: string }): void {
+  /**
+   * A send that could not go now (bridge or session down, number paused): queued again for `at`, with why.
+   * `tried: false` — held back before it was tried (the day's new-contact cap): its tries are not counted.
+   */
+  retryAt(id: string, at: number, failure: { code: string; message: string }, { tried = true } = {}): void {
     const code = failure.code.slice(0, MAX_CODE_CHARS);
     const error = `${code}: ${failure.message}`.slice(0, MAX_ERROR_CHARS); // a bridge's message has no bound of its own
     this.inFlight.delete(id);
     this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
+    const counted = tried ? 1 : 0;
     this.sql.exec(
-      "UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, last_code = ?, attempts = attempts + 1 WHERE id = ?",
+      "UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, last_code = ?, attempts = attempts + ? WHERE id = ?",
       at,
       error,
       code,
+      counted,
       id,
     );
     const row = this.mirror?.get(id);
-    if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, last_code: code, attempts: row.attempts + 1 });
+    if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, last_code: code, attempts: row.attempts + counted });
   }
 
   /** Queued rows whose last try failed with one of `codes` (an outage): due at `now` (the number is back). */
@@ -358,6 +363,23 @@ export class QueueStore {
     );
     for (const row of this.mirror?.values() ?? [])
       if (row.state === 'queued' && row.not_before > now && row.last_code !== null && codes.includes(row.last_code)) row.not_before = now;
+  }
+
+  /** The code that holds the queued message due first (not in flight), if its last try left one. */
+  nextCode(): string | null {
+    if (!this.mirror)
+      return (
+        this.sql
+          .exec<{ last_code: string | null }>(
+            "SELECT last_code FROM send_queue WHERE state = 'queued' AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY not_before, rowid LIMIT 1",
+            JSON.stringify([...this.inFlight]),
+          )
+          .toArray()[0]?.last_code ?? null
+      );
+    let first: Mirrored | null = null;
+    for (const [id, row] of this.mirror)
+      if (row.state === 'queued' && !this.inFlight.has(id) && (first === null || row.not_before < first.not_before)) first = row;
+    return first?.last_code ?? null;
   }
 
   /** Rows an earlier version marked sending in storage: queued again (nothing is in flight after a restart). */

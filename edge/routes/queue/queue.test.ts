@@ -177,11 +177,12 @@ describe('the governor through the queue', () => {
     });
     expect(put.json.policy).toMatchObject({ minIntervalMs: 60_000, newContactsPerDay: 2 });
     const ids = [];
-    for (const n of ['9721000001', '9721000002', '9721000003']) ids.push((await send({ number: n, message: `to ${n}` })).json.messageId);
+    // three new contacts, then the first again (known by then): the capped third must not hold it back
+    for (const n of ['9721000001', '9721000002', '9721000003', '9721000001']) ids.push((await send({ number: n, message: `to ${n}` })).json.messageId);
     const queue = () => call(`/api/clients/${clientId}/queue`, { key: u.apiKey }).then((r) => r.json);
     await until('first sent', async () => sendKeys(bridge!).length === 1 && (await queue()).heldBy === 'interval');
     const held = await queue();
-    expect(held).toMatchObject({ depth: 2, heldBy: 'interval' });
+    expect(held).toMatchObject({ depth: 3, heldBy: 'interval' });
     expect(Date.parse(held.nextSendAt)).toBeGreaterThan(Date.now() + 55_000);
     // the interval has passed: the second new contact goes, the third waits for tomorrow (the cap is 2)
     const passInterval = () =>
@@ -194,10 +195,23 @@ describe('the governor through the queue', () => {
     expect(sendKeys(bridge!)).toEqual(ids.slice(0, 2));
     await passInterval();
     await runDurableObjectAlarm(hub);
-    expect(sendKeys(bridge!)).toEqual(ids.slice(0, 2));
+    // the third waits for tomorrow's cap; the message to a known contact behind it goes
+    expect(sendKeys(bridge!)).toEqual([ids[0], ids[1], ids[3]]);
+    const tomorrow = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000;
     const capped = await queue();
     expect(capped).toMatchObject({ depth: 1, heldBy: 'new_contact_cap' });
-    expect(Date.parse(capped.nextSendAt)).toBe(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 86_400_000);
+    expect(Date.parse(capped.nextSendAt)).toBe(tomorrow);
+    const third = (await call(`/api/messages/${ids[2]}`, { key: u.apiKey })).json;
+    expect(third).toMatchObject({ status: 'queued', reason: expect.stringMatching(/^NEW_CONTACT_CAP: .*reached the number's cap/) });
+    // a higher cap lets it go now (after the interval)
+    await call(`/api/clients/${clientId}/governor`, {
+      method: 'PUT',
+      key: u.apiKey,
+      body: { minIntervalMs: 60_000, jitterMs: 0, newContactsPerDay: 3, warmup: null },
+    });
+    await passInterval();
+    await runDurableObjectAlarm(hub);
+    expect(sendKeys(bridge!)).toEqual([ids[0], ids[1], ids[3], ids[2]]);
     bridge!.close();
   });
 

@@ -14,7 +14,7 @@ import { isPrivateChat, summaryWrite } from './chat-summary.ts';
 import { type ClientRow, clientByRef, forgetClient } from './clients.ts';
 import { kickHeld } from './sandbox-offline.ts';
 import { recentSend, sendKey } from './recent-sends.ts';
-import { derivedQueueId, queueInBackground } from './send-queue.ts';
+import { derivedQueueId, queueSystemSend } from './send-queue.ts';
 
 /** How far ahead of the edge a bridge's event times may be believed. */
 const MAX_CLOCK_SKEW_MS = 60_000;
@@ -399,19 +399,19 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       const insert = db
         .insert(calls)
         .values({ clientRef: client.id, callId: ev.callId, callFrom: chatIdOf(ev.from), isVideo: ev.isVideo, startTime: ev.timestamp })
-        .onConflictDoNothing()
-        .returning({ id: calls.id });
-      const [inserted] = await db.batch([insert, ...eventWrites]);
+        .onConflictDoNothing();
+      await db.batch([insert, ...eventWrites]);
       wakeForEvent(env, client, 'call_rejected', waitUntil);
-      if (!live && inserted.length) {
-        queueInBackground(
+      // queued before the event is acknowledged, under an id derived from the call: an event offered again
+      // (its call row already in) queues it again and it is still one message
+      if (!live)
+        await queueSystemSend(
           env,
           client,
           { to: ev.from, text: DEFAULT_REJECTION, origin: 'rejection' },
-          waitUntil,
           await derivedQueueId(client.id, 'c', ev.callId),
+          waitUntil,
         );
-      }
       return;
     }
   }

@@ -1,13 +1,15 @@
 // Every send enters its number's queue (its ClientHub object): the answer is durable when it comes,
 // carries the queue id (the message's id everywhere: API, webhooks, the bridge's send key) and, with a
 // wait, the outcome if it came first.
+import { getDb } from '../db/client.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import type { EnqueueResult } from '../objects/contracts.ts';
 import { bridgeError, hubFor } from './bridge-commands.ts';
 import type { ClientRow } from './clients.ts';
-import type { Lane, QueuedSend } from './queue-store.ts';
+import type { Lane, QueuedRow, QueuedSend } from './queue-store.ts';
+import { settle } from './queue-settle.ts';
 
 const ID = /^q([0-9a-z]{1,12})_([A-Za-z0-9]{2,64})$/;
 
@@ -62,7 +64,18 @@ export function throwIfFailed(result: EnqueueResult): EnqueueResult {
   return result;
 }
 
-/** Fire-and-forget sends the system makes (replies, rejection messages): queued; a failure is logged. */
-export function queueInBackground(env: Bindings, client: ClientRow, send: QueuedSend, waitUntil: (p: Promise<unknown>) => void, id?: string): void {
-  waitUntil(queueSend(env, client, send, { lane: 'interactive', id }).catch((err: unknown) => console.error(`queueing a ${send.origin} send failed`, err)));
+/**
+ * A send the system makes (a webhook's reply, a call's rejection text), queued ahead of bulk under an id
+ * derived from its cause (asked twice, it is one message). A refusal (the queue is full) is its outcome: a
+ * failed sent message and a message_failed webhook. Anything else throws, for the caller to try again.
+ */
+export async function queueSystemSend(env: Bindings, client: ClientRow, send: QueuedSend, id: string, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  try {
+    await queueSend(env, client, send, { lane: 'interactive', id });
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 429) throw err;
+    const now = Date.now();
+    const row: QueuedRow = { id, send, lane: 'interactive', state: 'queued', notBefore: now, expiresAt: now, createdAt: now, attempts: 0, lastError: null };
+    await settle(env, getDb(env.DB), client, [{ row, kind: 'failed', code: err.code, message: err.message, at: now }], waitUntil);
+  }
 }

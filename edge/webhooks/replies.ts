@@ -7,7 +7,7 @@ import { getDb } from '../db/client.ts';
 import { deviceOutbox } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientByRef } from '../services/clients.ts';
-import { derivedQueueId, queueInBackground } from '../services/send-queue.ts';
+import { derivedQueueId, queueSystemSend } from '../services/send-queue.ts';
 import type { AttemptResult } from './deliver.ts';
 import { parseEndpointKey } from './endpoint.ts';
 
@@ -56,7 +56,7 @@ export async function routeReply(
   const client = await clientByRef(db, endpoint.id);
   if (!client) return;
   // queued ahead of bulk sends, under an id derived from the delivery: asked twice, it is one message;
-  // a failure is recorded as a failed sent message (GET /api/sent-messages) and a message_failed webhook
+  // a refusal is recorded as a failed sent message (GET /api/sent-messages) and a message_failed webhook
   const id = await derivedQueueId(client.id, 'w', delivery.id);
-  queueInBackground(env, client, { to: route.to, text, origin: delivery.event === 'call_rejected' ? 'rejection' : 'reply' }, waitUntil, id);
+  await queueSystemSend(env, client, { to: route.to, text, origin: delivery.event === 'call_rejected' ? 'rejection' : 'reply' }, id, waitUntil);
 }

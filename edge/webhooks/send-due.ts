@@ -96,6 +96,24 @@ export async function sendDue(
     const allowPrivate = allowPrivateUrls(env);
     const endpointNow = target;
     const results = await pool(rows, CONCURRENCY, (row) => attemptDelivery(endpointNow, row, { allowPrivate }));
+    // replies go before the outcomes are written, each under an id derived from its delivery (queued twice, it is
+    // one message), and are marked replied with them: a crash before that batch retries the delivery, and with it
+    // the reply. A reply that cannot be queued now (the number's object unreachable) fails its delivery for a retry.
+    const replied: string[] = [];
+    await Promise.all(
+      rows.map(async (row, i) => {
+        const text = row.replied_at === null && row.reply_route ? replyFor(row.event, row.attempts, results[i]!) : null;
+        if (!text) return;
+        try {
+          await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route, event: row.event }, text, waitUntil);
+          replied.push(row.id);
+        } catch (err) {
+          console.error(`webhook delivery ${row.id}: queueing its reply failed; the delivery goes again`, err);
+          const status = results[i]!.kind === 'gone' ? 410 : ((results[i] as { status: number | null }).status ?? null);
+          results[i] = { kind: 'failed', status, error: 'its reply could not be queued; retrying', retryAfterMs: null };
+        }
+      }),
+    );
     const now = Date.now();
     // the delivered ones (nearly all) in one statement per answer status; the rest one each
     const delivered = new Map<number, string[]>();
@@ -112,20 +130,18 @@ export async function sendDue(
            WHERE id IN (SELECT value FROM json_each(?3))`,
         ).bind(now, status, JSON.stringify(ids)),
       );
+    if (replied.length)
+      writes.push(
+        env.DB.prepare('UPDATE webhook_deliveries SET replied_at = ?1 WHERE id IN (SELECT value FROM json_each(?2)) AND replied_at IS NULL').bind(
+          now,
+          JSON.stringify(replied),
+        ),
+      );
     await env.DB.batch(writes);
     if (results.some((r) => r.kind === 'gone')) {
       await disableEndpoint(db, target.key);
       target.disabled = true;
     }
-    await Promise.all(
-      rows.map(async (row, i) => {
-        const text = row.replied_at === null && row.reply_route ? replyFor(row.event, row.attempts, results[i]!) : null;
-        if (!text) return;
-        // claim the reply first: a crash afterwards loses at most this one reply, never sends it twice
-        const claimed = await env.DB.prepare('UPDATE webhook_deliveries SET replied_at = ? WHERE id = ? AND replied_at IS NULL').bind(Date.now(), row.id).run();
-        if (claimed.meta.changes) await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route, event: row.event }, text, waitUntil);
-      }),
-    );
   }
   const next = await env.DB.prepare(`SELECT min(next_attempt_at) AS next FROM webhook_deliveries WHERE endpoint = ? AND status = 'pending'`)
     .bind(endpoint)

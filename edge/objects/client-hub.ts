@@ -266,9 +266,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   override async alarm(): Promise<void> {
     const clientRef = await this.storedClientRef();
     if (!clientRef) return;
-    // scheduled messages that came due join the queue (bulk lane); the next one's time is kept
-    const { expiryMs } = await this.policy();
-    const nextScheduled = await dispatchDue(this.env, clientRef, (items) => this.queue.add(items, expiryMs)).catch((err: unknown) => {
+    // scheduled messages that came due join the queue (bulk lane) while it has room (the system's bound: twice the
+    // number's limit, as for replies); the next one's time is kept
+    const { expiryMs, maxQueued } = await this.policy();
+    const nextScheduled = await dispatchDue(
+      this.env,
+      clientRef,
+      (items) => this.queue.add(items, expiryMs),
+      () => 2 * maxQueued - this.queue.depth(),
+    ).catch((err: unknown) => {
       console.error('scheduled dispatch failed; retrying shortly', err);
       return Date.now() + 10_000;
     });

@@ -39,20 +39,27 @@ export function failExhausted(env: Bindings, now: number, clientRef?: number): P
     .run();
 }
 
+/** A full queue is looked at again this soon for room for the due messages that wait in D1. */
+export const FULL_RETRY_MS = 10_000;
+
 /**
- * Moves this client's due messages into its send queue (`add`: the queue of the object calling this);
+ * Moves this client's due messages into its send queue (`add`: the queue of the object calling this; `room`:
+ * how many more it takes — a full queue leaves them pending in D1, unclaimed, until it has room);
  * answers when the next one comes due (or null).
  */
 export async function dispatchDue(
   env: Bindings,
   clientRef: number,
   add: (items: NewQueued[]) => number,
+  room: () => number = () => BATCH,
   deadline = Date.now() + 20_000,
 ): Promise<number | null> {
   if (!(await clientByRef(getDb(env.DB), clientRef))) return null;
   await failExhausted(env, Date.now(), clientRef);
   while (Date.now() < deadline) {
-    const rows = await claimDue(env, clientRef, Date.now());
+    const space = Math.min(BATCH, room());
+    if (space <= 0) return Date.now() + FULL_RETRY_MS;
+    const rows = await claimDue(env, clientRef, Date.now(), space);
     if (!rows.length) break;
     add(
       rows.map((row) => ({

@@ -205,6 +205,32 @@ describe('dispatch', () => {
     bridge.close();
   });
 
+  it('a full queue leaves due messages pending in D1, unclaimed, and takes them once it has room', async () => {
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await clientRefOf(clientId);
+    const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
+    // the number's limit is 1: the system's texts and due messages may fill 2
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 1 } });
+    const ids: number[] = [];
+    for (const message of ['one', 'two', 'three'])
+      ids.push(
+        (await call('/api/schedule-message', { key: u.apiKey, body: { clientId, number: '9721234567', message, scheduleTime: inSeconds(30) } })).json.id,
+      );
+    for (const id of ids) await makeDue(id);
+    await hub.schedule(ref, Date.now());
+    await runDurableObjectAlarm(hub); // no bridge: what joins the queue waits there
+    expect((await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.depth).toBe(2);
+    expect(await row(ids[2]!)).toMatchObject({ status: 'pending', attempts: 0 }); // not claimed, not lost
+
+    const bridge = await connectFakeBridge();
+    await makeQueueDue(hub);
+    await runDurableObjectAlarm(hub); // the two go; the third joins at the next look
+    await runDurableObjectAlarm(hub);
+    expect((await Promise.all(ids.map(row))).map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    bridge.close();
+  });
+
   it('a crash after the bridge sent it: the lapsed lease re-claims the row into the same queue id, and the keyed send is not repeated', async () => {
     const bridge = await connectFakeBridge();
     const u = await newUser();

@@ -78,12 +78,30 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       const error = `The number's send queue is full (${depth} waiting); retry later`;
       return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
     }
+    this.spaceGroupSends(items);
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
     const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
     this.kick();
     if (waits.length) return Promise.all(waits);
     return items.map((it) => ({ id: it.id, status: this.queue.stateOf(it.id) === 'sending' ? 'sending' : 'queued' }));
+  }
+
+  /** when the latest group send may go: the next waits its own anti-spam delay after it */
+  private groupSendAt = 0;
+
+  /**
+   * The spec's 2–5 s anti-spam delay before a group send spaces group sends apart: each waits its delay after
+   * the one before it (not after its own request), so a burst leaves one every few seconds.
+   */
+  private spaceGroupSends(items: NewQueued[]) {
+    const now = Date.now();
+    for (const it of items) {
+      if (it.send.origin !== 'group') continue;
+      const delay = Math.max(0, it.notBefore - now);
+      it.notBefore = Math.max(it.notBefore, this.groupSendAt + delay);
+      this.groupSendAt = it.notBefore;
+    }
   }
 
   /** A queued send's place, or null once it left the queue (its outcome is in D1 then). */

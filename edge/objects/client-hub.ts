@@ -74,8 +74,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     // cannot grow the queue without end
     const asked = items.filter((it) => ASKED.has(it.send.origin)).length;
     const depth = this.queue.depth();
-    if ((asked && depth + asked > policy.maxQueued) || depth + items.length > 2 * policy.maxQueued) {
-      const error = `The number's send queue is full (${depth} waiting); retry later`;
+    // by count and by size: long texts cannot fill the number's storage either
+    const chars = this.queue.chars();
+    const adding = items.reduce((n, it) => n + JSON.stringify(it.send).length, 0);
+    const bound = asked ? 1 : 2;
+    if ((asked && depth + asked > policy.maxQueued) || depth + items.length > 2 * policy.maxQueued || chars + adding > bound * policy.maxQueuedChars) {
+      const error = `The number's send queue is full (${depth} waiting, ${Math.ceil(chars / 1_048_576)} MiB of text); retry later`;
       return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
     }
     this.spaceGroupSends(items);

@@ -32,6 +32,8 @@ export const GovernorPolicySchema = z.object({
     .max(7 * 86_400_000),
   /** at most this many messages wait in the number's queue; an API send beyond it is refused (429 QUEUE_FULL) */
   maxQueued: z.number().int().min(1).max(1_000_000),
+  /** and at most this much message text waits (characters of the stored sends; replies and the system's texts up to twice it) */
+  maxQueuedChars: z.number().int().min(65_536).max(1_073_741_824),
 });
 export type GovernorPolicy = z.infer<typeof GovernorPolicySchema>;
 
@@ -46,6 +48,7 @@ export const DEFAULT_POLICIES: Record<TransportName, GovernorPolicy> = {
     maxPauseMs: 24 * 3_600_000,
     expiryMs: 24 * 3_600_000,
     maxQueued: 10_000,
+    maxQueuedChars: 64 * 1_048_576,
   },
   sandbox: {
     minIntervalMs: 0,
@@ -56,6 +59,7 @@ export const DEFAULT_POLICIES: Record<TransportName, GovernorPolicy> = {
     maxPauseMs: 3_600_000,
     expiryMs: 24 * 3_600_000,
     maxQueued: 10_000,
+    maxQueuedChars: 64 * 1_048_576,
   },
 };
 

@@ -26,6 +26,7 @@ const view = (s: QueueStore, now: number) => ({
   cancelling: s.cancelling().map((r) => r.id),
   got: s.get('q4'),
   nextCode: s.nextCode(),
+  chars: s.chars(),
 });
 
 describe('QueueStore', () => {

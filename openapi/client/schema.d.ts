@@ -7710,6 +7710,7 @@ export interface components {
                 maxPauseMs: number;
                 expiryMs: number;
                 maxQueued: number;
+                maxQueuedChars: number;
             };
         };
         Governor: {
@@ -7725,6 +7726,7 @@ export interface components {
                 maxPauseMs: number;
                 expiryMs: number;
                 maxQueued: number;
+                maxQueuedChars: number;
             };
             /** @description this number's own settings */
             override: {
@@ -7739,6 +7741,7 @@ export interface components {
                 maxPauseMs?: number;
                 expiryMs?: number;
                 maxQueued?: number;
+                maxQueuedChars?: number;
             } | null;
         };
         GovernorSettings: {
@@ -7753,6 +7756,7 @@ export interface components {
             maxPauseMs?: number;
             expiryMs?: number;
             maxQueued?: number;
+            maxQueuedChars?: number;
         };
         IncomingCall: {
             id: number;

@@ -140,6 +140,22 @@ describe('the send queue', () => {
     expect([retried.status, retried.json.status]).toEqual([200, 'queued']);
   });
 
+  it('the queue is bounded by size too: long texts past maxQueuedChars are refused, and room comes back as they leave', async () => {
+    const { u, clientId, send, status } = await setup({ bridge: false });
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueuedChars: 100_000 } });
+    const long = (c: string) => c.repeat(40_000);
+    const first = (await send({ message: long('a') })).json.messageId;
+    expect((await send({ message: long('b') })).status).toBe(200);
+    const full = await send({ message: long('c') });
+    expect([full.status, full.json.code]).toEqual([429, 'QUEUE_FULL']);
+    expect(full.json.error).toMatch(/2 waiting/);
+    // a short one still fits; a cancelled long one gives its room back
+    expect((await send({ message: 'short' })).status).toBe(200);
+    expect((await call(`/api/messages/${first}`, { method: 'DELETE', key: u.apiKey })).status).toBe(200);
+    expect(await status(first)).toMatchObject({ status: 'cancelled' });
+    expect((await send({ message: long('c') })).status).toBe(200);
+  });
+
   it('interactive sends go ahead of bulk ones queued before them', async () => {
     const { send, status, hub } = await setup({ bridge: false });
     const bulk1 = (await send({ message: 'bulk 1' })).json.messageId;

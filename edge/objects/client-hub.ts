@@ -362,11 +362,29 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     return raw;
   }
 
+  /**
+   * The governor's warm-up counts from the first time the number is seen connected, and again from when another
+   * phone (another connected number) pairs with this client: a new number starts low.
+   */
+  private async notePaired(connectedNumber: string | null) {
+    const [at, number] = [await this.ctx.storage.get<number>('pairedAt'), await this.ctx.storage.get<string>('pairedNumber')];
+    const another = at !== undefined && number !== undefined && connectedNumber !== null && number !== connectedNumber;
+    if (at === undefined || another) {
+      const now = Date.now();
+      await this.ctx.storage.put({ pairedAt: now, ...(connectedNumber ? { pairedNumber: connectedNumber } : {}) });
+      if (another) {
+        // another number: its own day's count, no pause carried over from the old one, warm-up from now
+        const gate = await this.gate();
+        gate.state = freshState(now);
+        await gate.save(gate.state);
+      }
+    } else if (number === undefined && connectedNumber) await this.ctx.storage.put('pairedNumber', connectedNumber);
+  }
+
   async apply(update: Partial<LiveState>): Promise<LiveState> {
     const before = await this.state();
     const next: LiveState = { ...before, ...update, updatedAt: Date.now() };
-    // the governor's warm-up counts from the first time the number is seen connected
-    if (next.status === 'connected' && !(await this.ctx.storage.get<number>('pairedAt'))) await this.ctx.storage.put('pairedAt', Date.now());
+    if (next.status === 'connected') await this.notePaired(next.connectedNumber);
     if (next.status && next.status !== 'pending_auth') {
       next.qrPng = null;
       next.pairingCode = null;

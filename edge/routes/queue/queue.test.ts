@@ -4,6 +4,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
 import { addClient, call, deliveries, makeQueueDue, newUser, refOf, until } from '../../test/helpers.ts';
+import { freshState } from '../../services/governor.ts';
 import { OUTAGE_RETRY_MS } from '../../services/queue-drain.ts';
 
 const sendKeys = (bridge: FakeBridge) =>
@@ -228,6 +229,40 @@ describe('the governor through the queue', () => {
     await passInterval();
     await runDurableObjectAlarm(hub);
     expect(sendKeys(bridge!)).toEqual([ids[0], ids[1], ids[3], ids[2]]);
+    bridge!.close();
+  });
+
+  it('another phone pairing with the client starts the warm-up again: the new number begins at the ramp', async () => {
+    const { bridge, u, clientId, ref, send, hub } = await setup();
+    await call(`/api/clients/${clientId}/governor`, {
+      method: 'PUT',
+      key: u.apiKey,
+      body: { minIntervalMs: 0, jitterMs: 0, newContactsPerDay: 50, warmup: { days: 7, startPerDay: 1 } },
+    });
+    const connected = (number: string, id: string) =>
+      bridge!.ws.send(
+        JSON.stringify({ t: 'event', id, clientRef: ref, at: Date.now(), event: { kind: 'status', status: 'connected', connectedNumber: number } }),
+      );
+    connected('972500000001@c.us', 'paired-first-01');
+    await bridge!.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('paired-first-01')));
+    // paired a month ago: past its warm-up
+    const monthAgo = Date.now() - 30 * 86_400_000;
+    await runInDurableObject(hub, async (_, state) => {
+      await state.storage.put('pairedAt', monthAgo);
+      await state.storage.put('governor', freshState(monthAgo));
+    });
+    const a = [(await send({ number: '9723000001', wait: true })).json, (await send({ number: '9723000002', wait: true })).json];
+    expect(a.map((r) => r.status)).toEqual(['sent', 'sent']);
+    // another phone pairs: its first day allows one first message to a new contact
+    connected('972500000002@c.us', 'paired-second-1');
+    await bridge!.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('paired-second-1')));
+    expect((await send({ number: '9723000003', wait: true })).json.status).toBe('sent');
+    const capped = (await send({ number: '9723000004' })).json.messageId;
+    await until('capped', async () => (await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.heldBy === 'new_contact_cap');
+    expect((await call(`/api/messages/${capped}`, { key: u.apiKey })).json).toMatchObject({
+      status: 'queued',
+      reason: expect.stringMatching(/^NEW_CONTACT_CAP/),
+    });
     bridge!.close();
   });
 

@@ -3,7 +3,7 @@
 // code), its live sockets and its alarm (queued sends that may go later, scheduled messages coming due).
 import { DurableObject } from 'cloudflare:workers';
 import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.ts';
-import { type AuthEntry, chatIdOf, checkResult, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
+import { type AuthEntry, chatIdOf, checkResult, type GroupInfo, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import { type Bindings, isSandbox } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
 import { runFallbacks } from '../services/fallbacks.ts';
@@ -269,6 +269,16 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const db = getDb(this.env.DB);
     const client = await clientByRef(db, clientRef);
     if (client) await announcePause(this.env, db, client, gate.state.pausedUntil!, reason, (p) => this.ctx.waitUntil(p));
+  }
+
+  // ——— the number's groups ———
+
+  async knownGroups(): Promise<GroupInfo[] | null> {
+    return (await this.ctx.storage.get<GroupInfo[]>('groups')) ?? null;
+  }
+
+  async rememberGroups(groups: GroupInfo[]): Promise<void> {
+    await this.ctx.storage.put('groups', groups);
   }
 
   // ——— scheduled messages ———

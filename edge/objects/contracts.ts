@@ -2,7 +2,7 @@
 // (via the bindings in env.ts), never by importing an object's class, so imports go one way:
 // entry points (routes, objects) → services → db/lib, with no cycle through the bindings' types.
 import type { LiveFrame, LiveState } from '../../adapters/live.ts';
-import type { AuthEntry, HeldSession, Op, RawBridgeResult } from '../../adapters/protocol.ts';
+import type { AuthEntry, GroupInfo, HeldSession, Op, RawBridgeResult } from '../../adapters/protocol.ts';
 import type { GovernorPolicy } from '../services/governor.ts';
 import type { NewQueued, QueueCounts, QueuedRow } from '../services/queue-store.ts';
 
@@ -125,6 +125,9 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   /** auth state written by the holder at `epoch` (false: not the current holder; nothing kept) */
   storeAuth(epoch: number, entries: AuthEntry[]): Promise<boolean>;
   schedule(clientRef: number, at: number): Promise<void>;
+  /** the number's groups as the bridge last listed them (null: never listed): group sends queue on them in an outage */
+  knownGroups(): Promise<GroupInfo[] | null>;
+  rememberGroups(groups: GroupInfo[]): Promise<void>;
   /** a send with an SMS fallback was queued: decide it by `at` */
   expectFallback(clientRef: number, at: number): Promise<void>;
 }

@@ -10,14 +10,36 @@ import { ApiError } from '../../lib/errors.ts';
 import { groupDelay } from '../../lib/group-delay.ts';
 import { createRouter } from '../../lib/router.ts';
 import { inList } from '../../lib/sql-list.ts';
-import { command } from '../../services/bridge-commands.ts';
+import { command, hubFor } from '../../services/bridge-commands.ts';
+import { OUTAGE_CODES } from '../../services/queue-drain.ts';
 import { findOwnClient, type ClientRow } from '../../services/clients.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
 import { picturesFor } from '../../services/pictures.ts';
 import { queueSend } from '../../services/send-queue.ts';
 import { listGroupsRoute, sendGroupMessageRoute, sendToGroupRoute } from './groups.routes.ts';
 
-const groupsOf = (c: Context<AppEnv>, client: ClientRow): Promise<GroupInfo[]> => command(c.env, client.id, 'groups', {});
+/** The number's groups from the bridge, remembered by the number's object for an outage. */
+async function groupsOf(c: Context<AppEnv>, client: ClientRow): Promise<GroupInfo[]> {
+  const groups = await command(c.env, client.id, 'groups', {});
+  c.executionCtx.waitUntil(
+    hubFor(c.env, client.id)
+      .rememberGroups(groups)
+      .catch((err: unknown) => console.error('remembering the groups failed', err)),
+  );
+  return groups;
+}
+
+/** For a send: the bridge's list, or in an outage the one it gave last (the send then waits in the queue for the number). */
+async function groupsForSend(c: Context<AppEnv>, client: ClientRow): Promise<GroupInfo[]> {
+  try {
+    return await groupsOf(c, client);
+  } catch (err) {
+    if (!(err instanceof ApiError) || !(OUTAGE_CODES as readonly string[]).includes(err.code)) throw err;
+    const known = await hubFor(c.env, client.id).knownGroups();
+    if (!known) throw err;
+    return known;
+  }
+}
 
 interface GroupSend {
   message?: string;
@@ -28,7 +50,7 @@ interface GroupSend {
 /** The spec's group rules, the anti-spam delay, then the send. */
 async function sendToGroup(c: Context<AppEnv>, client: ClientRow, groupId: string, body: GroupSend) {
   if (!isGroupId(groupId) && !isChannelId(groupId)) throw new ApiError(400, 'INVALID_CHAT_TYPE', 'Not a group or channel id (…@g.us or …@newsletter)');
-  const group = (await groupsOf(c, client)).find((g) => g.id === groupId);
+  const group = (await groupsForSend(c, client)).find((g) => g.id === groupId);
   if (!group) throw new ApiError(404, 'GROUP_NOT_FOUND', 'Group or channel not found');
   if (group.isReadOnly) throw new ApiError(403, 'READ_ONLY_CHAT', 'Only admins can send to this group or channel');
   const media = body.mediaUrl ? { url: body.mediaUrl, ...checkMediaUrl(body.mediaUrl, allowPrivateUrls(c.env)), kind: body.mediaType! } : undefined;

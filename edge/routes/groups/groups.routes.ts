@@ -77,7 +77,7 @@ export const sendGroupMessageRoute = createRoute({
   tags: ['Groups'],
   summary: 'Send a message or media to a group or channel (API key)',
   description:
-    'Joins the number\'s send queue and leaves a random 2-5 s (GROUP_SEND_DELAY_MS) after the number\'s previous group send, against spam: the answer comes at once, `status: "queued"`, with the message id for GET /api/messages/{id}. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.',
+    'Joins the number\'s send queue and leaves a random 2-5 s (GROUP_SEND_DELAY_MS) after the number\'s previous group send, against spam: the answer comes at once, `status: "queued"`, with the message id for GET /api/messages/{id}. While the number is away (no bridge, session not connected) it queues on the group list the bridge gave last, and waits for the number; with none known, 503. Read-only chats: 403 READ_ONLY_CHAT; not a group or channel: 400 INVALID_CHAT_TYPE; unknown: 404 GROUP_NOT_FOUND.',
   security: KeyOrSessionSecurity,
   middleware: [loginOrKey()] as const,
   request: {

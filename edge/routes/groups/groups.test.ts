@@ -1,7 +1,8 @@
-// Group sends through the queue: the spec's anti-spam delay spaces a burst of group sends apart.
+// Group sends through the queue: the spec's anti-spam delay spaces a burst of group sends apart, and in an
+// outage a send to a group the number was last seen in waits in the queue like any other.
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge } from '../../test/fake-bridge.ts';
-import { addClient, call, newUser } from '../../test/helpers.ts';
+import { addClient, call, newUser, until } from '../../test/helpers.ts';
 
 const GROUP = '120363000000000001@g.us';
 
@@ -32,5 +33,29 @@ describe('group sends', () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(2000);
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(2000);
     bridge.close();
+  });
+
+  it('in an outage a group send queues on the group list the bridge gave last; with none known it is 503', async () => {
+    const bridge = await connectFakeBridge();
+    const answer = bridge.answer;
+    bridge.answer = (frame) =>
+      frame.op === 'groups'
+        ? {
+            ok: true,
+            result: [{ id: GROUP, name: 'Team', description: null, type: 'group', isReadOnly: false, participants: 3, owner: null, createdAt: null }],
+          }
+        : answer(frame);
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const other = await addClient(u.apiKey);
+    expect((await call(`/api/groups/${clientId}`, { key: u.apiKey })).status).toBe(200); // listed once
+    bridge.close();
+    await until('the link gone', async () => (await call('/health')).json.bridge === 'disconnected');
+    const queued = await call('/api/send-group-message', { key: u.apiKey, body: { clientId, groupId: GROUP, message: 'while away' } });
+    expect([queued.status, queued.json.message?.status, queued.json.groupName]).toEqual([200, 'queued', 'Team']);
+    const unknown = await call('/api/send-group-message', { key: u.apiKey, body: { clientId, groupId: '120363000000000999@g.us', message: 'x' } });
+    expect([unknown.status, unknown.json.code]).toEqual([404, 'GROUP_NOT_FOUND']);
+    const never = await call('/api/send-group-message', { key: u.apiKey, body: { clientId: other.clientId, groupId: GROUP, message: 'x' } });
+    expect([never.status, never.json.code]).toEqual([503, 'BRIDGE_UNAVAILABLE']);
   });
 });

@@ -110,6 +110,32 @@ it('a frame of events is recorded in order per client and acknowledged in one ac
   bridge.close();
 });
 
+it('a burst of messages in one frame is written together, each counted once in its chat, a repeat of one counting nothing', async () => {
+  const bridge = await connectFakeBridge();
+  const u = await newUser();
+  const { clientId } = await addClient(u.apiKey);
+  await call('/api/update-webhook', { key: u.apiKey, body: { clientId, webhookUrl: 'https://hooks.example.com/burst' } });
+  const ref = bridge.frames.find((f) => f.t === 'req' && f.op === 'start' && f.params.clientId === clientId).clientRef;
+  const from = (n: number) => `1555000010${n % 2}`; // two chats, alternating
+  const msg = (i: number) => {
+    const e = messageEvent(ref, `burst-msg-${String(i).padStart(4, '0')}`, `burst ${i}`);
+    return { ...e, event: { ...e.event, from: from(i), chatId: `${from(i)}@c.us`, timestamp: Date.now() + i } };
+  };
+  // 40 messages (more than one D1 batch holds with their summaries and webhooks) and a repeat of the fifth
+  const events = [...Array.from({ length: 40 }, (_, i) => msg(i)), msg(4)];
+  bridge.ws.send(JSON.stringify({ t: 'events', events }));
+  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('burst-msg-0039')));
+  const received = (await call(`/api/received-messages/${clientId}?limit=100`, { key: u.apiKey })).json.messages.map((m: any) => m.message);
+  expect(new Set(received).size).toBe(40);
+  expect(received).toHaveLength(40);
+  const chats = (await call(`/api/chats/${clientId}`, { key: u.apiKey })).json.chats;
+  for (const n of [0, 1])
+    expect(chats.find((c: any) => c.id._serialized === `${from(n)}@c.us`)).toMatchObject({ unreadCount: 20, lastMessage: { body: `burst ${38 + n}` } });
+  const hooks = (await call('/api/webhook-deliveries?event=message_received&limit=100', { key: u.apiKey })).json.deliveries;
+  expect(hooks).toHaveLength(40);
+  bridge.close();
+});
+
 it("an ack faster than its send's record is held (not acknowledged; the bridge is asked to offer it again soon) and then recorded under the message's id", async () => {
   const bridge = await connectFakeBridge();
   const u = await newUser();

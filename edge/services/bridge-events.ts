@@ -194,6 +194,124 @@ async function refusalWrites(env: Bindings, client: ClientRow, nacks: AckFrame[]
   return writes;
 }
 
+type MessageFrame = EventFrame & { event: Extract<EventFrame['event'], { kind: 'message' }> };
+const isMessage = (f: EventFrame): f is MessageFrame => f.event.kind === 'message';
+type Push = (clientRef: number, frame: LiveFrame) => void;
+
+/**
+ * One message event's writes — its row, its chat's summary right after it (it counts the row that insert
+ * added), its webhook — and what follows once they are in (the wake-ups and the live frame).
+ */
+async function messageWrites(
+  env: Bindings,
+  client: ClientRow,
+  frame: MessageFrame,
+): Promise<{ writes: D1PreparedStatement[]; after: (waitUntil: (p: Promise<unknown>) => void, push: Push) => void }> {
+  const db = getDb(env.DB);
+  const ev = frame.event;
+  const none = { writes: [], after: () => {} };
+  if (ev.fromMe) {
+    // our own message, seen in the history sync: the chat views show it as sent
+    if (!ev.history) return none;
+    const row = db
+      .insert(sentMessages)
+      .values({
+        userId: client.userId,
+        clientRef: client.id,
+        messageId: ev.messageId,
+        recipient: ev.chatId.replace(/@c\.us$/, ''),
+        message: ev.body,
+        status: 'sent',
+        sentAt: ev.timestamp,
+      })
+      .onConflictDoNothing();
+    const summary = isPrivateChat(ev.chatId)
+      ? [summaryWrite(db, { clientRef: client.id, chatId: ev.chatId, body: ev.body, at: ev.timestamp, fromMe: true })]
+      : [];
+    return { writes: [row, ...summary].map((w) => asD1(env.DB, w)), after: () => {} };
+  }
+  // the row and its webhook together; the delivery id comes from the message, so a re-sent event (say the
+  // first try failed after D1 wrote) still queues exactly one delivery
+  const eventWrites = ev.history
+    ? []
+    : await clientEventWrites(
+        db,
+        client,
+        {
+          event: 'message_received',
+          data: {
+            from: ev.from,
+            to: client.clientId,
+            body: ev.body,
+            message: ev.body,
+            timestamp: ev.timestamp,
+            type: 'received_message',
+            channel: 'whatsapp',
+            messageId: ev.messageId,
+            ...(ev.groupId ? { groupId: ev.groupId } : {}),
+            ...(ev.senderLid ? { fromLid: ev.senderLid } : {}),
+          },
+        },
+        `message:${ev.messageId}`,
+        { replyRoute: { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null } },
+      );
+  const insert = db
+    .insert(receivedMessages)
+    .values({
+      clientRef: client.id,
+      messageId: ev.messageId,
+      sender: ev.from,
+      chatId: ev.chatId,
+      groupId: ev.groupId ?? null,
+      message: ev.body,
+      type: ev.type,
+      hasMedia: ev.hasMedia,
+      receivedAt: ev.timestamp,
+      mimetype: ev.mimetype ?? null,
+      filename: ev.filename ?? null,
+      pushName: ev.pushName ?? null,
+    })
+    .onConflictDoNothing();
+  const summary =
+    !ev.groupId && isPrivateChat(ev.chatId)
+      ? [
+          summaryWrite(db, {
+            clientRef: client.id,
+            chatId: ev.chatId,
+            body: ev.body,
+            at: ev.timestamp,
+            fromMe: false,
+            name: ev.pushName,
+            countUnread: !ev.history,
+          }),
+        ]
+      : [];
+  return {
+    writes: [insert, ...summary, ...eventWrites].map((w) => asD1(env.DB, w)),
+    after: (waitUntil, push) => {
+      if (ev.history) return;
+      wakeForEvent(env, client, 'message_received', waitUntil);
+      push(
+        client.id,
+        liveMessage(ev.chatId, { id: ev.messageId, body: ev.body, fromMe: false, at: ev.timestamp, type: ev.type, hasMedia: ev.hasMedia, from: ev.from }),
+      );
+    },
+  };
+}
+
+/** Groups of statements in as few D1 batches as fit (100 statements each), a group never split across two. */
+async function batchGroups(d1: D1Database, groups: D1PreparedStatement[][]): Promise<void> {
+  let batch: D1PreparedStatement[] = [];
+  for (const group of groups) {
+    if (batch.length && batch.length + group.length > 100) {
+      await d1.batch(batch);
+      batch = [];
+    }
+    batch.push(...group);
+  }
+  if (batch.length) await d1.batch(batch);
+}
+
 /** Whether every event of a run is an ack (such runs of many clients are recorded in one batch). */
 export const onlyAcks = (run: EventFrame[]) => run.every(isAck);
 
@@ -216,8 +334,24 @@ export async function handleBridgeEvents(
   if (!first) return held;
   const client = await clientFor(env, first.clientRef);
   if (!client) return held; // deleted meanwhile: nothing to record
+  const push: Push = (clientRef, frame) => {
+    if (isWatched(watched)) waitUntil(live(env, clientRef, frame));
+  };
   for (let i = 0; i < frames.length; ) {
     const frame = frames[i]!;
+    if (isMessage(frame)) {
+      // consecutive messages (a burst, a history sync): their writes in one D1 batch, in order
+      const run: MessageFrame[] = [];
+      while (i < frames.length && isMessage(frames[i]!)) run.push(frames[i++] as MessageFrame);
+      const built = [];
+      for (const f of run) built.push(await messageWrites(env, client, f));
+      await batchGroups(
+        env.DB,
+        built.map((m) => m.writes),
+      );
+      for (const m of built) m.after(waitUntil, push);
+      continue;
+    }
     if (!isAck(frame)) {
       await handleBridgeEvent(env, frame, waitUntil, watched);
       i++;
@@ -276,91 +410,9 @@ export async function handleBridgeEvent(env: Bindings, frame: EventFrame, waitUn
       return;
     }
     case 'message': {
-      if (ev.fromMe) {
-        // our own message, seen in the history sync: the chat views show it as sent
-        if (ev.history) {
-          const row = db
-            .insert(sentMessages)
-            .values({
-              userId: client.userId,
-              clientRef: client.id,
-              messageId: ev.messageId,
-              recipient: ev.chatId.replace(/@c\.us$/, ''),
-              message: ev.body,
-              status: 'sent',
-              sentAt: ev.timestamp,
-            })
-            .onConflictDoNothing();
-          await (isPrivateChat(ev.chatId)
-            ? db.batch([row, summaryWrite(db, { clientRef: client.id, chatId: ev.chatId, body: ev.body, at: ev.timestamp, fromMe: true })])
-            : row);
-        }
-        return;
-      }
-      // the row and its webhook in one batch; the delivery id comes from the message, so a re-sent
-      // event (say the first try failed after D1 wrote) still queues exactly one delivery
-      const eventWrites =
-        ev.history || ev.fromMe
-          ? []
-          : await clientEventWrites(
-              db,
-              client,
-              {
-                event: 'message_received',
-                data: {
-                  from: ev.from,
-                  to: client.clientId,
-                  body: ev.body,
-                  message: ev.body,
-                  timestamp: ev.timestamp,
-                  type: 'received_message',
-                  channel: 'whatsapp',
-                  messageId: ev.messageId,
-                  ...(ev.groupId ? { groupId: ev.groupId } : {}),
-                  ...(ev.senderLid ? { fromLid: ev.senderLid } : {}),
-                },
-              },
-              `message:${ev.messageId}`,
-              { replyRoute: { channel: 'whatsapp', to: ev.groupId ?? ev.from, sim: null } },
-            );
-      const insert = db
-        .insert(receivedMessages)
-        .values({
-          clientRef: client.id,
-          messageId: ev.messageId,
-          sender: ev.from,
-          chatId: ev.chatId,
-          groupId: ev.groupId ?? null,
-          message: ev.body,
-          type: ev.type,
-          hasMedia: ev.hasMedia,
-          receivedAt: ev.timestamp,
-          mimetype: ev.mimetype ?? null,
-          filename: ev.filename ?? null,
-          pushName: ev.pushName ?? null,
-        })
-        .onConflictDoNothing();
-      const summary =
-        !ev.groupId && isPrivateChat(ev.chatId)
-          ? [
-              summaryWrite(db, {
-                clientRef: client.id,
-                chatId: ev.chatId,
-                body: ev.body,
-                at: ev.timestamp,
-                fromMe: false,
-                name: ev.pushName,
-                countUnread: !ev.history,
-              }),
-            ]
-          : [];
-      await db.batch([insert, ...summary, ...eventWrites]);
-      if (ev.history) return;
-      wakeForEvent(env, client, 'message_received', waitUntil);
-      push(
-        client.id,
-        liveMessage(ev.chatId, { id: ev.messageId, body: ev.body, fromMe: false, at: ev.timestamp, type: ev.type, hasMedia: ev.hasMedia, from: ev.from }),
-      );
+      const m = await messageWrites(env, client, frame as MessageFrame);
+      await batchGroups(env.DB, [m.writes]);
+      m.after(waitUntil, push);
       return;
     }
     case 'reaction': {

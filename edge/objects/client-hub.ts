@@ -35,6 +35,8 @@ interface LiveAttachment {
 const EMPTY: LiveState = { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
 /** An alarm stands behind every enqueue: if this object dies mid-drain, the queue is taken up again by then. */
 const SAFETY_NET_MS = 30_000;
+/** At most this many of a number's groups are kept for group sends in an outage. */
+const MAX_KEPT_GROUPS = 5000;
 /** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
 const DRAIN_BUDGET_MS = 20_000;
 
@@ -82,7 +84,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       const error = `The number's send queue is full (${depth} waiting, ${Math.ceil(chars / 1_048_576)} MiB of text); retry later`;
       return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
     }
-    this.spaceGroupSends(items);
+    const groupSendAt = this.spaceGroupSends(items);
+    if (items.some((it) => it.notBefore >= Date.now() + policy.expiryMs)) {
+      const error = "The number's group sends are spaced so far ahead that this one would expire first; retry later";
+      return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
+    }
+    this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
     const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
@@ -98,14 +105,17 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
    * The spec's 2–5 s anti-spam delay before a group send spaces group sends apart: each waits its delay after
    * the one before it (not after its own request), so a burst leaves one every few seconds.
    */
-  private spaceGroupSends(items: NewQueued[]) {
+  private spaceGroupSends(items: NewQueued[]): number {
     const now = Date.now();
+    // nothing waits (all went, or were cancelled): the spacing starts again from now
+    let last = this.groupSendAt < now || this.queue.depth() === 0 ? 0 : this.groupSendAt;
     for (const it of items) {
       if (it.send.origin !== 'group') continue;
       const delay = Math.max(0, it.notBefore - now);
-      it.notBefore = Math.max(it.notBefore, this.groupSendAt + delay);
-      this.groupSendAt = it.notBefore;
+      it.notBefore = Math.max(it.notBefore, last + delay);
+      last = it.notBefore;
     }
+    return last;
   }
 
   /** A queued send's place, or null once it left the queue (its outcome is in D1 then). */
@@ -277,8 +287,25 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     return (await this.ctx.storage.get<GroupInfo[]>('groups')) ?? null;
   }
 
+  private groupsKept: string | null = null;
+
+  /** Kept when they changed, each with what a send needs (id, name, kind, read-only): bounded, whatever the list. */
   async rememberGroups(groups: GroupInfo[]): Promise<void> {
-    await this.ctx.storage.put('groups', groups);
+    const slim: GroupInfo[] = groups.slice(0, MAX_KEPT_GROUPS).map((g) => ({
+      id: g.id,
+      name: g.name.slice(0, 200),
+      description: null,
+      type: g.type,
+      isReadOnly: g.isReadOnly,
+      participants: g.participants,
+      owner: null,
+      createdAt: null,
+    }));
+    const json = JSON.stringify(slim);
+    if (this.groupsKept === null) this.groupsKept = JSON.stringify((await this.ctx.storage.get<GroupInfo[]>('groups')) ?? null);
+    if (json === this.groupsKept) return;
+    await this.ctx.storage.put('groups', slim);
+    this.groupsKept = json;
   }
 
   // ——— scheduled messages ———
@@ -300,12 +327,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (!clientRef) return;
     // scheduled messages that came due join the queue (bulk lane) while it has room (the system's bound: twice the
     // number's limit, as for replies); the next one's time is kept
-    const { expiryMs, maxQueued } = await this.policy();
+    const { expiryMs, maxQueued, maxQueuedChars } = await this.policy();
     const nextScheduled = await dispatchDue(
       this.env,
       clientRef,
       (items) => this.queue.add(items, expiryMs),
-      () => 2 * maxQueued - this.queue.depth(),
+      () => (this.queue.chars() >= 2 * maxQueuedChars ? 0 : 2 * maxQueued - this.queue.depth()),
     ).catch((err: unknown) => {
       console.error('scheduled dispatch failed; retrying shortly', err);
       return Date.now() + 10_000;
@@ -387,6 +414,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
         const gate = await this.gate();
         gate.state = freshState(now);
         await gate.save(gate.state);
+        this.queue.resume([CAPPED], now); // the old number's cap held them; the new one's decides
       }
     } else if (number === undefined && connectedNumber) await this.ctx.storage.put('pairedNumber', connectedNumber);
   }

@@ -174,6 +174,8 @@ async function refusalWrites(env: Bindings, client: ClientRow, nacks: AckFrame[]
     const code = error !== undefined && RATE_REFUSALS.has(error) ? 'WHATSAPP_RATE_LIMIT' : 'WHATSAPP_REFUSED';
     const why = `WhatsApp refused the message after taking it${error ? ` (error ${error})` : ''}`;
     writes.push(env.DB.prepare('UPDATE sent_messages SET error = ? WHERE client_ref = ? AND message_id = ?').bind(`${code}: ${why}`, client.id, messageId));
+    // a message we have no row of (sent from the phone, long ago) fails with its ack alone
+    if (!bodies.has(messageId)) continue;
     const id = queueIds.get(messageId) ?? messageId;
     const event: WebhookEvent = {
       event: 'message_failed',

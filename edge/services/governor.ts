@@ -33,7 +33,7 @@ export const GovernorPolicySchema = z.object({
   /** at most this many messages wait in the number's queue; an API send beyond it is refused (429 QUEUE_FULL) */
   maxQueued: z.number().int().min(1).max(1_000_000),
   /** and at most this much message text waits (characters of the stored sends; replies and the system's texts up to twice it) */
-  maxQueuedChars: z.number().int().min(65_536).max(1_073_741_824),
+  maxQueuedChars: z.number().int().min(262_144).max(1_073_741_824),
 });
 export type GovernorPolicy = z.infer<typeof GovernorPolicySchema>;
 

@@ -94,8 +94,8 @@ const MAX_CODE_CHARS = 64;
 /** The mirror's bound (about 150 bytes a row; errors up to MAX_ERROR_CHARS): past it, SQL answers reads until the queue is back under half of it. */
 export const MIRROR_ROWS = 5000;
 
-/** A row as SQL holds it, minus its id (the mirror's key) and its message (read by id when needed), with the message's size. */
-type Mirrored = Omit<Raw, 'id' | 'item'> & { size: number };
+/** A row as SQL holds it, minus its id (the mirror's key) and its message (read by id when needed). */
+type Mirrored = Omit<Raw, 'id' | 'item'>;
 
 /** A mirrored row with its id again (a row on its way to `withItems`). */
 type MirroredRow = Mirrored & { id: string };
@@ -135,12 +135,14 @@ export class QueueStore {
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
     this.loadMirror();
     this.recomputeExpiry();
+    this.recountChars();
   }
 
   /** Reads the memory copy again from SQLite (after storage was changed behind this store: tests); what is in flight stays. */
   reload(): void {
     this.loadMirror();
     this.recomputeExpiry();
+    this.recountChars();
   }
 
   /** Whether reads are answered from memory (exposed for tests). */
@@ -155,32 +157,25 @@ export class QueueStore {
       return;
     }
     this.mirror = new Map();
-    this.mirrorChars = 0;
-    for (const { id, ...row } of this.sql.exec<MirroredRow>(`SELECT ${META}, length(item) AS size FROM send_queue ORDER BY rowid`)) this.keep(id, row);
+    for (const { id, ...row } of this.sql.exec<MirroredRow>(`SELECT ${META} FROM send_queue ORDER BY rowid`)) this.keep(id, row);
   }
-
-  /** the size of the mirrored rows' messages (SQL sums them while it answers) */
-  private mirrorChars = 0;
 
   private keep(id: string, row: Mirrored) {
     if (!this.mirror) return;
-    this.forget(id);
     this.mirror.set(id, row);
-    this.mirrorChars += row.size;
     if (this.mirror.size > this.mirrorRows) this.mirror = null;
   }
 
-  private forget(id: string) {
-    const row = this.mirror?.get(id);
-    if (!row) return;
-    this.mirrorChars -= row.size;
-    this.mirror!.delete(id);
+  /** the characters of every stored send: summed once, then kept as rows come and go (SQLite's own count) */
+  private totalChars = 0;
+
+  private recountChars() {
+    this.totalChars = this.sql.exec<{ n: number }>('SELECT coalesce(sum(length(item)), 0) AS n FROM send_queue').one().n;
   }
 
   /** How much message the queue holds (characters of the stored sends). */
   chars(): number {
-    if (this.mirror) return this.mirrorChars;
-    return this.sql.exec<{ n: number }>('SELECT coalesce(sum(length(item)), 0) AS n FROM send_queue').one().n;
+    return this.totalChars;
   }
 
   private depthSql(): number {
@@ -204,7 +199,7 @@ export class QueueStore {
       if (item !== undefined) return [{ ...r, item }];
       // never expected: a copy without its row would be counted as due forever (and wake the hub again and again)
       console.error(`send queue: ${r.id} was in memory but not in storage; dropped from memory`);
-      this.forget(r.id);
+      this.mirror?.delete(r.id);
       return [];
     });
   }
@@ -234,19 +229,21 @@ export class QueueStore {
         attempts: 0,
         last_error: null,
         last_code: null,
-        size: item.length,
       };
-      const cursor = this.sql.exec(
-        'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?, ?, ?, ?, ?, ?)',
-        it.id,
-        row.lane,
-        row.not_before,
-        row.expires_at,
-        row.created_at,
-        item,
-      );
-      if (cursor.rowsWritten > 0) {
+      const [inserted] = this.sql
+        .exec<{ size: number }>(
+          'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?, ?, ?, ?, ?, ?) RETURNING length(item) AS size',
+          it.id,
+          row.lane,
+          row.not_before,
+          row.expires_at,
+          row.created_at,
+          item,
+        )
+        .toArray();
+      if (inserted) {
         added += 1;
+        this.totalChars += inserted.size;
         this.keep(it.id, row);
       }
       this.earliestExpiry = Math.min(this.earliestExpiry, row.expires_at);
@@ -414,8 +411,12 @@ export class QueueStore {
   remove(ids: string[]): void {
     for (const id of ids) this.inFlight.delete(id);
     if (!ids.length) return;
-    this.sql.exec('DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?))', JSON.stringify(ids));
-    if (this.mirror) for (const id of ids) this.forget(id);
+    for (const { size } of this.sql.exec<{ size: number }>(
+      'DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?)) RETURNING length(item) AS size',
+      JSON.stringify(ids),
+    ))
+      this.totalChars -= size;
+    if (this.mirror) for (const id of ids) this.mirror.delete(id);
     else if (this.depthSql() <= this.mirrorRows / 2) this.loadMirror(); // well back under the bound: memory answers again
   }
 
@@ -423,7 +424,7 @@ export class QueueStore {
     this.inFlight.clear();
     this.sql.exec('DELETE FROM send_queue');
     this.mirror = new Map();
-    this.mirrorChars = 0;
+    this.totalChars = 0;
   }
 
   counts(): QueueCounts {

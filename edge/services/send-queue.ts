@@ -66,10 +66,14 @@ export function throwIfFailed(result: EnqueueResult): EnqueueResult {
 
 /**
  * A send the system makes (a webhook's reply, a call's rejection text), queued ahead of bulk under an id
- * derived from its cause (asked twice, it is one message). A refusal (the queue is full) is its outcome: a
+ * derived from its cause (asked twice — while queued or after it settled — it is one message). A refusal (the queue is full) is its outcome: a
  * failed sent message and a message_failed webhook. Anything else throws, for the caller to try again.
  */
 export async function queueSystemSend(env: Bindings, client: ClientRow, send: QueuedSend, id: string, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
+  // already settled (its cause offered again after the queue row went): not sent a second time. Its outcome is
+  // written before its queue row is deleted, so one or the other always knows the id.
+  const settled = await env.DB.prepare('SELECT 1 AS one FROM sent_messages WHERE client_ref = ? AND queue_id = ?').bind(client.id, id).first();
+  if (settled) return;
   try {
     await queueSend(env, client, send, { lane: 'interactive', id });
   } catch (err) {

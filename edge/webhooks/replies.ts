@@ -24,11 +24,11 @@ function parseReply(body: string) {
 }
 
 /** What to send back after this attempt, if anything. */
-export function replyFor(event: string, attempts: number, result: AttemptResult): string | null {
+export function replyFor(event: string, result: AttemptResult): string | null {
   const reply = result.kind === 'delivered' && result.body ? parseReply(result.body) : undefined;
   if (event === 'call_rejected') {
-    // the caller hears back once, after the first attempt, whatever the webhook did
-    if (attempts !== 1) return null;
+    // the caller hears back after the first attempt, whatever the webhook did; once (the caller marks it
+    // replied), and on a later attempt only if the first could not queue it
     return reply?.rejectionMessage?.trim().slice(0, MAX_REPLY) || DEFAULT_REJECTION;
   }
   if (!REPLYABLE.has(event)) return null;

@@ -102,15 +102,17 @@ export async function sendDue(
     const replied: string[] = [];
     await Promise.all(
       rows.map(async (row, i) => {
-        const text = row.replied_at === null && row.reply_route ? replyFor(row.event, row.attempts, results[i]!) : null;
+        const text = row.replied_at === null && row.reply_route ? replyFor(row.event, results[i]!) : null;
         if (!text) return;
         try {
           await routeReply(env, { id: row.id, endpoint, replyRoute: row.reply_route, event: row.event }, text, waitUntil);
           replied.push(row.id);
         } catch (err) {
-          console.error(`webhook delivery ${row.id}: queueing its reply failed; the delivery goes again`, err);
-          const status = results[i]!.kind === 'gone' ? 410 : ((results[i] as { status: number | null }).status ?? null);
-          results[i] = { kind: 'failed', status, error: 'its reply could not be queued; retrying', retryAfterMs: null };
+          const result = results[i]!;
+          // tried again with the delivery (a gone or refused endpoint is not: it ends, and the reply with it)
+          const again = result.kind === 'delivered' || result.kind === 'failed';
+          console.error(`webhook delivery ${row.id}: queueing its reply failed${again ? '; the delivery goes again' : ''}`, err);
+          if (again) results[i] = { kind: 'failed', status: result.status, error: 'its reply could not be queued; retrying', retryAfterMs: null };
         }
       }),
     );

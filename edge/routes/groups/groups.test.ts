@@ -23,15 +23,22 @@ describe('group sends', () => {
     const u = await newUser();
     const { clientId } = await addClient(u.apiKey);
     const times: number[] = [];
+    const ids: string[] = [];
     for (const n of [1, 2, 3]) {
       const sent = await call('/api/send-group-message', { key: u.apiKey, body: { clientId, groupId: GROUP, message: `update ${n}` } });
       expect(sent.status).toBe(200);
+      ids.push(sent.json.message.id._serialized);
       const view = await call(`/api/messages/${sent.json.message.id._serialized}`, { key: u.apiKey });
       times.push(Date.parse(view.json.notBefore));
     }
     // the default delay is 2–5 s: each one at least 2 s after the one before, not all at about the same time
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(2000);
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(2000);
+    // once nothing waits (here: all cancelled), the next one's delay counts from now again
+    for (const id of ids) await call(`/api/messages/${id}`, { method: 'DELETE', key: u.apiKey });
+    const after = await call('/api/send-group-message', { key: u.apiKey, body: { clientId, groupId: GROUP, message: 'fresh start' } });
+    const at = Date.parse((await call(`/api/messages/${after.json.message.id._serialized}`, { key: u.apiKey })).json.notBefore);
+    expect(at - Date.now()).toBeLessThanOrEqual(5000);
     bridge.close();
   });
 

@@ -143,18 +143,19 @@ describe('the send queue', () => {
 
   it('the queue is bounded by size too: long texts past maxQueuedChars are refused, and room comes back as they leave', async () => {
     const { u, clientId, send, status } = await setup({ bridge: false });
-    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueuedChars: 100_000 } });
-    const long = (c: string) => c.repeat(40_000);
+    expect((await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueuedChars: 65_536 } })).status).toBe(400); // below one long message
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueuedChars: 262_144 } });
+    const long = (c: string) => c.repeat(60_000);
     const first = (await send({ message: long('a') })).json.messageId;
-    expect((await send({ message: long('b') })).status).toBe(200);
-    const full = await send({ message: long('c') });
+    for (const c of 'bcd') expect((await send({ message: long(c) })).status).toBe(200);
+    const full = await send({ message: long('e') });
     expect([full.status, full.json.code]).toEqual([429, 'QUEUE_FULL']);
-    expect(full.json.error).toMatch(/2 waiting/);
+    expect(full.json.error).toMatch(/4 waiting/);
     // a short one still fits; a cancelled long one gives its room back
     expect((await send({ message: 'short' })).status).toBe(200);
     expect((await call(`/api/messages/${first}`, { method: 'DELETE', key: u.apiKey })).status).toBe(200);
     expect(await status(first)).toMatchObject({ status: 'cancelled' });
-    expect((await send({ message: long('c') })).status).toBe(200);
+    expect((await send({ message: long('e') })).status).toBe(200);
   });
 
   it('interactive sends go ahead of bulk ones queued before them', async () => {

@@ -117,6 +117,33 @@ describe('the dashboard', () => {
     await o.context.close();
   });
 
+  it("a number's send queue: what waits, when the next may go and what holds it, and the pacing in force", async () => {
+    await h.admin('/api/add-number', { body: { clientId: 'paced-shop', phoneNumber: '972501234572' } });
+    await h.admin('/api/sandbox/paced-shop/scan', { body: {} });
+    // ten minutes between sends: the first goes, the second waits for the interval
+    expect((await h.admin('/api/clients/paced-shop/governor', { method: 'PUT', body: { minIntervalMs: 600_000, jitterMs: 0 } })).status).toBe(200);
+    expect((await h.admin('/api/send-message', { body: { clientId: 'paced-shop', number: '15550000001', message: 'first', wait: true } })).json.status).toBe(
+      'sent',
+    );
+    const second = (await h.admin('/api/send-message', { body: { clientId: 'paced-shop', number: '15550000001', message: 'second' } })).json.messageId;
+    const o = await h.open();
+    const card = o.page.getByRole('article', { name: 'Number paced-shop' });
+    await card.getByText('Send queue').click();
+    const queue = card.getByRole('region', { name: 'Send queue of paced-shop' });
+    await queue
+      .getByText(/^1 waiting \(0 replies and chat, 1 bulk\)\. The next may go at .+, held by the interval between sends\.$/)
+      .waitFor({ timeout: 10_000 });
+    await queue.getByText('Pacing: 10 min between sends; a message waits at most 24 h.').waitFor();
+    await o.shot('numbers-send-queue');
+    // cancelled (by API): Refresh shows the queue empty
+    expect((await h.admin(`/api/messages/${second}`, { method: 'DELETE' })).json.status).toBe('cancelled');
+    await queue.getByRole('button', { name: 'Refresh' }).click();
+    await queue.getByText('Nothing waiting.').waitFor();
+    expect(o.problems()).toEqual([]);
+    expect(o.failed()).toEqual([]);
+    await o.context.close();
+  });
+
   it('works on a phone: the menu opens the pages, nothing scrolls sideways', async () => {
     await h.admin('/api/add-number', { body: { clientId: 'phone-shop', phoneNumber: '972501234568' } });
     const o = await h.open({ viewport: PHONE });

@@ -1,11 +1,12 @@
 // Numbers: the account's WhatsApp clients with their live status (the QR refreshes while pairing, the
 // status turns as it changes: each client's live socket), adding one, its API key, webhook and signing
-// secret, a test send, and deleting it with the password.
+// secret, a test send, its send queue (send-queue.tsx), and deleting it with the password.
 import { useEffect, useState } from 'preact/hooks';
 import { api, must, type Schemas } from '../../api.ts';
 import { Field, Notice, RevealKeys, Secret, Section, useAsync, errorText, type Note } from '../../components.tsx';
 import { forgetRevealed, useRevealed } from '../../secrets.ts';
 import { type LiveFrame, watchClient } from '../../live.ts';
+import { SendQueue } from './send-queue.tsx';
 import type { PageProps } from './types.ts';
 
 type Client = Schemas['Client'];
@@ -243,6 +244,7 @@ function ClientCard(props: { client: Client; first?: FirstLook; watch: boolean; 
   // a login's calls carry no keys: they come from POST /auth/reveal once the password is confirmed
   const revealed = useRevealed()?.clients.find((r) => r.clientId === c.clientId);
   const apiKey = c.apiKey ?? revealed?.apiKey ?? null;
+  const [queueOpen, setQueueOpen] = useState(false);
   const secret = c.webhookSecret ?? revealed?.webhookSecret ?? null;
   const live = useLive(
     c.clientId,
@@ -273,6 +275,10 @@ function ClientCard(props: { client: Client; first?: FirstLook; watch: boolean; 
       <details>
         <summary>Test send</summary>
         <TestSend client={c} />
+      </details>
+      <details onToggle={(e) => setQueueOpen(e.currentTarget.open)}>
+        <summary>Send queue</summary>
+        {queueOpen && <SendQueue clientId={c.clientId} />}
       </details>
       <div class="row end">
         <a class="button secondary small" href={`/chat#${encodeURIComponent(c.clientId)}`}>

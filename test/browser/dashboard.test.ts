@@ -7,7 +7,10 @@ import { LAPTOP, overflowsSideways, PHONE, type PagesHarness, startPages } from 
 let h: PagesHarness;
 
 beforeAll(async () => {
+  // the sandbox network refuses a second new contact a day (WhatsApp's 463): the send queue panel shows the pause
+  process.env.SANDBOX_REACH_OUT_LIMIT = '1';
   h = await startPages();
+  delete process.env.SANDBOX_REACH_OUT_LIMIT;
 }, 120_000);
 
 afterAll(async () => {
@@ -139,6 +142,23 @@ describe('the dashboard', () => {
     expect((await h.admin(`/api/messages/${second}`, { method: 'DELETE' })).json.status).toBe('cancelled');
     await queue.getByRole('button', { name: 'Refresh' }).click();
     await queue.getByText('Nothing waiting.').waitFor();
+
+    // a number WhatsApp refused (463): the pause is an alert with its reason, and the message waits
+    await h.admin('/api/add-number', { body: { clientId: 'limited-shop', phoneNumber: '972501234573' } });
+    await h.admin('/api/sandbox/limited-shop/scan', { body: {} });
+    await h.admin('/api/send-message', { body: { clientId: 'limited-shop', number: '15550000011', message: 'first stranger', wait: true } });
+    await h.admin('/api/send-message', { body: { clientId: 'limited-shop', number: '15550000012', message: 'second stranger' } });
+    for (let i = 0; i < 100 && !(await h.admin('/api/clients/limited-shop/queue')).json.pausedUntil; i++) await new Promise((r) => setTimeout(r, 100));
+    const limited = o.page.getByRole('article', { name: 'Number limited-shop' });
+    await o.page.reload();
+    await limited.getByText('Send queue').click();
+    const paused = limited.getByRole('region', { name: 'Send queue of limited-shop' });
+    await paused
+      .getByRole('alert')
+      .getByText(/^Sending is paused until .+: 463: reach-out limit/)
+      .waitFor({ timeout: 10_000 });
+    await paused.getByText(/^1 waiting/).waitFor();
+    await o.shot('numbers-send-queue-paused');
     expect(o.problems()).toEqual([]);
     expect(o.failed()).toEqual([]);
     await o.context.close();

@@ -22,6 +22,22 @@ export function asD1(d1: D1Database, w: Write): D1PreparedStatement {
 }
 
 /** Runs statements in D1 batches of at most 100 (each batch one transaction), in order. */
-export async function batchAll(d1: D1Database, writes: D1PreparedStatement[]): Promise<void> {
-  for (let i = 0; i < writes.length; i += 100) await d1.batch(writes.slice(i, i + 100));
+export function batchAll(d1: D1Database, writes: D1PreparedStatement[]): Promise<void> {
+  return batchGroups(
+    d1,
+    writes.map((w) => [w]),
+  );
+}
+
+/** Groups of statements in order, in as few D1 batches as fit (100 statements each), a group never split across two. */
+export async function batchGroups(d1: D1Database, groups: D1PreparedStatement[][]): Promise<void> {
+  let batch: D1PreparedStatement[] = [];
+  for (const group of groups) {
+    if (batch.length && batch.length + group.length > 100) {
+      await d1.batch(batch);
+      batch = [];
+    }
+    batch.push(...group);
+  }
+  if (batch.length) await d1.batch(batch);
 }

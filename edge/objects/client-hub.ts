@@ -35,6 +35,8 @@ interface LiveAttachment {
 const EMPTY: LiveState = { status: null, connectedNumber: null, qrPng: null, updatedAt: null };
 /** An alarm stands behind every enqueue: if this object dies mid-drain, the queue is taken up again by then. */
 const SAFETY_NET_MS = 30_000;
+/** Nothing queued: every item refused (QUEUE_FULL: the API answers 429, Retry-After), with why. */
+const refuse = (items: NewQueued[], error: string): EnqueueResult[] => items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
 /** At most this many of a number's groups are kept for group sends in an outage. */
 const MAX_KEPT_GROUPS = 5000;
 /** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
@@ -81,13 +83,11 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const adding = items.reduce((n, it) => n + JSON.stringify(it.send).length, 0);
     const bound = asked ? 1 : 2;
     if ((asked && depth + asked > policy.maxQueued) || depth + items.length > 2 * policy.maxQueued || chars + adding > bound * policy.maxQueuedChars) {
-      const error = `The number's send queue is full (${depth} waiting, ${Math.ceil(chars / 1_048_576)} MiB of text); retry later`;
-      return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
+      return refuse(items, `The number's send queue is full (${depth} waiting, ${Math.ceil(chars / 1_048_576)} MiB of text); retry later`);
     }
     const groupSendAt = this.spaceGroupSends(items);
     if (items.some((it) => it.notBefore >= Date.now() + policy.expiryMs)) {
-      const error = "The number's group sends are spaced so far ahead that this one would expire first; retry later";
-      return items.map((it) => ({ id: it.id, status: 'refused', code: 'QUEUE_FULL', error }));
+      return refuse(items, "The number's group sends are spaced so far ahead that this one would expire first; retry later");
     }
     this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);

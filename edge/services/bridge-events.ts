@@ -5,7 +5,7 @@ import { DEFAULT_REJECTION, type WebhookEvent } from '../../adapters/events.ts';
 import { type LiveFrame, liveMessage } from '../../adapters/live.ts';
 import { chatIdOf, type EventFrame } from '../../adapters/protocol.ts';
 import { ackStatus } from '../../adapters/vocabulary.ts';
-import { asD1, batchAll, getDb, type Write } from '../db/client.ts';
+import { asD1, batchAll, batchGroups, getDb, type Write } from '../db/client.ts';
 import { calls, clients, reactions, receivedMessages, sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { clientDelivery, clientEventWrites, wakeClientEndpoint, wakeForEvent } from '../webhooks/enqueue.ts';
@@ -299,19 +299,6 @@ async function messageWrites(
       );
     },
   };
-}
-
-/** Groups of statements in as few D1 batches as fit (100 statements each), a group never split across two. */
-async function batchGroups(d1: D1Database, groups: D1PreparedStatement[][]): Promise<void> {
-  let batch: D1PreparedStatement[] = [];
-  for (const group of groups) {
-    if (batch.length && batch.length + group.length > 100) {
-      await d1.batch(batch);
-      batch = [];
-    }
-    batch.push(...group);
-  }
-  if (batch.length) await d1.batch(batch);
 }
 
 /** Whether every event of a run is an ack (such runs of many clients are recorded in one batch). */

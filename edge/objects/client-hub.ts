@@ -125,7 +125,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   async cancel(id: string): Promise<CancelResult> {
     const row = this.queue.get(id);
-    if (!row) return 'missing';
+    if (!row || row.outcome) return 'missing'; // an outcome known (only its record waits): it left already
     if (row.state === 'sending') return 'sending';
     // marked first, recorded in D1, deleted last: a restart in between finishes the cancel
     this.queue.markCancelling(id);
@@ -166,6 +166,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
         if (left.length) this.waiters.set(id, left);
         else this.waiters.delete(id);
         const row = this.queue.get(id);
+        if (row?.outcome) return resolve(resultOf({ row, ...row.outcome })); // known, only its record waits
         resolve({ id, status: row?.state === 'sending' ? 'sending' : 'queued', ...(row?.lastError ? { error: row.lastError } : {}) });
       }, waitMs);
       const done = (r: EnqueueResult) => {

@@ -9,7 +9,7 @@ import { clientEventWrites, wakeForEvent } from '../webhooks/enqueue.ts';
 import { isPrivateChat } from './chat-summary.ts';
 import { type ClientRow, clientByRef } from './clients.ts';
 import { afterRateLimit, afterSend, decide, type Decision, type Gate, paced } from './governor.ts';
-import { type Settled, settle } from './queue-settle.ts';
+import { outcomeOf, type Settled, settle } from './queue-settle.ts';
 import type { QueuedRow, QueueStore } from './queue-store.ts';
 import { chatIdOf } from '../../adapters/protocol.ts';
 
@@ -94,20 +94,38 @@ export async function announcePause(env: Bindings, db: Db, client: ClientRow, un
   wakeForEvent(env, client, 'client_status', waitUntil);
 }
 
-/** Messages whose time ran out while they waited: failed with the reason. */
+/**
+ * Records outcomes, then takes their rows out of the queue. If D1 refuses, each row is queued again with its
+ * outcome kept: the next round records it as it was (never sent again, never reported expired).
+ */
+async function record(d: DrainDeps, db: Db, client: ClientRow, settled: Settled[]): Promise<void> {
+  try {
+    await settle(d.env, db, client, settled, d.waitUntil);
+  } catch (err) {
+    const why = { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) };
+    for (const s of settled) d.store.retryAt(s.row.id, Date.now() + 5000, why, { tried: false, outcome: outcomeOf(s) });
+    throw err;
+  }
+  d.store.remove(settled.map((s) => s.row.id));
+  d.onSettled(settled);
+}
+
+/** Messages whose time ran out while they waited: failed with the reason (one whose outcome is known: that). */
 async function expire(d: DrainDeps, db: Db, client: ClientRow, now: number): Promise<void> {
   const rows = d.store.expired(now);
   if (!rows.length) return;
-  const settled: Settled[] = rows.map((row) => ({
-    row,
-    kind: 'failed',
-    code: 'EXPIRED',
-    message: `not sent within ${Math.round((row.expiresAt - row.createdAt) / 60_000)} min of being queued${row.lastError ? ` (last: ${row.lastError})` : ''}`,
-    at: now,
-  }));
-  await settle(d.env, db, client, settled, d.waitUntil);
-  d.store.remove(rows.map((r) => r.id));
-  d.onSettled(settled);
+  const settled: Settled[] = rows.map((row) =>
+    row.outcome
+      ? { row, ...row.outcome }
+      : {
+          row,
+          kind: 'failed',
+          code: 'EXPIRED',
+          message: `not sent within ${Math.round((row.expiresAt - row.createdAt) / 60_000)} min of being queued${row.lastError ? ` (last: ${row.lastError})` : ''}`,
+          at: now,
+        },
+  );
+  await record(d, db, client, settled);
 }
 
 export async function drainRound(d: DrainDeps): Promise<RoundResult> {
@@ -131,6 +149,13 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   // taken before anything is awaited: a cancel from here on sees them sending, never sends a cancelled one
   const ids = rows.map((r) => r.id);
   store.startSending(ids);
+  // outcomes the bridge gave whose recording failed: recorded now, not sent again
+  const known = rows.flatMap((row) => (row.outcome ? [{ row, ...row.outcome }] : []));
+  if (known.length) {
+    store.release(ids.filter((id) => !known.some((k) => k.row.id === id)));
+    await record(d, db, client, known);
+    return { next: 'again' };
+  }
   let newContact = false;
   if (pacing) {
     newContact = gate.policy.newContactsPerDay !== null && (await isNewContact(env, d.clientRef, rows[0]!.send.to));
@@ -167,15 +192,7 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   if (anySent && tracked) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
   if (rateLimited !== null) gate.state = afterRateLimit(gate.policy, gate.state, now, rateLimited);
   if ((anySent && tracked) || rateLimited !== null) await gate.save(gate.state);
-  try {
-    await settle(env, db, client, settled, d.waitUntil);
-  } catch (err) {
-    // not recorded: back in the queue, to go again under the same key (the bridge answers the first result)
-    for (const s of settled) store.retryAt(s.row.id, Date.now() + 5000, { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) });
-    throw err;
-  }
-  store.remove(settled.map((s) => s.row.id));
-  d.onSettled(settled);
+  await record(d, db, client, settled);
   if (rateLimited !== null) {
     await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
     return { next: 'again' };

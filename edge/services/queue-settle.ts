@@ -12,12 +12,17 @@ import { wakeRulesAfter } from '../rules/inbox.ts';
 import { isPrivateChat, sentSummariesWrites } from './chat-summary.ts';
 import { jsonChunks } from '../lib/sql-list.ts';
 import type { ClientRow } from './clients.ts';
-import type { QueuedRow } from './queue-store.ts';
+import type { KnownOutcome, QueuedRow } from './queue-store.ts';
 import { rememberSends } from './recent-sends.ts';
 
-export type Settled =
-  | { row: QueuedRow; kind: 'sent'; messageId: string; timestamp: number }
-  | { row: QueuedRow; kind: 'failed' | 'cancelled'; code: string; message: string; at: number };
+export type Settled = { row: QueuedRow } & (KnownOutcome | { kind: 'cancelled'; code: string; message: string; at: number });
+
+/** A settled send's outcome without its row (what the queue keeps when recording it failed). */
+export const outcomeOf = (s: Settled): KnownOutcome | undefined => {
+  if (s.kind === 'sent') return { kind: 'sent', messageId: s.messageId, timestamp: s.timestamp };
+  if (s.kind === 'failed') return { kind: 'failed', code: s.code, message: s.message, at: s.at };
+  return undefined;
+};
 
 function scheduledUpdate(db: Db, s: Settled): Write | null {
   const id = s.row.send.scheduledId;

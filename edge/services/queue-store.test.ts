@@ -86,7 +86,7 @@ describe('QueueStore', () => {
     });
   });
 
-  it("a queue kept before failures had a code column still resumes its outage's rows on reconnect", async () => {
+  it("a queue kept before failures had a code (or outcome) column still resumes its outage's rows on reconnect", async () => {
     await withStorage((sql) => {
       sql.exec(`CREATE TABLE send_queue (id TEXT PRIMARY KEY, lane INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'queued',
         not_before INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
@@ -107,7 +107,13 @@ describe('QueueStore', () => {
       for (const mirror of [undefined, 0]) {
         const store = new QueueStore(sql, mirror);
         store.resume(['BRIDGE_UNAVAILABLE'], T + 1000);
-        expect(store.ready(T + 1000, 10).map((r) => [r.id, r.lastError])).toEqual([['waited-outage', 'BRIDGE_UNAVAILABLE: The bridge link is closed']]);
+        expect(store.ready(T + 1000, 10).map((r) => [r.id, r.lastError, r.outcome])).toEqual([
+          ['waited-outage', 'BRIDGE_UNAVAILABLE: The bridge link is closed', null],
+        ]);
+        // and it keeps an outcome whose record failed (a column it did not have either)
+        const outcome = { kind: 'sent' as const, messageId: 'WA1', timestamp: T };
+        store.retryAt('never-tried', T + 2000, { code: 'SETTLE_FAILED', message: 'D1 down' }, { tried: false, outcome });
+        expect(new QueueStore(sql, mirror).get('never-tried')).toMatchObject({ outcome, attempts: 1, lastError: 'SETTLE_FAILED: D1 down' });
       }
     });
   });

@@ -35,6 +35,12 @@ export interface NewQueued {
 
 export type QueueState = 'queued' | 'sending' | 'cancelling';
 
+/**
+ * An outcome the bridge gave that D1 has not recorded yet (its batch failed): kept with the row, so the
+ * next round records it as it was — the message is not asked for again, nor reported expired or cancelled.
+ */
+export type KnownOutcome = { kind: 'sent'; messageId: string; timestamp: number } | { kind: 'failed'; code: string; message: string; at: number };
+
 export interface QueuedRow {
   id: string;
   send: QueuedSend;
@@ -45,9 +51,11 @@ export interface QueuedRow {
   createdAt: number;
   attempts: number;
   lastError: string | null;
+  /** set when its outcome is known but not yet in D1 */
+  outcome: KnownOutcome | null;
 }
 
-const META = 'id, lane, state, not_before, expires_at, created_at, attempts, last_error, last_code';
+const META = 'id, lane, state, not_before, expires_at, created_at, attempts, last_error, last_code, outcome';
 
 type Raw = {
   id: string;
@@ -60,6 +68,8 @@ type Raw = {
   last_error: string | null;
   /** the code of the last try's failure (an outage's rows go again at once when the number is back) */
   last_code: string | null;
+  /** a KnownOutcome as JSON */
+  outcome: string | null;
   item: string;
 };
 
@@ -73,6 +83,7 @@ const toRow = (r: Raw, inFlight: Set<string>): QueuedRow => ({
   createdAt: r.created_at,
   attempts: r.attempts,
   lastError: r.last_error,
+  outcome: r.outcome === null ? null : (JSON.parse(r.outcome) as KnownOutcome),
 });
 
 export interface QueueCounts {
@@ -126,12 +137,15 @@ export class QueueStore {
       attempts INTEGER NOT NULL DEFAULT 0,
       last_error TEXT,
       last_code TEXT,
-      item TEXT NOT NULL)`);
+      item TEXT NOT NULL,
+      outcome TEXT)`);
     // a store from before last_code: the column added, its codes read from the 'CODE: message' errors it kept
     if (!sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('send_queue') WHERE name = 'last_code'").toArray().length) {
       sql.exec('ALTER TABLE send_queue ADD COLUMN last_code TEXT');
       sql.exec("UPDATE send_queue SET last_code = substr(last_error, 1, instr(last_error, ':') - 1) WHERE instr(last_error, ':') > 1");
     }
+    if (!sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('send_queue') WHERE name = 'outcome'").toArray().length)
+      sql.exec('ALTER TABLE send_queue ADD COLUMN outcome TEXT');
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
     this.loadMirror();
     this.recomputeExpiry();
@@ -229,6 +243,7 @@ export class QueueStore {
         attempts: 0,
         last_error: null,
         last_code: null,
+        outcome: null,
       };
       const [inserted] = this.sql
         .exec<{ size: number }>(
@@ -353,23 +368,39 @@ export class QueueStore {
   /**
    * A send that could not go now (bridge or session down, number paused): queued again for `at`, with why.
    * `tried: false` — held back before it was tried (the day's new-contact cap): its tries are not counted.
+   * `outcome` — what the bridge answered, when only recording it failed: kept (the next round records it).
    */
-  retryAt(id: string, at: number, failure: { code: string; message: string }, { tried = true } = {}): void {
+  retryAt(
+    id: string,
+    at: number,
+    failure: { code: string; message: string },
+    { tried = true, outcome }: { tried?: boolean; outcome?: KnownOutcome } = {},
+  ): void {
     const code = failure.code.slice(0, MAX_CODE_CHARS);
     const error = `${code}: ${failure.message}`.slice(0, MAX_ERROR_CHARS); // a bridge's message has no bound of its own
     this.inFlight.delete(id);
     this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
     const counted = tried ? 1 : 0;
+    const known = outcome ? JSON.stringify(outcome) : null;
     this.sql.exec(
-      "UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, last_code = ?, attempts = attempts + ? WHERE id = ?",
+      "UPDATE send_queue SET state = 'queued', not_before = ?, last_error = ?, last_code = ?, attempts = attempts + ?, outcome = coalesce(?, outcome) WHERE id = ?",
       at,
       error,
       code,
       counted,
+      known,
       id,
     );
     const row = this.mirror?.get(id);
-    if (row) Object.assign(row, { state: 'queued', not_before: at, last_error: error, last_code: code, attempts: row.attempts + counted });
+    if (row)
+      Object.assign(row, {
+        state: 'queued',
+        not_before: at,
+        last_error: error,
+        last_code: code,
+        attempts: row.attempts + counted,
+        outcome: known ?? row.outcome,
+      });
   }
 
   /** Queued rows whose last try failed with one of `codes` (an outage): due at `now` (the number is back). */

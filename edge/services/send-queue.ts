@@ -79,7 +79,18 @@ export async function queueSystemSend(env: Bindings, client: ClientRow, send: Qu
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 429) throw err;
     const now = Date.now();
-    const row: QueuedRow = { id, send, lane: 'interactive', state: 'queued', notBefore: now, expiresAt: now, createdAt: now, attempts: 0, lastError: null };
+    const row: QueuedRow = {
+      id,
+      send,
+      lane: 'interactive',
+      state: 'queued',
+      notBefore: now,
+      expiresAt: now,
+      createdAt: now,
+      attempts: 0,
+      lastError: null,
+      outcome: null,
+    };
     await settle(env, getDb(env.DB), client, [{ row, kind: 'failed', code: err.code, message: err.message, at: now }], waitUntil);
   }
 }

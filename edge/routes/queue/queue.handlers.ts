@@ -22,20 +22,23 @@ async function ownerOf(db: Db, auth: AuthContext, id: string): Promise<ClientRow
   return client;
 }
 
-const fromQueue = (client: ClientRow, row: QueuedRow) => ({
-  messageId: row.id,
-  clientId: client.clientId,
-  to: row.send.to,
-  status: row.state === 'sending' ? ('sending' as const) : ('queued' as const),
-  channel: 'whatsapp' as const,
-  reason: row.lastError,
-  lane: row.lane,
-  queuedAt: iso(row.createdAt),
-  notBefore: iso(row.notBefore),
-  expiresAt: iso(row.expiresAt),
-  sentAt: null,
-  whatsappId: null,
-});
+const fromQueue = (client: ClientRow, row: QueuedRow) => {
+  const base = {
+    messageId: row.id,
+    clientId: client.clientId,
+    to: row.send.to,
+    channel: 'whatsapp' as const,
+    lane: row.lane,
+    queuedAt: iso(row.createdAt),
+    notBefore: iso(row.notBefore),
+    expiresAt: iso(row.expiresAt),
+  };
+  const { outcome } = row;
+  // the bridge answered but D1 has not recorded it yet: the outcome is already what it is
+  if (outcome?.kind === 'sent') return { ...base, status: 'sent' as const, reason: null, sentAt: iso(outcome.timestamp), whatsappId: outcome.messageId };
+  if (outcome?.kind === 'failed') return { ...base, status: 'failed' as const, reason: `${outcome.code}: ${outcome.message}`, sentAt: null, whatsappId: null };
+  return { ...base, status: row.state === 'sending' ? ('sending' as const) : ('queued' as const), reason: row.lastError, sentAt: null, whatsappId: null };
+};
 
 /** A message that left the queue: its outcome, as D1 keeps it. */
 async function settledView(db: Db, client: ClientRow, id: string) {

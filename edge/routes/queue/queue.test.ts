@@ -125,6 +125,40 @@ describe('the send queue', () => {
     expect((await deliveries(ref, 'message_failed')).map((d) => [d.messageId, d.code])).toEqual([[id, 'EXPIRED']]);
   });
 
+  it('a sent message D1 could not record is still sent: shown so, not cancellable, recorded once D1 takes it — never sent again or called expired', async () => {
+    const { bridge, u, ref, send, status, hub } = await setup();
+    // D1 refuses this one message's row (as a failing write would)
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_unrecorded BEFORE INSERT ON sent_messages WHEN NEW.message = 'unrecorded' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
+    );
+    try {
+      const { messageId: id } = (await send({ message: 'unrecorded' })).json;
+      const shown = await until('sent but unrecorded', async () => {
+        const s = await status(id);
+        return s.status === 'sent' ? s : undefined;
+      });
+      expect(shown).toMatchObject({ status: 'sent', whatsappId: expect.stringMatching(/^FAKE/), lane: 'bulk' });
+      expect((await env.DB.prepare('SELECT count(*) AS n FROM sent_messages WHERE queue_id = ?').bind(id).first())?.n).toBe(0);
+      expect((await call(`/api/messages/${id}`, { method: 'DELETE', key: u.apiKey })).json).toMatchObject({ code: 'NOT_QUEUED' });
+      // a round while D1 still refuses changes nothing; then its time runs out while it waits
+      await makeQueueDue(hub);
+      await runDurableObjectAlarm(hub);
+      expect(await status(id)).toMatchObject({ status: 'sent', lane: 'bulk' });
+      expect((await env.DB.prepare('SELECT count(*) AS n FROM sent_messages WHERE queue_id = ?').bind(id).first())?.n).toBe(0);
+      await runInDurableObject(hub, (_obj, state) => state.storage.sql.exec('UPDATE send_queue SET expires_at = ?', Date.now() - 1));
+      await env.DB.exec('DROP TRIGGER refuse_unrecorded');
+      await makeQueueDue(hub);
+      await runDurableObjectAlarm(hub);
+      expect(await status(id)).toMatchObject({ status: 'sent', reason: null, whatsappId: shown.whatsappId, lane: null });
+      expect(sendKeys(bridge!)).toEqual([id]); // asked of the bridge once
+      expect((await deliveries(ref, 'message_sent')).map((d) => d.messageId)).toEqual([id]);
+      expect(await deliveries(ref, 'message_failed')).toEqual([]);
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_unrecorded');
+      bridge!.close();
+    }
+  });
+
   it('the queue is bounded: past its limit a send is refused with 429 QUEUE_FULL and nothing is queued', async () => {
     const { u, clientId, send } = await setup({ bridge: false });
     await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 2 } });

@@ -3,6 +3,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { addClient, call, newUser } from '../test/helpers.ts';
+import { recordD1Batches } from '../test/d1-batches.ts';
 import { connectFakeBridge, issueBridgeToken, messageEvent, openLink } from '../test/fake-bridge.ts';
 
 let n = 0;
@@ -110,7 +111,7 @@ it('a frame of events is recorded in order per client and acknowledged in one ac
   bridge.close();
 });
 
-it('a burst of messages in one frame is written together, each counted once in its chat, a repeat of one counting nothing', async () => {
+it('a burst of messages in one frame is written in a few D1 batches (not one per message), each counted once in its chat, a repeat of one counting nothing', async () => {
   const bridge = await connectFakeBridge();
   const u = await newUser();
   const { clientId } = await addClient(u.apiKey);
@@ -123,8 +124,18 @@ it('a burst of messages in one frame is written together, each counted once in i
   };
   // 40 messages (more than one D1 batch holds with their summaries and webhooks) and a repeat of the fifth
   const events = [...Array.from({ length: 40 }, (_, i) => msg(i)), msg(4)];
-  bridge.ws.send(JSON.stringify({ t: 'events', events }));
-  await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('burst-msg-0039')));
+  const batches = recordD1Batches();
+  try {
+    bridge.ws.send(JSON.stringify({ t: 'events', events }));
+    await bridge.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('burst-msg-0039')));
+  } finally {
+    batches.stop();
+  }
+  // one D1 batch per 100 statements, not one per message: its 40 rows, summaries and webhooks in a few
+  const burst = batches.sql.filter((statements) => statements.some((s) => s.includes('received_messages')));
+  expect(burst.length).toBeGreaterThan(0);
+  expect(burst.length).toBeLessThanOrEqual(Math.ceil(burst.flat().length / 100) + 1);
+  expect(burst.length).toBeLessThan(5);
   const received = (await call(`/api/received-messages/${clientId}?limit=100`, { key: u.apiKey })).json.messages.map((m: any) => m.message);
   expect(new Set(received).size).toBe(40);
   expect(received).toHaveLength(40);

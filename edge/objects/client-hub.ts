@@ -11,13 +11,13 @@ import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
 import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
-import { announcePause, CAPPED, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
+import { announcePending, CAPPED, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
 import { type Settled, settle } from '../services/queue-settle.ts';
 import { clientByRef } from '../services/clients.ts';
 import { handleBridgeEvent } from '../services/bridge-events.ts';
 import { getDb } from '../db/client.ts';
 import { credentialAlive } from '../services/credentials.ts';
-import { type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
+import { type KnownOutcome, type NewQueued, type QueuedRow, QueueStore } from '../services/queue-store.ts';
 import type { CancelResult, ClientHubRpc, EnqueueResult, LeaseMove, QueueView, WatchState } from './contracts.ts';
 
 /** Sends a caller asks for (bounded by the queue's limit), as opposed to those the system makes. */
@@ -42,10 +42,10 @@ const MAX_KEPT_GROUPS = 5000;
 /** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
 const DRAIN_BUDGET_MS = 20_000;
 
-const resultOf = (s: Settled): EnqueueResult =>
+const resultOf = (id: string, s: KnownOutcome | Settled): EnqueueResult =>
   s.kind === 'sent'
-    ? { id: s.row.id, status: 'sent', messageId: s.messageId, timestamp: s.timestamp }
-    : { id: s.row.id, status: s.kind, code: s.code, error: s.message, timestamp: s.at };
+    ? { id, status: 'sent', messageId: s.messageId, timestamp: s.timestamp }
+    : { id, status: s.kind, code: s.code, error: s.message, timestamp: s.at };
 
 export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   private readonly queue: QueueStore;
@@ -76,18 +76,25 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     // bounded: sends people ask for wait only up to the number's limit; those the system makes (replies,
     // rejection texts, due scheduled messages) up to twice it, so a flood of strangers' calls or messages
     // cannot grow the queue without end
-    const asked = items.filter((it) => ASKED.has(it.send.origin)).length;
+    // an id already queued (a retried request, a cause offered again) is answered as it stands, never refused:
+    // only new ones count against the bounds
+    const fresh = items.filter((it) => this.queue.stateOf(it.id) === null);
+    const refuseFresh = (error: string) => {
+      const refused = new Map(refuse(fresh, error).map((r) => [r.id, r]));
+      return items.map((it) => refused.get(it.id) ?? this.standing(it.id));
+    };
+    const asked = fresh.filter((it) => ASKED.has(it.send.origin)).length;
     const depth = this.queue.depth();
     // by count and by size: long texts cannot fill the number's storage either
     const chars = this.queue.chars();
-    const adding = items.reduce((n, it) => n + JSON.stringify(it.send).length, 0);
+    const adding = fresh.reduce((n, it) => n + JSON.stringify(it.send).length, 0);
     const bound = asked ? 1 : 2;
-    if ((asked && depth + asked > policy.maxQueued) || depth + items.length > 2 * policy.maxQueued || chars + adding > bound * policy.maxQueuedChars) {
-      return refuse(items, `The number's send queue is full (${depth} waiting, ${Math.ceil(chars / 1_048_576)} MiB of text); retry later`);
+    if ((asked && depth + asked > policy.maxQueued) || depth + fresh.length > 2 * policy.maxQueued || chars + adding > bound * policy.maxQueuedChars) {
+      return refuseFresh(`The number's send queue is full (${depth} waiting, ${Math.ceil(chars / 1_048_576)} MiB of text); retry later`);
     }
-    const groupSendAt = this.spaceGroupSends(items);
-    if (items.some((it) => it.notBefore >= Date.now() + policy.expiryMs)) {
-      return refuse(items, "The number's group sends are spaced so far ahead that this one would expire first; retry later");
+    const groupSendAt = this.spaceGroupSends(fresh);
+    if (fresh.some((it) => it.notBefore >= Date.now() + policy.expiryMs)) {
+      return refuseFresh("The number's group sends are spaced so far ahead that this one would expire first; retry later");
     }
     this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
@@ -95,7 +102,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
     this.kick();
     if (waits.length) return Promise.all(waits);
-    return items.map((it) => ({ id: it.id, status: this.queue.stateOf(it.id) === 'sending' ? 'sending' : 'queued' }));
+    return items.map((it) => this.standing(it.id));
+  }
+
+  /** A queued send as it stands: its outcome if known (only its record waits), else queued or sending. */
+  private standing(id: string): EnqueueResult {
+    const state = this.queue.stateOf(id);
+    const known = state === 'queued' ? this.queue.outcomeOf(id) : null;
+    if (known) return resultOf(id, known);
+    return { id, status: state === 'sending' ? 'sending' : 'queued' };
   }
 
   /** when the latest group send may go: the next waits its own anti-spam delay after it */
@@ -125,7 +140,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   async cancel(id: string): Promise<CancelResult> {
     const row = this.queue.get(id);
-    if (!row || row.outcome) return 'missing'; // an outcome known (only its record waits): it left already
+    if (!row) return 'missing';
+    if (row.outcome) return 'settling';
     if (row.state === 'sending') return 'sending';
     // marked first, recorded in D1, deleted last: a restart in between finishes the cancel
     this.queue.markCancelling(id);
@@ -166,7 +182,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
         if (left.length) this.waiters.set(id, left);
         else this.waiters.delete(id);
         const row = this.queue.get(id);
-        if (row?.outcome) return resolve(resultOf({ row, ...row.outcome })); // known, only its record waits
+        if (row?.outcome) return resolve(resultOf(id, row.outcome)); // known, only its record waits
         resolve({ id, status: row?.state === 'sending' ? 'sending' : 'queued', ...(row?.lastError ? { error: row.lastError } : {}) });
       }, waitMs);
       const done = (r: EnqueueResult) => {
@@ -177,14 +193,21 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     });
   }
 
+  /** Those waiting for these outcomes hear them (also when only their record in D1 waits). */
+  private answerWaiters(settled: Settled[]) {
+    for (const s of settled) {
+      for (const w of this.waiters.get(s.row.id) ?? []) w(resultOf(s.row.id, s));
+      this.waiters.delete(s.row.id);
+    }
+  }
+
   private settled(settled: Settled[]) {
     // a failed send with an SMS fallback: the fallback goes now, not at its due time
     if (settled.some((s) => s.kind === 'failed' && s.row.send.fallback))
       this.ctx.waitUntil(this.ctx.storage.put('fallbacks', true).then(() => this.wakeBy(Date.now())));
+    this.answerWaiters(settled);
     const live = this.ctx.getWebSockets().length > 0;
     for (const s of settled) {
-      for (const w of this.waiters.get(s.row.id) ?? []) w(resultOf(s));
-      this.waiters.delete(s.row.id);
       if (live && s.kind === 'sent') {
         const { send } = s.row;
         this.broadcast(sentFrame({ chatId: chatIdOf(send.to), body: send.text ?? '', type: send.media?.kind ?? 'chat', hasMedia: Boolean(send.media) }, s));
@@ -232,6 +255,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
           gate,
           waitUntil: (p) => this.ctx.waitUntil(p),
           onSettled: (s) => this.settled(s),
+          onKnown: (s) => this.answerWaiters(s),
           ask: (op, params) => this.leases.request(clientRef, op, params),
         });
         this.heldBy = round;
@@ -273,13 +297,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     await this.remember(clientRef);
     const gate = await this.gate();
     const now = Date.now();
-    if (gate.state.pausedUntil !== null && gate.state.pausedUntil > now) return;
-    gate.state = afterRateLimit(gate.policy, gate.state, now, reason);
-    await gate.save(gate.state);
-    this.drainAgain = true; // a drain in its round sees the pause in its next
+    if (gate.state.pausedUntil === null || gate.state.pausedUntil <= now) {
+      gate.state = afterRateLimit(gate.policy, gate.state, now, reason);
+      await gate.save(gate.state);
+      this.drainAgain = true; // a drain in its round sees the pause in its next
+    }
+    // told once per pause (again here if an earlier telling failed)
     const db = getDb(this.env.DB);
     const client = await clientByRef(db, clientRef);
-    if (client) await announcePause(this.env, db, client, gate.state.pausedUntil!, reason, (p) => this.ctx.waitUntil(p));
+    if (client) await announcePending(this.env, db, client, gate, (p) => this.ctx.waitUntil(p));
   }
 
   // ——— the number's groups ———

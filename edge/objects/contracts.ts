@@ -83,7 +83,8 @@ export interface EnqueueResult {
   error?: string;
 }
 
-export type CancelResult = 'cancelled' | 'sending' | 'missing';
+/** settling: its outcome is known and only its record in D1 waits (it left already) */
+export type CancelResult = 'cancelled' | 'sending' | 'settling' | 'missing';
 
 export interface QueueView {
   counts: QueueCounts;

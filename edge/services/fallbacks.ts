@@ -4,6 +4,7 @@
 // (`fallbackOf` names the WhatsApp message in the SMS and its `sms_status` events). Each is decided once.
 import { ApiError } from '../lib/errors.ts';
 import type { Bindings } from '../env.ts';
+import type { CancelResult } from '../objects/contracts.ts';
 import { queueSms, wakeDevice } from './sms-sends.ts';
 
 export interface FallbackRequest {
@@ -43,7 +44,7 @@ export async function runFallbacks(
   env: Bindings,
   clientRef: number,
   /** a message still in the number's queue is cancelled (it did not get out in time): 'missing' when it was never there */
-  cancelQueued: (queueId: string) => Promise<'cancelled' | 'sending' | 'missing'>,
+  cancelQueued: (queueId: string) => Promise<CancelResult>,
   now = Date.now(),
 ): Promise<number | null> {
   const { results } = await env.DB.prepare(
@@ -73,7 +74,8 @@ export async function runFallbacks(
       if (f.status === null) {
         // not settled: still in the queue (an outage) — it is cancelled and the SMS goes instead — or never queued
         const queued = await cancelQueued(f.queue_id);
-        if (queued === 'sending') continue; // leaving right now: looked at again on the next alarm
+        // leaving right now, or left and its record waits: looked at again on the next alarm
+        if (queued === 'sending' || queued === 'settling') continue;
         if (queued === 'missing') {
           // settled between the read and now: decided on the next alarm, with its outcome
           const settledNow = await env.DB.prepare('SELECT 1 FROM sent_messages WHERE client_ref = ? AND queue_id = ?').bind(clientRef, f.queue_id).first();

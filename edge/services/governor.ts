@@ -99,6 +99,8 @@ export interface GovernorState {
   pausedUntil: number | null;
   /** why the number is paused (WhatsApp's words) */
   pauseReason?: string | null;
+  /** false until the owner was told of the pause (a client_status webhook); absent in older states: told */
+  announced?: boolean;
   pauses: number;
 }
 
@@ -153,5 +155,5 @@ export function afterSend(policy: GovernorPolicy, state: GovernorState, send: { 
 /** The state after WhatsApp refused for sending too fast or to too many new contacts (463). */
 export function afterRateLimit(policy: GovernorPolicy, state: GovernorState, now: number, reason: string | null = null): GovernorState {
   const pause = Math.min(policy.maxPauseMs, policy.pauseMs * 2 ** state.pauses);
-  return { ...state, pausedUntil: now + pause, pauseReason: reason, pauses: state.pauses + 1 };
+  return { ...state, pausedUntil: now + pause, pauseReason: reason, pauses: state.pauses + 1, announced: false };
 }

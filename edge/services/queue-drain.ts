@@ -34,6 +34,8 @@ export interface DrainDeps {
   waitUntil: (p: Promise<unknown>) => void;
   /** outcomes recorded in D1 (their rows are gone from the queue): waiters and live sockets hear of them */
   onSettled(settled: Settled[]): void;
+  /** outcomes known whose record failed (their rows keep them): waiters hear of them now */
+  onKnown(settled: Settled[]): void;
   /** asks the bridge holding the client (under its lease) */
   ask(op: Op, params: Record<string, unknown>): Promise<RawBridgeResult>;
 }
@@ -76,8 +78,20 @@ async function sendRows(ask: DrainDeps['ask'], rows: QueuedRow[]): Promise<SendO
   }
 }
 
+/**
+ * A pause the owner was not told of yet: told now, and marked told. Asked again on every round while the
+ * number is paused, so a webhook write that failed is not the end of it (its delivery id is the pause's).
+ */
+export async function announcePending(env: Bindings, db: Db, client: ClientRow, gate: Gate, waitUntil: (p: Promise<unknown>) => void) {
+  const { pausedUntil, pauseReason, announced } = gate.state;
+  if (pausedUntil === null || announced !== false) return;
+  await announcePause(env, db, client, pausedUntil, pauseReason ?? 'WhatsApp refused sends', waitUntil);
+  gate.state = { ...gate.state, announced: true };
+  await gate.save(gate.state);
+}
+
 /** The number paused sending: its owner hears why and until when (a client_status webhook). */
-export async function announcePause(env: Bindings, db: Db, client: ClientRow, until: number, why: string, waitUntil: (p: Promise<unknown>) => void) {
+async function announcePause(env: Bindings, db: Db, client: ClientRow, until: number, why: string, waitUntil: (p: Promise<unknown>) => void) {
   const reason = `sending paused until ${new Date(until).toISOString()}: ${why}`;
   const writes = await clientEventWrites(
     db,
@@ -94,38 +108,64 @@ export async function announcePause(env: Bindings, db: Db, client: ClientRow, un
   wakeForEvent(env, client, 'client_status', waitUntil);
 }
 
+/** A record that failed is tried again after this long, doubling with each try up to RECORD_RETRY_MAX_MS. */
+const RECORD_RETRY_MS = 5000;
+const RECORD_RETRY_MAX_MS = 300_000;
+
 /**
  * Records outcomes, then takes their rows out of the queue. If D1 refuses, each row is queued again with its
- * outcome kept: the next round records it as it was (never sent again, never reported expired).
+ * outcome kept: a later round records it as it was (never sent again, never reported expired or cancelled).
  */
 async function record(d: DrainDeps, db: Db, client: ClientRow, settled: Settled[]): Promise<void> {
   try {
     await settle(d.env, db, client, settled, d.waitUntil);
   } catch (err) {
     const why = { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) };
-    for (const s of settled) d.store.retryAt(s.row.id, Date.now() + 5000, why, { tried: false, outcome: outcomeOf(s) });
+    const now = Date.now();
+    for (const s of settled) {
+      const wait = s.row.outcome ? Math.min(RECORD_RETRY_MAX_MS, RECORD_RETRY_MS * 2 ** Math.min(s.row.attempts, 6)) : RECORD_RETRY_MS;
+      d.store.retryAt(s.row.id, now + wait, why, { outcome: outcomeOf(s) });
+    }
+    d.onKnown(settled);
     throw err;
   }
   d.store.remove(settled.map((s) => s.row.id));
   d.onSettled(settled);
 }
 
-/** Messages whose time ran out while they waited: failed with the reason (one whose outcome is known: that). */
+/** Messages whose time ran out while they waited: failed with the reason. */
 async function expire(d: DrainDeps, db: Db, client: ClientRow, now: number): Promise<void> {
   const rows = d.store.expired(now);
   if (!rows.length) return;
-  const settled: Settled[] = rows.map((row) =>
-    row.outcome
-      ? { row, ...row.outcome }
-      : {
-          row,
-          kind: 'failed',
-          code: 'EXPIRED',
-          message: `not sent within ${Math.round((row.expiresAt - row.createdAt) / 60_000)} min of being queued${row.lastError ? ` (last: ${row.lastError})` : ''}`,
-          at: now,
-        },
-  );
+  const settled: Settled[] = rows.map((row) => ({
+    row,
+    kind: 'failed',
+    code: 'EXPIRED',
+    message: `not sent within ${Math.round((row.expiresAt - row.createdAt) / 60_000)} min of being queued${row.lastError ? ` (last: ${row.lastError})` : ''}`,
+    at: now,
+  }));
   await record(d, db, client, settled);
+}
+
+/**
+ * Outcomes the bridge gave whose record failed, due again: recorded now (also while the number is paused).
+ * One that fails again waits its backoff; it does not hold up the rest of the queue.
+ */
+async function recordKnown(d: DrainDeps, db: Db, client: ClientRow, now: number): Promise<boolean> {
+  const known = d.store.known(now, ROUND);
+  if (!known.length) return false;
+  try {
+    await record(
+      d,
+      db,
+      client,
+      known.map((row) => ({ row, ...row.outcome! })),
+    );
+    return true;
+  } catch (err) {
+    console.error('send queue: known outcomes still not recorded; tried again later', err);
+    return false;
+  }
 }
 
 export async function drainRound(d: DrainDeps): Promise<RoundResult> {
@@ -136,9 +176,14 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
     store.clear();
     return { next: null };
   }
-  let now = Date.now();
+  const now = Date.now();
   await expire(d, db, client, now);
-  if (gate.state.pausedUntil !== null && now < gate.state.pausedUntil) return { next: gate.state.pausedUntil, heldBy: 'paused' };
+  if (await recordKnown(d, db, client, now)) return { next: 'again' };
+  if (gate.state.pausedUntil !== null && now < gate.state.pausedUntil) {
+    await announcePending(env, db, client, gate, d.waitUntil);
+    // a known outcome due before the pause ends is recorded then
+    return { next: Math.min(gate.state.pausedUntil, store.knownNextAt() ?? Number.POSITIVE_INFINITY), heldBy: 'paused' };
+  }
   const pacing = paced(gate.policy);
   const limit = pacing ? 1 : ROUND;
   const rows = store.ready(now, limit);
@@ -149,19 +194,24 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   // taken before anything is awaited: a cancel from here on sees them sending, never sends a cancelled one
   const ids = rows.map((r) => r.id);
   store.startSending(ids);
-  // outcomes the bridge gave whose recording failed: recorded now, not sent again
-  const known = rows.flatMap((row) => (row.outcome ? [{ row, ...row.outcome }] : []));
-  if (known.length) {
-    store.release(ids.filter((id) => !known.some((k) => k.row.id === id)));
-    await record(d, db, client, known);
-    return { next: 'again' };
+  try {
+    return await sendAndSettle(d, db, client, rows, pacing, limit);
+  } finally {
+    // whatever failed on the way (a D1 read, the governor's save): nothing stays marked sending for the
+    // rest of this object's life (settled and re-queued rows are out of flight already)
+    store.release(ids);
   }
+}
+
+async function sendAndSettle(d: DrainDeps, db: Db, client: ClientRow, rows: QueuedRow[], pacing: boolean, limit: number): Promise<RoundResult> {
+  const { env, store, gate } = d;
+  const ids = rows.map((r) => r.id);
+  let now = Date.now();
   let newContact = false;
   if (pacing) {
     newContact = gate.policy.newContactsPerDay !== null && (await isNewContact(env, d.clientRef, rows[0]!.send.to));
     const decision = decide(gate.policy, gate.state, { newContact }, now);
     if (!decision.go) {
-      store.release(ids);
       if (decision.reason !== 'new_contact_cap') return { next: decision.at, heldBy: decision.reason };
       // only this message waits for the cap to renew: those behind it (to known contacts) may go meanwhile
       const message = `the day's first messages to new contacts reached the number's cap; it goes from ${new Date(decision.at).toISOString()}`;
@@ -181,10 +231,13 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
       settled.push({ row, kind: 'sent', messageId: outcome.messageId, timestamp: outcome.timestamp });
     } else if (outcome.code === 'WHATSAPP_RATE_LIMIT') {
       rateLimited ??= outcome.message;
-      store.retryAt(row.id, now, outcome); // held by the pause set below
-    } else if (OUTAGE.has(outcome.code) || (TRANSIENT.has(outcome.code) && row.attempts + 1 < MAX_TRIES)) {
-      const wait = OUTAGE.has(outcome.code) ? Math.min(OUTAGE_RETRY_MS, 1000 * 2 ** Math.min(row.attempts, 5)) : 5000 * (row.attempts + 1);
-      store.retryAt(row.id, now + wait, outcome);
+      store.retryAt(row.id, now, outcome, { tried: false }); // held by the pause set below
+    } else if (OUTAGE.has(outcome.code)) {
+      // not the message's fault: its tries are not counted (they are for transient errors); the wait grows with
+      // how long it has waited (1 s to OUTAGE_RETRY_MS), and a reconnect takes it up at once anyway
+      store.retryAt(row.id, now + Math.min(OUTAGE_RETRY_MS, Math.max(1000, (now - row.createdAt) / 2)), outcome, { tried: false });
+    } else if (TRANSIENT.has(outcome.code) && row.attempts + 1 < MAX_TRIES) {
+      store.retryAt(row.id, now + 5000 * (row.attempts + 1), outcome);
     } else settled.push({ row, kind: 'failed', code: outcome.code, message: outcome.message, at: now });
   });
   // the governor's state first: a pause is kept even if what follows fails
@@ -192,11 +245,13 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   if (anySent && tracked) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
   if (rateLimited !== null) gate.state = afterRateLimit(gate.policy, gate.state, now, rateLimited);
   if ((anySent && tracked) || rateLimited !== null) await gate.save(gate.state);
-  await record(d, db, client, settled);
-  if (rateLimited !== null) {
-    await announcePause(env, db, client, gate.state.pausedUntil!, rateLimited, d.waitUntil);
-    return { next: 'again' };
+  try {
+    await record(d, db, client, settled);
+  } finally {
+    // told even if recording failed (and if telling fails, the next round tells: see announcePending)
+    await announcePending(env, db, client, gate, d.waitUntil);
   }
+  if (rateLimited !== null) return { next: 'again' };
   // everything ready was taken: no second look now (one query less per round); the next is when the queue says,
   // or at once when a send was queued meanwhile (the hub's drain looks again then)
   if (rows.length < limit) return { next: store.counts().wakeAt };

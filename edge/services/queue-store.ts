@@ -150,6 +150,7 @@ export class QueueStore {
     this.loadMirror();
     this.recomputeExpiry();
     this.recountChars();
+    this.recountKnown();
   }
 
   /** Reads the memory copy again from SQLite (after storage was changed behind this store: tests); what is in flight stays. */
@@ -157,6 +158,7 @@ export class QueueStore {
     this.loadMirror();
     this.recomputeExpiry();
     this.recountChars();
+    this.recountKnown();
   }
 
   /** Whether reads are answered from memory (exposed for tests). */
@@ -277,6 +279,14 @@ export class QueueStore {
     return this.sql.exec<{ state: QueueState }>('SELECT state FROM send_queue WHERE id = ?', id).toArray()[0]?.state ?? null;
   }
 
+  /** The outcome a queued send keeps while its record waits (see KnownOutcome), or null. */
+  outcomeOf(id: string): KnownOutcome | null {
+    const raw = this.mirror
+      ? (this.mirror.get(id)?.outcome ?? null)
+      : (this.sql.exec<{ outcome: string | null }>('SELECT outcome FROM send_queue WHERE id = ?', id).toArray()[0]?.outcome ?? null);
+    return raw === null ? null : (JSON.parse(raw) as KnownOutcome);
+  }
+
   get(id: string): QueuedRow | null {
     if (this.mirror && !this.mirror.has(id)) return null;
     const [raw] = this.sql.exec<Raw>('SELECT * FROM send_queue WHERE id = ?', id).toArray();
@@ -288,7 +298,7 @@ export class QueueStore {
     if (!this.mirror)
       return this.sql
         .exec<Raw>(
-          "SELECT * FROM send_queue WHERE state = 'queued' AND not_before <= ? AND expires_at > ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY lane, rowid LIMIT ?",
+          "SELECT * FROM send_queue WHERE state = 'queued' AND outcome IS NULL AND not_before <= ? AND expires_at > ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY lane, rowid LIMIT ?",
           now,
           now,
           JSON.stringify([...this.inFlight]),
@@ -298,12 +308,53 @@ export class QueueStore {
         .map((r) => toRow(r, this.inFlight));
     const byLane: MirroredRow[][] = LANES.map(() => []);
     for (const [id, row] of this.mirror) {
-      if (row.state !== 'queued' || row.not_before > now || row.expires_at <= now || this.inFlight.has(id)) continue;
+      if (row.state !== 'queued' || row.outcome !== null || row.not_before > now || row.expires_at <= now || this.inFlight.has(id)) continue;
       const lane = byLane[row.lane] ?? byLane[byLane.length - 1]!;
       if (lane.length < limit) lane.push({ id, ...row });
       if (row.lane === 0 && lane.length >= limit) break; // the first lane alone fills the round
     }
     return this.withItems(byLane.flat().slice(0, limit)).map((r) => toRow(r, this.inFlight));
+  }
+
+  /** how many rows keep a known outcome (counted when one is kept, recounted as rows leave while any do) */
+  private knownRows = 0;
+
+  private recountKnown() {
+    this.knownRows = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM send_queue WHERE outcome IS NOT NULL').one().n;
+  }
+
+  /**
+   * Rows whose outcome is known but not yet recorded (see KnownOutcome), due to be recorded again, not in
+   * flight. They never go to the bridge again (`ready` leaves them out) and never expire: they are recorded.
+   */
+  known(now: number, limit: number): QueuedRow[] {
+    if (!this.knownRows) return [];
+    const rows = this.mirror
+      ? this.withItems(
+          [...this.mirror]
+            .filter(([id, row]) => row.outcome !== null && row.state === 'queued' && row.not_before <= now && !this.inFlight.has(id))
+            .slice(0, limit)
+            .map(([id, row]) => ({ id, ...row })),
+        )
+      : this.sql
+          .exec<Raw>(
+            "SELECT * FROM send_queue WHERE outcome IS NOT NULL AND state = 'queued' AND not_before <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
+            now,
+            JSON.stringify([...this.inFlight]),
+            limit,
+          )
+          .toArray();
+    return rows.map((r) => toRow(r, this.inFlight));
+  }
+
+  /** When the next known outcome is due to be recorded again (null: none kept). */
+  knownNextAt(): number | null {
+    if (!this.knownRows) return null;
+    if (!this.mirror)
+      return this.sql.exec<{ at: number | null }>("SELECT min(not_before) AS at FROM send_queue WHERE outcome IS NOT NULL AND state = 'queued'").one().at;
+    let at: number | null = null;
+    for (const row of this.mirror.values()) if (row.outcome !== null && row.state === 'queued') at = Math.min(at ?? row.not_before, row.not_before);
+    return at;
   }
 
   /** Queued sends whose time ran out. */
@@ -314,7 +365,7 @@ export class QueueStore {
     if (this.mirror) {
       const due: MirroredRow[] = [];
       for (const [id, row] of this.mirror) {
-        if (row.state !== 'queued') continue;
+        if (row.state !== 'queued' || row.outcome !== null) continue;
         if (row.expires_at > now) next = Math.min(next, row.expires_at);
         else if (!this.inFlight.has(id) && due.length < limit) due.push({ id, ...row });
       }
@@ -323,7 +374,7 @@ export class QueueStore {
       rows.push(
         ...this.sql
           .exec<Raw>(
-            "SELECT * FROM send_queue WHERE state = 'queued' AND expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
+            "SELECT * FROM send_queue WHERE state = 'queued' AND outcome IS NULL AND expires_at <= ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT ?",
             now,
             JSON.stringify([...this.inFlight]),
             limit,
@@ -332,8 +383,9 @@ export class QueueStore {
       );
       if (rows.length < limit)
         next =
-          this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued' AND expires_at > ?", now).one().at ??
-          Number.POSITIVE_INFINITY;
+          this.sql
+            .exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM send_queue WHERE state = 'queued' AND outcome IS NULL AND expires_at > ?", now)
+            .one().at ?? Number.POSITIVE_INFINITY;
     }
     // the next look: when the first row not yet expired does (one in flight that fails is put back by retryAt, which looks again)
     if (rows.length < limit) this.earliestExpiry = next;
@@ -401,6 +453,7 @@ export class QueueStore {
         attempts: row.attempts + counted,
         outcome: known ?? row.outcome,
       });
+    if (known) this.recountKnown();
   }
 
   /** Queued rows whose last try failed with one of `codes` (an outage): due at `now` (the number is back). */
@@ -449,6 +502,7 @@ export class QueueStore {
       this.totalChars -= size;
     if (this.mirror) for (const id of ids) this.mirror.delete(id);
     else if (this.depthSql() <= this.mirrorRows / 2) this.loadMirror(); // well back under the bound: memory answers again
+    if (this.knownRows) this.recountKnown();
   }
 
   clear(): void {
@@ -456,6 +510,7 @@ export class QueueStore {
     this.sql.exec('DELETE FROM send_queue');
     this.mirror = new Map();
     this.totalChars = 0;
+    this.knownRows = 0;
   }
 
   counts(): QueueCounts {

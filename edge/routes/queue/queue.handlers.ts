@@ -89,7 +89,8 @@ export const queueRouter = createRouter()
     const result = await hubFor(c.env, client.id).cancel(id);
     if (result === 'sending') throw new ApiError(409, 'MESSAGE_SENDING', 'The message is being sent; it can no longer be cancelled');
     const view = await messageView(db, c.env, client, id);
-    if (result === 'missing') throw new ApiError(409, 'NOT_QUEUED', `Only a queued message can be cancelled; this one is ${view.status}`);
+    if (result === 'missing' || result === 'settling')
+      throw new ApiError(409, 'NOT_QUEUED', `Only a queued message can be cancelled; this one is ${view.status}`);
     return c.json(view, 200);
   })
   .openapi(queueRoute, async (c) => {

@@ -91,6 +91,27 @@ describe('the send queue', () => {
     bridge.close();
   });
 
+  it("an outage's tries do not use up a message's tries for a bridge that answers late: after many, one timeout is still tried again", async () => {
+    const { send, status, hub } = await setup({ bridge: false });
+    const { messageId } = (await send({ message: 'through a long outage' })).json;
+    for (let i = 0; i < 6; i++) {
+      await makeQueueDue(hub);
+      await runDurableObjectAlarm(hub);
+    }
+    expect(await status(messageId)).toMatchObject({ status: 'queued', reason: expect.stringContaining('BRIDGE_UNAVAILABLE') });
+    const bridge = await connectFakeBridge();
+    const answer = bridge.answer;
+    let late = 0;
+    bridge.answer = (frame) => (frame.op === 'send' && late++ === 0 ? { ok: false, code: 'BRIDGE_TIMEOUT', message: 'no answer in time' } : answer(frame));
+    await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
+    await until('tried late', async () => (await status(messageId)).reason?.includes('BRIDGE_TIMEOUT'));
+    expect((await status(messageId)).status).toBe('queued');
+    await makeQueueDue(hub);
+    await runDurableObjectAlarm(hub);
+    await until('sent', async () => (await status(messageId)).status === 'sent');
+    bridge.close();
+  });
+
   it('a round of long messages is recorded in full: their rows go in as many statements as their size needs', async () => {
     const { send, hub, ref } = await setup({ bridge: false });
     // 24 texts of 60,000 two-byte characters queued during an outage go in few rounds once the number is back
@@ -125,38 +146,79 @@ describe('the send queue', () => {
     expect((await deliveries(ref, 'message_failed')).map((d) => [d.messageId, d.code])).toEqual([[id, 'EXPIRED']]);
   });
 
-  it('a sent message D1 could not record is still sent: shown so, not cancellable, recorded once D1 takes it — never sent again or called expired', async () => {
+  it('sent messages D1 could not record are still sent: shown so, not cancellable, recorded once D1 takes it — while paused, past expiry — never sent again', async () => {
     const { bridge, u, ref, send, status, hub } = await setup();
-    // D1 refuses this one message's row (as a failing write would)
+    // D1 refuses these messages' rows (as a failing write would)
     await env.DB.exec(
       "CREATE TRIGGER refuse_unrecorded BEFORE INSERT ON sent_messages WHEN NEW.message = 'unrecorded' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
     );
+    const rows = (id: string) => env.DB.prepare('SELECT count(*) AS n FROM sent_messages WHERE queue_id = ?').bind(id).first<{ n: number }>();
     try {
-      const { messageId: id } = (await send({ message: 'unrecorded' })).json;
+      const expiring: string = (await send({ message: 'unrecorded', wait: true })).json.messageId;
+      const { messageId: id } = (await send({ message: 'unrecorded', number: '15550000002' })).json;
       const shown = await until('sent but unrecorded', async () => {
         const s = await status(id);
         return s.status === 'sent' ? s : undefined;
       });
       expect(shown).toMatchObject({ status: 'sent', whatsappId: expect.stringMatching(/^FAKE/), lane: 'bulk' });
-      expect((await env.DB.prepare('SELECT count(*) AS n FROM sent_messages WHERE queue_id = ?').bind(id).first())?.n).toBe(0);
+      expect((await rows(id))?.n).toBe(0);
       expect((await call(`/api/messages/${id}`, { method: 'DELETE', key: u.apiKey })).json).toMatchObject({ code: 'NOT_QUEUED' });
-      // a round while D1 still refuses changes nothing; then its time runs out while it waits
+      // a round while D1 still refuses changes nothing
       await makeQueueDue(hub);
       await runDurableObjectAlarm(hub);
       expect(await status(id)).toMatchObject({ status: 'sent', lane: 'bulk' });
-      expect((await env.DB.prepare('SELECT count(*) AS n FROM sent_messages WHERE queue_id = ?').bind(id).first())?.n).toBe(0);
-      await runInDurableObject(hub, (_obj, state) => state.storage.sql.exec('UPDATE send_queue SET expires_at = ?', Date.now() - 1));
+      expect((await rows(id))?.n).toBe(0);
+      // then WhatsApp pauses the number, and one's time runs out while it waits
+      await hub.refusedAfterSend(ref, '463: reach-out limit');
+      await runInDurableObject(hub, (_obj, state) => state.storage.sql.exec('UPDATE send_queue SET expires_at = ? WHERE id = ?', Date.now() - 1, expiring));
       await env.DB.exec('DROP TRIGGER refuse_unrecorded');
       await makeQueueDue(hub);
       await runDurableObjectAlarm(hub);
+      // both recorded as they were, though the number is paused
       expect(await status(id)).toMatchObject({ status: 'sent', reason: null, whatsappId: shown.whatsappId, lane: null });
-      expect(sendKeys(bridge!)).toEqual([id]); // asked of the bridge once
-      expect((await deliveries(ref, 'message_sent')).map((d) => d.messageId)).toEqual([id]);
+      expect(await status(expiring)).toMatchObject({ status: 'sent', reason: null, lane: null });
+      expect((await call(`/api/clients/${shown.clientId}/queue`, { key: u.apiKey })).json).toMatchObject({ depth: 0, pausedUntil: expect.any(String) });
+      expect(sendKeys(bridge!)).toEqual([expiring, id]); // each asked of the bridge once
+      expect((await deliveries(ref, 'message_sent')).map((d) => d.messageId)).toEqual([expiring, id]);
       expect(await deliveries(ref, 'message_failed')).toEqual([]);
     } finally {
       await env.DB.exec('DROP TRIGGER IF EXISTS refuse_unrecorded');
       bridge!.close();
     }
+  });
+
+  it('a round that fails on the way (a D1 read) leaves nothing marked sending: the message waits, can be cancelled, and goes once D1 is back', async () => {
+    const { bridge, u, clientId, send, status, hub } = await setup();
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { minIntervalMs: 1, jitterMs: 0, newContactsPerDay: 50 } });
+    // the paced round asks D1 whether the recipient is a new contact: that read fails
+    await env.DB.exec('ALTER TABLE received_messages RENAME TO received_messages_away');
+    let kept: string;
+    let dropped: string;
+    try {
+      kept = (await send({ message: 'after the failure' })).json.messageId;
+      dropped = (await send({ message: 'cancel me after the failure', number: '15550000002' })).json.messageId;
+      await until('a failed round', async () => (await call(`/api/clients/${clientId}/queue`, { key: u.apiKey })).json.sending === 0);
+      expect(await status(kept)).toMatchObject({ status: 'queued' });
+      expect((await call(`/api/messages/${dropped}`, { method: 'DELETE', key: u.apiKey })).json).toMatchObject({ status: 'cancelled' });
+    } finally {
+      await env.DB.exec('ALTER TABLE received_messages_away RENAME TO received_messages');
+    }
+    await makeQueueDue(hub);
+    await runDurableObjectAlarm(hub);
+    await until('sent', async () => (await status(kept)).status === 'sent');
+    expect(sendKeys(bridge!)).toEqual([kept]);
+    bridge!.close();
+  });
+
+  it('a send already queued is answered as it stands when queued again, even with the queue full: never refused or failed', async () => {
+    const { u, clientId, ref, send, status, hub } = await setup({ bridge: false });
+    await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 1 } });
+    const { messageId } = (await send({ message: 'waiting' })).json;
+    expect((await send({ message: 'one too many' })).json.code).toBe('QUEUE_FULL');
+    const again = await hub.enqueue(ref, [{ id: messageId, send: { to: '15550000001', text: 'waiting', origin: 'api' }, lane: 'bulk', notBefore: Date.now() }]);
+    expect(again).toEqual([{ id: messageId, status: 'queued' }]);
+    expect(await status(messageId)).toMatchObject({ status: 'queued' });
+    expect(await deliveries(ref, 'message_failed')).toEqual([]);
   });
 
   it('the queue is bounded: past its limit a send is refused with 429 QUEUE_FULL and nothing is queued', async () => {
@@ -313,6 +375,29 @@ describe('the governor through the queue', () => {
     expect(queue).toMatchObject({ depth: 1, pauseReason: '463: reach-out limit' });
     expect(Date.parse(queue.pausedUntil)).toBeGreaterThan(Date.now() + 55_000); // the sandbox default pause: 60 s
     expect(await status(id)).toMatchObject({ status: 'queued', reason: expect.stringContaining('WHATSAPP_RATE_LIMIT') });
+    bridge!.close();
+  });
+
+  it('a pause whose webhook could not be written is told on a later round, once', async () => {
+    const { bridge, ref, send, hub } = await setup();
+    bridge!.answer = (frame) =>
+      frame.op === 'send' ? { ok: false, code: 'WHATSAPP_RATE_LIMIT', message: '463: reach-out limit' } : { ok: true, result: null };
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_pause_news BEFORE INSERT ON webhook_deliveries WHEN NEW.event = 'client_status' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
+    );
+    try {
+      await send({ message: 'to a stranger' });
+      await until('paused', async () => (await hub.queueView()).pausedUntil !== null);
+      await new Promise((r) => setTimeout(r, 100)); // the round's telling fails meanwhile
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_pause_news');
+    }
+    expect(await deliveries(ref, 'client_status')).toEqual([]);
+    await runInDurableObject(hub, (_obj, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(hub);
+    await runDurableObjectAlarm(hub);
+    const told = await deliveries(ref, 'client_status');
+    expect(told.map((d) => d.reason)).toEqual([expect.stringMatching(/^sending paused until .*: 463: reach-out limit$/)]);
     bridge!.close();
   });
 

@@ -4,7 +4,7 @@
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
-import { addClient, call, newDevice, newUser, refOf, until } from '../test/helpers.ts';
+import { addClient, call, makeQueueDue, newDevice, newUser, refOf, until } from '../test/helpers.ts';
 
 const poll = (secret: string) => call('/gateway/android/outbox', { headers: { 'x-device-secret': secret } });
 
@@ -74,6 +74,42 @@ describe('SMS fallback', () => {
     expect(view.status).toBe('cancelled'); // it will not also go on WhatsApp later
     expect(view.fallback).toMatchObject({ outcome: 'sms', smsId: expect.stringMatching(/^sms_/) });
     expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['are you there?']);
+  });
+
+  it('a message sent on WhatsApp whose record D1 refused meanwhile is not taken for never queued: its fallback waits for the record', async () => {
+    const bridge = await connectFakeBridge();
+    const u = await newUser();
+    const { clientId } = await addClient(u.apiKey);
+    const ref = await refOf(clientId);
+    const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
+    const device = await newDevice(u.apiKey);
+    await poll(device.secret);
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_fallback_record BEFORE INSERT ON sent_messages WHEN NEW.message = 'recorded late' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
+    );
+    const status = async (id: string) => (await call(`/api/messages/${id}`, { key: u.apiKey })).json;
+    let id: string;
+    try {
+      id = (
+        await call('/api/send-message', {
+          key: u.apiKey,
+          body: { clientId, number: '972500000004', message: 'recorded late', fallback: { channel: 'sms', afterSeconds: 30 } },
+        })
+      ).json.messageId;
+      await until('sent, not recorded', async () => (await status(id)).status === 'sent');
+      await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+        .bind(Date.now() - 1, ref)
+        .run();
+      await runDurableObjectAlarm(hub);
+      expect((await status(id)).fallback).toMatchObject({ outcome: 'waiting', smsId: null });
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_fallback_record');
+    }
+    await makeQueueDue(hub);
+    await runDurableObjectAlarm(hub); // recorded: sent, never delivered
+    await runDurableObjectAlarm(hub);
+    expect(await status(id)).toMatchObject({ status: 'sent', lane: null, fallback: { outcome: 'sms', smsId: expect.stringMatching(/^sms_/) } });
+    bridge.close();
   });
 
   it('a WhatsApp send that fails falls back at once; a fallback needs text', async () => {

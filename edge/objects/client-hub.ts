@@ -78,7 +78,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     // cannot grow the queue without end
     // an id already queued (a retried request, a cause offered again) is answered as it stands, never refused:
     // only new ones count against the bounds
-    const fresh = items.filter((it) => this.queue.stateOf(it.id) === null);
+    const fresh = items.filter((it) => this.queue.stateOf(it.id) === null && !this.queue.leftLately(it.id));
     const refuseFresh = (error: string) => {
       const refused = new Map(refuse(fresh, error).map((r) => [r.id, r]));
       return items.map((it) => refused.get(it.id) ?? this.standing(it.id));
@@ -99,13 +99,17 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
-    const waits = waitMs > 0 ? items.map((it) => this.outcomeOf(it.id, waitMs)) : [];
+    const waits =
+      waitMs > 0 ? items.map((it) => (this.queue.stateOf(it.id) === null ? Promise.resolve(this.standing(it.id)) : this.outcomeOf(it.id, waitMs))) : [];
     this.kick();
     if (waits.length) return Promise.all(waits);
     return items.map((it) => this.standing(it.id));
   }
 
-  /** A queued send as it stands: its outcome if known (only its record waits), else queued or sending. */
+  /**
+   * A queued send as it stands: its outcome if known (only its record waits), else queued or sending. One that
+   * left lately (its outcome is in D1, where GET /api/messages/{id} reads it) is answered `queued`, as it was.
+   */
   private standing(id: string): EnqueueResult {
     const state = this.queue.stateOf(id);
     const known = state === 'queued' ? this.queue.outcomeOf(id) : null;

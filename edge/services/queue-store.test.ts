@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { type NewQueued, QueueStore } from './queue-store.ts';
+import { LEFT_KEPT_MS, type NewQueued, QueueStore } from './queue-store.ts';
 
 const T = 1_700_000_000_000;
 const item = (i: number, over: Partial<NewQueued> = {}): NewQueued => ({
@@ -115,6 +115,20 @@ describe('QueueStore', () => {
         store.retryAt('never-tried', T + 2000, { code: 'SETTLE_FAILED', message: 'D1 down' }, { tried: false, outcome });
         expect(new QueueStore(sql, mirror).get('never-tried')).toMatchObject({ outcome, attempts: 1, lastError: 'SETTLE_FAILED: D1 down' });
       }
+    });
+  });
+
+  it('an id that left is not queued again for LEFT_KEPT_MS, and the list of them is pruned after it', async () => {
+    await withStorage((sql) => {
+      const s = new QueueStore(sql);
+      s.add([item(1), item(2)], 60_000, T);
+      s.remove(['q1'], T);
+      expect(s.add([item(1)], 60_000, T + 1000)).toBe(0);
+      expect(s.leftLately('q1')).toBe(true);
+      s.remove(['q2'], T + LEFT_KEPT_MS + 1); // a later leaving prunes what is older than the window
+      expect(s.leftLately('q1')).toBe(false);
+      expect(sql.exec<{ n: number }>('SELECT count(*) AS n FROM send_queue_left').one().n).toBe(1);
+      expect(s.add([item(1)], 60_000, T + LEFT_KEPT_MS + 2)).toBe(1);
     });
   });
 

@@ -102,6 +102,12 @@ export interface QueueCounts {
 const MAX_ERROR_CHARS = 500;
 const MAX_CODE_CHARS = 64;
 
+/**
+ * How long an id that left is remembered: far longer than a re-offered cause takes between its D1 check
+ * and its enqueue, and short enough that the list stays small (a number's sends of 10 minutes).
+ */
+export const LEFT_KEPT_MS = 600_000;
+
 /** The mirror's bound (about 150 bytes a row; errors up to MAX_ERROR_CHARS): past it, SQL answers reads until the queue is back under half of it. */
 export const MIRROR_ROWS = 5000;
 
@@ -146,6 +152,9 @@ export class QueueStore {
     }
     if (!sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('send_queue') WHERE name = 'outcome'").toArray().length)
       sql.exec('ALTER TABLE send_queue ADD COLUMN outcome TEXT');
+    // ids that left the queue lately: one offered again meanwhile (a cause re-offered after a crash, checked
+    // against D1 just before it left) is not queued a second time
+    sql.exec('CREATE TABLE IF NOT EXISTS send_queue_left (id TEXT PRIMARY KEY, at INTEGER NOT NULL)');
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
     this.loadMirror();
     this.recomputeExpiry();
@@ -249,7 +258,8 @@ export class QueueStore {
       };
       const [inserted] = this.sql
         .exec<{ size: number }>(
-          'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?, ?, ?, ?, ?, ?) RETURNING length(item) AS size',
+          `INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item)
+           SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM send_queue_left WHERE id = ?1) RETURNING length(item) AS size`,
           it.id,
           row.lane,
           row.not_before,
@@ -492,14 +502,28 @@ export class QueueStore {
     return n;
   }
 
-  remove(ids: string[]): void {
+  /** Whether an id left the queue within LEFT_KEPT_MS (its outcome is in D1). */
+  leftLately(id: string): boolean {
+    return this.sql.exec('SELECT 1 FROM send_queue_left WHERE id = ?', id).toArray().length > 0;
+  }
+
+  private prunedLeftAt = 0;
+
+  /** Rows whose outcome is in D1 leave: deleted, and their ids kept for LEFT_KEPT_MS. */
+  remove(ids: string[], now = Date.now()): void {
     for (const id of ids) this.inFlight.delete(id);
     if (!ids.length) return;
+    const list = JSON.stringify(ids);
     for (const { size } of this.sql.exec<{ size: number }>(
       'DELETE FROM send_queue WHERE id IN (SELECT value FROM json_each(?)) RETURNING length(item) AS size',
-      JSON.stringify(ids),
+      list,
     ))
       this.totalChars -= size;
+    this.sql.exec('INSERT OR REPLACE INTO send_queue_left (id, at) SELECT value, ? FROM json_each(?)', now, list);
+    if (now - this.prunedLeftAt > LEFT_KEPT_MS / 10) {
+      this.prunedLeftAt = now;
+      this.sql.exec('DELETE FROM send_queue_left WHERE at < ?', now - LEFT_KEPT_MS);
+    }
     if (this.mirror) for (const id of ids) this.mirror.delete(id);
     else if (this.depthSql() <= this.mirrorRows / 2) this.loadMirror(); // well back under the bound: memory answers again
     if (this.knownRows) this.recountKnown();
@@ -508,6 +532,7 @@ export class QueueStore {
   clear(): void {
     this.inFlight.clear();
     this.sql.exec('DELETE FROM send_queue');
+    this.sql.exec('DELETE FROM send_queue_left');
     this.mirror = new Map();
     this.totalChars = 0;
     this.knownRows = 0;

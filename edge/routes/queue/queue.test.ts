@@ -221,6 +221,23 @@ describe('the send queue', () => {
     expect(await deliveries(ref, 'message_failed')).toEqual([]);
   });
 
+  it('a send offered again just after it left the queue (its cause re-offered after a crash) is not queued or sent a second time', async () => {
+    const { bridge, ref, send, status, hub } = await setup();
+    const { messageId } = (await send({ message: 'once only', wait: true })).json;
+    expect(await status(messageId)).toMatchObject({ status: 'sent' });
+    const again = await hub.enqueue(
+      ref,
+      [{ id: messageId, send: { to: '15550000001', text: 'once only', origin: 'reply' }, lane: 'interactive', notBefore: Date.now() }],
+      1000,
+    );
+    expect(again).toEqual([{ id: messageId, status: 'queued' }]);
+    expect((await hub.queueView()).counts.depth).toBe(0);
+    await runDurableObjectAlarm(hub);
+    expect(sendKeys(bridge!)).toEqual([messageId]);
+    expect(await status(messageId)).toMatchObject({ status: 'sent', lane: null });
+    bridge!.close();
+  });
+
   it('the queue is bounded: past its limit a send is refused with 429 QUEUE_FULL and nothing is queued', async () => {
     const { u, clientId, send } = await setup({ bridge: false });
     await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 2 } });

@@ -99,11 +99,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
-    const waits =
-      waitMs > 0 ? items.map((it) => (this.queue.stateOf(it.id) === null ? Promise.resolve(this.standing(it.id)) : this.outcomeOf(it.id, waitMs))) : [];
+    const waits = waitMs > 0 ? items.map((it) => (this.settledNow(it.id) ? Promise.resolve(this.standing(it.id)) : this.outcomeOf(it.id, waitMs))) : [];
     this.kick();
     if (waits.length) return Promise.all(waits);
     return items.map((it) => this.standing(it.id));
+  }
+
+  /** A wait for this one ends at once: it left lately, or its outcome is known (only its record waits). */
+  private settledNow(id: string): boolean {
+    return this.queue.stateOf(id) === null || this.queue.outcomeOf(id) !== null;
   }
 
   /**
@@ -397,7 +401,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       const held = this.gateNow?.state;
       // a pause set while this read was under way is not lost
       if (held?.pausedUntil && (state.pausedUntil ?? 0) < held.pausedUntil)
-        state = { ...state, pausedUntil: held.pausedUntil, pauseReason: held.pauseReason, pauses: held.pauses };
+        state = { ...state, pausedUntil: held.pausedUntil, pauseReason: held.pauseReason, pauses: held.pauses, announced: held.announced };
       if (this.gateNow) this.gateNow.state = state;
       else this.gateNow = { policy: await this.policy(), state, save: (s) => this.ctx.storage.put('governor', s) };
     }

@@ -152,20 +152,17 @@ async function expire(d: DrainDeps, db: Db, client: ClientRow, now: number): Pro
  * One that fails again waits its backoff; it does not hold up the rest of the queue.
  */
 async function recordKnown(d: DrainDeps, db: Db, client: ClientRow, now: number): Promise<boolean> {
-  const known = d.store.known(now, ROUND);
+  const known = d.store.known(now, ROUND).map((row): Settled => ({ row, ...row.outcome! }));
   if (!known.length) return false;
   try {
-    await record(
-      d,
-      db,
-      client,
-      known.map((row) => ({ row, ...row.outcome! })),
-    );
+    await record(d, db, client, known);
     return true;
   } catch (err) {
     console.error('send queue: known outcomes still not recorded; tried again later', err);
-    return false;
   }
+  // one D1 refuses for good must not hold the rest back: each alone (only the refused ones keep backing off)
+  if (known.length > 1) for (const s of known) await record(d, db, client, [s]).catch(() => {});
+  return false;
 }
 
 export async function drainRound(d: DrainDeps): Promise<RoundResult> {
@@ -244,7 +241,9 @@ async function sendAndSettle(d: DrainDeps, db: Db, client: ClientRow, rows: Queu
   const tracked = pacing || gate.state.pauses > 0 || gate.state.pausedUntil !== null;
   if (anySent && tracked) gate.state = afterSend(gate.policy, gate.state, { newContact }, now);
   if (rateLimited !== null) gate.state = afterRateLimit(gate.policy, gate.state, now, rateLimited);
-  if ((anySent && tracked) || rateLimited !== null) await gate.save(gate.state);
+  if ((anySent && tracked) || rateLimited !== null)
+    // kept in memory whatever storage says: the outcomes the bridge gave are recorded next, not dropped
+    await gate.save(gate.state).catch((err: unknown) => console.error("send queue: the governor's state was not saved", err));
   try {
     await record(d, db, client, settled);
   } finally {

@@ -118,6 +118,28 @@ describe('QueueStore', () => {
     });
   });
 
+  it('a kept outcome: never ready or expired, found by known() when due, and it wakes the queue only for its next record, in memory and in SQL', async () => {
+    await withStorage((sql) => {
+      for (const mirror of [undefined, 0]) {
+        const s = new QueueStore(sql, mirror);
+        s.clear();
+        s.add([item(1, { expiresAt: T + 1000 }), item(2, { notBefore: T, expiresAt: T + 60_000 })], 60_000, T);
+        const outcome = { kind: 'sent' as const, messageId: 'WA1', timestamp: T };
+        s.retryAt('q1', T + 5000, { code: 'SETTLE_FAILED', message: 'D1 down' }, { outcome });
+        const at = T + 2000; // q1 is past its expiry, its record not yet due
+        expect(s.ready(at, 10).map((r) => r.id)).toEqual(['q2']);
+        expect(s.expired(at).map((r) => r.id)).toEqual([]);
+        expect(s.known(at, 10)).toEqual([]);
+        expect(s.knownNextAt()).toBe(T + 5000);
+        s.startSending(['q2']);
+        expect(s.counts().wakeAt).toBe(T + 5000); // not q1's expiry, long past: no alarm storm
+        expect(s.known(T + 5000, 10).map((r) => [r.id, r.outcome])).toEqual([['q1', outcome]]);
+        s.remove(['q1', 'q2'], T + 5000);
+        expect([s.knownNextAt(), s.depth()]).toEqual([null, 0]);
+      }
+    });
+  });
+
   it('an id that left is not queued again for LEFT_KEPT_MS, and the list of them is pruned after it', async () => {
     await withStorage((sql) => {
       const s = new QueueStore(sql);

@@ -155,6 +155,9 @@ export class QueueStore {
     // ids that left the queue lately: one offered again meanwhile (a cause re-offered after a crash, checked
     // against D1 just before it left) is not queued a second time
     sql.exec('CREATE TABLE IF NOT EXISTS send_queue_left (id TEXT PRIMARY KEY, at INTEGER NOT NULL)');
+    sql.exec('CREATE INDEX IF NOT EXISTS send_queue_left_at ON send_queue_left (at)');
+    // the few rows that keep a known outcome, found (and counted) without reading the rest
+    sql.exec('CREATE INDEX IF NOT EXISTS send_queue_known ON send_queue (not_before) WHERE outcome IS NOT NULL');
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
     this.loadMirror();
     this.recomputeExpiry();
@@ -559,7 +562,8 @@ export class QueueStore {
       c.oldest = min(c.oldest, row.created_at);
       if (row.state !== 'queued' || this.inFlight.has(id)) continue;
       c.next = min(c.next, row.not_before);
-      c.wake = min(c.wake, Math.min(row.not_before, row.expires_at));
+      // a known outcome never expires (it is recorded): only its next try to record wakes the queue
+      c.wake = min(c.wake, row.outcome === null ? Math.min(row.not_before, row.expires_at) : row.not_before);
     }
     return c;
   }
@@ -569,7 +573,7 @@ export class QueueStore {
       .exec<Counted>(
         `SELECT count(*) AS depth, coalesce(sum(lane = 0), 0) AS interactive,
            min(created_at) AS oldest, min(CASE WHEN state = 'queued' AND NOT in_flight THEN not_before END) AS next,
-           min(CASE WHEN state = 'queued' AND NOT in_flight THEN min(not_before, expires_at) END) AS wake
+           min(CASE WHEN state = 'queued' AND NOT in_flight THEN (CASE WHEN outcome IS NULL THEN min(not_before, expires_at) ELSE not_before END) END) AS wake
          FROM (SELECT *, id IN (SELECT value FROM json_each(?)) AS in_flight FROM send_queue)`,
         JSON.stringify([...this.inFlight]),
       )

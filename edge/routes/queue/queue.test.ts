@@ -187,6 +187,40 @@ describe('the send queue', () => {
     }
   });
 
+  it('one outcome D1 refuses for good does not hold back the others recorded with it', async () => {
+    const { bridge, ref, status, hub } = await setup();
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_poison BEFORE INSERT ON sent_messages WHEN NEW.message = 'poison' BEGIN SELECT RAISE(ABORT, 'D1 will never take this one'); END",
+    );
+    try {
+      const now = Date.now();
+      const ids = ['poison', 'fine', 'fine too'].map((_, i) => `q${ref.toString(36)}_rpoisonround0000000000000${i}`);
+      // queued together: one round, one batch of outcomes, refused as a whole
+      await hub.enqueue(
+        ref,
+        ['poison', 'fine', 'fine too'].map((text, i) => ({
+          id: ids[i]!,
+          send: { to: `1555000020${i}`, text, origin: 'api' as const },
+          lane: 'bulk' as const,
+          notBefore: now,
+        })),
+      );
+      await until('sent, none recorded', async () => (await Promise.all(ids.map(status))).every((s) => s.status === 'sent' && s.lane === 'bulk'));
+      await makeQueueDue(hub);
+      await runDurableObjectAlarm(hub);
+      const [poison, ...fine] = await Promise.all(ids.map(status));
+      expect(fine.map((s) => [s.status, s.lane])).toEqual([
+        ['sent', null],
+        ['sent', null],
+      ]);
+      expect([poison.status, poison.lane, poison.reason]).toEqual(['sent', 'bulk', null]);
+      expect((await hub.queueView()).counts.depth).toBe(1);
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_poison');
+      bridge!.close();
+    }
+  });
+
   it('a round that fails on the way (a D1 read) leaves nothing marked sending: the message waits, can be cancelled, and goes once D1 is back', async () => {
     const { bridge, u, clientId, send, status, hub } = await setup();
     await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { minIntervalMs: 1, jitterMs: 0, newContactsPerDay: 50 } });

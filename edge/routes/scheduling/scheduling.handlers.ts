@@ -82,7 +82,11 @@ async function cancel(c: Context<AppEnv>, id: number) {
     // it came due and waits in the number's send queue: cancelled there (the queue settles this row)
     const result = await hubFor(c.env, row.clientRef).cancel(scheduledQueueId(row.clientRef, id));
     if (result === 'cancelled') return { message: 'Schedule cancelled.' };
-    throw new ApiError(409, 'NOT_PENDING', 'Only a pending message can be cancelled; this one is being sent');
+    throw new ApiError(
+      409,
+      'NOT_PENDING',
+      `Only a pending message can be cancelled; this one ${result === 'sending' ? 'is being sent' : 'has left the queue'}`,
+    );
   }
   // atomic against the dispatcher's claim: only a still-pending row can be cancelled
   const changed = await db

@@ -146,6 +146,10 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     return this.queue.get(id);
   }
 
+  async unrecorded(whatsappIds: string[]): Promise<string[]> {
+    return this.queue.unrecorded(whatsappIds);
+  }
+
   async cancel(id: string): Promise<CancelResult> {
     const row = this.queue.get(id);
     if (!row) return 'missing';

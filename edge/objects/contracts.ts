@@ -104,6 +104,8 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   enqueue(clientRef: number, items: NewQueued[], waitMs?: number): Promise<EnqueueResult[]>;
   lookup(id: string): Promise<QueuedRow | null>;
   cancel(id: string): Promise<CancelResult>;
+  /** Of these WhatsApp ids, those whose sends this number's queue keeps with an outcome not yet in D1 */
+  unrecorded(whatsappIds: string[]): Promise<string[]>;
   queueView(): Promise<QueueView>;
   setPolicy(override: Partial<GovernorPolicy> | null): Promise<GovernorPolicy>;
   /** WhatsApp refused a sent message after the fact (463 nack): the number pauses */

@@ -35,6 +35,12 @@ const isAck = (f: EventFrame): f is AckFrame => f.event.kind === 'ack';
  * it is (a message sent from the phone itself has no row here).
  */
 export const HOLD_UNKNOWN_ACK_MS = 60_000;
+/**
+ * Older, it is still held while the number's queue keeps its send's outcome unrecorded (D1 refused the record:
+ * queue-store's KnownOutcome), up to this age — so a D1 outage longer than a minute does not lose the acks of
+ * what was sent during it.
+ */
+export const HOLD_UNRECORDED_ACK_MS = 3_600_000;
 
 /**
  * The sends (by client and WhatsApp's id) that have a sent row, with the id each send answered with (its queue
@@ -72,8 +78,23 @@ async function ackWrites(
     const key = sendKey(client.id, f.event.messageId);
     if (known.has(key)) queueIds.set(f.event.messageId, known.get(key) ?? null);
   }
-  const young = Date.now() - HOLD_UNKNOWN_ACK_MS;
-  const held = frames.filter((f) => !queueIds.has(f.event.messageId) && f.at > young);
+  const now = Date.now();
+  const unknown = frames.filter((f) => !queueIds.has(f.event.messageId));
+  const held = unknown.filter((f) => f.at > now - HOLD_UNKNOWN_ACK_MS);
+  const older = unknown.filter((f) => !held.includes(f) && f.at > now - HOLD_UNRECORDED_ACK_MS);
+  if (older.length) {
+    // rare (a phone's own sends have no row either): the number's queue says which are its, still unrecorded
+    const asked = [...new Set(older.map((f) => f.event.messageId))];
+    const unrecorded = new Set(
+      await hubFor(env, client.id)
+        .unrecorded(asked)
+        .catch((err: unknown) => {
+          console.error(`acks of client ${client.id}: its queue did not answer; recorded as they are`, err);
+          return [];
+        }),
+    );
+    held.push(...older.filter((f) => unrecorded.has(f.event.messageId)));
+  }
   const recorded = frames.filter((f) => !held.includes(f));
   const writes: D1PreparedStatement[] = [];
   const byAck = new Map<number, Set<string>>();

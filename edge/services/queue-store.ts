@@ -360,6 +360,23 @@ export class QueueStore {
     return rows.map((r) => toRow(r, this.inFlight));
   }
 
+  /** Of these WhatsApp ids, those of sent outcomes kept here unrecorded (their acks wait for the record). */
+  unrecorded(whatsappIds: string[]): string[] {
+    if (!this.knownRows || !whatsappIds.length) return [];
+    const kept = new Set<string>();
+    const outcomes = this.mirror
+      ? [...this.mirror.values()].flatMap((row) => (row.outcome === null ? [] : [row.outcome]))
+      : this.sql
+          .exec<{ outcome: string }>('SELECT outcome FROM send_queue WHERE outcome IS NOT NULL')
+          .toArray()
+          .map((r) => r.outcome);
+    for (const raw of outcomes) {
+      const o = JSON.parse(raw) as KnownOutcome;
+      if (o.kind === 'sent') kept.add(o.messageId);
+    }
+    return whatsappIds.filter((id) => kept.has(id));
+  }
+
   /** When the next known outcome is due to be recorded again (null: none kept). */
   knownNextAt(): number | null {
     if (!this.knownRows) return null;

@@ -187,6 +187,42 @@ describe('the send queue', () => {
     }
   });
 
+  it('a late ack of a send D1 has not recorded yet waits for the record (past the minute an unknown ack is held): the message ends read', async () => {
+    const { bridge, ref, send, status, hub } = await setup();
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_acked BEFORE INSERT ON sent_messages WHEN NEW.message = 'acked early' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
+    );
+    const offerRead = (whatsappId: string, id: string) =>
+      bridge!.ws.send(
+        JSON.stringify({
+          t: 'event',
+          id,
+          clientRef: ref,
+          at: Date.now() - 5 * 60_000, // from before a long D1 outage
+          event: { kind: 'ack', messageId: whatsappId, to: '15550000001', ack: 3 },
+        }),
+      );
+    let whatsappId: string;
+    let id: string;
+    try {
+      ({ messageId: id } = (await send({ message: 'acked early' })).json);
+      whatsappId = (await until('sent, not recorded', async () => (await status(id)).whatsappId)) as string;
+      offerRead(whatsappId, 'read-before-record-1');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bridge!.frames.some((f) => f.t === 'ack' && f.ids.includes('read-before-record-1'))).toBe(false); // held
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_acked');
+    }
+    await makeQueueDue(hub);
+    await runDurableObjectAlarm(hub);
+    expect(await status(id)).toMatchObject({ status: 'sent', lane: null });
+    offerRead(whatsappId, 'read-before-record-1'); // the bridge offers it again
+    await bridge!.waitFor((f) => f.some((x) => x.t === 'ack' && x.ids.includes('read-before-record-1')));
+    expect(await status(id)).toMatchObject({ status: 'read' });
+    expect((await deliveries(ref, 'message_ack')).map((d) => [d.messageId, d.status])).toEqual([[id, 'read']]);
+    bridge!.close();
+  });
+
   it('one outcome D1 refuses for good does not hold back the others recorded with it', async () => {
     const { bridge, ref, status, hub } = await setup();
     await env.DB.exec(

@@ -81,7 +81,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const fresh = items.filter((it) => this.queue.stateOf(it.id) === null && !this.queue.leftLately(it.id));
     const refuseFresh = (error: string) => {
       const refused = new Map(refuse(fresh, error).map((r) => [r.id, r]));
-      return items.map((it) => refused.get(it.id) ?? this.standing(it.id));
+      return Promise.all(items.map((it) => refused.get(it.id) ?? this.standing(it.id)));
     };
     const asked = fresh.filter((it) => ASKED.has(it.send.origin)).length;
     const depth = this.queue.depth();
@@ -99,10 +99,10 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
-    const waits = waitMs > 0 ? items.map((it) => (this.settledNow(it.id) ? Promise.resolve(this.standing(it.id)) : this.outcomeOf(it.id, waitMs))) : [];
+    const waits = waitMs > 0 ? items.map((it) => (this.settledNow(it.id) ? this.standing(it.id) : this.outcomeOf(it.id, waitMs))) : [];
     this.kick();
     if (waits.length) return Promise.all(waits);
-    return items.map((it) => this.standing(it.id));
+    return Promise.all(items.map((it) => this.standing(it.id)));
   }
 
   /** A wait for this one ends at once: it left lately, or its outcome is known (only its record waits). */
@@ -112,13 +112,34 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
 
   /**
    * A queued send as it stands: its outcome if known (only its record waits), else queued or sending. One that
-   * left lately (its outcome is in D1, where GET /api/messages/{id} reads it) is answered `queued`, as it was.
+   * left lately is answered with its outcome as D1 keeps it (a rare path: a cause or request offered again).
    */
-  private standing(id: string): EnqueueResult {
+  private async standing(id: string): Promise<EnqueueResult> {
     const state = this.queue.stateOf(id);
+    if (state === null) return (await this.recordedOutcome(id)) ?? { id, status: 'queued' };
     const known = state === 'queued' ? this.queue.outcomeOf(id) : null;
     if (known) return resultOf(id, known);
     return { id, status: state === 'sending' ? 'sending' : 'queued' };
+  }
+
+  /** A send's outcome as D1 keeps it, or null if it has none there. */
+  private async recordedOutcome(id: string): Promise<EnqueueResult | null> {
+    const row = await this.env.DB.prepare('SELECT status, message_id, error, sent_at FROM sent_messages WHERE client_ref = ? AND queue_id = ?')
+      .bind((await this.storedClientRef()) ?? 0, id)
+      .first<{ status: string; message_id: string | null; error: string | null; sent_at: number }>();
+    if (!row) return null;
+    if (row.status === 'failed' || row.status === 'cancelled') {
+      const error = row.error ?? '';
+      const colon = error.indexOf(': ');
+      return {
+        id,
+        status: row.status,
+        code: colon > 0 ? error.slice(0, colon) : 'FAILED',
+        error: colon > 0 ? error.slice(colon + 2) : error,
+        timestamp: row.sent_at,
+      };
+    }
+    return { id, status: 'sent', ...(row.message_id ? { messageId: row.message_id } : {}), timestamp: row.sent_at };
   }
 
   /** when the latest group send may go: the next waits its own anti-spam delay after it */

@@ -300,7 +300,7 @@ describe('the send queue', () => {
       [{ id: messageId, send: { to: '15550000001', text: 'once only', origin: 'reply' }, lane: 'interactive', notBefore: Date.now() }],
       1000,
     );
-    expect(again).toEqual([{ id: messageId, status: 'queued' }]);
+    expect(again).toEqual([{ id: messageId, status: 'sent', messageId: expect.stringMatching(/^FAKE/), timestamp: expect.any(Number) }]);
     expect((await hub.queueView()).counts.depth).toBe(0);
     await runDurableObjectAlarm(hub);
     expect(sendKeys(bridge!)).toEqual([messageId]);

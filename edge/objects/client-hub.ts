@@ -176,9 +176,13 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (!row) return 'missing';
     if (row.outcome) return 'settling';
     if (row.state === 'sending') return 'sending';
-    // marked first, recorded in D1, deleted last: a restart in between finishes the cancel
+    // marked first, recorded in D1, deleted last: a restart in between — or a record D1 refused — finishes the
+    // cancel on a later round (it never goes meanwhile)
     this.queue.markCancelling(id);
-    await this.finishCancels([{ ...row, state: 'cancelling' }]);
+    await this.finishCancels([{ ...row, state: 'cancelling' }]).catch(async (err: unknown) => {
+      console.error('send queue: a cancel is recorded on a later round', err);
+      await this.wakeBy(Date.now() + 5000);
+    });
     return 'cancelled';
   }
 
@@ -276,8 +280,15 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (!clientRef) return;
     const deadline = Date.now() + DRAIN_BUDGET_MS;
     let next: RoundResult['next'] = 'again';
+    // a cancel whose record failed is finished here; if it fails again, the sends behind it still go
+    const cancelsLeft = await this.finishCancels(this.queue.cancelling()).then(
+      () => false,
+      (err: unknown) => {
+        console.error('send queue: unfinished cancels are tried again shortly', err);
+        return true;
+      },
+    );
     try {
-      await this.finishCancels(this.queue.cancelling());
       const gate = await this.gate(true);
       do {
         this.drainAgain = false;
@@ -299,6 +310,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       next = Date.now() + 5000;
     }
     if (next === 'again') next = Date.now();
+    if (cancelsLeft) next = Math.min(next ?? Number.POSITIVE_INFINITY, Date.now() + 5000);
     if (next !== null) await this.wakeBy(next);
   }
 

@@ -37,6 +37,9 @@ const fromQueue = (client: ClientRow, row: QueuedRow) => {
   // the bridge answered but D1 has not recorded it yet: the outcome is already what it is
   if (outcome?.kind === 'sent') return { ...base, status: 'sent' as const, reason: null, sentAt: iso(outcome.timestamp), whatsappId: outcome.messageId };
   if (outcome?.kind === 'failed') return { ...base, status: 'failed' as const, reason: `${outcome.code}: ${outcome.message}`, sentAt: null, whatsappId: null };
+  // cancelled, its record in D1 still to come
+  if (row.state === 'cancelling')
+    return { ...base, status: 'cancelled' as const, reason: 'CANCELLED: cancelled before it was sent', sentAt: null, whatsappId: null };
   return { ...base, status: row.state === 'sending' ? ('sending' as const) : ('queued' as const), reason: row.lastError, sentAt: null, whatsappId: null };
 };
 

@@ -223,6 +223,29 @@ describe('the send queue', () => {
     bridge!.close();
   });
 
+  it('a cancel D1 could not record is still a cancel: answered cancelled, never sent, recorded later, and the sends behind it go', async () => {
+    const { u, send, status, hub } = await setup({ bridge: false });
+    const { messageId: dropped } = (await send({ message: 'cancel me' })).json;
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_cancel BEFORE INSERT ON sent_messages WHEN NEW.status = 'cancelled' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
+    );
+    try {
+      const cancelled = await call(`/api/messages/${dropped}`, { method: 'DELETE', key: u.apiKey });
+      expect([cancelled.status, cancelled.json.status]).toEqual([200, 'cancelled']);
+      const later = await connectFakeBridge();
+      await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
+      const { messageId: behind } = (await send({ message: 'after the cancel', wait: true })).json;
+      expect(await status(behind)).toMatchObject({ status: 'sent' });
+      expect(await status(dropped)).toMatchObject({ status: 'cancelled', lane: 'bulk' });
+      expect(sendKeys(later)).toEqual([behind]);
+      later.close();
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_cancel');
+    }
+    await runDurableObjectAlarm(hub);
+    expect(await status(dropped)).toMatchObject({ status: 'cancelled', lane: null });
+  });
+
   it('one outcome D1 refuses for good does not hold back the others recorded with it', async () => {
     const { bridge, ref, status, hub } = await setup();
     await env.DB.exec(

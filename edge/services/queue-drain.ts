@@ -144,7 +144,8 @@ async function expire(d: DrainDeps, db: Db, client: ClientRow, now: number): Pro
     message: `not sent within ${Math.round((row.expiresAt - row.createdAt) / 60_000)} min of being queued${row.lastError ? ` (last: ${row.lastError})` : ''}`,
     at: now,
   }));
-  await record(d, db, client, settled);
+  // if D1 refuses, they keep their EXPIRED outcome (recorded by a later round): the rest of the queue goes on
+  await record(d, db, client, settled).catch((err: unknown) => console.error('send queue: expired messages are recorded later', err));
 }
 
 /**

@@ -335,6 +335,27 @@ describe('the send queue', () => {
     bridge!.close();
   });
 
+  it('an expired message D1 will not record does not stop the queue: it keeps its EXPIRED outcome, the rest goes', async () => {
+    const { bridge, ref, send, status, hub } = await setup();
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_expired BEFORE INSERT ON sent_messages WHEN NEW.message = 'expired poison' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
+    );
+    try {
+      const id = `q${ref.toString(36)}_rexpiredpoison0000000000`;
+      await hub.enqueue(ref, [
+        { id, send: { to: '15550000009', text: 'expired poison', origin: 'api' }, lane: 'bulk', notBefore: Date.now() + 60_000, expiresAt: Date.now() + 100 },
+      ]);
+      await new Promise((r) => setTimeout(r, 150));
+      const { messageId } = (await send({ message: 'behind it', wait: true })).json;
+      expect(await status(messageId)).toMatchObject({ status: 'sent' });
+      expect(await status(id)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^EXPIRED: /), lane: 'bulk' });
+      expect(sendKeys(bridge!)).toEqual([messageId]);
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_expired');
+      bridge!.close();
+    }
+  });
+
   it('the queue is bounded: past its limit a send is refused with 429 QUEUE_FULL and nothing is queued', async () => {
     const { u, clientId, send } = await setup({ bridge: false });
     await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 2 } });

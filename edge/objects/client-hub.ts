@@ -78,7 +78,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     // cannot grow the queue without end
     // an id already queued (a retried request, a cause offered again) is answered as it stands, never refused:
     // only new ones count against the bounds
-    const fresh = items.filter((it) => this.queue.stateOf(it.id) === null && !this.queue.leftLately(it.id));
+    const fresh = items.filter((it) => it.minted || (this.queue.stateOf(it.id) === null && !this.queue.leftLately(it.id)));
     const refuseFresh = (error: string) => {
       const refused = new Map(refuse(fresh, error).map((r) => [r.id, r]));
       return Promise.all(items.map((it) => refused.get(it.id) ?? this.standing(it.id)));

@@ -31,6 +31,8 @@ export interface NewQueued {
   notBefore: number;
   /** default: now + the number's policy `expiryMs` */
   expiresAt?: number;
+  /** its id was made just now at random (not derived from a cause or a key): it cannot be queued or have left, so nothing is looked up */
+  minted?: boolean;
 }
 
 export type QueueState = 'queued' | 'sending' | 'cancelling';
@@ -261,7 +263,9 @@ export class QueueStore {
       };
       const [inserted] = this.sql
         .exec<{ size: number }>(
-          `INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item)
+          it.minted
+            ? 'INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING length(item) AS size'
+            : `INSERT OR IGNORE INTO send_queue (id, lane, not_before, expires_at, created_at, item)
            SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM send_queue_left WHERE id = ?1) RETURNING length(item) AS size`,
           it.id,
           row.lane,

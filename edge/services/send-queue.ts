@@ -43,13 +43,16 @@ export interface QueueOptions {
   delayMs?: number;
   /** answer with the outcome if it comes within this many ms */
   waitMs?: number;
+  /** `id` was made by newQueueId without a key (see NewQueued.minted); an id made here always is */
+  minted?: boolean;
 }
 
 export async function queueSend(env: Bindings, client: ClientRow, send: QueuedSend, opts: QueueOptions): Promise<EnqueueResult> {
   const id = opts.id ?? (await newQueueId(client.id));
+  const minted = opts.id === undefined || opts.minted === true;
   const [result] = await hubFor(env, client.id).enqueue(
     client.id,
-    [{ id, send, lane: opts.lane, notBefore: Date.now() + (opts.delayMs ?? 0) }],
+    [{ id, send, lane: opts.lane, notBefore: Date.now() + (opts.delayMs ?? 0), ...(minted ? { minted } : {}) }],
     opts.waitMs ?? 0,
   );
   if (result?.status === 'refused') throwIfFailed(result);

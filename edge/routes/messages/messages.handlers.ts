@@ -50,7 +50,7 @@ export const messagesRouter = createRouter()
         c.env,
         client,
         { to: body.number, text: body.message, media, origin: 'api', ...(body.fallback ? { fallback: true } : {}) },
-        { id, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
+        { id, minted: !key, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
       ).catch(async (err: unknown) => {
         // not queued at all (the queue is full, or it failed): no WhatsApp message, so no fallback for it
         if (fallbackDue !== null) await forgetFallback(c.env, id);

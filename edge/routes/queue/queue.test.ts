@@ -1,7 +1,7 @@
 // The send queue through the API, in workerd with a bridge played over a real WebSocket: a send answers
 // queued and its id follows it; outages are waited out; cancel, expiry, lanes, and the governor.
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
 import { addClient, call, deliveries, makeQueueDue, newUser, refOf, until } from '../../test/helpers.ts';
 import { freshState } from '../../services/governor.ts';
@@ -10,8 +10,26 @@ import { OUTAGE_RETRY_MS } from '../../services/queue-drain.ts';
 const sendKeys = (bridge: FakeBridge) =>
   bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => (f.params.items ?? [f.params]).map((p: any) => p.key));
 
+// every bridge a test connects is closed after it, also when it fails: a bridge left connected (with its
+// scripted answers) would take the next tests' clients and fail them too
+const connected: FakeBridge[] = [];
+async function bridgeUp(): Promise<FakeBridge> {
+  const bridge = await connectFakeBridge();
+  connected.push(bridge);
+  return bridge;
+}
+afterEach(() => {
+  for (const bridge of connected.splice(0)) {
+    try {
+      bridge.close();
+    } catch {
+      // closed by the test already
+    }
+  }
+});
+
 async function setup(opts: { bridge?: boolean } = {}) {
-  const bridge = opts.bridge === false ? null : await connectFakeBridge();
+  const bridge = opts.bridge === false ? null : await bridgeUp();
   const u = await newUser();
   const { clientId, clientKey } = await addClient(u.apiKey);
   const ref = await refOf(clientId);
@@ -69,7 +87,7 @@ describe('the send queue', () => {
     const cancelled = await call(`/api/messages/${dropped.messageId}`, { method: 'DELETE', key: u.apiKey });
     expect(cancelled.json).toMatchObject({ status: 'cancelled' });
 
-    const bridge = await connectFakeBridge();
+    const bridge = await bridgeUp();
     await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' }); // the session came back
     await until('sent', async () => (await status(first.messageId)).status === 'sent');
     expect(sendKeys(bridge)).toEqual([first.messageId]);
@@ -84,7 +102,7 @@ describe('the send queue', () => {
     const { messageId } = (await send({ message: 'while down' })).json;
     await until('tried', async () => (await status(messageId)).reason?.includes('BRIDGE_UNAVAILABLE'));
     await makeQueueDue(hub, Date.now() + OUTAGE_RETRY_MS); // the wait a long outage's backoff reaches
-    const bridge = await connectFakeBridge();
+    const bridge = await bridgeUp();
     await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
     await until('sent', async () => (await status(messageId)).status === 'sent');
     expect(sendKeys(bridge)).toEqual([messageId]);
@@ -99,7 +117,7 @@ describe('the send queue', () => {
       await runDurableObjectAlarm(hub);
     }
     expect(await status(messageId)).toMatchObject({ status: 'queued', reason: expect.stringContaining('BRIDGE_UNAVAILABLE') });
-    const bridge = await connectFakeBridge();
+    const bridge = await bridgeUp();
     const answer = bridge.answer;
     let late = 0;
     bridge.answer = (frame) => (frame.op === 'send' && late++ === 0 ? { ok: false, code: 'BRIDGE_TIMEOUT', message: 'no answer in time' } : answer(frame));
@@ -118,7 +136,7 @@ describe('the send queue', () => {
     const ids: string[] = [];
     for (let i = 0; i < 24; i++)
       ids.push((await send({ message: `${i}:${'é'.repeat(60_000)}`, number: `1555000${String(i).padStart(4, '0')}` })).json.messageId);
-    const bridge = await connectFakeBridge();
+    const bridge = await bridgeUp();
     await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
     const rows = await until(
       'all recorded',
@@ -232,7 +250,7 @@ describe('the send queue', () => {
     try {
       const cancelled = await call(`/api/messages/${dropped}`, { method: 'DELETE', key: u.apiKey });
       expect([cancelled.status, cancelled.json.status]).toEqual([200, 'cancelled']);
-      const later = await connectFakeBridge();
+      const later = await bridgeUp();
       await hub.apply({ status: 'connected', connectedNumber: '972501234567@c.us' });
       const { messageId: behind } = (await send({ message: 'after the cancel', wait: true })).json;
       expect(await status(behind)).toMatchObject({ status: 'sent' });
@@ -395,7 +413,7 @@ describe('the send queue', () => {
     const bulk2 = (await send({ message: 'bulk 2' })).json.messageId;
     const reply = (await send({ message: 'a reply', priority: 'interactive' })).json.messageId;
     await until('tried', async () => (await status(bulk2)).reason);
-    const bridge = await connectFakeBridge();
+    const bridge = await bridgeUp();
     await makeQueueDue(hub);
     await runDurableObjectAlarm(hub);
     expect(sendKeys(bridge)).toEqual([reply, bulk1, bulk2]);

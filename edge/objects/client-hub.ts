@@ -96,7 +96,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (fresh.some((it) => it.notBefore >= Date.now() + policy.expiryMs)) {
       return refuseFresh("The number's group sends are spaced so far ahead that this one would expire first; retry later");
     }
-    this.groupSendAt = groupSendAt;
+    if (groupSendAt !== null) this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
     const waits = waitMs > 0 ? items.map((it) => (this.settledNow(it.id) ? this.standing(it.id) : this.outcomeOf(it.id, waitMs))) : [];
@@ -143,16 +143,19 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
   }
 
   /** when the latest group send may go: the next waits its own anti-spam delay after it */
-  private groupSendAt = 0;
+  private groupSendAt: number | null = null; // null: not read from the queue since this object started
 
   /**
    * The spec's 2–5 s anti-spam delay before a group send spaces group sends apart: each waits its delay after
    * the one before it (not after its own request), so a burst leaves one every few seconds.
    */
-  private spaceGroupSends(items: NewQueued[]): number {
+  private spaceGroupSends(items: NewQueued[]): number | null {
+    if (!items.some((it) => it.send.origin === 'group')) return null;
     const now = Date.now();
+    // after a restart, the latest group send still queued: spacing survives the object's eviction
+    const latest = this.groupSendAt ?? this.queue.latestGroupSendAt() ?? 0;
     // nothing waits (all went, or were cancelled): the spacing starts again from now
-    let last = this.groupSendAt < now || this.queue.depth() === 0 ? 0 : this.groupSendAt;
+    let last = latest < now || this.queue.depth() === 0 ? 0 : latest;
     for (const it of items) {
       if (it.send.origin !== 'group') continue;
       const delay = Math.max(0, it.notBefore - now);

@@ -364,6 +364,12 @@ export class QueueStore {
     return rows.map((r) => toRow(r, this.inFlight));
   }
 
+  /** When the latest group send still queued may go (null: none queued). Read once per object life. */
+  latestGroupSendAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT max(not_before) AS at FROM send_queue WHERE state = 'queued' AND item ->> '$.origin' = 'group'").one()
+      .at;
+  }
+
   /** Of these WhatsApp ids, those of sent outcomes kept here unrecorded (their acks wait for the record). */
   unrecorded(whatsappIds: string[]): string[] {
     if (!this.knownRows || !whatsappIds.length) return [];

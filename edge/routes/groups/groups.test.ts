@@ -2,7 +2,8 @@
 // outage a send to a group the number was last seen in waits in the queue like any other.
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge } from '../../test/fake-bridge.ts';
-import { addClient, call, newUser, until } from '../../test/helpers.ts';
+import { env, runInDurableObject } from 'cloudflare:test';
+import { addClient, call, newUser, refOf, until } from '../../test/helpers.ts';
 
 const GROUP = '120363000000000001@g.us';
 
@@ -34,6 +35,15 @@ describe('group sends', () => {
     // the default delay is 2–5 s: each one at least 2 s after the one before, not all at about the same time
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(2000);
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(2000);
+    // the number's object restarts (its memory gone): the next still waits after the last one queued
+    const ref = await refOf(clientId);
+    await runInDurableObject(env.CLIENT_HUB.getByName(`client:${ref}`), (obj) => {
+      (obj as unknown as { groupSendAt: number | null }).groupSendAt = null;
+    });
+    const fourth = await call('/api/send-group-message', { key: u.apiKey, body: { clientId, groupId: GROUP, message: 'update 4' } });
+    ids.push(fourth.json.message.id._serialized);
+    const fourthAt = Date.parse((await call(`/api/messages/${ids[3]}`, { key: u.apiKey })).json.notBefore);
+    expect(fourthAt - times[2]!).toBeGreaterThanOrEqual(2000);
     // once nothing waits (here: all cancelled), the next one's delay counts from now again
     for (const id of ids) await call(`/api/messages/${id}`, { method: 'DELETE', key: u.apiKey });
     const after = await call('/api/send-group-message', { key: u.apiKey, body: { clientId, groupId: GROUP, message: 'fresh start' } });

@@ -12,7 +12,8 @@ import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
 import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
 import { announcePending, CAPPED, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
-import { type Settled, settle } from '../services/queue-settle.ts';
+import { outcomeOf, type Settled, settle } from '../services/queue-settle.ts';
+import { recordedOutcome } from '../services/send-queue.ts';
 import { clientByRef } from '../services/clients.ts';
 import { handleBridgeEvent } from '../services/bridge-events.ts';
 import { getDb } from '../db/client.ts';
@@ -41,6 +42,8 @@ const refuse = (items: NewQueued[], error: string): EnqueueResult[] => items.map
 const MAX_KEPT_GROUPS = 5000;
 /** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
 const DRAIN_BUDGET_MS = 20_000;
+
+const CANCELLED = (id: string): EnqueueResult => ({ id, status: 'cancelled', code: 'CANCELLED', error: 'cancelled before it was sent' });
 
 const resultOf = (id: string, s: KnownOutcome | Settled): EnqueueResult =>
   s.kind === 'sent'
@@ -116,30 +119,17 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
    */
   private async standing(id: string): Promise<EnqueueResult> {
     const state = this.queue.stateOf(id);
-    if (state === null) return (await this.recordedOutcome(id)) ?? { id, status: 'queued' };
+    if (state === null)
+      return (
+        (await recordedOutcome(this.env, (await this.storedClientRef()) ?? 0, id).catch((err: unknown) => {
+          console.error(`send queue: the outcome of ${id} could not be read; answered queued`, err);
+          return null;
+        })) ?? { id, status: 'queued' }
+      );
+    if (state === 'cancelling') return CANCELLED(id);
     const known = state === 'queued' ? this.queue.outcomeOf(id) : null;
     if (known) return resultOf(id, known);
     return { id, status: state === 'sending' ? 'sending' : 'queued' };
-  }
-
-  /** A send's outcome as D1 keeps it, or null if it has none there. */
-  private async recordedOutcome(id: string): Promise<EnqueueResult | null> {
-    const row = await this.env.DB.prepare('SELECT status, message_id, error, sent_at FROM sent_messages WHERE client_ref = ? AND queue_id = ?')
-      .bind((await this.storedClientRef()) ?? 0, id)
-      .first<{ status: string; message_id: string | null; error: string | null; sent_at: number }>();
-    if (!row) return null;
-    if (row.status === 'failed' || row.status === 'cancelled') {
-      const error = row.error ?? '';
-      const colon = error.indexOf(': ');
-      return {
-        id,
-        status: row.status,
-        code: colon > 0 ? error.slice(0, colon) : 'FAILED',
-        error: colon > 0 ? error.slice(colon + 2) : error,
-        timestamp: row.sent_at,
-      };
-    }
-    return { id, status: 'sent', ...(row.message_id ? { messageId: row.message_id } : {}), timestamp: row.sent_at };
   }
 
   /** when the latest group send may go: the next waits its own anti-spam delay after it */
@@ -179,13 +169,10 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (!row) return 'missing';
     if (row.outcome) return 'settling';
     if (row.state === 'sending') return 'sending';
-    // marked first, recorded in D1, deleted last: a restart in between — or a record D1 refused — finishes the
-    // cancel on a later round (it never goes meanwhile)
+    // marked first, recorded in D1, deleted last: a restart in between finishes the cancel; a record D1 refused
+    // is kept as the row's outcome and recorded by a later round (it never goes meanwhile)
     this.queue.markCancelling(id);
-    await this.finishCancels([{ ...row, state: 'cancelling' }]).catch(async (err: unknown) => {
-      console.error('send queue: a cancel is recorded on a later round', err);
-      await this.wakeBy(Date.now() + 5000);
-    });
+    await this.finishCancels([{ ...row, state: 'cancelling' }]);
     return 'cancelled';
   }
 
@@ -223,6 +210,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
         else this.waiters.delete(id);
         const row = this.queue.get(id);
         if (row?.outcome) return resolve(resultOf(id, row.outcome)); // known, only its record waits
+        if (row?.state === 'cancelling') return resolve(CANCELLED(id));
         resolve({ id, status: row?.state === 'sending' ? 'sending' : 'queued', ...(row?.lastError ? { error: row.lastError } : {}) });
       }, waitMs);
       const done = (r: EnqueueResult) => {
@@ -261,7 +249,17 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const db = getDb(this.env.DB);
     const client = await clientByRef(db, clientRef);
     const settled: Settled[] = rows.map((row) => ({ row, kind: 'cancelled', code: 'CANCELLED', message: 'cancelled before it was sent', at: Date.now() }));
-    if (client) await settle(this.env, db, client, settled, (p) => this.ctx.waitUntil(p));
+    try {
+      if (client) await settle(this.env, db, client, settled, (p) => this.ctx.waitUntil(p));
+    } catch (err) {
+      // kept as each row's outcome (never sent, never expired): the queue's rounds record it, with their backoff
+      console.error('send queue: cancels are recorded on a later round', err);
+      const why = { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) };
+      for (const s of settled) this.queue.retryAt(s.row.id, Date.now() + 5000, why, { outcome: outcomeOf(s) });
+      this.answerWaiters(settled);
+      await this.wakeBy(Date.now() + 5000);
+      return;
+    }
     this.queue.remove(rows.map((r) => r.id));
     this.settled(settled);
   }
@@ -283,15 +281,9 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (!clientRef) return;
     const deadline = Date.now() + DRAIN_BUDGET_MS;
     let next: RoundResult['next'] = 'again';
-    // a cancel whose record failed is finished here; if it fails again, the sends behind it still go
-    const cancelsLeft = await this.finishCancels(this.queue.cancelling()).then(
-      () => false,
-      (err: unknown) => {
-        console.error('send queue: unfinished cancels are tried again shortly', err);
-        return true;
-      },
-    );
     try {
+      // cancels a restart interrupted are finished first (one whose record fails keeps it as its outcome)
+      await this.finishCancels(this.queue.cancelling());
       const gate = await this.gate(true);
       do {
         this.drainAgain = false;
@@ -313,7 +305,6 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
       next = Date.now() + 5000;
     }
     if (next === 'again') next = Date.now();
-    if (cancelsLeft) next = Math.min(next ?? Number.POSITIVE_INFINITY, Date.now() + 5000);
     if (next !== null) await this.wakeBy(next);
   }
 

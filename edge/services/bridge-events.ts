@@ -89,11 +89,20 @@ async function ackWrites(
       await hubFor(env, client.id)
         .unrecorded(asked)
         .catch((err: unknown) => {
-          console.error(`acks of client ${client.id}: its queue did not answer; recorded as they are`, err);
-          return [];
+          console.error(`acks of client ${client.id}: its queue did not answer; held for now`, err);
+          return asked; // held: offered again later (at most HOLD_UNRECORDED_ACK_MS)
         }),
     );
     held.push(...older.filter((f) => unrecorded.has(f.event.messageId)));
+    // recorded by the queue between the first look and this answer: looked up once more, so they name the message
+    const unclaimed = older.filter((f) => !unrecorded.has(f.event.messageId));
+    if (unclaimed.length) {
+      const found = await knownSends(env, [{ client, acks: unclaimed }]);
+      for (const f of unclaimed) {
+        const key = sendKey(client.id, f.event.messageId);
+        if (found.has(key)) queueIds.set(f.event.messageId, found.get(key) ?? null);
+      }
+    }
   }
   const recorded = frames.filter((f) => !held.includes(f));
   const writes: D1PreparedStatement[] = [];

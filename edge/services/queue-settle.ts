@@ -15,14 +15,11 @@ import type { ClientRow } from './clients.ts';
 import type { KnownOutcome, QueuedRow } from './queue-store.ts';
 import { rememberSends } from './recent-sends.ts';
 
-export type Settled = { row: QueuedRow } & (KnownOutcome | { kind: 'cancelled'; code: string; message: string; at: number });
+export type Settled = { row: QueuedRow } & KnownOutcome;
 
 /** A settled send's outcome without its row (what the queue keeps when recording it failed). */
-export const outcomeOf = (s: Settled): KnownOutcome | undefined => {
-  if (s.kind === 'sent') return { kind: 'sent', messageId: s.messageId, timestamp: s.timestamp };
-  if (s.kind === 'failed') return { kind: 'failed', code: s.code, message: s.message, at: s.at };
-  return undefined;
-};
+export const outcomeOf = (s: Settled): KnownOutcome =>
+  s.kind === 'sent' ? { kind: 'sent', messageId: s.messageId, timestamp: s.timestamp } : { kind: s.kind, code: s.code, message: s.message, at: s.at };
 
 function scheduledUpdate(db: Db, s: Settled): Write | null {
   const id = s.row.send.scheduledId;

@@ -41,7 +41,7 @@ export type QueueState = 'queued' | 'sending' | 'cancelling';
  * An outcome the bridge gave that D1 has not recorded yet (its batch failed): kept with the row, so the
  * next round records it as it was — the message is not asked for again, nor reported expired or cancelled.
  */
-export type KnownOutcome = { kind: 'sent'; messageId: string; timestamp: number } | { kind: 'failed'; code: string; message: string; at: number };
+export type KnownOutcome = { kind: 'sent'; messageId: string; timestamp: number } | { kind: 'failed' | 'cancelled'; code: string; message: string; at: number };
 
 export interface QueuedRow {
   id: string;

@@ -59,6 +59,26 @@ export async function queueSend(env: Bindings, client: ClientRow, send: QueuedSe
   return result ?? { id, status: 'queued' };
 }
 
+/** A send's outcome as D1 keeps it (its queue row is gone then), or null if it has none there. */
+export async function recordedOutcome(env: Bindings, clientRef: number, id: string): Promise<EnqueueResult | null> {
+  const row = await env.DB.prepare('SELECT status, message_id, error, sent_at FROM sent_messages WHERE client_ref = ? AND queue_id = ?')
+    .bind(clientRef, id)
+    .first<{ status: string; message_id: string | null; error: string | null; sent_at: number }>();
+  if (!row) return null;
+  if (row.status === 'failed' || row.status === 'cancelled') {
+    const error = row.error ?? '';
+    const colon = error.indexOf(': ');
+    return {
+      id,
+      status: row.status,
+      code: colon > 0 ? error.slice(0, colon) : 'FAILED',
+      error: colon > 0 ? error.slice(colon + 2) : error,
+      timestamp: row.sent_at,
+    };
+  }
+  return { id, status: 'sent', ...(row.message_id ? { messageId: row.message_id } : {}), timestamp: row.sent_at };
+}
+
 /** For callers that want it sent or an error: a failed outcome thrown as the API answers that refusal. */
 export function throwIfFailed(result: EnqueueResult): EnqueueResult {
   if (result.status === 'refused') throw new ApiError(429, result.code ?? 'QUEUE_FULL', result.error ?? 'The send queue is full', { 'Retry-After': '60' });

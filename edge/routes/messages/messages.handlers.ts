@@ -11,7 +11,7 @@ import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
 import { hubFor } from '../../services/bridge-commands.ts';
 import { forgetFallback, recordFallback } from '../../services/fallbacks.ts';
-import { newQueueId, queueSend, throwIfFailed } from '../../services/send-queue.ts';
+import { newQueueId, queueSend, recordedOutcome, throwIfFailed } from '../../services/send-queue.ts';
 import { DEFAULT_WAIT_S, MAX_WAIT_S, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
 /** Refusals after which nothing was queued and a retry may succeed: the key is freed, not settled with them. */
@@ -42,20 +42,33 @@ export const messagesRouter = createRouter()
       // with a key, every retry of the request is the same queue id (and bridge send key): one message, however often it is asked
       // the request itself is part of the id: a key reused later for another message is another message
       const id = await newQueueId(client.id, key ? { userId: auth.userId, key, request: body } : undefined);
+      // a retry that took over a first attempt which died after queueing: a message already settled is answered
+      // as it was (the queue forgets ids 10 min after they leave; D1 keeps them)
+      const done = key ? await recordedOutcome(c.env, client.id, id) : null;
       // the fallback is on record before the send can settle, and its check is on the hub's alarm
-      const fallbackDue = body.fallback
-        ? await recordFallback(c.env, { queueId: id, clientRef: client.id, userId: auth.userId, to: body.number, text: body.message!, request: body.fallback })
-        : null;
-      const enqueued = await queueSend(
-        c.env,
-        client,
-        { to: body.number, text: body.message, media, origin: 'api', ...(body.fallback ? { fallback: true } : {}) },
-        { id, minted: !key, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
-      ).catch(async (err: unknown) => {
-        // not queued at all (the queue is full, or it failed): no WhatsApp message, so no fallback for it
-        if (fallbackDue !== null) await forgetFallback(c.env, id);
-        throw err;
-      });
+      const fallbackDue =
+        body.fallback && !done
+          ? await recordFallback(c.env, {
+              queueId: id,
+              clientRef: client.id,
+              userId: auth.userId,
+              to: body.number,
+              text: body.message!,
+              request: body.fallback,
+            })
+          : null;
+      const enqueued =
+        done ??
+        (await queueSend(
+          c.env,
+          client,
+          { to: body.number, text: body.message, media, origin: 'api', ...(body.fallback ? { fallback: true } : {}) },
+          { id, minted: !key, lane: body.priority ?? 'bulk', waitMs: waitMsOf(body.wait, headers.prefer) },
+        ).catch(async (err: unknown) => {
+          // not queued at all (the queue is full, or it failed): no WhatsApp message, so no fallback for it
+          if (fallbackDue !== null) await forgetFallback(c.env, id);
+          throw err;
+        }));
       if (fallbackDue !== null) await hubFor(c.env, client.id).expectFallback(client.id, fallbackDue);
       const result = throwIfFailed(enqueued);
       const response = {

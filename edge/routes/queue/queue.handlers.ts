@@ -36,7 +36,7 @@ const fromQueue = (client: ClientRow, row: QueuedRow) => {
   const { outcome } = row;
   // the bridge answered but D1 has not recorded it yet: the outcome is already what it is
   if (outcome?.kind === 'sent') return { ...base, status: 'sent' as const, reason: null, sentAt: iso(outcome.timestamp), whatsappId: outcome.messageId };
-  if (outcome?.kind === 'failed') return { ...base, status: 'failed' as const, reason: `${outcome.code}: ${outcome.message}`, sentAt: null, whatsappId: null };
+  if (outcome) return { ...base, status: outcome.kind, reason: `${outcome.code}: ${outcome.message}`, sentAt: null, whatsappId: null };
   // cancelled, its record in D1 still to come
   if (row.state === 'cancelling')
     return { ...base, status: 'cancelled' as const, reason: 'CANCELLED: cancelled before it was sent', sentAt: null, whatsappId: null };

@@ -6,7 +6,7 @@ import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.t
 import { type AuthEntry, chatIdOf, checkResult, type GroupInfo, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import { type Bindings, isSandbox } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
-import { runFallbacks } from '../services/fallbacks.ts';
+import { FALLBACK_CANCEL, runFallbacks } from '../services/fallbacks.ts';
 import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
@@ -164,15 +164,17 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     return this.queue.unrecorded(whatsappIds);
   }
 
-  async cancel(id: string): Promise<CancelResult> {
+  async cancel(id: string, forFallback = false): Promise<CancelResult> {
     const row = this.queue.get(id);
     if (!row) return 'missing';
+    // cancelled for its fallback already, only its record waiting: the fallback goes on (its SMS is claimed once)
+    if (row.outcome?.kind === 'cancelled' && row.outcome.code === FALLBACK_CANCEL && forFallback) return 'cancelled';
     if (row.outcome) return 'settling';
     if (row.state === 'sending') return 'sending';
     // marked first, recorded in D1, deleted last: a restart in between finishes the cancel; a record D1 refused
     // is kept as the row's outcome and recorded by a later round (it never goes meanwhile)
     this.queue.markCancelling(id);
-    await this.finishCancels([{ ...row, state: 'cancelling' }]);
+    await this.finishCancels([{ ...row, state: 'cancelling' }], forFallback);
     return 'cancelled';
   }
 
@@ -243,13 +245,14 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     }
   }
 
-  private async finishCancels(rows: QueuedRow[]) {
+  private async finishCancels(rows: QueuedRow[], forFallback = false) {
     const clientRef = await this.storedClientRef();
     if (!clientRef || !rows.length) return;
     const db = getDb(this.env.DB);
-    const client = await clientByRef(db, clientRef);
-    const settled: Settled[] = rows.map((row) => ({ row, kind: 'cancelled', code: 'CANCELLED', message: 'cancelled before it was sent', at: Date.now() }));
+    const [code, message] = forFallback ? [FALLBACK_CANCEL, 'not sent in time: its SMS fallback goes instead'] : ['CANCELLED', 'cancelled before it was sent'];
+    const settled: Settled[] = rows.map((row) => ({ row, kind: 'cancelled', code, message, at: Date.now() }));
     try {
+      const client = await clientByRef(db, clientRef);
       if (client) await settle(this.env, db, client, settled, (p) => this.ctx.waitUntil(p));
     } catch (err) {
       // kept as each row's outcome (never sent, never expired): the queue's rounds record it, with their backoff
@@ -406,7 +409,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (nextScheduled !== null) await this.wakeBy(nextScheduled);
     // SMS fallbacks that came due (or whose WhatsApp send failed): looked for only while some wait
     if (await this.ctx.storage.get<boolean>('fallbacks')) {
-      const nextFallback = await runFallbacks(this.env, clientRef, (id) => this.cancel(id)).catch((err: unknown) => {
+      const nextFallback = await runFallbacks(this.env, clientRef, (id, forFallback) => this.cancel(id, forFallback)).catch((err: unknown) => {
         console.error('SMS fallbacks failed; retrying shortly', err);
         return Date.now() + 10_000;
       });

@@ -103,7 +103,8 @@ export interface ClientHubRpc extends Rpc.DurableObjectBranded {
   /** durable when it answers; `waitMs`: answer with the outcome if it comes first */
   enqueue(clientRef: number, items: NewQueued[], waitMs?: number): Promise<EnqueueResult[]>;
   lookup(id: string): Promise<QueuedRow | null>;
-  cancel(id: string): Promise<CancelResult>;
+  /** `forFallback`: cancelled so its SMS fallback goes instead (recorded with FALLBACK_CANCEL, not CANCELLED) */
+  cancel(id: string, forFallback?: boolean): Promise<CancelResult>;
   /** Of these WhatsApp ids, those whose sends this number's queue keeps with an outcome not yet in D1 */
   unrecorded(whatsappIds: string[]): Promise<string[]>;
   queueView(): Promise<QueueView>;

@@ -1,21 +1,27 @@
 // WhatsApp → SMS fallback (workerd, real D1 and Durable Objects, a bridge played over a real WebSocket):
 // not delivered in time, the text goes as an SMS through a device (naming the WhatsApp message); delivered
 // in time, nothing more goes; a failed WhatsApp send falls back at once.
-import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
 import { addClient, call, makeQueueDue, newDevice, newUser, refOf, until } from '../test/helpers.ts';
 
 const poll = (secret: string) => call('/gateway/android/outbox', { headers: { 'x-device-secret': secret } });
 
+/** A number held by a (played) bridge, and a healthy device of the same user for its SMS. */
+async function numberWithDevice() {
+  const bridge = await connectFakeBridge();
+  const u = await newUser();
+  const { clientId } = await addClient(u.apiKey);
+  const ref = await refOf(clientId);
+  const device = await newDevice(u.apiKey);
+  await poll(device.secret); // seen: a healthy device
+  return { bridge, u, clientId, ref, hub: env.CLIENT_HUB.getByName(`client:${ref}`), device };
+}
+
 describe('SMS fallback', () => {
   it('not delivered on WhatsApp in time: the text goes as an SMS naming the message; delivered in time: no SMS', async () => {
-    const bridge = await connectFakeBridge();
-    const u = await newUser();
-    const { clientId } = await addClient(u.apiKey);
-    const ref = await refOf(clientId);
-    const device = await newDevice(u.apiKey);
-    await poll(device.secret); // seen: a healthy device
+    const { bridge, u, clientId, ref, device } = await numberWithDevice();
     const send = (message: string) =>
       call('/api/send-message', { key: u.apiKey, body: { clientId, number: '972500000001', message, fallback: { channel: 'sms', afterSeconds: 30 } } });
     const late = await send('late on WhatsApp');
@@ -77,13 +83,7 @@ describe('SMS fallback', () => {
   });
 
   it('a message sent on WhatsApp whose record D1 refused meanwhile is not taken for never queued: its fallback waits for the record', async () => {
-    const bridge = await connectFakeBridge();
-    const u = await newUser();
-    const { clientId } = await addClient(u.apiKey);
-    const ref = await refOf(clientId);
-    const hub = env.CLIENT_HUB.getByName(`client:${ref}`);
-    const device = await newDevice(u.apiKey);
-    await poll(device.secret);
+    const { bridge, u, clientId, ref, hub } = await numberWithDevice();
     await env.DB.exec(
       "CREATE TRIGGER refuse_fallback_record BEFORE INSERT ON sent_messages WHEN NEW.message = 'recorded late' BEGIN SELECT RAISE(ABORT, 'D1 is having a bad day'); END",
     );
@@ -110,6 +110,47 @@ describe('SMS fallback', () => {
     await runDurableObjectAlarm(hub);
     expect(await status(id)).toMatchObject({ status: 'sent', lane: null, fallback: { outcome: 'sms', smsId: expect.stringMatching(/^sms_/) } });
     bridge.close();
+  });
+
+  it('a message cancelled for its fallback while D1 falters still falls back: its SMS goes once D1 takes it, not dropped as its owner’s cancel', async () => {
+    const { bridge, u, clientId, ref, hub, device } = await numberWithDevice();
+    bridge.close(); // the WhatsApp message waits in the queue
+    const sent = await call('/api/send-message', {
+      key: u.apiKey,
+      body: { clientId, number: '972500000005', message: 'still there?', fallback: { channel: 'sms', afterSeconds: 30 } },
+    });
+    await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+      .bind(Date.now() - 1, ref)
+      .run();
+    // D1 refuses both the cancel's record and the fallback's decision
+    await env.DB.exec(
+      "CREATE TRIGGER refuse_cancel_record BEFORE INSERT ON sent_messages WHEN NEW.status = 'cancelled' BEGIN SELECT RAISE(ABORT, 'D1 falters'); END",
+    );
+    await env.DB.exec("CREATE TRIGGER refuse_decision BEFORE UPDATE ON send_fallbacks WHEN NEW.outcome = 'sms' BEGIN SELECT RAISE(ABORT, 'D1 falters'); END");
+    try {
+      await runDurableObjectAlarm(hub);
+      expect((await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json).toMatchObject({
+        status: 'cancelled',
+        fallback: { outcome: 'waiting' },
+      });
+    } finally {
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_cancel_record');
+      await env.DB.exec('DROP TRIGGER IF EXISTS refuse_decision');
+    }
+    // D1 is back: the next looks send the SMS (whichever comes first, the fallback or the cancel's record)
+    for (let i = 0; i < 3; i++) {
+      await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+        .bind(Date.now() - 1, ref)
+        .run();
+      await runInDurableObject(hub, async (_obj, state) => {
+        await state.storage.put('fallbacks', true);
+      });
+      await makeQueueDue(hub);
+      await runDurableObjectAlarm(hub);
+    }
+    const view = (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
+    expect(view).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), lane: null, fallback: { outcome: 'sms' } });
+    expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['still there?']);
   });
 
   it('a WhatsApp send that fails falls back at once; a fallback needs text', async () => {

@@ -19,10 +19,14 @@ export async function recordFallback(
   f: { queueId: string; clientRef: number; userId: number; to: string; text: string; request: FallbackRequest },
 ): Promise<number> {
   const dueAt = Date.now() + f.request.afterSeconds * 1000;
-  await env.DB.prepare('INSERT OR IGNORE INTO send_fallbacks (queue_id, client_ref, user_id, "to", text, device_id, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+  // recorded once: a retried request gets the due time recorded first
+  const row = await env.DB.prepare(
+    `INSERT INTO send_fallbacks (queue_id, client_ref, user_id, "to", text, device_id, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (queue_id) DO UPDATE SET due_at = send_fallbacks.due_at RETURNING due_at`,
+  )
     .bind(f.queueId, f.clientRef, f.userId, f.to, f.text, f.request.deviceId ?? null, dueAt)
-    .run();
-  return dueAt;
+    .first<{ due_at: number }>();
+  return row?.due_at ?? dueAt;
 }
 
 /** The send it waits on was never queued: nothing to fall back from. */
@@ -40,15 +44,19 @@ const smsNumber = (to: string): string | null => {
  * The client's fallbacks that are due, or whose WhatsApp send failed: each decided (WhatsApp delivered it,
  * or an SMS goes). Answers when the next one comes due (null: none waiting).
  */
+/** The code a WhatsApp message cancelled for its SMS fallback is recorded with (not CANCELLED: that is its owner's). */
+export const FALLBACK_CANCEL = 'FALLBACK_SMS';
+
 export async function runFallbacks(
   env: Bindings,
   clientRef: number,
   /** a message still in the number's queue is cancelled (it did not get out in time): 'missing' when it was never there */
-  cancelQueued: (queueId: string) => Promise<CancelResult>,
+  cancelQueued: (queueId: string, forFallback: true) => Promise<CancelResult>,
   now = Date.now(),
 ): Promise<number | null> {
   const { results } = await env.DB.prepare(
-    `SELECT f.queue_id, f.user_id, f."to", f.text, f.device_id, s.status
+    `SELECT f.queue_id, f.user_id, f."to", f.text, f.device_id,
+       CASE WHEN s.status = 'cancelled' AND s.error LIKE '${FALLBACK_CANCEL}:%' THEN 'cancelled for its fallback' ELSE s.status END AS status
      FROM send_fallbacks f LEFT JOIN sent_messages s ON s.client_ref = f.client_ref AND s.queue_id = f.queue_id
      WHERE f.client_ref = ?1 AND f.done_at IS NULL AND (f.due_at <= ?2 OR s.status = 'failed') LIMIT 20`,
   )
@@ -67,13 +75,14 @@ export async function runFallbacks(
         await decide('whatsapp');
         continue;
       }
+      // cancelled by its owner (one cancelled here for this fallback goes on to its SMS)
       if (f.status === 'cancelled') {
         await decide('none');
         continue;
       }
       if (f.status === null) {
         // not settled: still in the queue (an outage) — it is cancelled and the SMS goes instead — or never queued
-        const queued = await cancelQueued(f.queue_id);
+        const queued = await cancelQueued(f.queue_id, true);
         // leaving right now, or left and its record waits: looked at again on the next alarm
         if (queued === 'sending' || queued === 'settling') continue;
         if (queued === 'missing') {

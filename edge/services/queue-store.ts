@@ -366,8 +366,9 @@ export class QueueStore {
 
   /** When the latest group send still queued may go (null: none queued). Read once per object life. */
   latestGroupSendAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT max(not_before) AS at FROM send_queue WHERE state = 'queued' AND item ->> '$.origin' = 'group'").one()
-      .at;
+    return this.sql
+      .exec<{ at: number | null }>("SELECT max(not_before) AS at FROM send_queue WHERE state = 'queued' AND outcome IS NULL AND item ->> '$.origin' = 'group'")
+      .one().at;
   }
 
   /** Of these WhatsApp ids, those of sent outcomes kept here unrecorded (their acks wait for the record). */

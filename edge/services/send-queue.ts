@@ -65,7 +65,8 @@ export async function recordedOutcome(env: Bindings, clientRef: number, id: stri
     .bind(clientRef, id)
     .first<{ status: string; message_id: string | null; error: string | null; sent_at: number }>();
   if (!row) return null;
-  if (row.status === 'failed' || row.status === 'cancelled') {
+  // failed after it went (WhatsApp refused it later): the request itself was answered sent, and so is its retry
+  if ((row.status === 'failed' || row.status === 'cancelled') && row.message_id === null) {
     const error = row.error ?? '';
     const colon = error.indexOf(': ');
     return {

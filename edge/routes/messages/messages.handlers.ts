@@ -45,18 +45,18 @@ export const messagesRouter = createRouter()
       // a retry that took over a first attempt which died after queueing: a message already settled is answered
       // as it was (the queue forgets ids 10 min after they leave; D1 keeps them)
       const done = key ? await recordedOutcome(c.env, client.id, id) : null;
-      // the fallback is on record before the send can settle, and its check is on the hub's alarm
-      const fallbackDue =
-        body.fallback && !done
-          ? await recordFallback(c.env, {
-              queueId: id,
-              clientRef: client.id,
-              userId: auth.userId,
-              to: body.number,
-              text: body.message!,
-              request: body.fallback,
-            })
-          : null;
+      // the fallback is on record before the send can settle, and its check is on the hub's alarm (also for a
+      // retry that finds the message settled: its first attempt may have died before the hub heard of it)
+      const fallbackDue = body.fallback
+        ? await recordFallback(c.env, {
+            queueId: id,
+            clientRef: client.id,
+            userId: auth.userId,
+            to: body.number,
+            text: body.message!,
+            request: body.fallback,
+          })
+        : null;
       const enqueued =
         done ??
         (await queueSend(

@@ -40,13 +40,13 @@ const smsNumber = (to: string): string | null => {
   return /^\d{6,15}$/.test(digits) ? `+${digits}` : null;
 };
 
+/** The code a WhatsApp message cancelled for its SMS fallback is recorded with (not CANCELLED: that is its owner's). */
+export const FALLBACK_CANCEL = 'FALLBACK_SMS';
+
 /**
  * The client's fallbacks that are due, or whose WhatsApp send failed: each decided (WhatsApp delivered it,
  * or an SMS goes). Answers when the next one comes due (null: none waiting).
  */
-/** The code a WhatsApp message cancelled for its SMS fallback is recorded with (not CANCELLED: that is its owner's). */
-export const FALLBACK_CANCEL = 'FALLBACK_SMS';
-
 export async function runFallbacks(
   env: Bindings,
   clientRef: number,

@@ -96,8 +96,7 @@ export function throwIfFailed(result: EnqueueResult): EnqueueResult {
 export async function queueSystemSend(env: Bindings, client: ClientRow, send: QueuedSend, id: string, waitUntil: (p: Promise<unknown>) => void): Promise<void> {
   // already settled (its cause offered again after the queue row went): not sent a second time. Its outcome is
   // written before its queue row is deleted, so one or the other always knows the id.
-  const settled = await env.DB.prepare('SELECT 1 AS one FROM sent_messages WHERE client_ref = ? AND queue_id = ?').bind(client.id, id).first();
-  if (settled) return;
+  if (await recordedOutcome(env, client.id, id)) return;
   try {
     await queueSend(env, client, send, { lane: 'interactive', id });
   } catch (err) {

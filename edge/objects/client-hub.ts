@@ -43,7 +43,11 @@ const MAX_KEPT_GROUPS = 5000;
 /** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
 const DRAIN_BUDGET_MS = 20_000;
 
-const CANCELLED = (id: string): EnqueueResult => ({ id, status: 'cancelled', code: 'CANCELLED', error: 'cancelled before it was sent' });
+/** How a cancel is recorded: the owner's, or one made so its SMS fallback goes instead (the code it was marked with). */
+const cancelOf = (row: QueuedRow): Settled =>
+  row.lastCode === FALLBACK_CANCEL
+    ? { row, kind: 'cancelled', code: FALLBACK_CANCEL, message: 'not sent in time: its SMS fallback goes instead', at: Date.now() }
+    : { row, kind: 'cancelled', code: 'CANCELLED', message: 'cancelled before it was sent', at: Date.now() };
 
 const resultOf = (id: string, s: KnownOutcome | Settled): EnqueueResult =>
   s.kind === 'sent'
@@ -126,7 +130,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
           return null;
         })) ?? { id, status: 'queued' }
       );
-    if (state === 'cancelling') return CANCELLED(id);
+    const cancelling = state === 'cancelling' ? this.queue.get(id) : null;
+    if (cancelling) return resultOf(id, cancelOf(cancelling));
     const known = state === 'queued' ? this.queue.outcomeOf(id) : null;
     if (known) return resultOf(id, known);
     return { id, status: state === 'sending' ? 'sending' : 'queued' };
@@ -173,8 +178,9 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (row.state === 'sending') return 'sending';
     // marked first, recorded in D1, deleted last: a restart in between finishes the cancel; a record D1 refused
     // is kept as the row's outcome and recorded by a later round (it never goes meanwhile)
-    this.queue.markCancelling(id);
-    await this.finishCancels([{ ...row, state: 'cancelling' }], forFallback);
+    const code = forFallback ? FALLBACK_CANCEL : 'CANCELLED';
+    this.queue.markCancelling(id, code);
+    await this.finishCancels([{ ...row, state: 'cancelling', lastCode: code }]);
     return 'cancelled';
   }
 
@@ -212,7 +218,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
         else this.waiters.delete(id);
         const row = this.queue.get(id);
         if (row?.outcome) return resolve(resultOf(id, row.outcome)); // known, only its record waits
-        if (row?.state === 'cancelling') return resolve(CANCELLED(id));
+        if (row?.state === 'cancelling') return resolve(resultOf(id, cancelOf(row)));
         resolve({ id, status: row?.state === 'sending' ? 'sending' : 'queued', ...(row?.lastError ? { error: row.lastError } : {}) });
       }, waitMs);
       const done = (r: EnqueueResult) => {
@@ -245,12 +251,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     }
   }
 
-  private async finishCancels(rows: QueuedRow[], forFallback = false) {
+  /** Records cancels each with the code it was marked with (the owner's, or one made for an SMS fallback). */
+  private async finishCancels(rows: QueuedRow[]) {
     const clientRef = await this.storedClientRef();
     if (!clientRef || !rows.length) return;
     const db = getDb(this.env.DB);
-    const [code, message] = forFallback ? [FALLBACK_CANCEL, 'not sent in time: its SMS fallback goes instead'] : ['CANCELLED', 'cancelled before it was sent'];
-    const settled: Settled[] = rows.map((row) => ({ row, kind: 'cancelled', code, message, at: Date.now() }));
+    const settled = rows.map(cancelOf);
     try {
       const client = await clientByRef(db, clientRef);
       if (client) await settle(this.env, db, client, settled, (p) => this.ctx.waitUntil(p));

@@ -4,6 +4,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { connectFakeBridge } from '../test/fake-bridge.ts';
+import type { QueueStore } from './queue-store.ts';
 import { addClient, call, makeQueueDue, newDevice, newUser, refOf, until } from '../test/helpers.ts';
 
 const poll = (secret: string) => call('/gateway/android/outbox', { headers: { 'x-device-secret': secret } });
@@ -151,6 +152,28 @@ describe('SMS fallback', () => {
     const view = (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
     expect(view).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), lane: null, fallback: { outcome: 'sms' } });
     expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['still there?']);
+  });
+
+  it('a cancel for its fallback that a restart cut short is finished as the fallback’s: its SMS still goes', async () => {
+    const { bridge, u, clientId, ref, hub, device } = await numberWithDevice();
+    bridge.close(); // the WhatsApp message waits in the queue
+    const sent = await call('/api/send-message', {
+      key: u.apiKey,
+      body: { clientId, number: '972500000006', message: 'cut short', fallback: { channel: 'sms', afterSeconds: 30 } },
+    });
+    // the fallback's cancel had marked the row when the object restarted, before D1 recorded it
+    await runInDurableObject(hub, (obj) => {
+      (obj as unknown as { queue: QueueStore }).queue.markCancelling(sent.json.messageId, 'FALLBACK_SMS');
+    });
+    await runDurableObjectAlarm(hub); // the fallback is not due yet: the drain finishes the cancel
+    const view = async () => (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
+    expect(await view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), fallback: { outcome: 'waiting' } });
+    await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+      .bind(Date.now() - 1, ref)
+      .run();
+    await runDurableObjectAlarm(hub);
+    expect((await view()).fallback).toMatchObject({ outcome: 'sms', smsId: expect.stringMatching(/^sms_/) });
+    expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['cut short']);
   });
 
   it('a WhatsApp send that fails falls back at once; a fallback needs text', async () => {

@@ -23,7 +23,7 @@ const view = (s: QueueStore, now: number) => ({
   ready: s.ready(now, 7).map((r) => [r.id, r.state, r.attempts, r.lastError]),
   all: s.ready(now, 1000).map((r) => r.id),
   counts: s.counts(),
-  cancelling: s.cancelling().map((r) => r.id),
+  cancelling: s.cancelling().map((r) => [r.id, r.lastCode]),
   got: s.get('q4'),
   nextCode: s.nextCode(),
   chars: s.chars(),
@@ -54,8 +54,8 @@ describe('QueueStore', () => {
       live.retryAt('q3', T - 1, { code: 'NEW_CONTACT_CAP', message: 'tomorrow' }, { tried: false }); // held back: no try counted
       expect(live.get('q3')).toMatchObject({ attempts: 0, lastError: 'NEW_CONTACT_CAP: tomorrow' });
       expect(live.nextCode()).toBe('NEW_CONTACT_CAP'); // due first now
-      live.markCancelling('q6');
-      live.markCancelling('q7');
+      live.markCancelling('q6', 'CANCELLED');
+      live.markCancelling('q7', 'FALLBACK_SMS');
       live.remove(['q1', 'q2', 'q9']);
       check(T + 3000);
       check(T + 6000);

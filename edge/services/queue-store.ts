@@ -53,6 +53,8 @@ export interface QueuedRow {
   createdAt: number;
   attempts: number;
   lastError: string | null;
+  /** the code of its last try's failure; while cancelling, the code its cancel is recorded with */
+  lastCode: string | null;
   /** set when its outcome is known but not yet in D1 */
   outcome: KnownOutcome | null;
 }
@@ -85,6 +87,7 @@ const toRow = (r: Raw, inFlight: Set<string>): QueuedRow => ({
   createdAt: r.created_at,
   attempts: r.attempts,
   lastError: r.last_error,
+  lastCode: r.last_code,
   outcome: r.outcome === null ? null : (JSON.parse(r.outcome) as KnownOutcome),
 });
 
@@ -451,11 +454,14 @@ export class QueueStore {
     for (const id of ids) this.inFlight.delete(id);
   }
 
-  /** A cancel begins: marked first, so a restart before it is recorded finishes it. */
-  markCancelling(id: string): void {
-    this.sql.exec("UPDATE send_queue SET state = 'cancelling' WHERE id = ? AND state = 'queued'", id);
+  /** A cancel begins: marked first, with the code it is recorded with, so a restart before it is recorded finishes it as it began. */
+  markCancelling(id: string, code: string): void {
+    this.sql.exec("UPDATE send_queue SET state = 'cancelling', last_code = ? WHERE id = ? AND state = 'queued'", code, id);
     const row = this.mirror?.get(id);
-    if (row?.state === 'queued') row.state = 'cancelling';
+    if (row?.state === 'queued') {
+      row.state = 'cancelling';
+      row.last_code = code;
+    }
   }
 
   /**

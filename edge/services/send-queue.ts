@@ -112,6 +112,7 @@ export async function queueSystemSend(env: Bindings, client: ClientRow, send: Qu
       createdAt: now,
       attempts: 0,
       lastError: null,
+      lastCode: null,
       outcome: null,
     };
     await settle(env, getDb(env.DB), client, [{ row, kind: 'failed', code: err.code, message: err.message, at: now }], waitUntil);

@@ -1,5 +1,6 @@
 // Idempotency-Key: the first request with a key is done once; repeats get its answer back.
 import { and, eq, isNull, lt } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '../db/client.ts';
 import { idempotencyKeys } from '../db/schema.ts';
 import { ApiError } from '../lib/errors.ts';
@@ -10,10 +11,27 @@ export type Claim = { kind: 'new' } | { kind: 'replay'; status: number; body: un
 /** A first attempt still unsettled after this long died with its worker: a repeat may take the key over. */
 export const IN_PROGRESS_TTL_MS = 2 * 60_000;
 
-export async function claimKey(db: Db, userId: number, key: string, request: unknown): Promise<Claim> {
+/**
+ * Claims the key (new, a replay of its answer, or a refusal: reused for another request, still in progress),
+ * with one read of the caller's in the same D1 batch (no second round trip): its rows as they stood at the claim.
+ */
+export async function claimKeyWith<R>(
+  db: Db,
+  userId: number,
+  key: string,
+  request: unknown,
+  along: BatchItem<'sqlite'> & PromiseLike<R>,
+): Promise<{ claim: Claim; along: R }> {
   const requestHash = await sha256Hex(JSON.stringify(request));
-  const inserted = await db.insert(idempotencyKeys).values({ userId, key, requestHash }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
-  if (inserted.length) return { kind: 'new' };
+  const [inserted, rows] = await db.batch([
+    db.insert(idempotencyKeys).values({ userId, key, requestHash }).onConflictDoNothing().returning({ key: idempotencyKeys.key }),
+    along,
+  ]);
+  return { claim: await claimed(db, userId, key, requestHash, inserted.length > 0), along: rows as R };
+}
+
+async function claimed(db: Db, userId: number, key: string, requestHash: string, inserted: boolean): Promise<Claim> {
+  if (inserted) return { kind: 'new' };
   const [row] = await db
     .select()
     .from(idempotencyKeys)

@@ -1,7 +1,9 @@
 // Every send enters its number's queue (its ClientHub object): the answer is durable when it comes,
 // carries the queue id (the message's id everywhere: API, webhooks, the bridge's send key) and, with a
 // wait, the outcome if it came first.
-import { getDb } from '../db/client.ts';
+import { and, eq } from 'drizzle-orm';
+import { type Db, getDb } from '../db/client.ts';
+import { sentMessages } from '../db/schema.ts';
 import type { Bindings } from '../env.ts';
 import { ApiError } from '../lib/errors.ts';
 import { sha256Hex } from '../lib/secrets.ts';
@@ -59,14 +61,19 @@ export async function queueSend(env: Bindings, client: ClientRow, send: QueuedSe
   return result ?? { id, status: 'queued' };
 }
 
-/** A send's outcome as D1 keeps it (its queue row is gone then), or null if it has none there. */
-export async function recordedOutcome(env: Bindings, clientRef: number, id: string): Promise<EnqueueResult | null> {
-  const row = await env.DB.prepare('SELECT status, message_id, error, sent_at FROM sent_messages WHERE client_ref = ? AND queue_id = ?')
-    .bind(clientRef, id)
-    .first<{ status: string; message_id: string | null; error: string | null; sent_at: number }>();
+/** The D1 read of a send's outcome (see outcomeFrom): a query that may also join another's batch. */
+export const recordedQuery = (db: Db, clientRef: number, id: string) =>
+  db
+    .select({ status: sentMessages.status, messageId: sentMessages.messageId, error: sentMessages.error, sentAt: sentMessages.sentAt })
+    .from(sentMessages)
+    .where(and(eq(sentMessages.clientRef, clientRef), eq(sentMessages.queueId, id)));
+
+/** A send's outcome from its recordedQuery rows, or null if D1 has none. */
+export function outcomeFrom(id: string, rows: Awaited<ReturnType<typeof recordedQuery>>): EnqueueResult | null {
+  const [row] = rows;
   if (!row) return null;
   // failed after it went (WhatsApp refused it later): the request itself was answered sent, and so is its retry
-  if ((row.status === 'failed' || row.status === 'cancelled') && row.message_id === null) {
+  if ((row.status === 'failed' || row.status === 'cancelled') && row.messageId === null) {
     const error = row.error ?? '';
     const colon = error.indexOf(': ');
     return {
@@ -74,10 +81,15 @@ export async function recordedOutcome(env: Bindings, clientRef: number, id: stri
       status: row.status,
       code: colon > 0 ? error.slice(0, colon) : 'FAILED',
       error: colon > 0 ? error.slice(colon + 2) : error,
-      timestamp: row.sent_at,
+      timestamp: row.sentAt,
     };
   }
-  return { id, status: 'sent', ...(row.message_id ? { messageId: row.message_id } : {}), timestamp: row.sent_at };
+  return { id, status: 'sent', ...(row.messageId ? { messageId: row.messageId } : {}), timestamp: row.sentAt };
+}
+
+/** A send's outcome as D1 keeps it (its queue row is gone then), or null if it has none there. */
+export async function recordedOutcome(env: Bindings, clientRef: number, id: string): Promise<EnqueueResult | null> {
+  return outcomeFrom(id, await recordedQuery(getDb(env.DB), clientRef, id));
 }
 
 /** For callers that want it sent or an error: a failed outcome thrown as the API answers that refusal. */

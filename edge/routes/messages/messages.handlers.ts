@@ -7,11 +7,11 @@ import { createRouter } from '../../lib/router.ts';
 import { pageById, textBytes } from '../../lib/pages.ts';
 import { iso } from '../../lib/time.ts';
 import { findOwnClient, ownClients } from '../../services/clients.ts';
-import { claimKey, releaseKey, settleKey } from '../../services/idempotency.ts';
+import { claimKeyWith, releaseKey, settleKey } from '../../services/idempotency.ts';
 import { checkMediaUrl } from '../../services/media-url.ts';
 import { hubFor } from '../../services/bridge-commands.ts';
 import { forgetFallback, recordFallback } from '../../services/fallbacks.ts';
-import { newQueueId, queueSend, recordedOutcome, throwIfFailed } from '../../services/send-queue.ts';
+import { newQueueId, outcomeFrom, queueSend, recordedQuery, throwIfFailed } from '../../services/send-queue.ts';
 import { DEFAULT_WAIT_S, MAX_WAIT_S, receivedMessagesRoute, sendMessageRoute, sentMessagesRoute } from './messages.routes.ts';
 
 /** Refusals after which nothing was queued and a retry may succeed: the key is freed, not settled with them. */
@@ -34,17 +34,18 @@ export const messagesRouter = createRouter()
     const db = getDb(c.env.DB);
     const client = await findOwnClient(db, auth, body.clientId);
     const media = body.mediaUrl ? { url: body.mediaUrl, ...checkMediaUrl(body.mediaUrl, allowPrivateUrls(c.env)) } : undefined;
+    // with a key, every retry of the request is the same queue id (and bridge send key): one message, however often it is asked
+    // the request itself is part of the id: a key reused later for another message is another message
+    const id = await newQueueId(client.id, key ? { userId: auth.userId, key, request: body } : undefined);
+    let done: ReturnType<typeof outcomeFrom> = null;
     if (key) {
-      const claim = await claimKey(db, auth.userId, key, body);
+      // read with the claim, in its batch: a retry that took over a first attempt which died after queueing finds
+      // a message already settled, answered as it was (the queue forgets ids 10 min after they leave; D1 keeps them)
+      const { claim, along } = await claimKeyWith(db, auth.userId, key, body, recordedQuery(db, client.id, id));
       if (claim.kind === 'replay') return c.json(claim.body as never, claim.status as 200);
+      done = outcomeFrom(id, along);
     }
     try {
-      // with a key, every retry of the request is the same queue id (and bridge send key): one message, however often it is asked
-      // the request itself is part of the id: a key reused later for another message is another message
-      const id = await newQueueId(client.id, key ? { userId: auth.userId, key, request: body } : undefined);
-      // a retry that took over a first attempt which died after queueing: a message already settled is answered
-      // as it was (the queue forgets ids 10 min after they leave; D1 keeps them)
-      const done = key ? await recordedOutcome(c.env, client.id, id) : null;
       // the fallback is on record before the send can settle, and its check is on the hub's alarm (also for a
       // retry that finds the message settled: its first attempt may have died before the hub heard of it)
       const fallbackDue = body.fallback

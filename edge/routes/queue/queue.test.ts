@@ -403,6 +403,46 @@ describe('the send queue', () => {
     bridge!.close();
   });
 
+  it('a keyed retry of a message WhatsApp refused after it went is answered sent, as its first attempt was; one with a fallback puts the fallback back on record', async () => {
+    const { bridge, ref, send, status, hub } = await setup();
+    // the first attempt died before its answer was kept, the queue forgot the id: the retry takes the key over
+    const diedAfterQueueing = async (key: string) => {
+      await env.DB.prepare('UPDATE idempotency_keys SET status = NULL, response = NULL, created_at = ? WHERE key = ?')
+        .bind(Date.now() - 3 * 60_000, key)
+        .run();
+      await runInDurableObject(hub, (_obj, state) => state.storage.sql.exec('DELETE FROM send_queue_left'));
+    };
+    const refused = await send({ message: 'refused later', wait: true }, { 'idempotency-key': 'nacked' });
+    expect(refused.json.status).toBe('sent');
+    const { whatsappId } = await status(refused.json.messageId);
+    bridge!.ws.send(
+      JSON.stringify({
+        t: 'event',
+        id: 'nack-keyed',
+        clientRef: ref,
+        at: Date.now(),
+        event: { kind: 'ack', messageId: whatsappId, to: '15550000001', ack: -1, error: '479' },
+      }),
+    );
+    await until('refused after it went', async () => (await status(refused.json.messageId)).status === 'failed');
+    await diedAfterQueueing('nacked');
+    const again = await send({ message: 'refused later', wait: true }, { 'idempotency-key': 'nacked' });
+    expect([again.status, again.json.messageId, again.json.status]).toEqual([200, refused.json.messageId, 'sent']);
+    // with a fallback the first attempt did not live to keep on record: the retry keeps it, and the hub looks at it
+    const fallback = { channel: 'sms', afterSeconds: 30 };
+    const first = await send({ message: 'with a fallback', wait: true, fallback }, { 'idempotency-key': 'fell-back' });
+    expect(first.json.status).toBe('sent');
+    await env.DB.prepare('DELETE FROM send_fallbacks WHERE queue_id = ?').bind(first.json.messageId).run();
+    await runInDurableObject(hub, (_obj, state) => state.storage.delete('fallbacks'));
+    expect((await status(first.json.messageId)).fallback ?? null).toBeNull();
+    await diedAfterQueueing('fell-back');
+    const retried = await send({ message: 'with a fallback', wait: true, fallback }, { 'idempotency-key': 'fell-back' });
+    expect([retried.json.messageId, retried.json.status]).toEqual([first.json.messageId, 'sent']);
+    expect((await status(first.json.messageId)).fallback).toMatchObject({ channel: 'sms', outcome: 'waiting' });
+    expect(await runInDurableObject(hub, (_obj, state) => state.storage.get('fallbacks'))).toBe(true);
+    expect(sendKeys(bridge!)).toEqual([refused.json.messageId, first.json.messageId]); // neither went twice
+  });
+
   it('the queue is bounded: past its limit a send is refused with 429 QUEUE_FULL and nothing is queued', async () => {
     const { u, clientId, send } = await setup({ bridge: false });
     await call(`/api/clients/${clientId}/governor`, { method: 'PUT', key: u.apiKey, body: { maxQueued: 2 } });

@@ -354,6 +354,22 @@ describe('the send queue', () => {
     );
     expect(again).toEqual([{ id: messageId, status: 'sent', messageId: expect.stringMatching(/^FAKE/), timestamp: expect.any(Number) }]);
     expect((await hub.queueView()).counts.depth).toBe(0);
+    // D1 cannot say how it ended: answered queued (the offer does not fail), still not queued a second time
+    const logged = vi.spyOn(console, 'error');
+    await env.DB.exec('ALTER TABLE sent_messages RENAME TO sent_messages_away');
+    try {
+      const blind = await hub.enqueue(
+        ref,
+        [{ id: messageId, send: { to: '15550000001', text: 'once only', origin: 'reply' }, lane: 'interactive', notBefore: Date.now() }],
+        1000,
+      );
+      expect(blind).toEqual([{ id: messageId, status: 'queued' }]);
+      expect(logged.mock.calls.some(([m]) => String(m).includes(`the outcome of ${messageId} could not be read`))).toBe(true);
+    } finally {
+      await env.DB.exec('ALTER TABLE sent_messages_away RENAME TO sent_messages');
+      logged.mockRestore();
+    }
+    expect((await hub.queueView()).counts.depth).toBe(0);
     await runDurableObjectAlarm(hub);
     expect(sendKeys(bridge!)).toEqual([messageId]);
     expect(await status(messageId)).toMatchObject({ status: 'sent', lane: null });

@@ -107,9 +107,20 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     this.queue.add(items, policy.expiryMs);
     await this.wakeBy(Date.now() + SAFETY_NET_MS);
     const waits = waitMs > 0 ? items.map((it) => (this.settledNow(it.id) ? this.standing(it.id) : this.outcomeOf(it.id, waitMs))) : [];
-    this.kick();
+    // the governor holds the whole number (a pause, the interval) until its alarm: a round now could send nothing
+    if (!this.heldNumberWide(Date.now())) this.kick();
     if (waits.length) return Promise.all(waits);
     return Promise.all(items.map((it) => this.standing(it.id)));
+  }
+
+  /**
+   * The last round found the whole number held (paused, or its interval not over) until a time still ahead, and
+   * its alarm is set for then. A send queued meanwhile cannot go sooner, so it starts no round: with a backlog,
+   * each would read the whole queue for nothing. (Held for one message only — the new-contact cap — is not this.)
+   */
+  private heldNumberWide(now: number): boolean {
+    const h = this.heldBy;
+    return h !== null && 'heldBy' in h && (h.heldBy === 'paused' || h.heldBy === 'interval') && h.next > now;
   }
 
   /** A wait for this one ends at once: it left lately, or its outcome is known (only its record waits). */
@@ -488,6 +499,7 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
         // another number: its own day's count, no pause carried over from the old one, warm-up from now
         const gate = await this.gate();
         gate.state = freshState(now);
+        this.heldBy = null; // the old number's hold is not the new one's
         await gate.save(gate.state);
         this.queue.resume([CAPPED], now); // the old number's cap held them; the new one's decides
       }

@@ -129,6 +129,8 @@ export class QueueStore {
    * was goes again under the same key — so marking it costs no storage write (one commit less per send).
    */
   private readonly inFlight = new Set<string>();
+  /** ids marked cancelling (a cancel that has not finished: see cancelling()), so a round need not look for them */
+  private readonly marked = new Set<string>();
   /** no queued row expires before this (so a drain round asks SQLite only when one may have) */
   private earliestExpiry = Number.POSITIVE_INFINITY;
   /** every row in rowid order while the queue is within bounds; null: SQL answers */
@@ -168,6 +170,7 @@ export class QueueStore {
     this.recomputeExpiry();
     this.recountChars();
     this.recountKnown();
+    this.loadMarked();
   }
 
   /** Reads the memory copy again from SQLite (after storage was changed behind this store: tests); what is in flight stays. */
@@ -176,6 +179,7 @@ export class QueueStore {
     this.recomputeExpiry();
     this.recountChars();
     this.recountKnown();
+    this.loadMarked();
   }
 
   /** Whether reads are answered from memory (exposed for tests). */
@@ -184,6 +188,11 @@ export class QueueStore {
   }
 
   /** Loads every row into memory when the queue is within bounds. */
+  private loadMarked() {
+    this.marked.clear();
+    for (const { id } of this.sql.exec<{ id: string }>("SELECT id FROM send_queue WHERE state = 'cancelling'")) this.marked.add(id);
+  }
+
   private loadMirror() {
     if (this.depthSql() > this.mirrorRows) {
       this.mirror = null;
@@ -438,6 +447,7 @@ export class QueueStore {
 
   /** Rows a cancel began but did not finish (the object restarted in between). */
   cancelling(): QueuedRow[] {
+    if (!this.marked.size) return [];
     const rows = this.mirror
       ? this.withItems([...this.mirror].filter(([, row]) => row.state === 'cancelling').map(([id, row]) => ({ id, ...row })))
       : this.sql.exec<Raw>("SELECT * FROM send_queue WHERE state = 'cancelling'").toArray();
@@ -456,7 +466,7 @@ export class QueueStore {
 
   /** A cancel begins: marked first, with the code it is recorded with, so a restart before it is recorded finishes it as it began. */
   markCancelling(id: string, code: string): void {
-    this.sql.exec("UPDATE send_queue SET state = 'cancelling', last_code = ? WHERE id = ? AND state = 'queued'", code, id);
+    if (this.sql.exec("UPDATE send_queue SET state = 'cancelling', last_code = ? WHERE id = ? AND state = 'queued'", code, id).rowsWritten) this.marked.add(id);
     const row = this.mirror?.get(id);
     if (row?.state === 'queued') {
       row.state = 'cancelling';
@@ -478,6 +488,7 @@ export class QueueStore {
     const code = failure.code.slice(0, MAX_CODE_CHARS);
     const error = `${code}: ${failure.message}`.slice(0, MAX_ERROR_CHARS); // a bridge's message has no bound of its own
     this.inFlight.delete(id);
+    this.marked.delete(id);
     this.earliestExpiry = Math.min(this.earliestExpiry, Date.now());
     const counted = tried ? 1 : 0;
     const known = outcome ? JSON.stringify(outcome) : null;
@@ -548,7 +559,10 @@ export class QueueStore {
 
   /** Rows whose outcome is in D1 leave: deleted, and their ids kept for LEFT_KEPT_MS. */
   remove(ids: string[], now = Date.now()): void {
-    for (const id of ids) this.inFlight.delete(id);
+    for (const id of ids) {
+      this.inFlight.delete(id);
+      this.marked.delete(id);
+    }
     if (!ids.length) return;
     const list = JSON.stringify(ids);
     for (const { size } of this.sql.exec<{ size: number }>(
@@ -568,6 +582,7 @@ export class QueueStore {
 
   clear(): void {
     this.inFlight.clear();
+    this.marked.clear();
     this.sql.exec('DELETE FROM send_queue');
     this.sql.exec('DELETE FROM send_queue_left');
     this.mirror = new Map();

@@ -6,6 +6,7 @@ import { connectFakeBridge, type FakeBridge } from '../../test/fake-bridge.ts';
 import { addClient, call, deliveries, makeQueueDue, newUser, refOf, until } from '../../test/helpers.ts';
 import { freshState } from '../../services/governor.ts';
 import { OUTAGE_RETRY_MS } from '../../services/queue-drain.ts';
+import { QueueStore } from '../../services/queue-store.ts';
 
 const sendKeys = (bridge: FakeBridge) =>
   bridge.frames.filter((f) => f.t === 'req' && (f.op === 'send' || f.op === 'sendBatch')).flatMap((f) => (f.params.items ?? [f.params]).map((p: any) => p.key));
@@ -520,6 +521,33 @@ describe('the send queue', () => {
 });
 
 describe('the governor through the queue', () => {
+  it('sends queued while the whole number waits out its interval start no round (a backlog is not read per send); they go when it ends', async () => {
+    const { bridge, u, clientId, send, hub } = await setup();
+    await call(`/api/clients/${clientId}/governor`, {
+      method: 'PUT',
+      key: u.apiKey,
+      body: { minIntervalMs: 60_000, jitterMs: 0, newContactsPerDay: null, warmup: null },
+    });
+    const first = (await send({ message: 'first' })).json.messageId;
+    const later: string[] = [(await send({ message: 'later 0' })).json.messageId];
+    const queue = () => call(`/api/clients/${clientId}/queue`, { key: u.apiKey }).then((r) => r.json);
+    await until('first sent, the next held', async () => sendKeys(bridge!).length === 1 && (await queue()).heldBy === 'interval');
+    const reads = vi.spyOn(QueueStore.prototype, 'ready');
+    try {
+      for (let i = 1; i < 5; i++) later.push((await send({ message: `later ${i}` })).json.messageId);
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+    expect(await queue()).toMatchObject({ depth: 5, heldBy: 'interval' });
+    await runInDurableObject(hub, async (_, state) => {
+      const s = (await state.storage.get<any>('governor'))!;
+      await state.storage.put('governor', { ...s, nextAt: Date.now() - 1 });
+    });
+    await runDurableObjectAlarm(hub);
+    expect(sendKeys(bridge!)).toEqual([first, later[0]]); // one per interval, in order
+  });
+
   it('a paced number sends one at a time: the next held by the interval, then by the day’s new-contact cap; nothing dropped', async () => {
     const { bridge, u, clientId, send, hub } = await setup();
     const put = await call(`/api/clients/${clientId}/governor`, {

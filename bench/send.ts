@@ -46,6 +46,34 @@ function row(load: LoadResult, cpuMs: number) {
   };
 }
 
+/**
+ * The same sends to a number whose governor holds them (an hour between sends): the API and the durable enqueue
+ * (and a drain that finds nothing may go), with nothing sent, recorded or acknowledged. What a send costs
+ * before its delivery starts: the rest of the target's budget is what sending, recording and acks may take.
+ */
+async function acceptedOnly(
+  system: RunningSystem,
+  headers: Record<string, string>,
+  add: (clientId: string, webhook: boolean) => Promise<void>,
+  sender: (clients: string[]) => (i: number) => Promise<boolean>,
+  requests: number,
+  concurrency: number,
+  bareRequestsPerSecond: number,
+) {
+  await add('held', false);
+  const policy = { minIntervalMs: 3_600_000, jitterMs: 0, newContactsPerDay: null, warmup: null };
+  const put = await fetch(`${system.url}/api/clients/held/governor`, { method: 'PUT', headers, body: JSON.stringify(policy) });
+  if (!put.ok) throw new Error(`the held number's governor was not set: ${put.status} ${await put.text()}`);
+  await runLoad(100, concurrency, sender(['held'])); // the first goes; the rest wait an hour
+  const cpu = workerdCpuMs();
+  const load = await runLoad(requests, concurrency, sender(['held']));
+  return {
+    what: 'the same sends to a number whose governor holds them: accepted and queued, none sent',
+    ...row(load, workerdCpuMs() - cpu),
+    ratioToBare: round(load.perSecond / bareRequestsPerSecond, 2),
+  };
+}
+
 export async function benchSend(opts: { requests?: number; concurrency?: number } = {}) {
   const requests = opts.requests ?? 1500;
   const concurrency = opts.concurrency ?? 16;
@@ -144,6 +172,7 @@ export async function benchSend(opts: { requests?: number; concurrency?: number 
     // Measured last, so its 4,500 POSTs do not disturb the scenarios.
     const webhookFloor = await runtimeFloor(system.url, `${receiver.url}/hook/floor`, 3, requests, concurrency, bareResult.perSecond);
     Object.assign(results.oneClientWithWebhook as object, { runtimeFloor: webhookFloor });
+    Object.assign(results.oneClient as object, { acceptedOnly: await acceptedOnly(system, headers, add, sender, requests, concurrency, bareResult.perSecond) });
     const one = results.oneClient as { requestsPerSecond: number };
     const many = results.hundredClients as { requestsPerSecond: number };
     return {

@@ -6,7 +6,7 @@ import { type LiveFrame, type LiveState, sentFrame } from '../../adapters/live.t
 import { type AuthEntry, chatIdOf, checkResult, type GroupInfo, type Op, type RawBridgeResult } from '../../adapters/protocol.ts';
 import { type Bindings, isSandbox } from '../env.ts';
 import { dispatchDue } from '../scheduler/dispatch.ts';
-import { FALLBACK_CANCEL, runFallbacks } from '../services/fallbacks.ts';
+import { cancelCause, FALLBACK_CANCEL, runFallbacks } from '../services/fallbacks.ts';
 import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
@@ -43,11 +43,8 @@ const MAX_KEPT_GROUPS = 5000;
 /** One drain runs this long at most before yielding to its alarm (an object's work should not run unbounded). */
 const DRAIN_BUDGET_MS = 20_000;
 
-/** How a cancel is recorded: the owner's, or one made so its SMS fallback goes instead (the code it was marked with). */
-const cancelOf = (row: QueuedRow): Settled =>
-  row.lastCode === FALLBACK_CANCEL
-    ? { row, kind: 'cancelled', code: FALLBACK_CANCEL, message: 'not sent in time: its SMS fallback goes instead', at: Date.now() }
-    : { row, kind: 'cancelled', code: 'CANCELLED', message: 'cancelled before it was sent', at: Date.now() };
+/** A cancel as it is recorded: the owner's, or one made so its SMS fallback goes instead (the code it was marked with). */
+const cancelOf = (row: QueuedRow): Settled => ({ row, kind: 'cancelled', ...cancelCause(row.lastCode), at: Date.now() });
 
 const resultOf = (id: string, s: KnownOutcome | Settled): EnqueueResult =>
   s.kind === 'sent'
@@ -187,6 +184,13 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (row.outcome?.kind === 'cancelled' && row.outcome.code === FALLBACK_CANCEL && forFallback) return 'cancelled';
     if (row.outcome) return 'settling';
     if (row.state === 'sending') return 'sending';
+    if (row.state === 'cancelling') {
+      // a cancel begun before (cut short by a restart, or its record still on its way) is finished as it began:
+      // a fallback does not take its owner's cancel for its own (no SMS follows that one)
+      if (forFallback && row.lastCode !== FALLBACK_CANCEL) return 'settling';
+      await this.finishCancels([row]);
+      return 'cancelled';
+    }
     // marked first, recorded in D1, deleted last: a restart in between finishes the cancel; a record D1 refused
     // is kept as the row's outcome and recorded by a later round (it never goes meanwhile)
     const code = forFallback ? FALLBACK_CANCEL : 'CANCELLED';

@@ -154,26 +154,48 @@ describe('SMS fallback', () => {
     expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['still there?']);
   });
 
-  it('a cancel for its fallback that a restart cut short is finished as the fallback’s: its SMS still goes', async () => {
-    const { bridge, u, clientId, ref, hub, device } = await numberWithDevice();
-    bridge.close(); // the WhatsApp message waits in the queue
-    const sent = await call('/api/send-message', {
-      key: u.apiKey,
-      body: { clientId, number: '972500000006', message: 'cut short', fallback: { channel: 'sms', afterSeconds: 30 } },
+  it('a cancel a restart cut short is finished as it began: the fallback’s still sends its SMS, the owner’s sends none', async () => {
+    /** A message with an SMS fallback waiting in the queue (no bridge) whose cancel, marked with `code`, a restart cut short. */
+    async function cutShort(code: 'FALLBACK_SMS' | 'CANCELLED', message: string) {
+      const n = await numberWithDevice();
+      n.bridge.close();
+      const sent = await call('/api/send-message', {
+        key: n.u.apiKey,
+        body: { clientId: n.clientId, number: '972500000006', message, fallback: { channel: 'sms', afterSeconds: 30 } },
+      });
+      await runInDurableObject(n.hub, (obj) => {
+        (obj as unknown as { queue: QueueStore }).queue.markCancelling(sent.json.messageId, code);
+      });
+      const view = async () => (await call(`/api/messages/${sent.json.messageId}`, { key: n.u.apiKey })).json;
+      const fallbackDue = () =>
+        env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
+          .bind(Date.now() - 1, n.ref)
+          .run();
+      const sms = async () => (await poll(n.device.secret)).json.messages.map((m: any) => m.message);
+      return { ...n, view, fallbackDue, sms };
+    }
+    // the fallback's, finished by the drain before the fallback is due
+    const ours = await cutShort('FALLBACK_SMS', 'cut short');
+    expect(await ours.view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), lane: 'bulk' }); // still in the queue
+    await runDurableObjectAlarm(ours.hub);
+    expect(await ours.view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), fallback: { outcome: 'waiting' } });
+    await ours.fallbackDue();
+    await runDurableObjectAlarm(ours.hub);
+    expect((await ours.view()).fallback).toMatchObject({ outcome: 'sms', smsId: expect.stringMatching(/^sms_/) });
+    expect(await ours.sms()).toEqual(['cut short']);
+    // the owner's, with the fallback due first: the fallback waits for it, and decides none
+    const owners = await cutShort('CANCELLED', 'owner changed their mind');
+    expect(await owners.view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^CANCELLED: /) });
+    await owners.fallbackDue();
+    await runDurableObjectAlarm(owners.hub);
+    await runDurableObjectAlarm(owners.hub);
+    expect(await owners.view()).toMatchObject({
+      status: 'cancelled',
+      reason: expect.stringMatching(/^CANCELLED: /),
+      lane: null,
+      fallback: { outcome: 'none' },
     });
-    // the fallback's cancel had marked the row when the object restarted, before D1 recorded it
-    await runInDurableObject(hub, (obj) => {
-      (obj as unknown as { queue: QueueStore }).queue.markCancelling(sent.json.messageId, 'FALLBACK_SMS');
-    });
-    await runDurableObjectAlarm(hub); // the fallback is not due yet: the drain finishes the cancel
-    const view = async () => (await call(`/api/messages/${sent.json.messageId}`, { key: u.apiKey })).json;
-    expect(await view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), fallback: { outcome: 'waiting' } });
-    await env.DB.prepare('UPDATE send_fallbacks SET due_at = ? WHERE client_ref = ?')
-      .bind(Date.now() - 1, ref)
-      .run();
-    await runDurableObjectAlarm(hub);
-    expect((await view()).fallback).toMatchObject({ outcome: 'sms', smsId: expect.stringMatching(/^sms_/) });
-    expect((await poll(device.secret)).json.messages.map((m: any) => m.message)).toEqual(['cut short']);
+    expect(await owners.sms()).toEqual([]);
   });
 
   it('a WhatsApp send that fails falls back at once; a fallback needs text', async () => {

@@ -43,6 +43,12 @@ const smsNumber = (to: string): string | null => {
 /** The code a WhatsApp message cancelled for its SMS fallback is recorded with (not CANCELLED: that is its owner's). */
 export const FALLBACK_CANCEL = 'FALLBACK_SMS';
 
+/** How a cancel is recorded, by the code it was marked with: one made for its SMS fallback, else its owner's. */
+export const cancelCause = (markedWith: string | null): { code: string; message: string } =>
+  markedWith === FALLBACK_CANCEL
+    ? { code: FALLBACK_CANCEL, message: 'not sent in time: its SMS fallback goes instead' }
+    : { code: 'CANCELLED', message: 'cancelled before it was sent' };
+
 /**
  * The client's fallbacks that are due, or whose WhatsApp send failed: each decided (WhatsApp delivered it,
  * or an SMS goes). Answers when the next one comes due (null: none waiting).

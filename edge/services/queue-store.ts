@@ -187,12 +187,12 @@ export class QueueStore {
     return this.mirror !== null;
   }
 
-  /** Loads every row into memory when the queue is within bounds. */
   private loadMarked() {
     this.marked.clear();
     for (const { id } of this.sql.exec<{ id: string }>("SELECT id FROM send_queue WHERE state = 'cancelling'")) this.marked.add(id);
   }
 
+  /** Loads every row into memory when the queue is within bounds. */
   private loadMirror() {
     if (this.depthSql() > this.mirrorRows) {
       this.mirror = null;

@@ -9,7 +9,7 @@ import { hubFor } from '../../services/bridge-commands.ts';
 import { type ClientRow, clientByRef, findOwnClient } from '../../services/clients.ts';
 import type { QueuedRow } from '../../services/queue-store.ts';
 import { clientRefOf } from '../../services/send-queue.ts';
-import { fallbackOf } from '../../services/fallbacks.ts';
+import { cancelCause, fallbackOf } from '../../services/fallbacks.ts';
 import { cancelMessageRoute, getGovernorRoute, messageStatusRoute, putGovernorRoute, queueRoute } from './queue.routes.ts';
 
 const notFound = () => new ApiError(404, 'MESSAGE_NOT_FOUND', 'Message not found');
@@ -38,8 +38,10 @@ const fromQueue = (client: ClientRow, row: QueuedRow) => {
   if (outcome?.kind === 'sent') return { ...base, status: 'sent' as const, reason: null, sentAt: iso(outcome.timestamp), whatsappId: outcome.messageId };
   if (outcome) return { ...base, status: outcome.kind, reason: `${outcome.code}: ${outcome.message}`, sentAt: null, whatsappId: null };
   // cancelled, its record in D1 still to come
-  if (row.state === 'cancelling')
-    return { ...base, status: 'cancelled' as const, reason: 'CANCELLED: cancelled before it was sent', sentAt: null, whatsappId: null };
+  if (row.state === 'cancelling') {
+    const { code, message } = cancelCause(row.lastCode);
+    return { ...base, status: 'cancelled' as const, reason: `${code}: ${message}`, sentAt: null, whatsappId: null };
+  }
   return { ...base, status: row.state === 'sending' ? ('sending' as const) : ('queued' as const), reason: row.lastError, sentAt: null, whatsappId: null };
 };
 

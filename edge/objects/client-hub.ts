@@ -102,7 +102,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     }
     if (groupSendAt !== null) this.groupSendAt = groupSendAt;
     this.queue.add(items, policy.expiryMs);
-    await this.wakeBy(Date.now() + SAFETY_NET_MS);
+    // a round takes it up (or, while the number is held, the alarm: by the hold's end or the first expiry)
+    await this.wakeBy(Math.min(Date.now() + SAFETY_NET_MS, this.queue.nextExpiryAt() ?? Number.POSITIVE_INFINITY));
     const waits = waitMs > 0 ? items.map((it) => (this.settledNow(it.id) ? this.standing(it.id) : this.outcomeOf(it.id, waitMs))) : [];
     // the governor holds the whole number (a pause, the interval) until its alarm: a round now could send nothing
     if (!this.heldNumberWide(Date.now())) this.kick();

@@ -166,6 +166,14 @@ async function recordKnown(d: DrainDeps, db: Db, client: ClientRow, now: number)
   return false;
 }
 
+/**
+ * When a number held until `until` (paused, or its interval) is looked at again: then, or sooner when a queued
+ * message expires (it fails at its time, not at the hold's end) or a known outcome's record is due.
+ */
+function heldUntil(store: QueueStore, until: number): number {
+  return Math.min(until, store.nextExpiryAt() ?? Number.POSITIVE_INFINITY, store.knownNextAt() ?? Number.POSITIVE_INFINITY);
+}
+
 export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   const { env, store, gate } = d;
   const db = getDb(env.DB);
@@ -179,8 +187,7 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   if (await recordKnown(d, db, client, now)) return { next: 'again' };
   if (gate.state.pausedUntil !== null && now < gate.state.pausedUntil) {
     await announcePending(env, db, client, gate, d.waitUntil);
-    // a known outcome due before the pause ends is recorded then
-    return { next: Math.min(gate.state.pausedUntil, store.knownNextAt() ?? Number.POSITIVE_INFINITY), heldBy: 'paused' };
+    return { next: heldUntil(store, gate.state.pausedUntil), heldBy: 'paused' };
   }
   const pacing = paced(gate.policy);
   const limit = pacing ? 1 : ROUND;
@@ -210,7 +217,7 @@ async function sendAndSettle(d: DrainDeps, db: Db, client: ClientRow, rows: Queu
     newContact = gate.policy.newContactsPerDay !== null && (await isNewContact(env, d.clientRef, rows[0]!.send.to));
     const decision = decide(gate.policy, gate.state, { newContact }, now);
     if (!decision.go) {
-      if (decision.reason !== 'new_contact_cap') return { next: decision.at, heldBy: decision.reason };
+      if (decision.reason !== 'new_contact_cap') return { next: heldUntil(store, decision.at), heldBy: decision.reason };
       // only this message waits for the cap to renew: those behind it (to known contacts) may go meanwhile
       const message = `the day's first messages to new contacts reached the number's cap; it goes from ${new Date(decision.at).toISOString()}`;
       store.retryAt(ids[0]!, decision.at, { code: CAPPED, message }, { tried: false });

@@ -401,6 +401,11 @@ export class QueueStore {
   }
 
   /** When the next known outcome is due to be recorded again (null: none kept). */
+  /** When the first queued row (not in flight) expires, as the last look found it; null: none. A lower bound: may be earlier. */
+  nextExpiryAt(): number | null {
+    return Number.isFinite(this.earliestExpiry) ? this.earliestExpiry : null;
+  }
+
   knownNextAt(): number | null {
     if (!this.knownRows) return null;
     if (!this.mirror)

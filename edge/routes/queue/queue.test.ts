@@ -644,6 +644,31 @@ describe('the governor through the queue', () => {
     bridge!.close();
   });
 
+  it('a message whose expiry comes while the number is paused fails at its expiry, not when the pause ends', async () => {
+    const { bridge, ref, status, hub } = await setup();
+    bridge!.answer = (frame) =>
+      frame.op === 'send' ? { ok: false, code: 'WHATSAPP_RATE_LIMIT', message: '463: reach-out limit' } : { ok: true, result: null };
+    const id = `q${ref.toString(36)}_rshortlivedwhilepaused00`;
+    const expiresAt = Date.now() + 1500;
+    await hub.enqueue(ref, [{ id, send: { to: '15550000010', text: 'short-lived', origin: 'api' }, lane: 'bulk', notBefore: Date.now(), expiresAt }]);
+    await until('paused', async () => (await hub.queueView()).pausedUntil !== null);
+    const alarm = () => runInDurableObject(hub, (_obj, state) => state.storage.getAlarm());
+    // looked at again during the pause (its alarm fired): the pause runs 60 s, the safety net 30 s, and the
+    // paused round wakes the number for the expiry
+    await runInDurableObject(hub, (_obj, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(hub);
+    expect((await alarm()) ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(expiresAt);
+    // a send queued during the pause starts no round, but wakes the number for its own expiry if that comes first
+    const sooner = Date.now() + 500;
+    await hub.enqueue(ref, [
+      { id: `${id}x`, send: { to: '15550000011', text: 'sooner', origin: 'api' }, lane: 'bulk', notBefore: Date.now(), expiresAt: sooner },
+    ]);
+    expect((await alarm())!).toBeLessThanOrEqual(sooner);
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 20));
+    await runDurableObjectAlarm(hub);
+    for (const each of [id, `${id}x`]) expect(await status(each)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^EXPIRED: /) });
+  });
+
   it('a pause whose webhook could not be written is told on a later round, once', async () => {
     const { bridge, ref, send, hub } = await setup();
     bridge!.answer = (frame) =>

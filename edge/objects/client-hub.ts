@@ -187,8 +187,9 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     if (row.state === 'sending') return 'sending';
     if (row.state === 'cancelling') {
       // a cancel begun before (cut short by a restart, or its record still on its way) is finished as it began:
-      // a fallback does not take its owner's cancel for its own (no SMS follows that one)
-      if (forFallback && row.lastCode !== FALLBACK_CANCEL) return 'settling';
+      // a fallback does not take its owner's cancel for its own (no SMS follows that one), nor the owner the
+      // fallback's (its SMS goes: the owner hears it is no longer queued)
+      if (forFallback !== (row.lastCode === FALLBACK_CANCEL)) return 'settling';
       await this.finishCancels([row]);
       return 'cancelled';
     }
@@ -204,12 +205,12 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     const gate = await this.gate();
     const now = Date.now();
     const paused = gate.state.pausedUntil !== null && gate.state.pausedUntil > now;
-    const held = this.heldBy && 'heldBy' in this.heldBy && typeof this.heldBy.next === 'number' && this.heldBy.next > now ? this.heldBy : null;
+    const held = this.heldBy && 'heldBy' in this.heldBy && (this.heldBy.until ?? this.heldBy.next) > now ? this.heldBy : null;
     return {
       counts: this.queue.counts(),
       pausedUntil: paused ? gate.state.pausedUntil : null,
       pauseReason: paused ? (gate.state.pauseReason ?? null) : null,
-      heldUntil: held ? (held.next as number) : null,
+      heldUntil: held ? (held.until ?? held.next) : null,
       heldBy: held?.heldBy ?? null,
       policy: gate.policy,
       override: (await this.ctx.storage.get<Partial<GovernorPolicy>>('policy')) ?? null,

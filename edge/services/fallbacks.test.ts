@@ -177,6 +177,9 @@ describe('SMS fallback', () => {
     // the fallback's, finished by the drain before the fallback is due
     const ours = await cutShort('FALLBACK_SMS', 'cut short');
     expect(await ours.view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), lane: 'bulk' }); // still in the queue
+    // its owner cannot take it back for a cancel of their own: the SMS goes, so it is no longer queued
+    const theirs = await call(`/api/messages/${(await ours.view()).messageId}`, { method: 'DELETE', key: ours.u.apiKey });
+    expect([theirs.status, theirs.json.code]).toEqual([409, 'NOT_QUEUED']);
     await runDurableObjectAlarm(ours.hub);
     expect(await ours.view()).toMatchObject({ status: 'cancelled', reason: expect.stringMatching(/^FALLBACK_SMS: /), fallback: { outcome: 'waiting' } });
     await ours.fallbackDue();

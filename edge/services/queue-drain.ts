@@ -41,7 +41,8 @@ export interface DrainDeps {
 }
 
 /** What a round did: go again at once, wait until a time (and why), or nothing is queued. */
-export type RoundResult = { next: 'again' } | { next: number; heldBy?: Exclude<Decision, { go: true }>['reason'] } | { next: null };
+/** `next`: when to look again; a held number's `until`: when the hold ends (`next` may be sooner: an expiry) */
+export type RoundResult = { next: 'again' } | { next: number; heldBy?: Exclude<Decision, { go: true }>['reason']; until?: number } | { next: null };
 
 /** A number that never wrote to this client and was never sent to by it. */
 async function isNewContact(env: Bindings, clientRef: number, to: string): Promise<boolean> {
@@ -187,7 +188,7 @@ export async function drainRound(d: DrainDeps): Promise<RoundResult> {
   if (await recordKnown(d, db, client, now)) return { next: 'again' };
   if (gate.state.pausedUntil !== null && now < gate.state.pausedUntil) {
     await announcePending(env, db, client, gate, d.waitUntil);
-    return { next: heldUntil(store, gate.state.pausedUntil), heldBy: 'paused' };
+    return { next: heldUntil(store, gate.state.pausedUntil), heldBy: 'paused', until: gate.state.pausedUntil };
   }
   const pacing = paced(gate.policy);
   const limit = pacing ? 1 : ROUND;
@@ -217,7 +218,7 @@ async function sendAndSettle(d: DrainDeps, db: Db, client: ClientRow, rows: Queu
     newContact = gate.policy.newContactsPerDay !== null && (await isNewContact(env, d.clientRef, rows[0]!.send.to));
     const decision = decide(gate.policy, gate.state, { newContact }, now);
     if (!decision.go) {
-      if (decision.reason !== 'new_contact_cap') return { next: heldUntil(store, decision.at), heldBy: decision.reason };
+      if (decision.reason !== 'new_contact_cap') return { next: heldUntil(store, decision.at), heldBy: decision.reason, until: decision.at };
       // only this message waits for the cap to renew: those behind it (to known contacts) may go meanwhile
       const message = `the day's first messages to new contacts reached the number's cap; it goes from ${new Date(decision.at).toISOString()}`;
       store.retryAt(ids[0]!, decision.at, { code: CAPPED, message }, { tried: false });

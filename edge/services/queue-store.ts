@@ -400,12 +400,12 @@ export class QueueStore {
     return whatsappIds.filter((id) => kept.has(id));
   }
 
-  /** When the next known outcome is due to be recorded again (null: none kept). */
-  /** When the first queued row (not in flight) expires, as the last look found it; null: none. A lower bound: may be earlier. */
+  /** When the first queued row expires, as the last look found it (a lower bound: it may be earlier); null: none. */
   nextExpiryAt(): number | null {
     return Number.isFinite(this.earliestExpiry) ? this.earliestExpiry : null;
   }
 
+  /** When the next known outcome is due to be recorded again (null: none kept). */
   knownNextAt(): number | null {
     if (!this.knownRows) return null;
     if (!this.mirror)

@@ -522,7 +522,7 @@ describe('the send queue', () => {
 
 describe('the governor through the queue', () => {
   it('sends queued while the whole number waits out its interval start no round (a backlog is not read per send); they go when it ends', async () => {
-    const { bridge, u, clientId, send, hub } = await setup();
+    const { bridge, u, clientId, ref, send, hub } = await setup();
     await call(`/api/clients/${clientId}/governor`, {
       method: 'PUT',
       key: u.apiKey,
@@ -540,6 +540,21 @@ describe('the governor through the queue', () => {
       reads.mockRestore();
     }
     expect(await queue()).toMatchObject({ depth: 5, heldBy: 'interval' });
+    // a message expiring before the interval ends wakes the number sooner, but the next send time stays the interval's end
+    const held = Date.parse((await queue()).nextSendAt);
+    await hub.enqueue(ref, [
+      {
+        id: `q${ref.toString(36)}_rexpiresinside00`,
+        send: { to: '15550000002', text: 'short', origin: 'api' },
+        lane: 'bulk',
+        notBefore: Date.now(),
+        expiresAt: Date.now() + 20_000,
+      },
+    ]);
+    await runInDurableObject(hub, (_, state) => state.storage.setAlarm(Date.now()));
+    await runDurableObjectAlarm(hub);
+    expect(await runInDurableObject(hub, (_, state) => state.storage.getAlarm())).toBeLessThanOrEqual(Date.now() + 20_000);
+    expect(Date.parse((await queue()).nextSendAt)).toBe(held);
     await runInDurableObject(hub, async (_, state) => {
       const s = (await state.storage.get<any>('governor'))!;
       await state.storage.put('governor', { ...s, nextAt: Date.now() - 1 });

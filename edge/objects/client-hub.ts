@@ -11,8 +11,8 @@ import { linkOf } from '../services/bridge-commands.ts';
 import { AuthStore } from '../services/auth-store.ts';
 import { LeaseKeeper } from '../services/lease-keeper.ts';
 import { afterRateLimit, defaultPolicy, freshState, type Gate, type GovernorPolicy, GovernorPolicySchema, type GovernorState } from '../services/governor.ts';
-import { announcePending, CAPPED, drainRound, OUTAGE_CODES, type RoundResult } from '../services/queue-drain.ts';
-import { outcomeOf, type Settled, settle } from '../services/queue-settle.ts';
+import { announcePending, CAPPED, drainRound, keepOutcomes, OUTAGE_CODES, RECORD_RETRY_MS, type RoundResult } from '../services/queue-drain.ts';
+import { type Settled, settle } from '../services/queue-settle.ts';
 import { recordedOutcome } from '../services/send-queue.ts';
 import { clientByRef } from '../services/clients.ts';
 import { handleBridgeEvent } from '../services/bridge-events.ts';
@@ -280,10 +280,8 @@ export class ClientHub extends DurableObject<Bindings> implements ClientHubRpc {
     } catch (err) {
       // kept as each row's outcome (never sent, never expired): the queue's rounds record it, with their backoff
       console.error('send queue: cancels are recorded on a later round', err);
-      const why = { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) };
-      for (const s of settled) this.queue.retryAt(s.row.id, Date.now() + 5000, why, { outcome: outcomeOf(s) });
-      this.answerWaiters(settled);
-      await this.wakeBy(Date.now() + 5000);
+      keepOutcomes({ store: this.queue, onKnown: (s) => this.answerWaiters(s) }, settled, err);
+      await this.wakeBy(Date.now() + RECORD_RETRY_MS);
       return;
     }
     this.queue.remove(rows.map((r) => r.id));

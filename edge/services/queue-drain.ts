@@ -110,7 +110,7 @@ async function announcePause(env: Bindings, db: Db, client: ClientRow, until: nu
 }
 
 /** A record that failed is tried again after this long, doubling with each try up to RECORD_RETRY_MAX_MS. */
-const RECORD_RETRY_MS = 5000;
+export const RECORD_RETRY_MS = 5000;
 const RECORD_RETRY_MAX_MS = 300_000;
 
 /**
@@ -121,17 +121,25 @@ async function record(d: DrainDeps, db: Db, client: ClientRow, settled: Settled[
   try {
     await settle(d.env, db, client, settled, d.waitUntil);
   } catch (err) {
-    const why = { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) };
-    const now = Date.now();
-    for (const s of settled) {
-      const wait = s.row.outcome ? Math.min(RECORD_RETRY_MAX_MS, RECORD_RETRY_MS * 2 ** Math.min(s.row.attempts, 6)) : RECORD_RETRY_MS;
-      d.store.retryAt(s.row.id, now + wait, why, { outcome: outcomeOf(s) });
-    }
-    d.onKnown(settled);
+    keepOutcomes(d, settled, err);
     throw err;
   }
   d.store.remove(settled.map((s) => s.row.id));
   d.onSettled(settled);
+}
+
+/**
+ * Outcomes D1 would not record (`err`): each row queued again keeping its outcome, tried again after
+ * RECORD_RETRY_MS (a row that kept one already: doubling up to RECORD_RETRY_MAX_MS); waiters hear them now.
+ */
+export function keepOutcomes(d: Pick<DrainDeps, 'store' | 'onKnown'>, settled: Settled[], err: unknown): void {
+  const why = { code: 'SETTLE_FAILED', message: err instanceof Error ? err.message : String(err) };
+  const now = Date.now();
+  for (const s of settled) {
+    const wait = s.row.outcome ? Math.min(RECORD_RETRY_MAX_MS, RECORD_RETRY_MS * 2 ** Math.min(s.row.attempts, 6)) : RECORD_RETRY_MS;
+    d.store.retryAt(s.row.id, now + wait, why, { outcome: outcomeOf(s) });
+  }
+  d.onKnown(settled);
 }
 
 /** Messages whose time ran out while they waited: failed with the reason. */

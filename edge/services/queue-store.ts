@@ -166,14 +166,10 @@ export class QueueStore {
     // the few rows that keep a known outcome, found (and counted) without reading the rest
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_known ON send_queue (not_before) WHERE outcome IS NOT NULL');
     sql.exec('CREATE INDEX IF NOT EXISTS send_queue_ready ON send_queue (state, lane, not_before)');
-    this.loadMirror();
-    this.recomputeExpiry();
-    this.recountChars();
-    this.recountKnown();
-    this.loadMarked();
+    this.reload();
   }
 
-  /** Reads the memory copy again from SQLite (after storage was changed behind this store: tests); what is in flight stays. */
+  /** Reads the memory copy again from SQLite (at start; after storage was changed behind this store: tests); what is in flight stays. */
   reload(): void {
     this.loadMirror();
     this.recomputeExpiry();
